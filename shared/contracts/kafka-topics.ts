@@ -1,0 +1,30 @@
+/**
+ * Kafka topic names and their settings, defined once. The bootstrap creates them;
+ * producers and consumers import the names from here.
+ */
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** -1 keeps forever. */
+  retentionMs: number;
+  compacted: boolean;
+  /** How messages are keyed, which decides ordering and partitioning. */
+  key: string;
+  description: string;
+}
+
+const day = 86_400_000;
+
+export const topics = {
+  readings: { name: 'eip.readings.v1', partitions: 6, retentionMs: 7 * day, compacted: false, key: 'meter id', description: 'normalised readings from ingest' },
+  aggregates: { name: 'eip.aggregates.v1', partitions: 6, retentionMs: 30 * day, compacted: false, key: 'meter id, or tenant / park id for roll-ups', description: 'event-time window aggregates' },
+  alerts: { name: 'eip.alerts.v1', partitions: 3, retentionMs: 90 * day, compacted: false, key: 'alert fingerprint', description: 'every alert state transition' },
+  alertCommands: { name: 'eip.alert-commands.v1', partitions: 3, retentionMs: 30 * day, compacted: false, key: 'alert fingerprint or silence id', description: 'acknowledge / resolve / silence commands from operators' },
+  alertState: { name: 'eip.alert-state.v1', partitions: 3, retentionMs: -1, compacted: true, key: 'alert fingerprint', description: 'latest state per alert, restored by rules on start' },
+  deadLetters: { name: 'eip.deadletter.v1', partitions: 3, retentionMs: 30 * day, compacted: false, key: 'stage', description: 'refused input with its reason and raw payload' },
+  meterStatus: { name: 'eip.meter-status.v1', partitions: 3, retentionMs: 30 * day, compacted: false, key: 'meter id', description: 'meter online / offline transitions' },
+  meterState: { name: 'eip.meter-state.v1', partitions: 3, retentionMs: -1, compacted: true, key: 'meter id', description: 'latest status per meter' },
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicKey = keyof typeof topics;
+export const allTopics: readonly TopicSpec[] = Object.values(topics);

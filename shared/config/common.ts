@@ -1,0 +1,11 @@
+import { envEnum, envInt, envString } from './env.ts';
+
+/** Variables every service shares; spread into each service's schema. */
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const commonEnv = {
+  LOG_LEVEL: envEnum('log level of the JSON logs on stdout', logLevels, { default: 'info' }),
+  OPS_HOST: envString('address the /healthz, /readyz and /metrics server binds to', { default: '127.0.0.1' }),
+};
+
+export const opsPort = (port: number) => ({ OPS_PORT: envInt('port of the /healthz, /readyz and /metrics server (0 picks a free one)', { default: port, min: 0, max: 65535 }) });

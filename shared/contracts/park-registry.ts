@@ -1,0 +1,157 @@
+/**
+ * The park registry: parks, their tenants and meters, cadences, limits and
+ * budgets. The simulator and every service read the same file.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { idSchema } from './ids.ts';
+import { isMetricName, metricNames } from './metric-catalogue.ts';
+
+const metricNameSchema = z.string().refine(isMetricName, { message: `unknown metric; known: ${metricNames.join(', ')}` });
+
+export const limitSchema = z
+  .object({
+    min: z.number().finite().optional(),
+    max: z.number().finite().optional(),
+    dailyMaxPerUsedHa: z.number().positive().optional(),
+    /** The permit or regulation the limit comes from. */
+    source: z.string().min(1),
+  })
+  .refine((l) => l.min !== undefined || l.max !== undefined || l.dailyMaxPerUsedHa !== undefined, { message: 'a limit needs min, max or dailyMaxPerUsedHa' });
+
+export const meterKinds = ['electricity', 'gas', 'steam', 'water', 'wastewater-quality', 'stack-cems', 'production'] as const;
+
+export const registerRatingSchema = z.object({
+  /** Largest plausible increase per hour; more is flagged as a data-quality event. */
+  maxStepPerHour: z.number().positive().optional(),
+  /** Where the register wraps to zero. */
+  rolloverAt: z.number().positive().optional(),
+});
+
+export const meterSchema = z.object({
+  id: idSchema,
+  kind: z.enum(meterKinds),
+  cadenceSeconds: z.number().int().positive(),
+  metrics: z.array(metricNameSchema).min(1),
+  limits: z.record(z.string(), limitSchema).optional(),
+  ratings: z.record(z.string(), registerRatingSchema).optional(),
+  contractedKw: z.number().positive().optional(),
+  o2ReferencePercent: z.number().min(0).max(21).optional(),
+  sparingUid: z.string().optional(),
+});
+export type Meter = z.infer<typeof meterSchema>;
+
+export const budgetsSchema = z.object({
+  monthlyKgCo2e: z.number().positive().optional(),
+  dailyWaterIntakeM3: z.number().positive().optional(),
+});
+
+export const tenantSchema = z.object({
+  id: idSchema,
+  name: z.string().min(1),
+  sector: z.string().min(1),
+  /** Key into the park's emissionFactors: the factor belongs to the supply source. */
+  supplySource: z.string().min(1),
+  budgets: budgetsSchema.optional(),
+  meters: z.array(meterSchema).min(1),
+});
+export type Tenant = z.infer<typeof tenantSchema>;
+
+export const parkSchema = z.object({
+  id: idSchema,
+  name: z.string().min(1),
+  country: z.string().length(2),
+  timezone: z.string().min(1),
+  usedAreaHa: z.number().positive(),
+  emissionFactors: z.record(z.string(), z.object({ kgCo2ePerKwh: z.number().nonnegative(), source: z.string() })),
+  budgets: budgetsSchema.optional(),
+  tenants: z.array(tenantSchema).min(1),
+});
+export type Park = z.infer<typeof parkSchema>;
+
+export const parkRegistrySchema = z
+  .object({ version: z.literal(1), parks: z.array(parkSchema).min(1) })
+  .superRefine((reg, ctx) => {
+    // Tenant ids are MQTT usernames and meter ids are Kafka keys: both unique registry-wide.
+    const tenants = new Set<string>();
+    const meters = new Set<string>();
+    reg.parks.forEach((park, pi) => {
+      park.tenants.forEach((tenant, ti) => {
+        if (tenants.has(tenant.id)) ctx.addIssue({ code: 'custom', path: ['parks', pi, 'tenants', ti, 'id'], message: `duplicate tenant id "${tenant.id}"` });
+        tenants.add(tenant.id);
+        if (!Object.hasOwn(park.emissionFactors, tenant.supplySource)) {
+          ctx.addIssue({ code: 'custom', path: ['parks', pi, 'tenants', ti, 'supplySource'], message: `"${tenant.supplySource}" is not in the park's emissionFactors` });
+        }
+        tenant.meters.forEach((meter, mi) => {
+          if (meters.has(meter.id)) ctx.addIssue({ code: 'custom', path: ['parks', pi, 'tenants', ti, 'meters', mi, 'id'], message: `duplicate meter id "${meter.id}"` });
+          meters.add(meter.id);
+        });
+      });
+    });
+  });
+export type ParkRegistry = z.infer<typeof parkRegistrySchema>;
+
+export interface MeterEntry {
+  park: Park;
+  tenant: Tenant;
+  meter: Meter;
+}
+
+/** Lookups the services need on the hot path. */
+export class RegistryIndex {
+  readonly registry: ParkRegistry;
+  private readonly meters = new Map<string, MeterEntry>();
+
+  constructor(registry: ParkRegistry) {
+    this.registry = registry;
+    for (const park of registry.parks) for (const tenant of park.tenants) for (const meter of tenant.meters) this.meters.set(meter.id, { park, tenant, meter });
+  }
+
+  meter(id: string): MeterEntry | undefined {
+    return this.meters.get(id);
+  }
+
+  allMeters(): IterableIterator<MeterEntry> {
+    return this.meters.values();
+  }
+
+  park(id: string): Park | undefined {
+    return this.registry.parks.find((p) => p.id === id);
+  }
+
+  tenant(id: string): { park: Park; tenant: Tenant } | undefined {
+    for (const park of this.registry.parks) {
+      const tenant = park.tenants.find((t) => t.id === id);
+      if (tenant) return { park, tenant };
+    }
+    return undefined;
+  }
+}
+
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+}
+
+export function parseParkRegistry(json: unknown, source = 'park registry'): ParkRegistry {
+  const parsed = parkRegistrySchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${source} is invalid: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export function loadParkRegistry(path: string): RegistryIndex {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read park registry ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`park registry ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return new RegistryIndex(parseParkRegistry(json, path));
+}
+
+export const demoParkPath = new URL('../parks/demo-park.json', import.meta.url).pathname;

@@ -6,7 +6,7 @@ import { parseMeterTopic, telemetryTopic, topicMatches, sharedFilter, telemetryF
 import { mayPublish, maySubscribe, roleOf } from './mqtt-acl.ts';
 import { loadParkRegistry, demoParkPath, parseParkRegistry } from './park-registry.ts';
 import { allTopics } from './kafka-topics.ts';
-import { readingEventSchema } from './events.ts';
+import { readingBatchEventSchema } from './events.ts';
 
 describe('metric catalogue', () => {
   it('keeps canonical values as they are', () => {
@@ -71,7 +71,8 @@ describe('payload schemas', () => {
     assert.equal(senmlPackSchema.safeParse([{ n: 'ph', v: 'seven' }]).success, false);
   });
   it('refuses a reading event with a non-finite value', () => {
-    assert.equal(readingEventSchema.safeParse({ v: 1, park: 'p', tenant: 't', meter: 'm', metric: 'ph', unit: 'pH', value: Number.NaN, ts: 1, seq: 1, receivedAt: 1 }).success, false);
+    assert.equal(readingBatchEventSchema.safeParse({ v: 1, park: 'p', tenant: 't', meter: 'm', seq: 1, receivedAt: 1, readings: [{ metric: 'ph', unit: 'pH', value: Number.NaN, ts: 1 }] }).success, false);
+    assert.ok(readingBatchEventSchema.safeParse({ v: 1, park: 'p', tenant: 't', meter: 'm', seq: 1, receivedAt: 1, readings: [{ metric: 'ph', unit: 'pH', value: 7, ts: 1 }] }).success);
   });
 });
 

@@ -1,0 +1,120 @@
+/**
+ * The pure part of ingest: one MQTT message in, either readings (validated,
+ * normalised, enriched from the registry), a meter status, or a dead letter
+ * with its reason. No I/O, no clock: time comes in as arguments.
+ */
+import { parseMeterTopic } from '../../../shared/contracts/mqtt-topics.ts';
+import { parseTimestamp, readingEnvelopeSchema, senmlPackSchema, statusPayloadSchema, type TimestampInput } from '../../../shared/contracts/payloads.ts';
+import { normalise } from '../../../shared/contracts/metric-catalogue.ts';
+import { formatIssues, type RegistryIndex } from '../../../shared/contracts/park-registry.ts';
+import type { DeadLetterReason, Reading } from '../../../shared/contracts/events.ts';
+import { resolveSenml } from './senml.ts';
+
+export interface DecodeOptions {
+  registry: RegistryIndex;
+  /** Readings further ahead of the receive time than this are refused. */
+  maxFutureMs: number;
+  maxPayloadBytes: number;
+}
+
+export interface DecodedReadings {
+  kind: 'readings';
+  park: string;
+  tenant: string;
+  meter: string;
+  seq: number;
+  simulated: boolean;
+  readings: Reading[];
+}
+
+export interface DecodedStatus {
+  kind: 'status';
+  park: string;
+  tenant: string;
+  meter: string;
+  status: 'online' | 'offline';
+  at: number;
+  simulated: boolean;
+}
+
+export interface Refused {
+  kind: 'dead';
+  reason: DeadLetterReason;
+  detail: string;
+}
+
+export type Decoded = DecodedReadings | DecodedStatus | Refused;
+
+const refuse = (reason: DeadLetterReason, detail: string): Refused => ({ kind: 'dead', reason, detail });
+
+interface RawReading {
+  metric: string;
+  unit: string;
+  value: number;
+  ts: number;
+}
+
+export function decode(topic: string, payload: Buffer, receivedAt: number, options: DecodeOptions): Decoded {
+  if (payload.length > options.maxPayloadBytes) return refuse('oversized', `payload of ${payload.length} bytes exceeds the limit of ${options.maxPayloadBytes}`);
+  const where = parseMeterTopic(topic);
+  if (!where) return refuse('unknown-topic', `topic "${topic}" is outside eip/{park}/{tenant}/{meter}/telemetry|status`);
+  const entry = options.registry.meter(where.meter);
+  if (!entry) return refuse('unknown-meter', `meter "${where.meter}" is not in the park registry`);
+  if (entry.tenant.id !== where.tenant || entry.park.id !== where.park) {
+    return refuse('foreign-tenant', `meter "${where.meter}" belongs to tenant "${entry.tenant.id}" of park "${entry.park.id}", not "${where.tenant}" of "${where.park}"`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    return refuse('not-json', `not JSON: ${(err as Error).message}`);
+  }
+
+  if (where.kind === 'status') {
+    const parsed = statusPayloadSchema.safeParse(json);
+    if (!parsed.success) return refuse('schema', `status payload: ${formatIssues(parsed.error)}`);
+    const at = parsed.data.ts === undefined ? receivedAt : parseTimestamp(parsed.data.ts);
+    if (at === null) return refuse('bad-timestamp', `unreadable timestamp ${JSON.stringify(parsed.data.ts)}`);
+    return { kind: 'status', park: where.park, tenant: where.tenant, meter: where.meter, status: parsed.data.status, at, simulated: parsed.data.simulated ?? false };
+  }
+
+  let raw: RawReading[];
+  let seq: number;
+  let simulated = false;
+  if (Array.isArray(json)) {
+    const parsed = senmlPackSchema.safeParse(json);
+    if (!parsed.success) return refuse('schema', `SenML: ${formatIssues(parsed.error)}`);
+    const resolved = resolveSenml(parsed.data, receivedAt);
+    if (!resolved.ok) return refuse('schema', `SenML: ${resolved.detail}`);
+    raw = resolved.readings;
+    // SenML has no sequence number: the pack's first time stands in, so a resent pack dedupes.
+    seq = raw[0]!.ts;
+  } else {
+    const parsed = readingEnvelopeSchema.safeParse(json);
+    if (!parsed.success) return refuse('schema', `envelope v1: ${formatIssues(parsed.error)}`);
+    const env = parsed.data;
+    const base = parseTimestamp(env.ts);
+    if (base === null) return refuse('bad-timestamp', `unreadable timestamp ${JSON.stringify(env.ts)}`);
+    raw = [];
+    for (const r of env.readings) {
+      const ts = r.ts === undefined ? base : parseTimestamp(r.ts as TimestampInput);
+      if (ts === null) return refuse('bad-timestamp', `reading ${r.metric}: unreadable timestamp ${JSON.stringify(r.ts)}`);
+      raw.push({ metric: r.metric, unit: r.unit, value: r.value, ts });
+    }
+    seq = env.seq;
+    simulated = env.simulated ?? false;
+  }
+
+  const readings: Reading[] = [];
+  const declared = entry.meter.metrics as readonly string[];
+  for (const r of raw) {
+    if (r.ts > receivedAt + options.maxFutureMs) {
+      return refuse('future-timestamp', `reading ${r.metric} at ${new Date(r.ts).toISOString()} is more than ${options.maxFutureMs} ms ahead of the receive time ${new Date(receivedAt).toISOString()}`);
+    }
+    const n = normalise(r.metric, r.unit, r.value);
+    if (!n.ok) return refuse(n.reason, n.detail);
+    if (!declared.includes(n.metric)) return refuse('unknown-metric', `meter "${where.meter}" does not declare metric "${n.metric}" in the registry`);
+    readings.push({ metric: n.metric, unit: n.unit, value: n.value, ts: r.ts });
+  }
+  return { kind: 'readings', park: where.park, tenant: where.tenant, meter: where.meter, seq, simulated, readings };
+}

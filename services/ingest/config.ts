@@ -1,0 +1,26 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { envInt, envString } from '../../shared/config/env.ts';
+import { commonEnv, opsPort } from '../../shared/config/common.ts';
+import { busEnv, mqttEnv, registryEnv, timeSeriesEnv } from '../../shared/config/adapters-env.ts';
+
+export const ingestConfigSchema = z.object({
+  ...commonEnv,
+  ...opsPort(9464),
+  ...mqttEnv('ingest'),
+  ...busEnv,
+  ...timeSeriesEnv,
+  ...registryEnv,
+  MQTT_CLIENT_ID: envString('stable MQTT client id of this instance: the broker keeps its session (and queued readings) under this id', { default: `ingest-${hostname()}` }),
+  MQTT_SHARE_GROUP: envString('MQTT 5 shared-subscription group; instances in one group split the messages', { default: 'ingest' }),
+  MQTT_SESSION_EXPIRY_SECONDS: envInt('MQTT 5: how long the broker keeps this instance\'s session and queue while it is away', { default: 7 * 86_400, min: 60, max: 4_294_967_295 }),
+  MQTT_RECEIVE_MAXIMUM: envInt('MQTT 5: unacknowledged QoS 1 messages the broker may send at once', { default: 2000, min: 1, max: 65_535 }),
+  SPOOL_DIR: envString('durable spool folder of this instance (default: DATA_DIR/spool/MQTT_CLIENT_ID)', { default: '' , minLength: 0 }),
+  BATCH_MAX_MESSAGES: envInt('largest batch of MQTT messages drained to the sinks at once', { default: 5000, min: 1, max: 100_000 }),
+  MAX_PENDING_MESSAGES: envInt('backpressure bound: spooled messages not yet in both sinks before acknowledgements are held', { default: 200_000, min: 10, max: 50_000_000 }),
+  MAX_PAYLOAD_BYTES: envInt('larger MQTT payloads are dead-lettered as oversized', { default: 65_536, min: 256, max: 268_435_455 }),
+  MAX_FUTURE_MS: envInt('readings further in the future than this are dead-lettered', { default: 300_000, min: 0, max: 86_400_000 }),
+  DEDUP_WINDOW: envInt('sequence numbers remembered per meter to drop duplicates', { default: 1024, min: 1, max: 1_000_000 }),
+});
+
+export type IngestConfig = z.infer<typeof ingestConfigSchema>;

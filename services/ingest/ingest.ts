@@ -1,0 +1,79 @@
+/**
+ * Wires ingest together: adapters from the config, the pipeline, the MQTT
+ * subscription and the ops server. Returned stop() drains in the right order.
+ */
+import { join } from 'node:path';
+import { loadParkRegistry } from '../../shared/contracts/park-registry.ts';
+import { sharedFilter, statusFilter, telemetryFilter } from '../../shared/contracts/mqtt-topics.ts';
+import { createBus, createStore } from '../../shared/adapters/select.ts';
+import { connectMqtt, subscribeAsync, type MqttClient } from '../../shared/adapters/mqtt/connect.ts';
+import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
+import { startOpsServer } from '../../shared/observability/ops-server.ts';
+import type { Logger } from '../../shared/observability/logger.ts';
+import { Spool } from './spool.ts';
+import { IngestPipeline } from './pipeline.ts';
+import { createIngestMetrics } from './metrics.ts';
+import type { IngestConfig } from './config.ts';
+
+export interface RunningIngest {
+  opsPort: number;
+  pipeline: IngestPipeline;
+  stop(): Promise<void>;
+}
+
+export async function startIngest(config: IngestConfig, logger: Logger): Promise<RunningIngest> {
+  const registry = loadParkRegistry(config.PARK_REGISTRY);
+  const spool = Spool.open({ dir: config.SPOOL_DIR || join(config.DATA_DIR, 'spool', config.MQTT_CLIENT_ID), logger });
+  const bus = createBus(config, config.MQTT_CLIENT_ID, logger);
+  const store = createStore(config, logger);
+  const metricsRegistry = createMetricsRegistry('ingest');
+  const metrics = createIngestMetrics(metricsRegistry);
+  const pipeline = new IngestPipeline({
+    spool, bus, store, metrics, logger,
+    decode: { registry, maxFutureMs: config.MAX_FUTURE_MS, maxPayloadBytes: config.MAX_PAYLOAD_BYTES },
+    batchMaxMessages: config.BATCH_MAX_MESSAGES,
+    maxPending: config.MAX_PENDING_MESSAGES,
+    dedupWindow: config.DEDUP_WINDOW,
+  });
+  // Drain what a previous run spooled before taking more.
+  pipeline.start();
+
+  let client: MqttClient | undefined;
+  const ops = await startOpsServer({
+    host: config.OPS_HOST, port: config.OPS_PORT, registry: metricsRegistry, logger,
+    checks: { mqtt: () => client?.connected ?? false, bus: () => bus.ping(), timeseries: () => store.ping() },
+  });
+
+  const v5 = config.MQTT_PROTOCOL_VERSION === '5';
+  client = await connectMqtt({
+    url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId: config.MQTT_CLIENT_ID,
+    protocolVersion: v5 ? 5 : 4, clean: false,
+    ...(v5 && { sessionExpirySeconds: config.MQTT_SESSION_EXPIRY_SECONDS, receiveMaximum: config.MQTT_RECEIVE_MAXIMUM }),
+    logger,
+  });
+  client.handleMessage = (packet, callback) => {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    pipeline.onMessage(packet.topic, payload, () => callback());
+  };
+  // MQTT 3.1.1 (the embedded broker) has no shared subscriptions: one instance.
+  const filters = v5 ? [sharedFilter(config.MQTT_SHARE_GROUP, telemetryFilter), sharedFilter(config.MQTT_SHARE_GROUP, statusFilter)] : [telemetryFilter, statusFilter];
+  await subscribeAsync(client, filters, 1);
+  logger.info({ filters, spooled: spool.pending }, 'ingest running');
+
+  let stopped = false;
+  return {
+    opsPort: ops.port,
+    pipeline,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      ops.setShuttingDown();
+      // Stop taking messages first; what is not acknowledged stays with the broker.
+      await new Promise<void>((resolve) => client?.end(false, {}, () => resolve()));
+      await pipeline.stop();
+      spool.close();
+      await Promise.allSettled([bus.close(), store.close(), ops.close()]);
+      logger.info('ingest stopped');
+    },
+  };
+}

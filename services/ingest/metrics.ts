@@ -1,0 +1,26 @@
+import { Counter, Gauge, Histogram, type Registry } from '../../shared/observability/metrics.ts';
+
+export type IngestMetrics = ReturnType<typeof createIngestMetrics>;
+
+export function createIngestMetrics(registry: Registry) {
+  const r = { registers: [registry] };
+  return {
+    received: new Counter({ name: 'eip_ingest_messages_received_total', help: 'MQTT messages received and spooled', ...r }),
+    readingsWritten: new Counter({ name: 'eip_ingest_readings_written_total', help: 'readings stored in the time-series store and produced to the bus', ...r }),
+    messagesWritten: new Counter({ name: 'eip_ingest_messages_written_total', help: 'meter messages whose readings are stored and produced', ...r }),
+    statusEvents: new Counter({ name: 'eip_ingest_status_events_total', help: 'birth and last-will messages turned into meter-status events', labelNames: ['status'], ...r }),
+    deadLettered: new Counter({ name: 'eip_ingest_dead_lettered_total', help: 'messages sent to the dead-letter topic', labelNames: ['reason'], ...r }),
+    duplicates: new Counter({ name: 'eip_ingest_duplicates_total', help: 'messages dropped as a repeat of (meter, seq)', ...r }),
+    retries: new Counter({ name: 'eip_ingest_write_retries_total', help: 'failed writes that were retried', labelNames: ['sink'], ...r }),
+    spoolPending: new Gauge({ name: 'eip_ingest_spool_pending_messages', help: 'messages spooled and not yet in both sinks (the backlog)', ...r }),
+    spoolBytes: new Gauge({ name: 'eip_ingest_spool_pending_bytes', help: 'bytes spooled and not yet in both sinks', ...r }),
+    inFlight: new Gauge({ name: 'eip_ingest_in_flight_messages', help: 'messages in the batch being written', ...r }),
+    backpressure: new Gauge({ name: 'eip_ingest_backpressure', help: '1 while ingest holds MQTT acknowledgements because the spool is full', ...r }),
+    batchSize: new Histogram({ name: 'eip_ingest_batch_messages', help: 'messages per drained batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000], ...r }),
+    writeLatency: new Histogram({ name: 'eip_ingest_write_seconds', help: 'time to write one batch to a sink, retries included', labelNames: ['sink'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], ...r }),
+    storedLatency: new Histogram({
+      name: 'eip_ingest_event_to_stored_seconds', help: 'from the reading\'s event time to stored in both sinks',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300], ...r,
+    }),
+  };
+}

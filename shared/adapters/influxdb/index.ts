@@ -1,0 +1,1 @@
+export { createInfluxStore, type InfluxStoreOptions } from './influx-store.ts';

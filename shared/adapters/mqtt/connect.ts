@@ -1,0 +1,86 @@
+/**
+ * Connects an MQTT.js client with the project's defaults and logs its life
+ * cycle. Resolves once connected for the first time; reconnects by itself after.
+ */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { EipError } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+
+export type { MqttClient };
+
+export interface MqttConnectOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  clientId: string;
+  protocolVersion: 4 | 5;
+  /** false keeps the session (subscriptions and queued QoS 1 messages) across reconnects. */
+  clean: boolean;
+  /** MQTT 5 only: how long the broker keeps the session while we are away. */
+  sessionExpirySeconds?: number;
+  /** MQTT 5 only: how many unacknowledged QoS 1 messages the broker may send us. */
+  receiveMaximum?: number;
+  will?: IClientOptions['will'];
+  logger: Logger;
+  connectTimeoutMs?: number;
+}
+
+export async function connectMqtt(options: MqttConnectOptions): Promise<MqttClient> {
+  const client = mqtt.connect(options.url, {
+    clientId: options.clientId,
+    ...(options.username !== undefined && { username: options.username }),
+    ...(options.password !== undefined && { password: options.password }),
+    protocolVersion: options.protocolVersion,
+    clean: options.clean,
+    reconnectPeriod: 1000,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    // We resubscribe ourselves only for clean sessions; a kept session keeps its subscriptions.
+    resubscribe: true,
+    ...(options.will && { will: options.will }),
+    ...(options.protocolVersion === 5 && {
+      properties: {
+        ...(options.sessionExpirySeconds !== undefined && { sessionExpiryInterval: options.sessionExpirySeconds }),
+        ...(options.receiveMaximum !== undefined && { receiveMaximum: options.receiveMaximum }),
+      },
+    }),
+  });
+  const log = options.logger.child({ mqtt: options.url, clientId: options.clientId });
+  let everConnected = false;
+  client.on('connect', (ack) => {
+    if (everConnected) log.info({ sessionPresent: ack.sessionPresent }, 'mqtt reconnected');
+    everConnected = true;
+  });
+  client.on('offline', () => log.warn('mqtt offline'));
+  client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.end(true);
+      reject(new EipError('UNAVAILABLE', `MQTT broker ${options.url} not reachable within ${options.connectTimeoutMs ?? 10_000} ms`));
+    }, (options.connectTimeoutMs ?? 10_000) + 500);
+    client.once('connect', (ack) => {
+      clearTimeout(timer);
+      log.info({ sessionPresent: ack.sessionPresent, protocolVersion: options.protocolVersion }, 'mqtt connected');
+      resolve();
+    });
+    client.once('error', (err) => {
+      // Bad credentials will not get better by retrying.
+      if ((err as { code?: number }).code === 4 || (err as { code?: number }).code === 5 || (err as { code?: number }).code === 134 || (err as { code?: number }).code === 135) {
+        clearTimeout(timer);
+        client.end(true);
+        reject(new EipError('UNAUTHORIZED', `MQTT broker refused ${options.username ?? 'anonymous'}: ${err.message}`));
+      }
+    });
+  });
+  return client;
+}
+
+export function subscribeAsync(client: MqttClient, filters: string[], qos: 0 | 1): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.subscribe(filters, { qos }, (err, granted) => {
+      if (err) return reject(new EipError('UNAVAILABLE', `subscribe failed: ${err.message}`, { cause: err }));
+      const refused = (granted ?? []).filter((g) => g.qos === 128 || g.qos > 2);
+      if (refused.length) return reject(new EipError('UNAUTHORIZED', `broker refused subscription to ${refused.map((g) => g.topic).join(', ')}`));
+      resolve();
+    });
+  });
+}

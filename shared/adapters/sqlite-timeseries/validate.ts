@@ -1,0 +1,57 @@
+import { EipError } from '../../errors.ts';
+import type { AggregatePoint, AlertEventPoint, ReadingPoint } from '../../ports/time-series.ts';
+
+/**
+ * The same checks the InfluxDB adapter makes while building line protocol, so
+ * both refuse the same batches (PAYLOAD_INVALID, nothing written) rather than
+ * SQLite storing what InfluxDB would reject.
+ */
+
+function invalid(kind: string, index: number, reason: string): EipError {
+  return new EipError('PAYLOAD_INVALID', `${kind} #${index}: ${reason}`, { details: { index } });
+}
+
+function text(value: unknown, key: string, kind: string, index: number): void {
+  if (typeof value !== 'string' || value.length === 0) throw invalid(kind, index, `tag ${key} must be a non-empty string`);
+}
+
+function finite(value: unknown, key: string, kind: string, index: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(kind, index, `field ${key} must be a finite number`);
+}
+
+function integer(value: unknown, key: string, kind: string, index: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(kind, index, `${key} must be an integer`);
+}
+
+export function checkReadings(points: readonly ReadingPoint[]): void {
+  points.forEach((p, i) => {
+    const k = 'reading';
+    text(p.park, 'park', k, i); text(p.tenant, 'tenant', k, i); text(p.meter, 'meter', k, i);
+    text(p.metric, 'metric', k, i); text(p.unit, 'unit', k, i);
+    finite(p.value, 'value', k, i); integer(p.ts, 'time', k, i);
+  });
+}
+
+export function checkAggregates(points: readonly AggregatePoint[]): void {
+  points.forEach((p, i) => {
+    const k = 'aggregate';
+    text(p.scope, 'scope', k, i); text(p.park, 'park', k, i); text(p.metric, 'metric', k, i);
+    text(p.unit, 'unit', k, i); text(p.window, 'window', k, i);
+    integer(p.count, 'count', k, i); integer(p.start, 'time', k, i);
+    finite(p.sum, 'sum', k, i); finite(p.min, 'min', k, i); finite(p.max, 'max', k, i);
+    finite(p.mean, 'mean', k, i); finite(p.last, 'last', k, i);
+    if (p.consumption !== undefined) finite(p.consumption, 'consumption', k, i);
+    if (p.completeness !== undefined) finite(p.completeness, 'completeness', k, i);
+  });
+}
+
+export function checkAlertEvents(events: readonly AlertEventPoint[]): void {
+  events.forEach((e, i) => {
+    const k = 'alert event';
+    text(e.fingerprint, 'fingerprint', k, i); text(e.ruleId, 'rule', k, i); text(e.state, 'state', k, i);
+    text(e.severity, 'severity', k, i); text(e.park, 'park', k, i);
+    if (typeof e.summary !== 'string') throw invalid(k, i, 'summary must be a string');
+    if (e.value !== undefined) finite(e.value, 'value', k, i);
+    integer(e.at, 'time', k, i);
+  });
+}

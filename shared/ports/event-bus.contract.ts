@@ -1,0 +1,275 @@
+/**
+ * The abstract test suite every EventBus adapter runs (Kafka and the embedded
+ * SQLite bus), so both keep the port's promises: at-least-once delivery with
+ * commit after the handler, per-key order, redelivery on handler failure,
+ * independent groups, compacted reads and byte-bounded batches.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { deferred, randomGroup, waitFor } from '../../test/helpers/bus.ts';
+import type { ConsumedBatch, ConsumedMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription } from './event-bus.ts';
+
+export interface ContractTopicOptions {
+  compacted?: boolean;
+  partitions?: number;
+}
+
+export interface BusFixture {
+  bus: EventBus;
+  /** A fresh topic no other test uses, created where the adapter needs that. */
+  topic(options?: ContractTopicOptions): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export interface ContractOptions {
+  /** Per test; Kafka needs room for group joins. Default 60 s. */
+  timeoutMs?: number;
+  /** How long to wait for expected deliveries. Default 45 s. */
+  waitMs?: number;
+}
+
+interface Collector {
+  subscription: Subscription;
+  messages: ConsumedMessage[];
+  batches: ConsumedBatch[];
+}
+
+function valueText(message: ConsumedMessage): string | null {
+  return message.value === null ? null : message.value.toString('utf8');
+}
+
+function offsetId(message: ConsumedMessage): string {
+  return `${message.partition}/${message.offset}`;
+}
+
+/** Checks what every delivered batch must satisfy, whatever the test. */
+function assertBatchShape(batch: ConsumedBatch): void {
+  assert.ok(batch.messages.length > 0, 'handleBatch is never called with an empty batch');
+  let previous = -1n;
+  for (const message of batch.messages) {
+    assert.equal(message.topic, batch.topic);
+    assert.equal(message.partition, batch.partition);
+    assert.match(message.offset, /^\d+$/);
+    const offset = BigInt(message.offset);
+    assert.ok(offset > previous, 'offsets increase within a batch');
+    previous = offset;
+  }
+}
+
+export function eventBusContract(name: string, makeBus: () => Promise<BusFixture>, options: ContractOptions = {}): void {
+  const timeout = options.timeoutMs ?? 60_000;
+  const waitMs = options.waitMs ?? 45_000;
+
+  void describe(`EventBus contract: ${name}`, () => {
+    let fx: BusFixture;
+
+    before(async () => {
+      fx = await makeBus();
+    });
+
+    after(async () => {
+      await fx?.cleanup();
+    });
+
+    async function collect(topic: string, extra: Partial<SubscribeOptions> & { groupId: string }): Promise<Collector> {
+      const messages: ConsumedMessage[] = [];
+      const batches: ConsumedBatch[] = [];
+      const subscription = await fx.bus.subscribe({
+        topics: [topic],
+        fromBeginning: true,
+        handleBatch: (batch) => {
+          assertBatchShape(batch);
+          batches.push(batch);
+          messages.push(...batch.messages);
+          return Promise.resolve();
+        },
+        ...extra,
+      });
+      return { subscription, messages, batches };
+    }
+
+    void it('ping is true', { timeout }, async () => {
+      assert.equal(await fx.bus.ping(), true);
+    });
+
+    void it('publishing an empty batch resolves', { timeout }, async () => {
+      await fx.bus.publish([]);
+    });
+
+    void it('a new group consumes every message exactly once, in order per key, with keys, values, headers and timestamps intact', { timeout }, async () => {
+      const topic = await fx.topic({ partitions: 3 });
+      const keys = ['meter-a', 'meter-b', 'meter-c', 'meter-d', 'meter-e'];
+      const published: OutgoingMessage[] = [];
+      for (let i = 0; i < 150; i++) {
+        published.push({ topic, key: keys[i % keys.length]!, value: `reading ${i}`, headers: { seq: String(i), kind: 'reading' }, timestamp: 1_700_000_000_000 + i });
+      }
+      const first = published.slice();
+      const second: OutgoingMessage[] = [];
+      for (let i = 150; i < 200; i++) {
+        // Binary values, including bytes that are not valid UTF-8.
+        second.push({ topic, key: keys[i % keys.length]!, value: Buffer.from([0, 255, i % 256, 0x80]), headers: { seq: String(i) }, timestamp: 1_700_000_000_000 + i });
+      }
+      second.push({ topic, key: null, value: 'unkeyed 1', headers: { seq: '200' }, timestamp: 1_700_000_000_200 });
+      second.push({ topic, key: null, value: 'unkeyed 2', headers: { seq: '201' }, timestamp: 1_700_000_000_201 });
+      published.push(...second);
+      await fx.bus.publish(first);
+      await fx.bus.publish(second);
+
+      const c = await collect(topic, { groupId: randomGroup() });
+      try {
+        await waitFor(() => c.messages.length >= published.length, waitMs, `${published.length} messages`);
+      } finally {
+        await c.subscription.stop();
+      }
+
+      assert.equal(c.messages.length, published.length, 'no message delivered twice');
+      const bySeq = new Map(c.messages.map((m) => [m.headers.seq, m]));
+      assert.equal(bySeq.size, published.length, 'every message delivered');
+      for (const sent of published) {
+        const got = bySeq.get(sent.headers!.seq);
+        assert.ok(got, `message ${sent.headers!.seq} delivered`);
+        assert.equal(got.key, sent.key);
+        const expected = typeof sent.value === 'string' ? Buffer.from(sent.value) : sent.value;
+        assert.deepEqual(got.value, expected);
+        assert.deepEqual(got.headers, sent.headers);
+        assert.equal(got.timestamp, sent.timestamp);
+      }
+      for (const key of keys) {
+        const received = c.messages.filter((m) => m.key === key);
+        const expected = published.filter((m) => m.key === key).map((m) => m.headers!.seq);
+        assert.deepEqual(received.map((m) => m.headers.seq), expected, `order kept for ${key}`);
+        assert.equal(new Set(received.map((m) => m.partition)).size, 1, `${key} stays on one partition`);
+      }
+      const unkeyed = c.messages.filter((m) => m.key === null).map(valueText).sort();
+      assert.deepEqual(unkeyed, ['unkeyed 1', 'unkeyed 2']);
+    });
+
+    void it('commits after handling: a new subscription of the same group resumes right after the committed offset', { timeout }, async () => {
+      const topic = await fx.topic({ partitions: 1 });
+      const total = 100;
+      await fx.bus.publish(Array.from({ length: total }, (_, i) => ({ topic, key: 'meter-1', value: `m${i}` })));
+      const groupId = randomGroup();
+
+      const first: ConsumedMessage[] = [];
+      const thirdBatch = deferred();
+      const release = deferred();
+      let calls = 0;
+      const sub1 = await fx.bus.subscribe({
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        maxBatchSize: 10,
+        handleBatch: async (batch) => {
+          assertBatchShape(batch);
+          assert.ok(batch.messages.length <= 10, 'maxBatchSize bounds the batch');
+          first.push(...batch.messages);
+          calls++;
+          if (calls === 3) {
+            thirdBatch.resolve();
+            // Still handling when stop() is called: stop must wait, then commit this batch.
+            await release.promise;
+          }
+        },
+      });
+      await thirdBatch.promise;
+      const stopping = sub1.stop();
+      release.resolve();
+      await stopping;
+
+      assert.ok(first.length > 0 && first.length < total, `first run handled part of the topic (${first.length})`);
+      const c = await collect(topic, { groupId, maxBatchSize: 10 });
+      try {
+        await waitFor(() => first.length + c.messages.length >= total, waitMs, 'the rest of the topic');
+      } finally {
+        await c.subscription.stop();
+      }
+
+      const firstIds = new Set(first.map(offsetId));
+      assert.equal(firstIds.size, first.length);
+      assert.ok(c.messages.every((m) => !firstIds.has(offsetId(m))), 'nothing handled and committed before is delivered again');
+      assert.equal(first.length + c.messages.length, total, 'nothing lost, nothing twice');
+      const lastFirst = BigInt(first[first.length - 1]!.offset);
+      assert.equal(BigInt(c.messages[0]!.offset), lastFirst + 1n, 'resumes right after the last handled offset');
+      const values = [...first, ...c.messages].map(valueText);
+      assert.deepEqual(values, Array.from({ length: total }, (_, i) => `m${i}`));
+    });
+
+    void it('a handler that throws gets the same batch again after a backoff, and nothing is lost', { timeout }, async () => {
+      const topic = await fx.topic({ partitions: 1 });
+      const total = 50;
+      await fx.bus.publish(Array.from({ length: total }, (_, i) => ({ topic, key: 'meter-1', value: `m${i}` })));
+
+      const handled: ConsumedMessage[] = [];
+      const calls: { firstOffset: string; failed: boolean }[] = [];
+      const sub = await fx.bus.subscribe({
+        groupId: randomGroup(),
+        topics: [topic],
+        fromBeginning: true,
+        maxBatchSize: 10,
+        handleBatch: (batch) => {
+          assertBatchShape(batch);
+          const failed = calls.length === 1; // the second call fails once
+          calls.push({ firstOffset: batch.messages[0]!.offset, failed });
+          if (failed) return Promise.reject(new Error('injected handler failure'));
+          handled.push(...batch.messages);
+          return Promise.resolve();
+        },
+      });
+      try {
+        await waitFor(() => handled.length >= total, waitMs, `${total} handled messages`);
+      } finally {
+        await sub.stop();
+      }
+
+      const failedIndex = calls.findIndex((c) => c.failed);
+      assert.equal(failedIndex, 1);
+      assert.equal(calls[failedIndex + 1]?.firstOffset, calls[failedIndex]!.firstOffset, 'the failed batch is delivered again from its first message');
+      assert.deepEqual(handled.map(valueText), Array.from({ length: total }, (_, i) => `m${i}`), 'every message handled once, in order');
+    });
+
+    void it('two groups each get every message', { timeout }, async () => {
+      const topic = await fx.topic({ partitions: 2 });
+      const total = 40;
+      await fx.bus.publish(Array.from({ length: total }, (_, i) => ({ topic, key: `meter-${i % 4}`, value: `m${i}` })));
+      const a = await collect(topic, { groupId: randomGroup('group-a') });
+      const b = await collect(topic, { groupId: randomGroup('group-b') });
+      try {
+        await waitFor(() => a.messages.length >= total && b.messages.length >= total, waitMs, 'both groups to get every message');
+      } finally {
+        await Promise.all([a.subscription.stop(), b.subscription.stop()]);
+      }
+      const expected = Array.from({ length: total }, (_, i) => `m${i}`).sort();
+      assert.deepEqual(a.messages.map(valueText).sort(), expected);
+      assert.deepEqual(b.messages.map(valueText).sort(), expected);
+    });
+
+    void it('readCompacted gives the latest value per key; a tombstone removes the key', { timeout }, async () => {
+      const topic = await fx.topic({ compacted: true, partitions: 3 });
+      await fx.bus.publish([
+        { topic, key: 'k1', value: 'a' },
+        { topic, key: 'k2', value: 'b' },
+        { topic, key: 'k1', value: 'c' },
+      ]);
+      await fx.bus.publish([{ topic, key: 'k2', value: null }]);
+      const state = await fx.bus.readCompacted(topic);
+      assert.deepEqual([...state.entries()].map(([k, v]) => [k, v.toString('utf8')]), [['k1', 'c']]);
+    });
+
+    void it('readCompacted of an empty compacted topic is an empty map', { timeout }, async () => {
+      const topic = await fx.topic({ compacted: true, partitions: 3 });
+      const state = await fx.bus.readCompacted(topic);
+      assert.equal(state.size, 0);
+    });
+
+    void it('a batch over 1 MB in total publishes without TOO_LARGE and is stored in full', { timeout }, async () => {
+      const topic = await fx.topic({ compacted: true, partitions: 3 });
+      const count = 3_000;
+      const valueFor = (i: number): Buffer => Buffer.concat([Buffer.from(`value-${i}:`), Buffer.alloc(1_024, i % 251)]);
+      const messages = Array.from({ length: count }, (_, i): OutgoingMessage => ({ topic, key: `key-${i}`, value: valueFor(i) }));
+      await fx.bus.publish(messages);
+      const state = await fx.bus.readCompacted(topic);
+      assert.equal(state.size, count);
+      for (let i = 0; i < count; i++) assert.ok(state.get(`key-${i}`)?.equals(valueFor(i)), `key-${i} stored intact`);
+    });
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * Ingest benchmark through the real servers (Mosquitto, Kafka, InfluxDB from infra/):
+ * a separate publisher process drives 500 meters, two readings a message, QoS 1,
+ * as fast as it can. Prints two JSON lines:
+ *   1. ingest: readings/s sustained end to end (first publish until every reading is
+ *      stored in InfluxDB and produced to Kafka), p50/p99 publish-to-stored latency
+ *      (interpolated from ingest's histogram), ingest's peak RSS;
+ *   2. ceiling: what a do-nothing MQTT subscriber receives on the same traffic.
+ *
+ *   npm run bench:ingest [-- --messages 150000 --meters 500]
+ */
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { counter, histogramQuantile, lineFrom, peakRssMiB, repoRoot, sleep, spawnTs } from './lib.ts';
+
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '150000' }, meters: { type: 'string', default: '500' }, inflight: { type: 'string', default: '5000' }, 'skip-ceiling': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  process.stdout.write('usage: npm run bench:ingest [-- --messages N --meters N --inflight N --skip-ceiling]\n');
+  process.exit(0);
+}
+const messages = Number(values.messages);
+const meterCount = Number(values.meters);
+const log = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`); };
+
+log('making sure Mosquitto, Kafka and InfluxDB are up (infra/stack.sh up)');
+const up = spawnSync('bash', ['infra/stack.sh', 'up'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+if (up.status !== 0) throw new Error('infra/stack.sh up failed');
+
+const tag = randomBytes(3).toString('hex');
+const dir = mkdtempSync(join(tmpdir(), 'eip-bench-'));
+const park = `bench-${tag}`;
+const registryPath = join(dir, 'registry.json');
+writeFileSync(registryPath, JSON.stringify({
+  version: 1,
+  parks: [{ id: park, name: 'bench', country: 'ID', timezone: 'Asia/Makassar', usedAreaHa: 100, emissionFactors: { grid: { kgCo2ePerKwh: 0.73, source: 'bench' } },
+    tenants: [{ id: `bench-${tag}`, name: 'bench', sector: 'bench', supplySource: 'grid',
+      meters: Array.from({ length: meterCount }, (_, i) => ({ id: `bm${i}-${tag}`, kind: 'electricity', cadenceSeconds: 60, metrics: ['active_power', 'active_energy_import'] })) }] }],
+}));
+
+const publish = async (): Promise<void> => {
+  const pub = spawnTs('bench/publisher.ts', ['--registry', registryPath, '--messages', String(messages), '--inflight', String(values.inflight)]);
+  log(`publisher: ${await lineFrom(pub)}`);
+};
+
+// 1. Ingest with every guarantee on: spool, dedup, InfluxDB + Kafka acknowledged.
+const opsPort = 19_990;
+const ingest = spawnTs('services/ingest/main.ts', [], {
+  LOG_LEVEL: 'warn', BUS: 'kafka', TIMESERIES: 'influxdb', MQTT_PROTOCOL_VERSION: '5', MQTT_CLIENT_ID: `bench-ingest-${tag}`, MQTT_SHARE_GROUP: `bench-${tag}`,
+  PARK_REGISTRY: registryPath, DATA_DIR: dir, OPS_PORT: String(opsPort),
+});
+ingest.stdout?.resume();
+ingest.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+const ops = `http://127.0.0.1:${opsPort}`;
+for (let i = 0; ; i++) {
+  try { if ((await fetch(`${ops}/readyz`)).status === 200) break; } catch { /* not yet */ }
+  if (i > 600) throw new Error('ingest did not become ready');
+  await sleep(100);
+}
+log(`ingest ready; publishing ${messages} messages (${messages * 2} readings) from ${meterCount} meters`);
+const expected = messages * 2;
+const t0 = Date.now();
+const publishing = publish();
+let text = '';
+let lastProgress = 0;
+for (;;) {
+  text = await (await fetch(`${ops}/metrics`)).text();
+  const written = counter(text, 'eip_ingest_readings_written_total');
+  if (written >= expected) break;
+  if (Date.now() - lastProgress > 5000) {
+    lastProgress = Date.now();
+    log(`${written} / ${expected} readings stored (${Math.round(written / ((Date.now() - t0) / 1000))}/s)`);
+  }
+  await sleep(50);
+}
+const seconds = (Date.now() - t0) / 1000;
+await publishing;
+const result = {
+  bench: 'ingest',
+  readings: expected,
+  seconds: Number(seconds.toFixed(2)),
+  readingsPerSecond: Math.round(expected / seconds),
+  latencyP50Ms: Math.round(histogramQuantile(text, 'eip_ingest_event_to_stored_seconds', 0.5) * 1000),
+  latencyP99Ms: Math.round(histogramQuantile(text, 'eip_ingest_event_to_stored_seconds', 0.99) * 1000),
+  ingestPeakRssMiB: peakRssMiB(ingest.pid!),
+  meters: meterCount,
+  readingsPerMessage: 2,
+  cpus: cpus().length,
+  guarantees: 'spool before ack, dedup, InfluxDB 2xx and Kafka acks=-1 before release',
+};
+ingest.kill('SIGTERM');
+await new Promise((r) => ingest.on('exit', r));
+process.stdout.write(`${JSON.stringify(result)}\n`);
+
+// 2. The ceiling: a do-nothing subscriber on the same traffic.
+if (!values['skip-ceiling']) {
+  const sub = spawnTs('bench/null-subscriber.ts', ['--messages', String(messages), '--filter', `eip/${park}/+/+/telemetry`]);
+  await lineFrom(sub, (l) => l === 'ready');
+  const done = lineFrom(sub, (l) => l.startsWith('{'));
+  await publish();
+  const ceiling = JSON.parse(await done) as { messagesPerSecond: number; seconds: number };
+  process.stdout.write(`${JSON.stringify({ bench: 'ingest-ceiling', subscriber: 'do-nothing MQTT.js, QoS 1', messagesPerSecond: ceiling.messagesPerSecond, readingsPerSecond: ceiling.messagesPerSecond * 2, seconds: ceiling.seconds })}\n`);
+}
+spawnSync('node', ['--import', 'tsx', '-e', `import('./test/helpers/mqtt.ts').then(m => m.dropSession('mqtt://127.0.0.1:1883', { clientId: 'bench-ingest-${tag}', username: 'ingest', password: 'ingest-dev-secret' }))`], { cwd: repoRoot });
+rmSync(dir, { recursive: true, force: true });

@@ -24,6 +24,7 @@ export interface TimeSeriesSettings {
   INFLUX_TOKEN: string;
   INFLUX_ORG: string;
   INFLUX_BUCKET: string;
+  INFLUX_AGGREGATES_BUCKET: string;
   INFLUX_TIMEOUT_MS: number;
 }
 
@@ -37,7 +38,7 @@ export function createBus(settings: BusSettings, clientId: string, logger: Logge
 
 export function createStore(settings: TimeSeriesSettings, logger: Logger): TimeSeriesStore {
   if (settings.TIMESERIES === 'influxdb') {
-    return createInfluxStore({ url: settings.INFLUX_URL, token: settings.INFLUX_TOKEN, org: settings.INFLUX_ORG, bucket: settings.INFLUX_BUCKET, timeoutMs: settings.INFLUX_TIMEOUT_MS, logger: logger.child({ adapter: 'influxdb' }) });
+    return createInfluxStore({ url: settings.INFLUX_URL, token: settings.INFLUX_TOKEN, org: settings.INFLUX_ORG, bucket: settings.INFLUX_BUCKET, aggregatesBucket: settings.INFLUX_AGGREGATES_BUCKET, timeoutMs: settings.INFLUX_TIMEOUT_MS, logger: logger.child({ adapter: 'influxdb' }) });
   }
   return createSqliteStore({ path: timeSeriesPath(settings.DATA_DIR), logger: logger.child({ adapter: 'sqlite-timeseries' }) });
 }

@@ -21,6 +21,7 @@ export const timeSeriesEnv = {
   INFLUX_TOKEN: envString('InfluxDB API token (TIMESERIES=influxdb)', { default: 'eip-dev-token', secret: true }),
   INFLUX_ORG: envString('InfluxDB organisation', { default: 'eip' }),
   INFLUX_BUCKET: envString('InfluxDB bucket for raw readings and alert events', { default: 'telemetry' }),
+  INFLUX_AGGREGATES_BUCKET: envString('InfluxDB bucket for downsampled window aggregates', { default: 'telemetry_downsampled' }),
   INFLUX_TIMEOUT_MS: envInt('timeout of one InfluxDB request', { default: 10_000, min: 100, max: 300_000 }),
 };
 

@@ -104,7 +104,7 @@ async function assertRejects(promise: Promise<unknown>, code: string, retriable:
   } catch (err) {
     caught = err;
   }
-  assert.ok(caught instanceof EipError, `expected an EipError ${code}, got ${caught === undefined ? 'a resolved promise' : String(caught)}`);
+  assert.ok(caught instanceof EipError, `expected an EipError ${code}, got ${caught === undefined ? 'a resolved promise' : caught instanceof Error ? caught.message : typeof caught}`);
   assert.equal(caught.code, code, caught.message);
   assert.equal(caught.retriable, retriable);
   return caught;
@@ -182,6 +182,10 @@ export function timeSeriesContract(name: string, makeStore: () => Promise<TimeSe
       assert.deepEqual(await store.queryReadings({ scope: { park }, metric: 'power', ...range }), expect((p) => p.metric === 'power'));
       assert.deepEqual(await store.queryReadings({ scope: { park }, ...range, limit: 2 }), expect(() => true).slice(0, 2));
       assert.deepEqual(await store.queryReadings({ scope: { park, tenant: 'tenant-c' }, ...range }), []);
+      // Filter values are data, never query text.
+      const sneaky = `${park}" or r.park != "`;
+      assert.deepEqual(await store.queryReadings({ scope: { park: sneaky, tenant: 'x\\" or true or "' }, metric: "power' OR 1=1 --", ...range }), []);
+      assert.deepEqual(await store.queryAggregate({ scope: { park: sneaky }, metric: 'power', ...range, fn: 'count' }), []);
     });
 
     it('keeps one point when the same point is written twice, and the second value wins', async () => {

@@ -8,10 +8,8 @@ import type {
   AggregatePoint,
   AggregateQuery,
   AlertEventPoint,
-  RangeQuery,
   ReadingPoint,
   SeriesScope,
-  StoredAggregateQuery,
   TimeSeriesStore,
 } from '../../ports/time-series.ts';
 import type { AggregateScope, WindowSize } from '../../contracts/events.ts';
@@ -36,7 +34,8 @@ export interface InfluxStoreOptions {
 
 type Row = Record<string, unknown>;
 
-const ALL_TIME_SORT = '["_time", "tenant", "meter", "metric"]';
+// Rows with the same time come in a fixed order, the same as in the SQLite adapter.
+const READING_ORDER = '["_time", "tenant", "meter", "metric"]';
 
 /**
  * The time-series port on InfluxDB 2.x. Writes bypass the client's WriteApi,
@@ -48,6 +47,8 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
   const url = options.url.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
   const linesPerRequest = options.linesPerRequest ?? 5_000;
+  if (!Number.isSafeInteger(linesPerRequest) || linesPerRequest <= 0) throw new EipError('CONFIG_INVALID', `linesPerRequest must be a positive integer, got ${linesPerRequest}`);
+  if (!(timeoutMs > 0)) throw new EipError('CONFIG_INVALID', `timeoutMs must be positive, got ${timeoutMs}`);
   const bucket = options.bucket;
   const aggregatesBucket = options.aggregatesBucket ?? options.bucket;
   const log = options.logger.child({ component: 'time-series-influxdb' });
@@ -92,14 +93,14 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
 
   async function query(text: string | ParameterizedQuery, what: string): Promise<Row[]> {
     try {
-      return await queryApi.collectRows<Row>(text, (values, meta) => meta.toObject(values) as Row);
+      return await queryApi.collectRows<Row>(text, (values, meta) => meta.toObject(values));
     } catch (err) {
       throw toEipError(err, what, { fallback: 'INTERNAL' });
     }
   }
 
-  function source(from: string, range: { from: number; to: number }, predicate: FluxParameterLike): string {
-    return flux`from(bucket: ${from})
+  function source(bucketName: string, range: { from: number; to: number }, predicate: FluxParameterLike): string {
+    return flux`from(bucket: ${bucketName})
   |> range(start: ${new Date(range.from)}, stop: ${new Date(range.to)})
   |> filter(fn: (r) => ${predicate})`.toString();
   }
@@ -133,7 +134,7 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
         const pred = predicate(measurements.reading, q.scope, q.metric, flux`r._field == "value"`);
         const text = `${source(bucket, q, pred)}
   |> group()
-  |> sort(columns: ${ALL_TIME_SORT})${limitClause(q.limit)}
+  |> sort(columns: ${READING_ORDER})${limitClause(q.limit)}
   |> keep(columns: ["_time", "_value", "park", "tenant", "meter", "metric", "unit", "simulated"])`;
         const rows = await query(text, 'query readings');
         return rows.map((r): ReadingPoint => ({
@@ -217,7 +218,8 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
             state: str(r, 'state') ?? '',
             severity: str(r, 'severity') ?? '',
             park: str(r, 'park') ?? '',
-            summary: typeof r.summary === 'string' ? r.summary : '',
+            // InfluxDB's CSV writer turns \n inside a field into \r\n; undo it.
+            summary: typeof r.summary === 'string' ? r.summary.replaceAll('\r\n', '\n') : '',
             at: time(r, '_time'),
             simulated: str(r, 'simulated') === 'true',
           };

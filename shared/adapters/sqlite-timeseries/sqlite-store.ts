@@ -6,10 +6,8 @@ import type {
   AggregatePoint,
   AggregateQuery,
   AlertEventPoint,
-  RangeQuery,
   ReadingPoint,
   SeriesScope,
-  StoredAggregateQuery,
   TimeSeriesStore,
 } from '../../ports/time-series.ts';
 import type { AggregateScope, WindowSize } from '../../contracts/events.ts';

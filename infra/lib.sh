@@ -53,7 +53,7 @@ port_open() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
 # otherwise succeed against the wrong process.
 require_free_port() {
   if port_open "$1"; then
-    die "port $1 is already in use by another process (not started by these scripts); free it or set the port variable"
+    die "port $1 is already in use, and not by a server of $EIP_RUN_DIR; free it or set the port variable"
   fi
 }
 
@@ -96,7 +96,13 @@ start_daemon() {
   local lf pf
   lf=$(log_file); pf=$(pid_file)
   printf '\n==== %s starting: %s\n' "$(date -Is)" "$*" >>"$lf"
-  setsid nohup "$@" >>"$lf" 2>&1 </dev/null &
+  # The child must not inherit the lock's fd: it would hold the lock for its
+  # whole life and block every later up/down.
+  if [[ -n ${EIP_LOCK_FD:-} ]]; then
+    setsid nohup "$@" >>"$lf" 2>&1 </dev/null {EIP_LOCK_FD}>&- &
+  else
+    setsid nohup "$@" >>"$lf" 2>&1 </dev/null &
+  fi
   echo $! >"$pf"
 }
 
@@ -159,11 +165,14 @@ apt_ensure() {
     flock -w 900 9 || die "could not lock apt"
     local stamp=$EIP_CACHE_DIR/.apt-updated
     if [[ -z $(find "$stamp" -mmin -60 2>/dev/null) ]]; then
-      "${sudo[@]}" apt-get update -qq >&2
+      "${sudo[@]}" apt-get update -q
       touch "$stamp"
     fi
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  ) 9>"$EIP_CACHE_DIR/.lock-apt"
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  ) 9>"$EIP_CACHE_DIR/.lock-apt" >"$EIP_CACHE_DIR/apt-$EIP_NAME.log" 2>&1 || {
+    tail -n 30 "$EIP_CACHE_DIR/apt-$EIP_NAME.log" >&2
+    die "apt-get install ${missing[*]} failed (full output: $EIP_CACHE_DIR/apt-$EIP_NAME.log)"
+  }
 }
 
 need_cmd() {

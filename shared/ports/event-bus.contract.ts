@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deferred, randomGroup, waitFor } from '../../test/helpers/bus.ts';
+import { EipError } from '../errors.ts';
 import type { ConsumedBatch, ConsumedMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription } from './event-bus.ts';
 
 export interface ContractTopicOptions {
@@ -253,6 +254,11 @@ export function eventBusContract(name: string, makeBus: () => Promise<BusFixture
       await fx.bus.publish([{ topic, key: 'k2', value: null }]);
       const state = await fx.bus.readCompacted(topic);
       assert.deepEqual([...state.entries()].map(([k, v]) => [k, v.toString('utf8')]), [['k1', 'c']]);
+    });
+
+    void it('an unkeyed message on a compacted topic is refused as REJECTED, not retriable', { timeout }, async () => {
+      const topic = await fx.topic({ compacted: true, partitions: 1 });
+      await assert.rejects(fx.bus.publish([{ topic, key: null, value: 'no key' }]), (err: unknown) => err instanceof EipError && err.code === 'REJECTED' && !err.retriable);
     });
 
     void it('readCompacted of an empty compacted topic is an empty map', { timeout }, async () => {

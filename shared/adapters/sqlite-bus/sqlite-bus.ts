@@ -82,7 +82,8 @@ function toBuffer(value: Buffer | string | null): Buffer | null {
  * partitions, through a lease in the file that also works across processes. A
  * second subscription of the same group waits as a standby and takes over when
  * the owner stops (or its lease expires, after a crash). Partitions are not split
- * between members as Kafka would.
+ * between members as Kafka would. As with the Kafka adapter, a subscription hands
+ * its handler one batch at a time.
  */
 export function createSqliteBus(options: SqliteBusOptions): SqliteEventBus {
   return new SqliteBus(options);

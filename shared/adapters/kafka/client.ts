@@ -1,0 +1,26 @@
+import { Kafka } from 'kafkajs';
+import type { Logger } from '../../observability/logger.ts';
+import { kafkajsLevels, pinoLogCreator, type KafkajsLogLevel } from './log-creator.ts';
+
+export interface KafkaConnectionOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** What kafkajs itself logs (each entry goes to pino one level lower). Default 'warn'. */
+  kafkajsLogLevel?: KafkajsLogLevel;
+  /** TCP connect timeout per broker. Default 3 s. */
+  connectionTimeoutMs?: number;
+  /** Timeout of one request. Default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+export function createKafkaClient(options: KafkaConnectionOptions): Kafka {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    logLevel: kafkajsLevels[options.kafkajsLogLevel ?? 'warn'],
+    logCreator: pinoLogCreator(options.logger),
+  });
+}

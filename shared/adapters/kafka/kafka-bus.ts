@@ -1,0 +1,406 @@
+import { randomUUID } from 'node:crypto';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { EipError, errorMessage } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../../ports/event-bus.ts';
+import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from '../../retry.ts';
+import { estimateRecordBytes, splitByBytes } from './batching.ts';
+import { createKafkaClient, type KafkaConnectionOptions } from './client.ts';
+import { kafkaError } from './errors.ts';
+import { ensureTopicsWith, type TopicSettings } from './topics.ts';
+
+export interface KafkaBusOptions extends KafkaConnectionOptions {
+  /** Estimated bytes per send; stays under the broker's ~1 MB message.max.bytes. Default 900,000. */
+  maxBatchBytes?: number;
+  /** Messages per send. Default 5,000. */
+  maxBatchMessages?: number;
+  /**
+   * kafkajs' retries of a failed send before publish() rejects. Default 5 (about
+   * 10 s). kafkajs' default for idempotent producers is unbounded, which would
+   * leave publish() hanging while Kafka is down instead of saying so.
+   */
+  producerRetries?: number;
+  /** Backoff before a batch whose handler failed is delivered again. */
+  retryPolicy?: Partial<RetryPolicy>;
+  /** Largest batch handed to a handler when a subscription does not say. Default 500. */
+  maxBatchSize?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** How long a fetch waits on the broker for data; also bounds how long stop() waits. Default 500 ms. */
+  maxWaitTimeMs?: number;
+  /** ping() answers false after this long. Default 5 s. */
+  pingTimeoutMs?: number;
+  /** readCompacted() rejects with TIMEOUT after this long. Default 60 s. */
+  readCompactedTimeoutMs?: number;
+  /** For ensureTopics. Default 1. */
+  replicationFactor?: number;
+}
+
+export interface KafkaEventBus extends EventBus {
+  /** Creates the missing topics (see ensureTopics in topics.ts); returns the names created. */
+  ensureTopics(specs: readonly TopicSettings[]): Promise<string[]>;
+}
+
+function headersOf(headers: IHeaders | undefined): Headers {
+  const result: Headers = {};
+  for (const [name, raw] of Object.entries(headers ?? {})) {
+    // Kafka allows a header name more than once; the port keeps the last.
+    const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    if (value !== undefined) result[name] = value.toString();
+  }
+  return result;
+}
+
+function toConsumed(topic: string, partition: number, message: KafkaMessage): ConsumedMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key === null || message.key === undefined ? null : message.key.toString('utf8'),
+    value: message.value ?? null,
+    headers: headersOf(message.headers),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+function toKafkaMessage(message: OutgoingMessage): Message {
+  return {
+    key: message.key,
+    value: message.value,
+    headers: message.headers,
+    timestamp: message.timestamp === undefined ? undefined : String(message.timestamp),
+  };
+}
+
+/** Connects once on first use; a failed attempt is forgotten so the next call tries again. */
+function lazyConnect(connect: () => Promise<void>): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  return () => {
+    pending ??= connect().catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
+  };
+}
+
+/**
+ * The event bus on Kafka through kafkajs. The producer is idempotent with acks
+ * from all in-sync replicas and one request in flight (which kafkajs requires
+ * for idempotence), and connects on first use. Consumers commit an offset only
+ * after their handler resolved; a failing handler's batch is sought back to and
+ * delivered again after a backoff, with its partition paused meanwhile. A
+ * subscription hands its handler one batch at a time (kafkajs' default of one
+ * partition consumed at a time), so handlers need no locking of their own.
+ */
+export function createKafkaBus(options: KafkaBusOptions): KafkaEventBus {
+  return new KafkaBus(options);
+}
+
+class KafkaBus implements KafkaEventBus {
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+  readonly options: KafkaBusOptions;
+  readonly retryPolicy: RetryPolicy;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly connectProducer: () => Promise<void>;
+  private readonly connectAdmin: () => Promise<void>;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private closed = false;
+
+  constructor(options: KafkaBusOptions) {
+    this.options = options;
+    this.logger = options.logger.child({ component: 'kafka-bus' });
+    this.retryPolicy = { ...defaultRetryPolicy, ...options.retryPolicy };
+    this.kafka = createKafkaClient(options);
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: options.producerRetries ?? 5 },
+    });
+    this.admin = this.kafka.admin();
+    this.connectProducer = lazyConnect(() => this.producer.connect());
+    this.connectAdmin = lazyConnect(() => this.admin.connect());
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EipError('CLOSED', 'kafka bus is closed');
+  }
+
+  private async readyAdmin(): Promise<Admin> {
+    try {
+      await this.connectAdmin();
+    } catch (err) {
+      throw kafkaError(err, 'connect admin');
+    }
+    return this.admin;
+  }
+
+  async publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    this.assertOpen();
+    if (messages.length === 0) return;
+    try {
+      await this.connectProducer();
+    } catch (err) {
+      throw kafkaError(err, 'connect producer');
+    }
+    const chunks = splitByBytes(messages, estimateRecordBytes, this.options.maxBatchBytes ?? 900_000, this.options.maxBatchMessages ?? 5_000);
+    // One send at a time: a later chunk never overtakes an earlier one, so per-key order holds.
+    for (const chunk of chunks) {
+      const byTopic = new Map<string, Message[]>();
+      for (const message of chunk) {
+        let list = byTopic.get(message.topic);
+        if (list === undefined) {
+          list = [];
+          byTopic.set(message.topic, list);
+        }
+        list.push(toKafkaMessage(message));
+      }
+      try {
+        await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
+      } catch (err) {
+        // Earlier chunks are stored: a retry of the whole batch duplicates them (at least once).
+        throw kafkaError(err, 'publish');
+      }
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.assertOpen();
+    if (options.topics.length === 0) throw new EipError('CONFIG_INVALID', 'subscribe needs at least one topic');
+    if (options.groupId === '') throw new EipError('CONFIG_INVALID', 'subscribe needs a groupId');
+    const subscription = new KafkaSubscription(this, options, () => this.subscriptions.delete(subscription));
+    this.subscriptions.add(subscription);
+    try {
+      await subscription.start();
+    } catch (err) {
+      await subscription.stop();
+      throw kafkaError(err, `subscribe ${options.groupId}`);
+    }
+    return subscription;
+  }
+
+  /**
+   * Reads the topic from the beginning up to the end offsets it has when called,
+   * through a consumer of a throwaway group (kafkajs has no group-less consumer),
+   * deleted afterwards. Relies on the record at high - 1 existing, which holds for
+   * compacted topics: the cleaner never touches the active segment.
+   */
+  async readCompacted(topic: string): Promise<Map<string, Buffer>> {
+    this.assertOpen();
+    const admin = await this.readyAdmin();
+    const result = new Map<string, Buffer>();
+    let ends: Map<number, bigint>;
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
+    } catch (err) {
+      throw kafkaError(err, `read ${topic}`);
+    }
+    if (ends.size === 0) return result;
+
+    const groupId = `${this.options.clientId}.read-compacted.${randomUUID()}`;
+    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 500 });
+    const timeoutMs = this.options.readCompactedTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new EipError('TIMEOUT', `kafka: reading ${topic} took over ${timeoutMs} ms`)), timeoutMs);
+        const remaining = new Set(ends.keys());
+        const run = async (): Promise<void> => {
+          await consumer.connect();
+          await consumer.subscribe({ topics: [topic], fromBeginning: true });
+          await consumer.run({
+            autoCommit: false,
+            eachBatch: ({ batch }) => {
+              const end = ends.get(batch.partition);
+              if (end === undefined) return Promise.resolve();
+              for (const message of batch.messages) {
+                if (BigInt(message.offset) >= end) break;
+                if (message.key === null || message.key === undefined) continue;
+                const key = message.key.toString('utf8');
+                if (message.value === null) result.delete(key);
+                else result.set(key, message.value);
+              }
+              if (BigInt(batch.lastOffset()) + 1n >= end) {
+                remaining.delete(batch.partition);
+                if (remaining.size === 0) resolve();
+              }
+              return Promise.resolve();
+            },
+          });
+        };
+        run().catch(reject);
+      });
+    } catch (err) {
+      throw kafkaError(err, `read ${topic}`);
+    } finally {
+      clearTimeout(timer);
+      await consumer.disconnect().catch((err: unknown) => this.logger.warn({ err, groupId }, 'could not disconnect the compacted-topic reader'));
+      await admin.deleteGroups([groupId]).catch((err: unknown) => this.logger.debug({ err, groupId }, 'could not delete the throwaway group'));
+    }
+    return result;
+  }
+
+  async ensureTopics(specs: readonly TopicSettings[]): Promise<string[]> {
+    this.assertOpen();
+    const admin = await this.readyAdmin();
+    return ensureTopicsWith(admin, specs, this.logger, { replicationFactor: this.options.replicationFactor ?? 1 });
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.options.pingTimeoutMs ?? 5_000);
+    });
+    const check = (async () => {
+      try {
+        const admin = await this.readyAdmin();
+        const cluster = await admin.describeCluster();
+        return cluster.brokers.length > 0;
+      } catch (err) {
+        this.logger.debug({ err: errorMessage(err) }, 'kafka ping failed');
+        return false;
+      }
+    })();
+    try {
+      return await Promise.race([check, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await Promise.all([
+      this.producer.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'producer disconnect failed')),
+      this.admin.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'admin disconnect failed')),
+    ]);
+  }
+}
+
+class KafkaSubscription implements Subscription {
+  private readonly consumer: Consumer;
+  private readonly logger: Logger;
+  private readonly maxBatchSize: number;
+  private readonly heartbeatIntervalMs: number;
+  /** Consecutive handler failures per topic-partition, for the backoff. */
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private running = true;
+  private restarts = 0;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly bus: KafkaBus,
+    private readonly options: SubscribeOptions,
+    private readonly onStopped: () => void,
+  ) {
+    this.logger = bus.logger.child({ groupId: options.groupId });
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? bus.options.maxBatchSize ?? 500);
+    this.heartbeatIntervalMs = bus.options.heartbeatIntervalMs ?? 3_000;
+    this.consumer = bus.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: bus.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: this.heartbeatIntervalMs,
+      maxWaitTimeInMs: bus.options.maxWaitTimeMs ?? 500,
+      // kafkajs restarts after retriable crashes; keep doing so until stopped.
+      retry: { restartOnFailure: () => Promise.resolve(this.running) },
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      if (event.payload.restart || !this.running) return;
+      // kafkajs gives up on errors it calls non-retriable; a bus consumer must not die silently.
+      this.restarts++;
+      const delayMs = backoffDelay(this.restarts, bus.retryPolicy);
+      this.logger.error({ err: event.payload.error, delayMs }, 'kafka consumer crashed; restarting');
+      this.later(delayMs, () => {
+        this.start().catch((err: unknown) => this.logger.error({ err }, 'kafka consumer restart failed'));
+      });
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    if (this.restarts === 0) await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  private later(delayMs: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.running) fn();
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = payload.batch;
+    const key = `${topic}/${partition}`;
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    for (let start = 0; start < messages.length; start += this.maxBatchSize) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const chunk = messages.slice(start, start + this.maxBatchSize);
+      const first = chunk[0]!.offset;
+      try {
+        await this.withHeartbeats(heartbeat, () => this.options.handleBatch({ topic, partition, messages: chunk.map((m) => toConsumed(topic, partition, m)) }));
+      } catch (err) {
+        const attempt = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, attempt);
+        const delayMs = backoffDelay(attempt, this.bus.retryPolicy);
+        this.logger.error({ err, topic, partition, offset: first, attempt, delayMs }, 'handler failed; the batch will be delivered again');
+        // Nothing is committed or resolved: stopping now leaves the batch to the next owner.
+        if (!payload.isRunning()) return;
+        this.consumer.seek({ topic, partition, offset: first });
+        const resume = payload.pause();
+        this.later(delayMs, resume);
+        return;
+      }
+      this.failures.delete(key);
+      const last = chunk[chunk.length - 1]!.offset;
+      // The payload's commit, not consumer.commitOffsets: the latter is skipped once stop() began,
+      // and stop() promises to commit the batch in progress.
+      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
+      payload.resolveOffset(last);
+      await heartbeat();
+    }
+  }
+
+  /** Keeps the group membership alive while a slow handler runs. */
+  private async withHeartbeats(heartbeat: () => Promise<void>, fn: () => Promise<void>): Promise<void> {
+    const timer = setInterval(() => {
+      heartbeat().catch((err: unknown) => this.logger.debug({ err: errorMessage(err) }, 'heartbeat during handler failed'));
+    }, this.heartbeatIntervalMs);
+    try {
+      await fn();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.running = false;
+      for (const timer of this.timers) clearTimeout(timer);
+      this.timers.clear();
+      try {
+        // Waits for the batch in progress (which commits), then leaves the group.
+        await this.consumer.disconnect();
+      } catch (err) {
+        this.logger.warn({ err }, 'kafka consumer disconnect failed');
+      }
+      this.onStopped();
+    })();
+    return this.stopping;
+  }
+}

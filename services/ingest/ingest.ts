@@ -49,12 +49,9 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
     url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId: config.MQTT_CLIENT_ID,
     protocolVersion: v5 ? 5 : 4, clean: false,
     ...(v5 && { sessionExpirySeconds: config.MQTT_SESSION_EXPIRY_SECONDS, receiveMaximum: config.MQTT_RECEIVE_MAXIMUM }),
+    handleMessage: (topic, payload, done) => pipeline.onMessage(topic, payload, done),
     logger,
   });
-  client.handleMessage = (packet, callback) => {
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    pipeline.onMessage(packet.topic, payload, () => callback());
-  };
   // MQTT 3.1.1 (the embedded broker) has no shared subscriptions: one instance.
   const filters = v5 ? [sharedFilter(config.MQTT_SHARE_GROUP, telemetryFilter), sharedFilter(config.MQTT_SHARE_GROUP, statusFilter)] : [telemetryFilter, statusFilter];
   await subscribeAsync(client, filters, 1);

@@ -4,7 +4,7 @@
  * dead-lettered with its reason, and nothing lost when InfluxDB stops, when
  * ingest is SIGKILLed, or while ingest is away.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -91,7 +91,12 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
   let bus: EventBus;
   let store: TimeSeriesStore;
   let publisher: MqttClient;
-  const cleanup: Array<() => Promise<void>> = [];
+  // Each test stops what it started: an ingest left running would take the next test's traffic too.
+  let cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => {});
+    cleanup = [];
+  });
 
   before(async () => {
     bus = createKafkaBus({ brokers: kafkaBrokers, clientId: 'ingest-test', logger });
@@ -99,7 +104,6 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
     publisher = await connect(mqttUrl, { username: 'simulator', password: servicePassword('simulator'), protocolVersion: 5, clientId: `pub-${randomBytes(4).toString('hex')}` });
   });
   after(async () => {
-    for (const c of cleanup.reverse()) await c().catch(() => {});
     await publisher.endAsync();
     await bus.close();
     await store.close();
@@ -108,7 +112,7 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
   async function startIngest(run: Run, id: string): Promise<ServiceProcess> {
     const svc = await startService('ingest', run.env(id), freePort());
     cleanup.push(async () => {
-      await svc.stop('SIGKILL');
+      await svc.stop('SIGTERM');
       await dropSession(mqttUrl, { clientId: `${run.group}-${id}`, username: 'ingest', password: servicePassword('ingest') });
     });
     return svc;

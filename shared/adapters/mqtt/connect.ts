@@ -23,6 +23,12 @@ export interface MqttConnectOptions {
   will?: IClientOptions['will'];
   logger: Logger;
   connectTimeoutMs?: number;
+  /**
+   * Handles each incoming PUBLISH; call done() to acknowledge it. Installed
+   * before connecting: a kept session delivers its queue right after CONNACK,
+   * and MQTT.js's default handler would acknowledge those messages unseen.
+   */
+  handleMessage?: (topic: string, payload: Buffer, done: () => void) => void;
 }
 
 export async function connectMqtt(options: MqttConnectOptions): Promise<MqttClient> {
@@ -44,6 +50,12 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<MqttClie
       },
     }),
   });
+  const handle = options.handleMessage;
+  if (handle) {
+    client.handleMessage = (packet, callback) => {
+      handle(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, () => callback());
+    };
+  }
   const log = options.logger.child({ mqtt: options.url, clientId: options.clientId });
   let everConnected = false;
   client.on('connect', (ack) => {

@@ -64,7 +64,7 @@ log(`ingest ready; publishing ${messages} messages (${messages * 2} readings) fr
 const expected = messages * 2;
 const t0 = Date.now();
 const publishing = publish();
-let text = '';
+let text: string;
 let lastProgress = 0;
 for (;;) {
   text = await (await fetch(`${ops}/metrics`)).text();

@@ -38,20 +38,21 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
   // Drain what a previous run spooled before taking more.
   pipeline.start();
 
-  let client: MqttClient | undefined;
+  const mqtt: { client?: MqttClient } = {};
   const ops = await startOpsServer({
     host: config.OPS_HOST, port: config.OPS_PORT, registry: metricsRegistry, logger,
-    checks: { mqtt: () => client?.connected ?? false, bus: () => bus.ping(), timeseries: () => store.ping() },
+    checks: { mqtt: () => mqtt.client?.connected ?? false, bus: () => bus.ping(), timeseries: () => store.ping() },
   });
 
   const v5 = config.MQTT_PROTOCOL_VERSION === '5';
-  client = await connectMqtt({
+  const client = await connectMqtt({
     url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId: config.MQTT_CLIENT_ID,
     protocolVersion: v5 ? 5 : 4, clean: false,
     ...(v5 && { sessionExpirySeconds: config.MQTT_SESSION_EXPIRY_SECONDS, receiveMaximum: config.MQTT_RECEIVE_MAXIMUM }),
     handleMessage: (topic, payload, done) => pipeline.onMessage(topic, payload, done),
     logger,
   });
+  mqtt.client = client;
   // MQTT 3.1.1 (the embedded broker) has no shared subscriptions: one instance.
   const filters = v5 ? [sharedFilter(config.MQTT_SHARE_GROUP, telemetryFilter), sharedFilter(config.MQTT_SHARE_GROUP, statusFilter)] : [telemetryFilter, statusFilter];
   await subscribeAsync(client, filters, 1);
@@ -66,7 +67,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
       stopped = true;
       ops.setShuttingDown();
       // Stop taking messages first; what is not acknowledged stays with the broker.
-      await new Promise<void>((resolve) => client?.end(false, {}, () => resolve()));
+      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
       await pipeline.stop();
       spool.close();
       await Promise.allSettled([bus.close(), store.close(), ops.close()]);

@@ -4,7 +4,7 @@
  * with its reason. No I/O, no clock: time comes in as arguments.
  */
 import { parseMeterTopic } from '../../../shared/contracts/mqtt-topics.ts';
-import { parseTimestamp, readingEnvelopeSchema, senmlPackSchema, statusPayloadSchema, type TimestampInput } from '../../../shared/contracts/payloads.ts';
+import { parseTimestamp, readingEnvelopeSchema, senmlPackSchema, statusPayloadSchema } from '../../../shared/contracts/payloads.ts';
 import { normalise } from '../../../shared/contracts/metric-catalogue.ts';
 import { formatIssues, type RegistryIndex } from '../../../shared/contracts/park-registry.ts';
 import type { DeadLetterReason, Reading } from '../../../shared/contracts/events.ts';
@@ -97,7 +97,7 @@ export function decode(topic: string, payload: Buffer, receivedAt: number, optio
     if (base === null) return refuse('bad-timestamp', `unreadable timestamp ${JSON.stringify(env.ts)}`);
     raw = [];
     for (const r of env.readings) {
-      const ts = r.ts === undefined ? base : parseTimestamp(r.ts as TimestampInput);
+      const ts = r.ts === undefined ? base : parseTimestamp(r.ts);
       if (ts === null) return refuse('bad-timestamp', `reading ${r.metric}: unreadable timestamp ${JSON.stringify(r.ts)}`);
       raw.push({ metric: r.metric, unit: r.unit, value: r.value, ts });
     }

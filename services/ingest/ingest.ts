@@ -13,7 +13,7 @@ import type { Logger } from '../../shared/observability/logger.ts';
 import { Spool } from './spool.ts';
 import { IngestPipeline } from './pipeline.ts';
 import { createIngestMetrics } from './metrics.ts';
-import type { IngestConfig } from './config.ts';
+import { clientIdOf, type IngestConfig } from './config.ts';
 
 export interface RunningIngest {
   opsPort: number;
@@ -23,8 +23,9 @@ export interface RunningIngest {
 
 export async function startIngest(config: IngestConfig, logger: Logger): Promise<RunningIngest> {
   const registry = loadParkRegistry(config.PARK_REGISTRY);
-  const spool = Spool.open({ dir: config.SPOOL_DIR || join(config.DATA_DIR, 'spool', config.MQTT_CLIENT_ID), logger });
-  const bus = createBus(config, config.MQTT_CLIENT_ID, logger);
+  const clientId = clientIdOf(config);
+  const spool = Spool.open({ dir: config.SPOOL_DIR || join(config.DATA_DIR, 'spool', clientId), logger });
+  const bus = createBus(config, clientId, logger);
   const store = createStore(config, logger);
   const metricsRegistry = createMetricsRegistry('ingest');
   const metrics = createIngestMetrics(metricsRegistry);
@@ -46,7 +47,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
 
   const v5 = config.MQTT_PROTOCOL_VERSION === '5';
   const client = await connectMqtt({
-    url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId: config.MQTT_CLIENT_ID,
+    url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId,
     protocolVersion: v5 ? 5 : 4, clean: false,
     ...(v5 && { sessionExpirySeconds: config.MQTT_SESSION_EXPIRY_SECONDS, receiveMaximum: config.MQTT_RECEIVE_MAXIMUM }),
     handleMessage: (topic, payload, done) => pipeline.onMessage(topic, payload, done),

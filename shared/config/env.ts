@@ -42,13 +42,13 @@ export function envInt(description: string, options: { default?: number; min?: n
 export function envEnum<const T extends readonly [string, ...string[]]>(description: string, values: T, options: { default?: T[number] } = {}) {
   const base = z.enum(values, { error: () => `must be one of: ${values.join(', ')}` });
   const schema = options.default === undefined ? base : base.default(options.default as never);
-  return documented(schema, { description, allowed: values.join(' | '), ...(options.default !== undefined && { default: options.default }) });
+  return documented(schema, { description, allowed: `one of ${values.join(', ')}`, ...(options.default !== undefined && { default: options.default }) });
 }
 
 export function envBool(description: string, options: { default?: boolean } = {}) {
   const base = z.enum(['true', 'false', '1', '0'], { error: () => 'must be true or false' }).transform((v) => v === 'true' || v === '1');
   const schema = options.default === undefined ? base : base.default(options.default);
-  return documented(schema, { description, allowed: 'true | false', ...(options.default !== undefined && { default: String(options.default) }) });
+  return documented(schema, { description, allowed: 'true or false', ...(options.default !== undefined && { default: String(options.default) }) });
 }
 
 export function envUrl(description: string, protocols: readonly string[], options: { default?: string } = {}) {
@@ -60,7 +60,7 @@ export function envUrl(description: string, protocols: readonly string[], option
     }
   }, `must be a URL with scheme ${protocols.join(' or ')}`);
   const schema = options.default === undefined ? base : base.default(options.default);
-  return documented(schema, { description, allowed: `${protocols.join(' | ')} URL`, ...(options.default !== undefined && { default: options.default }) });
+  return documented(schema, { description, allowed: `${protocols.join(', ')} URL`, ...(options.default !== undefined && { default: options.default }) });
 }
 
 /** Comma-separated list, e.g. KAFKA_BROKERS=host1:9092,host2:9092. */
@@ -109,7 +109,8 @@ export function describeVariables(schema: EnvSchema): NamedVariableDoc[] {
 
 /** A Markdown table for the README, generated from the schema. */
 export function variablesMarkdown(schema: EnvSchema): string {
-  const rows = describeVariables(schema).map((d) => `| \`${d.name}\` | ${d.description} | ${d.allowed} | ${d.default === undefined ? '(required)' : `\`${d.default}\``} |`);
+  const cell = (s: string): string => s.replace(/\|/g, '\\|');
+  const rows = describeVariables(schema).map((d) => `| \`${d.name}\` | ${cell(d.description)} | ${cell(d.allowed)} | ${d.default === undefined ? '(required)' : `\`${cell(d.default)}\``} |`);
   return ['| variable | what it sets | allowed | default |', '|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -155,6 +155,7 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
     await publishMany(publisher, [dup, dup, ...bad, dup, readingMessage(run.park, 1, 2, base)]);
     await waitFor(() => watch.deadLetters.length >= bad.length, 60_000, 'dead letters', 200);
     await waitFor(async () => (await storedCount(store, run.park)) >= 4, 60_000, 'valid readings stored', 300);
+    await waitFor(() => watch.readingRecords >= 2, 60_000, 'reading records on Kafka', 100);
     assert.deepEqual(watch.deadLetters.map((d) => d.reason).sort(), ['foreign-tenant', 'future-timestamp', 'not-json', 'oversized', 'schema']);
     const notJson = watch.deadLetters.find((d) => d.reason === 'not-json')!;
     assert.equal(Buffer.from(notJson.payloadBase64, 'base64').toString(), '{"v":1,"ts":');

@@ -1,0 +1,44 @@
+/**
+ * Writes each service's configuration table into its README between the markers
+ *   <!-- config:start --> ... <!-- config:end -->
+ * from the service's zod schema, so docs and defaults cannot drift.
+ *   node --import tsx scripts/config-docs.ts          rewrite the tables
+ *   node --import tsx scripts/config-docs.ts --check  exit 1 if a table is stale
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { variablesMarkdown, type EnvSchema } from '../shared/config/env.ts';
+import { ingestConfigSchema } from '../services/ingest/config.ts';
+
+export const documented: Array<{ readme: string; schema: EnvSchema }> = [
+  { readme: 'services/ingest/README.md', schema: ingestConfigSchema },
+];
+
+const root = new URL('../', import.meta.url).pathname;
+const start = '<!-- config:start -->';
+const end = '<!-- config:end -->';
+
+export function render(text: string, schema: EnvSchema): string {
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`missing ${start} ... ${end} markers`);
+  return `${text.slice(0, a + start.length)}\n${variablesMarkdown(schema)}\n${text.slice(b)}`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const check = process.argv.includes('--check');
+  let stale = 0;
+  for (const { readme, schema } of documented) {
+    const path = root + readme;
+    const text = readFileSync(path, 'utf8');
+    const next = render(text, schema);
+    if (next === text) continue;
+    if (check) {
+      stale++;
+      process.stderr.write(`${readme}: configuration table is stale; run node --import tsx scripts/config-docs.ts\n`);
+    } else {
+      writeFileSync(path, next);
+      process.stdout.write(`updated ${readme}\n`);
+    }
+  }
+  process.exit(stale ? 1 : 0);
+}

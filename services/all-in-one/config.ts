@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { envBool, envInt, envString } from '../../shared/config/env.ts';
+import { commonEnv } from '../../shared/config/common.ts';
+import { registryEnv, dataEnv } from '../../shared/config/adapters-env.ts';
+
+/**
+ * The one-command mode's own settings. Each service inside it reads its usual
+ * variables too (see their READMEs): set BUS=kafka, TIMESERIES=influxdb or
+ * MQTT_URL to point a part at real servers instead of the embedded ones.
+ */
+export const allInOneConfigSchema = z.object({
+  LOG_LEVEL: commonEnv.LOG_LEVEL,
+  ...dataEnv,
+  ...registryEnv,
+  EMBEDDED_BROKER: envBool('start the embedded MQTT broker (aedes, MQTT 3.1.1); false to use MQTT_URL as it is', { default: true }),
+  EMBEDDED_BROKER_HOST: envString('address the embedded broker binds to', { default: '127.0.0.1' }),
+  EMBEDDED_BROKER_PORT: envInt('port of the embedded broker (0 picks a free one)', { default: 1883, min: 0, max: 65_535 }),
+  MQTT_CREDENTIALS: envString('MQTT users for the embedded broker: service passwords and the tenant password pattern', { default: 'infra/dev-credentials.json' }),
+  INGEST_OPS_PORT: envInt('ops port (/healthz /readyz /metrics) of the ingest inside', { default: 9464, min: 0, max: 65_535 }),
+});
+
+export type AllInOneConfig = z.infer<typeof allInOneConfigSchema>;

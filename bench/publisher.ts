@@ -21,11 +21,12 @@ const { values } = parseArgs({
     username: { type: 'string', default: 'simulator' },
     password: { type: 'string', default: 'simulator-dev-secret' },
     protocol: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '0' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help || !values.registry) {
-  process.stdout.write('usage: bench/publisher.ts --registry FILE [--messages N] [--inflight N] [--url URL] [--username U] [--password P] [--protocol 5|4]\n');
+  process.stdout.write('usage: bench/publisher.ts --registry FILE [--messages N] [--inflight N] [--url URL] [--username U] [--password P] [--protocol 5|4] [--rate messages/s, 0 = as fast as possible]\n');
   process.exit(values.help ? 0 : 2);
 }
 
@@ -33,6 +34,7 @@ const registry = loadParkRegistry(values.registry);
 const meters = [...registry.allMeters()].map((m) => telemetryTopic(m.park.id, m.tenant.id, m.meter.id));
 const total = Number(values.messages);
 const window = Number(values.inflight);
+const rate = Number(values.rate);
 const client = mqtt.connect(values.url, { username: values.username, password: values.password, protocolVersion: values.protocol === '4' ? 4 : 5, clean: true, clientId: `bench-pub-${process.pid}` });
 await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject); });
 
@@ -41,7 +43,9 @@ let acked = 0;
 const started = Date.now();
 await new Promise<void>((resolve) => {
   const pump = (): void => {
-    while (sent < total && sent - acked < window) {
+    // Paced: never ahead of the schedule that the rate sets.
+    const allowed = rate > 0 ? Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate) + 1) : total;
+    while (sent < allowed && sent - acked < window) {
       const i = sent++;
       const seq = Math.floor(i / meters.length);
       const ts = Date.now();
@@ -49,9 +53,10 @@ await new Promise<void>((resolve) => {
       client.publish(meters[i % meters.length]!, payload, { qos: 1 }, () => {
         acked++;
         if (acked === total) resolve();
-        else if (sent - acked < window / 2) setImmediate(pump);
+        else if (rate === 0 && sent - acked < window / 2) setImmediate(pump);
       });
     }
+    if (rate > 0 && sent < total) setTimeout(pump, 2);
   };
   pump();
 });

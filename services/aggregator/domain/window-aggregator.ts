@@ -1,0 +1,535 @@
+/**
+ * The aggregator's pure core: tumbling event-time windows per meter and metric,
+ * rolled up per tenant and park. No I/O and no clock: the runtime calls
+ * `record` per Kafka record and `flush` with a watermark it computes
+ * (`watermarkFrom`), and checkpoints `snapshot()`.
+ *
+ * How state is kept (and why):
+ * - Windows of the smallest configured size ("fine", 1 min by default) hold their
+ *   samples keyed by event time. That makes a redelivered reading idempotent (same
+ *   (meter, metric, ts) keeps one sample, the later value), lets register
+ *   differences be taken in event-time order however readings arrive, and keeps
+ *   memory at about one sample per meter-metric-minute that can still change.
+ * - Larger windows ("coarse") hold no samples: their statistics are the fold of
+ *   the summaries of the fine windows already forgotten (`sealed`) and of the fine
+ *   windows still open inside them. A 1-day window is a dozen numbers.
+ * - Lateness is therefore judged on the fine window: a reading whose fine window
+ *   ended at or before `watermark - allowedLatenessMs` is dropped from every size.
+ *   Every size sees the same readings (the 1-minute windows add up to the hour),
+ *   and dedup stays exact; choose `allowedLatenessMs` to cover the longest resend
+ *   you accept (a SPARING logger's hourly batch needs more than an hour).
+ */
+import { windowMs, windowSizes, type AggregateEvent, type ReadingBatchEvent, type WindowSize } from '../../../shared/contracts/events.ts';
+import { isMetricName, metricCatalogue, type MetricName } from '../../../shared/contracts/metric-catalogue.ts';
+import type { MeterEntry, RegistryIndex } from '../../../shared/contracts/park-registry.ts';
+import { fingerprint } from './fingerprint.ts';
+import { eventsFromBits, type RegisterRating, type RegisterReading } from './register.ts';
+import type { AggregatorState, CoarseState, FineState, SampleState, SeriesState } from './state.ts';
+import { decodeSummary, emptySummary, encodeSummary, mergeInto, summariseSamples, type Sample, type Summary } from './summary.ts';
+import { windowIdOf, windowStart } from './windows.ts';
+
+export interface WindowAggregatorOptions {
+  registry: RegistryIndex;
+  /** Window sizes to produce; all four by default. */
+  windows?: readonly WindowSize[];
+  /** How long after a window closes late readings may still revise it. */
+  allowedLatenessMs: number;
+}
+
+export interface RecordResult {
+  /** Readings that added or changed a sample. */
+  accepted: number;
+  /** Readings dropped because their window is past the allowed lateness. */
+  late: number;
+  /** Readings identical to one already held (at-least-once redelivery): no change. */
+  duplicates: number;
+  /** Readings of a meter or metric the registry and catalogue do not know. */
+  ignored: number;
+}
+
+interface SeriesInfo {
+  park: string;
+  tenant: string;
+  meter: string;
+  metric: MetricName;
+  unit: string;
+  /** The register rating for cumulative metrics; undefined for instantaneous ones. */
+  register: RegisterRating | undefined;
+  cadenceMs: number;
+}
+
+interface Emitted {
+  revision: number;
+  hash: number;
+}
+
+interface Series {
+  info: SeriesInfo;
+  /** Last register reading of the fine windows already forgotten: the baseline for the next one. */
+  carry: RegisterReading | undefined;
+  fine: Map<number, FineWindow>;
+  coarse: Map<string, CoarseWindow>;
+  /** Largest fine start seen; in-order data never needs to look for a following window. */
+  maxFineStart: number;
+}
+
+interface WindowBase {
+  series: Series;
+  start: number;
+  end: number;
+  /** Changed since last emitted (or never emitted). */
+  dirty: boolean;
+  emitted: Emitted | undefined;
+  rollups: RollupWindow[];
+}
+
+interface FineWindow extends WindowBase {
+  kind: 'fine';
+  samples: Map<number, Sample>;
+}
+
+interface CoarseWindow extends WindowBase {
+  kind: 'coarse';
+  size: WindowSize;
+  sealed: Summary | undefined;
+}
+
+type MeterWindow = FineWindow | CoarseWindow;
+
+interface RollupWindow {
+  id: string;
+  scope: 'tenant' | 'park';
+  park: string;
+  tenant: string | undefined;
+  metric: MetricName;
+  unit: string;
+  cumulative: boolean;
+  size: WindowSize;
+  start: number;
+  end: number;
+  /** The member meters' windows, by meter id. */
+  members: Map<string, MeterWindow>;
+  emitted: Emitted | undefined;
+}
+
+/** Fine windows of one series in start order with their summaries, computed once per flush. */
+interface Chain {
+  ordered: FineWindow[];
+  summaries: Map<FineWindow, Summary>;
+}
+
+const scopeRank = { meter: 0, tenant: 1, park: 2 } as const;
+
+function byWindow(a: AggregateEvent, b: AggregateEvent): number {
+  return a.end - b.end || windowMs[a.window] - windowMs[b.window] || scopeRank[a.scope] - scopeRank[b.scope] || (a.windowId < b.windowId ? -1 : a.windowId > b.windowId ? 1 : 0);
+}
+
+const coarseKey = (size: WindowSize, start: number): string => `${size}@${start}`;
+
+export class WindowAggregator {
+  private readonly registry: RegistryIndex;
+  private readonly allowedLatenessMs: number;
+  /** Configured sizes, shortest first. */
+  private readonly sizes: readonly WindowSize[];
+  private readonly fineSize: WindowSize;
+  private readonly fineMs: number;
+  private readonly coarseSizes: readonly WindowSize[];
+
+  private readonly series = new Map<string, Series>();
+  private readonly rollups = new Map<string, RollupWindow>();
+  private readonly dirty = new Set<MeterWindow>();
+  private wm = -Infinity;
+  private maxTs = -Infinity;
+  private lateTotal = 0;
+  /** Earliest end among open windows: flush sweeps only when something can be forgotten. */
+  private nextEnd = Infinity;
+
+  constructor(options: WindowAggregatorOptions) {
+    const windows = options.windows ?? windowSizes;
+    if (windows.length === 0) throw new RangeError(`windows must name at least one of ${windowSizes.join(', ')}`);
+    for (const w of windows) if (!windowSizes.includes(w)) throw new RangeError(`unknown window size "${String(w)}"; known: ${windowSizes.join(', ')}`);
+    if (!(options.allowedLatenessMs >= 0) || !Number.isFinite(options.allowedLatenessMs)) {
+      throw new RangeError(`allowedLatenessMs must be a finite number >= 0, got ${options.allowedLatenessMs}`);
+    }
+    this.registry = options.registry;
+    this.allowedLatenessMs = options.allowedLatenessMs;
+    // windowMs values nest (each divides the next), so every fine window lies in exactly one window of each larger size.
+    this.sizes = [...new Set(windows)].sort((a, b) => windowMs[a] - windowMs[b]);
+    this.fineSize = this.sizes[0]!;
+    this.fineMs = windowMs[this.fineSize];
+    this.coarseSizes = this.sizes.slice(1);
+  }
+
+  /** The watermark of the last flush (undefined before the first). */
+  get watermark(): number | undefined {
+    return Number.isFinite(this.wm) ? this.wm : undefined;
+  }
+
+  /** Newest event time among readings taken (for `watermarkFrom`); undefined before any. */
+  get maxEventTime(): number | undefined {
+    return Number.isFinite(this.maxTs) ? this.maxTs : undefined;
+  }
+
+  /** Readings dropped as late since the state began (kept across checkpoints). */
+  get lateCount(): number {
+    return this.lateTotal;
+  }
+
+  /** Meter-scope windows held, of every size. */
+  get openWindows(): number {
+    let n = 0;
+    for (const s of this.series.values()) n += s.fine.size + s.coarse.size;
+    return n;
+  }
+
+  record(event: ReadingBatchEvent): RecordResult {
+    const result: RecordResult = { accepted: 0, late: 0, duplicates: 0, ignored: 0 };
+    const entry = this.registry.meter(event.meter);
+    const simulated = event.simulated === true;
+    for (const r of event.readings) {
+      if (!entry || !isMetricName(r.metric) || !Number.isFinite(r.value) || !Number.isSafeInteger(r.ts)) {
+        result.ignored++;
+        continue;
+      }
+      const start = windowStart(r.ts, this.fineSize);
+      if (start + this.fineMs + this.allowedLatenessMs <= this.wm) {
+        result.late++;
+        continue;
+      }
+      if (r.ts > this.maxTs) this.maxTs = r.ts;
+      const series = this.seriesOf(entry, r.metric);
+      const window = series.fine.get(start) ?? this.openFine(series, start);
+      const held = window.samples.get(r.ts);
+      if (held && held.value === r.value && held.simulated === simulated) {
+        result.duplicates++;
+        continue;
+      }
+      window.samples.set(r.ts, { value: r.value, simulated });
+      this.touch(window);
+      result.accepted++;
+    }
+    this.lateTotal += result.late;
+    return result;
+  }
+
+  /**
+   * Emits every window that ended at or before the watermark and changed since it
+   * was last emitted, then forgets windows past the allowed lateness. A watermark
+   * below the current one does not move it back (the call still emits revisions
+   * recorded since the last flush).
+   */
+  flush(watermark: number): AggregateEvent[] {
+    if (watermark > this.wm) this.wm = watermark;
+    const wm = this.wm;
+    const cache = new Map<Series, Chain>();
+    const out: AggregateEvent[] = [];
+    const rollups = new Set<RollupWindow>();
+    for (const w of this.dirty) {
+      if (w.end > wm) continue;
+      this.dirty.delete(w);
+      w.dirty = false;
+      this.emitIfChanged(w, this.meterEvent(w, this.summaryOf(w, cache)), out);
+      for (const r of w.rollups) rollups.add(r);
+    }
+    for (const r of rollups) this.emitIfChanged(r, this.rollupEvent(r, cache), out);
+    out.sort(byWindow);
+    if (this.nextEnd + this.allowedLatenessMs <= wm) this.sweep(wm, cache);
+    return out;
+  }
+
+  snapshot(): AggregatorState {
+    const series: SeriesState[] = [];
+    for (const s of this.series.values()) {
+      if (s.fine.size === 0 && s.coarse.size === 0 && !s.carry) continue;
+      const fine: FineState[] = [...s.fine.values()].sort((a, b) => a.start - b.start).map((w) => {
+        const x: SampleState[] = [...w.samples.entries()].sort(([a], [b]) => a - b).map(([ts, v]) => (v.simulated ? [ts - w.start, v.value, 1] : [ts - w.start, v.value]));
+        const f: FineState = { s: w.start, x };
+        if (w.dirty) f.d = 1;
+        if (w.emitted) f.e = [w.emitted.revision, w.emitted.hash];
+        return f;
+      });
+      const coarse: CoarseState[] = [...s.coarse.values()].sort((a, b) => windowMs[a.size] - windowMs[b.size] || a.start - b.start).map((w) => {
+        const c: CoarseState = { w: w.size, s: w.start };
+        if (w.sealed) c.a = encodeSummary(w.sealed);
+        if (w.dirty) c.d = 1;
+        if (w.emitted) c.e = [w.emitted.revision, w.emitted.hash];
+        return c;
+      });
+      const st: SeriesState = { meter: s.info.meter, metric: s.info.metric, fine, coarse };
+      if (s.carry) st.carry = [s.carry.ts, s.carry.value];
+      series.push(st);
+    }
+    const rollups: AggregatorState['rollups'] = [];
+    for (const r of this.rollups.values()) if (r.emitted) rollups.push([r.id, r.emitted.revision, r.emitted.hash]);
+    return {
+      v: 1,
+      windows: [...this.sizes],
+      watermark: this.watermark ?? null,
+      maxEventTime: this.maxEventTime ?? null,
+      late: this.lateTotal,
+      series,
+      rollups,
+    };
+  }
+
+  /**
+   * Rebuilds an aggregator from a checkpoint (validate JSON from storage with
+   * parseAggregatorState first). Series of meters no longer in the registry are
+   * dropped; a checkpoint made with other window sizes is refused, since its
+   * fine windows would mean something else.
+   */
+  static restore(state: AggregatorState, options: WindowAggregatorOptions): WindowAggregator {
+    if (state.v !== 1) throw new Error(`aggregator checkpoint version ${String(state.v)} is not supported`);
+    const agg = new WindowAggregator(options);
+    const saved = [...new Set(state.windows)].sort((a, b) => windowMs[a] - windowMs[b]);
+    if (saved.join(',') !== agg.sizes.join(',')) {
+      throw new Error(`aggregator checkpoint was made with windows ${saved.join(', ')} but ${agg.sizes.join(', ')} are configured: start from an older offset without the checkpoint`);
+    }
+    agg.wm = state.watermark ?? -Infinity;
+    agg.maxTs = state.maxEventTime ?? -Infinity;
+    agg.lateTotal = state.late;
+    for (const st of state.series) {
+      const entry = agg.registry.meter(st.meter);
+      if (!entry || !isMetricName(st.metric)) continue;
+      const series = agg.seriesOf(entry, st.metric);
+      if (st.carry) series.carry = { ts: st.carry[0], value: st.carry[1] };
+      for (const c of st.coarse) {
+        const w = agg.coarseOf(series, c.w, c.s);
+        if (c.a) w.sealed = decodeSummary(c.a);
+        if (c.e) w.emitted = { revision: c.e[0], hash: c.e[1] };
+        if (c.d) agg.markDirty(w);
+      }
+      for (const f of st.fine) {
+        const w = agg.openFine(series, f.s);
+        for (const x of f.x) w.samples.set(f.s + x[0], { value: x[1], simulated: x.length === 3 });
+        if (f.e) w.emitted = { revision: f.e[0], hash: f.e[1] };
+        if (f.d) agg.markDirty(w);
+      }
+    }
+    for (const [id, revision, hash] of state.rollups) {
+      const r = agg.rollups.get(id);
+      if (r) r.emitted = { revision, hash };
+    }
+    return agg;
+  }
+
+  private seriesOf(entry: MeterEntry, metric: MetricName): Series {
+    const key = `${entry.meter.id}/${metric}`;
+    let s = this.series.get(key);
+    if (!s) {
+      const def = metricCatalogue[metric];
+      const info: SeriesInfo = {
+        park: entry.park.id,
+        tenant: entry.tenant.id,
+        meter: entry.meter.id,
+        metric,
+        unit: def.unit,
+        register: def.kind === 'cumulative' ? { ...entry.meter.ratings?.[metric] } : undefined,
+        cadenceMs: entry.meter.cadenceSeconds * 1000,
+      };
+      s = { info, carry: undefined, fine: new Map(), coarse: new Map(), maxFineStart: -Infinity };
+      this.series.set(key, s);
+    }
+    return s;
+  }
+
+  private openFine(series: Series, start: number): FineWindow {
+    const w: FineWindow = { kind: 'fine', series, start, end: start + this.fineMs, samples: new Map(), dirty: false, emitted: undefined, rollups: [] };
+    this.join(w, this.fineSize);
+    series.fine.set(start, w);
+    if (start > series.maxFineStart) series.maxFineStart = start;
+    if (w.end < this.nextEnd) this.nextEnd = w.end;
+    for (const size of this.coarseSizes) this.coarseOf(series, size, windowStart(start, size));
+    return w;
+  }
+
+  private coarseOf(series: Series, size: WindowSize, start: number): CoarseWindow {
+    const key = coarseKey(size, start);
+    let w = series.coarse.get(key);
+    if (!w) {
+      w = { kind: 'coarse', series, size, start, end: start + windowMs[size], sealed: undefined, dirty: false, emitted: undefined, rollups: [] };
+      this.join(w, size);
+      series.coarse.set(key, w);
+      if (w.end < this.nextEnd) this.nextEnd = w.end;
+    }
+    return w;
+  }
+
+  /** Makes a meter window a member of its tenant and park roll-ups. */
+  private join(w: MeterWindow, size: WindowSize): void {
+    const i = w.series.info;
+    for (const [scope, scopeId] of [['tenant', i.tenant], ['park', i.park]] as const) {
+      const id = windowIdOf(scope, scopeId, i.metric, size, w.start);
+      let r = this.rollups.get(id);
+      if (!r) {
+        r = { id, scope, park: i.park, tenant: scope === 'tenant' ? i.tenant : undefined, metric: i.metric, unit: i.unit, cumulative: i.register !== undefined, size, start: w.start, end: w.end, members: new Map(), emitted: undefined };
+        this.rollups.set(id, r);
+      }
+      r.members.set(i.meter, w);
+      w.rollups.push(r);
+    }
+  }
+
+  private parentsOf(w: FineWindow): CoarseWindow[] {
+    const out: CoarseWindow[] = [];
+    for (const size of this.coarseSizes) {
+      const c = w.series.coarse.get(coarseKey(size, windowStart(w.start, size)));
+      if (c) out.push(c);
+    }
+    return out;
+  }
+
+  private markDirty(w: MeterWindow): void {
+    if (w.dirty) return;
+    w.dirty = true;
+    this.dirty.add(w);
+  }
+
+  /** A changed fine window changes its parents and, for a register, the baseline of the next fine window. */
+  private touch(w: FineWindow): void {
+    this.markDirty(w);
+    for (const c of this.parentsOf(w)) this.markDirty(c);
+    const s = w.series;
+    if (!s.info.register || w.start >= s.maxFineStart) return;
+    let next: FineWindow | undefined;
+    for (const f of s.fine.values()) if (f.start > w.start && (!next || f.start < next.start)) next = f;
+    if (!next) return;
+    this.markDirty(next);
+    for (const c of this.parentsOf(next)) this.markDirty(c);
+  }
+
+  private chain(series: Series, cache: Map<Series, Chain>): Chain {
+    const cached = cache.get(series);
+    if (cached) return cached;
+    const ordered = [...series.fine.values()].sort((a, b) => a.start - b.start);
+    const summaries = new Map<FineWindow, Summary>();
+    const rating = series.info.register;
+    let prev = series.carry;
+    for (const f of ordered) {
+      const r = summariseSamples(f.samples, rating ? { prev, rating } : undefined);
+      summaries.set(f, r.summary);
+      prev = r.lastReading;
+    }
+    const chain = { ordered, summaries };
+    cache.set(series, chain);
+    return chain;
+  }
+
+  private summaryOf(w: MeterWindow, cache: Map<Series, Chain>): Summary {
+    const chain = this.chain(w.series, cache);
+    if (w.kind === 'fine') return chain.summaries.get(w) ?? emptySummary();
+    // Folded in start order whether a fine window is already sealed or not, so the sums are replay-stable.
+    const acc = emptySummary();
+    if (w.sealed) mergeInto(acc, w.sealed);
+    for (const f of chain.ordered) if (f.start >= w.start && f.end <= w.end) mergeInto(acc, chain.summaries.get(f)!);
+    return acc;
+  }
+
+  private meterEvent(w: MeterWindow, s: Summary): AggregateEvent {
+    const i = w.series.info;
+    const size = w.kind === 'fine' ? this.fineSize : w.size;
+    // A window shorter than the cadence expects one reading, not a fraction of one.
+    const expected = Math.max(1, windowMs[size] / i.cadenceMs);
+    return {
+      v: 1,
+      windowId: windowIdOf('meter', i.meter, i.metric, size, w.start),
+      revision: 0,
+      scope: 'meter',
+      park: i.park,
+      tenant: i.tenant,
+      meter: i.meter,
+      metric: i.metric,
+      unit: i.unit,
+      window: size,
+      start: w.start,
+      end: w.end,
+      count: s.count,
+      sum: s.sum,
+      min: s.min,
+      max: s.max,
+      mean: s.sum / s.count,
+      last: s.last,
+      ...(i.register ? { consumption: s.consumption } : {}),
+      registerEvents: eventsFromBits(s.events),
+      completeness: s.count / expected,
+      simulated: s.real === 0,
+    };
+  }
+
+  private rollupEvent(r: RollupWindow, cache: Map<Series, Chain>): AggregateEvent {
+    // Members folded in meter-id order: stable sums, and on equal event times `last` is the greatest meter id's.
+    const ids = [...r.members.keys()].sort();
+    const acc = emptySummary();
+    for (const id of ids) mergeInto(acc, this.summaryOf(r.members.get(id)!, cache));
+    return {
+      v: 1,
+      windowId: r.id,
+      revision: 0,
+      scope: r.scope,
+      park: r.park,
+      ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
+      metric: r.metric,
+      unit: r.unit,
+      window: r.size,
+      start: r.start,
+      end: r.end,
+      count: acc.count,
+      sum: acc.sum,
+      min: acc.min,
+      max: acc.max,
+      mean: acc.sum / acc.count,
+      last: acc.last,
+      ...(r.cumulative ? { consumption: acc.consumption } : {}),
+      registerEvents: eventsFromBits(acc.events),
+      simulated: acc.real === 0,
+    };
+  }
+
+  /** Emits with the next revision unless the content is what was emitted last time. */
+  private emitIfChanged(target: { emitted: Emitted | undefined }, event: AggregateEvent, out: AggregateEvent[]): void {
+    const hash = fingerprint(
+      `${event.count}|${event.sum}|${event.min}|${event.max}|${event.last}|${event.consumption ?? ''}|${event.registerEvents.join(',')}|${event.completeness ?? ''}|${event.simulated}`,
+    );
+    if (target.emitted?.hash === hash) return;
+    event.revision = target.emitted ? target.emitted.revision + 1 : 0;
+    target.emitted = { revision: event.revision, hash };
+    out.push(event);
+  }
+
+  /**
+   * Forgets windows whose allowance has passed. A fine window's final summary is
+   * folded into its larger windows and its last register reading becomes the
+   * series' carry; neither changes what those windows emit.
+   */
+  private sweep(wm: number, cache: Map<Series, Chain>): void {
+    const L = this.allowedLatenessMs;
+    let nextEnd = Infinity;
+    for (const series of this.series.values()) {
+      let expiring = false;
+      for (const f of series.fine.values()) if (f.end + L <= wm) expiring = true;
+      if (expiring) {
+        const chain = this.chain(series, cache);
+        for (const f of chain.ordered) {
+          if (f.end + L > wm) break;
+          const s = chain.summaries.get(f)!;
+          for (const c of this.parentsOf(f)) c.sealed = mergeInto(c.sealed ?? emptySummary(), s);
+          if (series.info.register) series.carry = { ts: s.lastTs, value: s.last };
+          series.fine.delete(f.start);
+          this.dirty.delete(f);
+        }
+      }
+      for (const f of series.fine.values()) if (f.end < nextEnd) nextEnd = f.end;
+      for (const [key, c] of series.coarse) {
+        if (c.end + L <= wm) {
+          series.coarse.delete(key);
+          this.dirty.delete(c);
+        } else if (c.end < nextEnd) nextEnd = c.end;
+      }
+    }
+    for (const [id, r] of this.rollups) if (r.end + L <= wm) this.rollups.delete(id);
+    this.nextEnd = nextEnd;
+  }
+}
+
+export { watermarkFrom, windowIdOf, windowStart } from './windows.ts';
+export { parseAggregatorState, type AggregatorState } from './state.ts';

@@ -43,7 +43,7 @@ export interface RecordResult {
   late: number;
   /** Readings identical to one already held (at-least-once redelivery): no change. */
   duplicates: number;
-  /** Readings of a meter or metric the registry and catalogue do not know. */
+  /** Readings of a meter or metric the registry and catalogue do not know (or not a finite value at an integer time). */
   ignored: number;
 }
 
@@ -182,6 +182,11 @@ export class WindowAggregator {
     return n;
   }
 
+  /**
+   * Adds a batch's readings to their windows. Idempotent per (meter, metric, ts):
+   * a redelivered reading changes nothing, a new value for the same time replaces
+   * the held one (the later delivery wins).
+   */
   record(event: ReadingBatchEvent): RecordResult {
     const result: RecordResult = { accepted: 0, late: 0, duplicates: 0, ignored: 0 };
     const entry = this.registry.meter(event.meter);
@@ -261,6 +266,7 @@ export class WindowAggregator {
     }
     const rollups: AggregatorState['rollups'] = [];
     for (const r of this.rollups.values()) if (r.emitted) rollups.push([r.id, r.emitted.revision, r.emitted.hash]);
+    rollups.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); // restore rebuilds them in another order
     return {
       v: 1,
       windows: [...this.sizes],
@@ -283,7 +289,7 @@ export class WindowAggregator {
     const agg = new WindowAggregator(options);
     const saved = [...new Set(state.windows)].sort((a, b) => windowMs[a] - windowMs[b]);
     if (saved.join(',') !== agg.sizes.join(',')) {
-      throw new Error(`aggregator checkpoint was made with windows ${saved.join(', ')} but ${agg.sizes.join(', ')} are configured: start from an older offset without the checkpoint`);
+      throw new Error(`aggregator checkpoint was made with windows ${saved.join(', ')} but ${agg.sizes.join(', ')} are configured: drop it and replay the readings from before the open windows`);
     }
     agg.wm = state.watermark ?? -Infinity;
     agg.maxTs = state.maxEventTime ?? -Infinity;
@@ -294,12 +300,16 @@ export class WindowAggregator {
       const series = agg.seriesOf(entry, st.metric);
       if (st.carry) series.carry = { ts: st.carry[0], value: st.carry[1] };
       for (const c of st.coarse) {
+        if (windowStart(c.s, c.w) !== c.s) throw new Error(`aggregator checkpoint: ${c.w} window of ${st.meter}/${st.metric} starts at ${c.s}, not on a ${c.w} boundary`);
         const w = agg.coarseOf(series, c.w, c.s);
         if (c.a) w.sealed = decodeSummary(c.a);
         if (c.e) w.emitted = { revision: c.e[0], hash: c.e[1] };
         if (c.d) agg.markDirty(w);
       }
       for (const f of st.fine) {
+        if (windowStart(f.s, agg.fineSize) !== f.s || f.x.some(([dt]) => dt < 0 || dt >= agg.fineMs)) {
+          throw new Error(`aggregator checkpoint: ${agg.fineSize} window of ${st.meter}/${st.metric} at ${f.s} is misaligned or holds samples outside it`);
+        }
         const w = agg.openFine(series, f.s);
         for (const x of f.x) w.samples.set(f.s + x[0], { value: x[1], simulated: x.length === 3 });
         if (f.e) w.emitted = { revision: f.e[0], hash: f.e[1] };
@@ -506,7 +516,12 @@ export class WindowAggregator {
     let nextEnd = Infinity;
     for (const series of this.series.values()) {
       let expiring = false;
-      for (const f of series.fine.values()) if (f.end + L <= wm) expiring = true;
+      for (const f of series.fine.values()) {
+        if (f.end + L <= wm) {
+          expiring = true;
+          break;
+        }
+      }
       if (expiring) {
         const chain = this.chain(series, cache);
         for (const f of chain.ordered) {

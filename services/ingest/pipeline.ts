@@ -9,8 +9,7 @@ import { topics } from '../../shared/contracts/kafka-topics.ts';
 import type { DeadLetter, MeterStatusEvent, ReadingBatchEvent } from '../../shared/contracts/events.ts';
 import type { EventBus, OutgoingMessage } from '../../shared/ports/event-bus.ts';
 import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
-import { errorMessage, isRetriable } from '../../shared/errors.ts';
-import { backoffDelay, sleep } from '../../shared/retry.ts';
+import { writeUntilDone } from '../../shared/write-until-done.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { decode, type DecodeOptions } from './domain/decode.ts';
 import { DedupWindow } from './domain/dedup.ts';
@@ -151,22 +150,11 @@ export class IngestPipeline {
   private async write(sink: 'timeseries' | 'bus', fn: () => Promise<void>, empty: boolean): Promise<void> {
     if (empty) return;
     const end = this.o.metrics.writeLatency.startTimer({ sink });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await fn();
-        end();
-        return;
-      } catch (err) {
-        this.o.metrics.retries.inc({ sink });
-        const delay = backoffDelay(attempt, { initialMs: 200, factor: 2, maxMs: 10_000, maxAttempts: Infinity, jitter: 0.2 });
-        const log = { sink, attempt, delayMs: delay, err: errorMessage(err) };
-        // A refused batch is a bug or a misconfiguration, not bad input (that was dead-lettered): keep it and shout.
-        if (isRetriable(err)) this.o.logger.warn(log, 'write failed, retrying');
-        else this.o.logger.error(log, 'write refused (not retriable); holding the batch and retrying');
-        this.updateGauges();
-        await sleep(delay);
-      }
-    }
+    await writeUntilDone(sink, fn, this.o.logger, () => {
+      this.o.metrics.retries.inc({ sink });
+      this.updateGauges();
+    });
+    end();
   }
 
   private prepare(records: readonly SpoolRecord[]): PreparedBatch {

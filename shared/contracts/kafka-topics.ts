@@ -21,6 +21,7 @@ export const topics = {
   alerts: { name: 'eip.alerts.v1', partitions: 3, retentionMs: 90 * day, compacted: false, key: 'alert fingerprint', description: 'every alert state transition' },
   alertCommands: { name: 'eip.alert-commands.v1', partitions: 3, retentionMs: 30 * day, compacted: false, key: 'alert fingerprint or silence id', description: 'acknowledge / resolve / silence commands from operators' },
   alertState: { name: 'eip.alert-state.v1', partitions: 3, retentionMs: -1, compacted: true, key: 'alert fingerprint', description: 'latest state per alert, restored by rules on start' },
+  aggregatorState: { name: 'eip.aggregator-state.v1', partitions: 1, retentionMs: -1, compacted: true, key: 'consumer group id', description: 'aggregator checkpoint: open windows and register values, restored on start' },
   deadLetters: { name: 'eip.deadletter.v1', partitions: 3, retentionMs: 30 * day, compacted: false, key: 'stage', description: 'refused input with its reason and raw payload' },
   meterStatus: { name: 'eip.meter-status.v1', partitions: 3, retentionMs: 30 * day, compacted: false, key: 'meter id', description: 'meter online / offline transitions' },
   meterState: { name: 'eip.meter-state.v1', partitions: 3, retentionMs: -1, compacted: true, key: 'meter id', description: 'latest status per meter' },

@@ -150,8 +150,8 @@ const paramsByKind = {
   budget: z.strictObject({
     period: periodSchema,
     stat: z.enum(['total', 'mean'], oneOf(['total', 'mean'])).default('total'),
-    /** Compare the period-to-date value with limit * elapsed fraction of the period. */
-    proRata: z.boolean().default(true),
+    /** Compare the period-to-date value with limit * elapsed fraction of the period (default: for totals). */
+    proRata: z.boolean().optional(),
     multiplier: multiplierSchema.optional(),
   }),
   ratio: z.strictObject({
@@ -231,6 +231,7 @@ function checkRule(r: RuleSpec, issue: (path: (string | number)[], message: stri
   if (r.kind === 'ratio' || (r.kind === 'budget' && r.params.multiplier !== undefined)) {
     if (r.params.multiplier === 'emission-factor' && r.selector.scope === 'park') issue(['params', 'multiplier'], 'the emission factor belongs to a tenant\'s supply source; use scope tenant or meter');
   }
+  if (r.kind === 'budget' && r.params.stat === 'mean' && r.params.proRata === true) issue(['params', 'proRata'], 'applies to totals, not to stat: mean');
   if (r.kind === 'rolling' && r.params.bucket !== undefined) {
     if (r.input === 'aggregate') issue(['params', 'bucket'], 'on aggregates the bucket is the aggregate window; leave bucket out');
     else if (r.params.over % r.params.bucket !== 0) issue(['params', 'bucket'], 'must divide params.over');
@@ -272,6 +273,8 @@ export const rulePackSchema = z
     version: z.number().int().positive(),
     name: z.string().min(1).optional(),
     description: z.string().optional(),
+    /** Free-form: a home for YAML anchors that rules merge in with `<<: *name`. */
+    definitions: z.unknown().optional(),
     rules: z.array(ruleSchema).min(1),
   })
   .superRefine((pack, ctx) => {
@@ -300,9 +303,9 @@ function formatIssue(i: PackIssue): string {
 /** Parses and validates a rule pack; throws an EipError (CONFIG_INVALID) listing every problem with rule id, field and line. */
 export function parseRulePack(text: string, sourceName = 'rule pack'): RulePack {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: true });
   if (doc.errors.length) {
-    const msgs = doc.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0] ?? ''}`);
+    const msgs = doc.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`);
     throw new EipError('CONFIG_INVALID', `${sourceName} is not valid YAML: ${msgs.join('; ')}`);
   }
   const json: unknown = doc.toJS({ maxAliasCount: 1000 });
@@ -332,3 +335,6 @@ export function parseRulePack(text: string, sourceName = 'rule pack'): RulePack 
   });
   throw new EipError('CONFIG_INVALID', `${sourceName} is invalid: ${issues.map(formatIssue).join('; ')}`, { details: { issues } });
 }
+
+/** The default pack shipped with the service (reading it is the runtime's job). */
+export const defaultRulePackPath = new URL('../rule-packs/default.yaml', import.meta.url).pathname;

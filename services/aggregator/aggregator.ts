@@ -1,0 +1,130 @@
+/**
+ * The aggregator's runtime: consumes eip.readings.v1 as a consumer group, feeds
+ * the pure WindowAggregator, and after each batch emits closed or revised windows
+ * to eip.aggregates.v1 and the time-series store, then checkpoints its state to
+ * a compacted topic. The batch's offsets are committed only after all of that,
+ * so a restart restores the checkpoint and replays at most the uncommitted
+ * batch, which the aggregator absorbs (recording a reading twice is a no-op).
+ *
+ * Roll-ups per tenant and park are computed from what this instance sees: run
+ * one instance per consumer group (see the README).
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { topics } from '../../shared/contracts/kafka-topics.ts';
+import { readingBatchEventSchema, type AggregateEvent, type DeadLetter } from '../../shared/contracts/events.ts';
+import { formatIssues, type RegistryIndex } from '../../shared/contracts/park-registry.ts';
+import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
+import type { AggregatePoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
+import type { Logger } from '../../shared/observability/logger.ts';
+import { writeUntilDone } from '../../shared/write-until-done.ts';
+import { WindowAggregator, watermarkFrom, parseAggregatorState } from './domain/window-aggregator.ts';
+import type { AggregatorMetrics } from './metrics.ts';
+
+export interface AggregatorRuntimeOptions {
+  bus: EventBus;
+  store: TimeSeriesStore;
+  registry: RegistryIndex;
+  metrics: AggregatorMetrics;
+  logger: Logger;
+  group: string;
+  allowedLatenessMs: number;
+  outOfOrdernessMs: number;
+  batchMax: number;
+}
+
+export function toAggregatePoint(a: AggregateEvent): AggregatePoint {
+  return {
+    scope: a.scope, park: a.park, tenant: a.tenant, meter: a.meter, metric: a.metric, unit: a.unit, window: a.window, start: a.start,
+    count: a.count, sum: a.sum, min: a.min, max: a.max, mean: a.mean, last: a.last, consumption: a.consumption, completeness: a.completeness,
+    ...(a.simulated && { simulated: true }),
+  };
+}
+
+export class AggregatorRuntime {
+  private aggregator: WindowAggregator | undefined;
+  private subscription: Subscription | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly o: AggregatorRuntimeOptions) {}
+
+  async start(): Promise<void> {
+    this.aggregator = await this.restore();
+    this.subscription = await this.o.bus.subscribe({
+      groupId: this.o.group,
+      topics: [topics.readings.name],
+      fromBeginning: true,
+      maxBatchSize: this.o.batchMax,
+      handleBatch: (batch) => this.handle(batch),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+    this.abort.abort();
+  }
+
+  get openWindows(): number {
+    return this.aggregator?.openWindows ?? 0;
+  }
+
+  private async restore(): Promise<WindowAggregator> {
+    const options = { registry: this.o.registry, allowedLatenessMs: this.o.allowedLatenessMs };
+    const saved = (await this.o.bus.readCompacted(topics.aggregatorState.name)).get(this.o.group);
+    if (!saved) {
+      this.o.logger.info({ group: this.o.group }, 'no checkpoint: starting from the beginning of the readings topic');
+      return new WindowAggregator(options);
+    }
+    const state = parseAggregatorState(JSON.parse(gunzipSync(saved).toString('utf8')));
+    const restored = WindowAggregator.restore(state, options);
+    this.o.logger.info({ group: this.o.group, openWindows: restored.openWindows, watermark: restored.watermark, bytes: saved.length }, 'restored checkpoint');
+    return restored;
+  }
+
+  private async handle(batch: ConsumedBatch): Promise<void> {
+    const agg = this.aggregator!;
+    const done = this.o.metrics.batchSeconds.startTimer();
+    const deadLetters: OutgoingMessage[] = [];
+    for (const m of batch.messages) {
+      this.o.metrics.records.inc();
+      const event = this.parse(m.value);
+      if (!event.ok) {
+        const dl: DeadLetter = { v: 1, reason: 'bad-event', detail: event.detail, stage: 'aggregator', source: `${batch.topic}/${batch.partition}@${m.offset}`, payloadBase64: (m.value ?? Buffer.alloc(0)).toString('base64'), receivedAt: Date.now() };
+        deadLetters.push({ topic: topics.deadLetters.name, key: 'aggregator', value: JSON.stringify(dl) });
+        this.o.metrics.invalid.inc();
+        continue;
+      }
+      const r = agg.record(event.value);
+      this.o.metrics.readings.inc({ outcome: 'accepted' }, r.accepted);
+      if (r.late) this.o.metrics.readings.inc({ outcome: 'late' }, r.late);
+      if (r.duplicates) this.o.metrics.readings.inc({ outcome: 'duplicate' }, r.duplicates);
+      if (r.ignored) this.o.metrics.readings.inc({ outcome: 'ignored' }, r.ignored);
+    }
+    const max = agg.maxEventTime;
+    const emitted = max === undefined ? [] : agg.flush(watermarkFrom(max, this.o.outOfOrdernessMs));
+    const messages: OutgoingMessage[] = emitted.map((a) => ({ topic: topics.aggregates.name, key: a.meter ?? a.tenant ?? a.park, value: JSON.stringify(a) }));
+    // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.
+    await Promise.all([
+      emitted.length ? writeUntilDone('timeseries', () => this.o.store.writeAggregates(emitted.map(toAggregatePoint)), this.o.logger, undefined, this.abort.signal) : undefined,
+      writeUntilDone('bus', () => this.o.bus.publish([...messages, ...deadLetters]), this.o.logger, undefined, this.abort.signal),
+    ]);
+    const checkpoint = gzipSync(JSON.stringify(agg.snapshot()));
+    await writeUntilDone('checkpoint', () => this.o.bus.publish([{ topic: topics.aggregatorState.name, key: this.o.group, value: checkpoint }]), this.o.logger, undefined, this.abort.signal);
+    for (const a of emitted) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
+    this.o.metrics.checkpointBytes.set(checkpoint.length);
+    this.o.metrics.openWindows.set(agg.openWindows);
+    if (agg.watermark !== undefined) this.o.metrics.watermark.set(agg.watermark);
+    done();
+  }
+
+  private parse(value: Buffer | null): { ok: true; value: ReturnType<typeof readingBatchEventSchema.parse> } | { ok: false; detail: string } {
+    if (!value) return { ok: false, detail: 'empty record' };
+    let json: unknown;
+    try {
+      json = JSON.parse(value.toString('utf8'));
+    } catch (err) {
+      return { ok: false, detail: `not JSON: ${(err as Error).message}` };
+    }
+    const parsed = readingBatchEventSchema.safeParse(json);
+    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, detail: `readings event v1: ${formatIssues(parsed.error)}` };
+  }
+}

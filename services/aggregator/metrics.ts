@@ -1,0 +1,17 @@
+import { Counter, Gauge, Histogram, type Registry } from '../../shared/observability/metrics.ts';
+
+export type AggregatorMetrics = ReturnType<typeof createAggregatorMetrics>;
+
+export function createAggregatorMetrics(registry: Registry) {
+  const r = { registers: [registry] };
+  return {
+    records: new Counter({ name: 'eip_aggregator_records_total', help: 'reading records consumed', ...r }),
+    readings: new Counter({ name: 'eip_aggregator_readings_total', help: 'readings by outcome', labelNames: ['outcome'], ...r }),
+    invalid: new Counter({ name: 'eip_aggregator_invalid_records_total', help: 'records that failed the schema, sent to the dead-letter topic', ...r }),
+    emitted: new Counter({ name: 'eip_aggregator_aggregates_emitted_total', help: 'window aggregates emitted (revisions included)', labelNames: ['scope', 'window'], ...r }),
+    openWindows: new Gauge({ name: 'eip_aggregator_open_windows', help: 'windows held in memory', ...r }),
+    watermark: new Gauge({ name: 'eip_aggregator_watermark_ms', help: 'current event-time watermark, epoch ms', ...r }),
+    checkpointBytes: new Gauge({ name: 'eip_aggregator_checkpoint_bytes', help: 'size of the last checkpoint (gzip)', ...r }),
+    batchSeconds: new Histogram({ name: 'eip_aggregator_batch_seconds', help: 'time to handle one batch: record, flush, write, checkpoint', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ...r }),
+  };
+}

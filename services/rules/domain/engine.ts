@@ -1,0 +1,501 @@
+/**
+ * The rules engine: pure core of the rules service. Inputs come in with the
+ * current time as an argument; each entry point returns the alert transitions it
+ * caused. No I/O, no timers: the runtime calls tick(now) for deadman silence,
+ * pending 'for' durations, flapping holds and silence expiry.
+ *
+ * Lookup is indexed: readings by meter then metric, aggregates by scope then
+ * metric, commands by fingerprint. No input scans every rule.
+ *
+ * Alert state machine per (rule, scope), one fingerprint:
+ *   (none) -> pending -> firing -> acknowledged -> resolved
+ *   pending -> resolved            the condition cleared before `for` (cancelled)
+ *   firing/acknowledged -> resolved  the value crossed the clear level, or a resolve command
+ *   firing -> firing               severity changed (warning <-> critical)
+ *   acknowledged -> firing         escalated to a higher severity: needs eyes again
+ * The first transition of each alert instance has previousState null; `transition`
+ * keeps counting across instances, so (fingerprint, transition) is unique forever.
+ */
+import type { AggregateEvent, AlertCommand, AlertEvent, AlertState, MeterStatusEvent, ReadingBatchEvent, Severity } from '../../../shared/contracts/events.ts';
+import type { RegistryIndex } from '../../../shared/contracts/park-registry.ts';
+import { compile, freshState, type Binding, type SkippedBinding } from './compile.ts';
+import { evaluateAggregate, evaluateDeadman, evaluateSample, fmt, o2Corrected, type Decision } from './evaluate.ts';
+import type { AlertScope } from './fingerprint.ts';
+import { severityRank } from './levels.ts';
+import type { RulePack } from './pack.ts';
+import { silenceActive, silenceMatches, silenceRecordSchema, type SilenceRecord } from './silences.ts';
+import { buffers, stateRecordSchema, type OpenAlert, type Provenance, type RuleState, type StateRecord } from './state.ts';
+
+/** One transition. `silencedBy` set: record and publish it, but do not notify anyone. */
+export interface Transition {
+  event: AlertEvent;
+  silencedBy?: string;
+}
+
+export interface EngineSnapshot {
+  v: 1;
+  /** Only states that differ from a fresh one. */
+  states: StateRecord[];
+  silences: SilenceRecord[];
+}
+
+/** What changed since the last takeChanges(): write these, tombstone the removed silences. */
+export interface EngineChanges {
+  states: StateRecord[];
+  silences: SilenceRecord[];
+  removedSilences: string[];
+}
+
+export interface EngineCounters {
+  /** Samples at or before the binding's last evaluated sample time (replays, out of order). */
+  duplicates: number;
+  /** Concentrations not judged: no usable O2 reading of the same meter. */
+  noO2: number;
+}
+
+export interface AlertView {
+  fingerprint: string;
+  ruleId: string;
+  scope: AlertScope;
+  state: Exclude<AlertState, 'resolved'>;
+  severity: Severity;
+  since: number;
+  held: boolean;
+}
+
+type Index = Map<string, Map<string, Binding[]>>;
+
+function push(index: Index, key: string, metric: string, b: Binding): void {
+  let byMetric = index.get(key);
+  if (!byMetric) index.set(key, (byMetric = new Map()));
+  const list = byMetric.get(metric);
+  if (list) list.push(b);
+  else byMetric.set(metric, [b]);
+}
+
+const aggKey = (scope: 'meter' | 'tenant' | 'park', id: string | undefined) => `${scope[0] ?? ''}:${id ?? ''}`;
+const ALL = '*';
+
+export class RulesEngine {
+  readonly skipped: readonly SkippedBinding[];
+  readonly counters: EngineCounters = { duplicates: 0, noO2: 0 };
+  private readonly bindings: Binding[];
+  private readonly byFp = new Map<string, Binding>();
+  private readonly readings: Index = new Map();
+  private readonly aggregates: Index = new Map();
+  private readonly o2Listeners = new Map<string, Binding[]>();
+  private readonly deadmen: Binding[] = [];
+  private readonly deadmenByMeter = new Map<string, Binding[]>();
+  private readonly pending = new Set<Binding>();
+  private readonly held = new Set<Binding>();
+  private readonly silences = new Map<string, SilenceRecord>();
+  private readonly dirty = new Set<Binding>();
+  private readonly dirtySilences = new Set<string>();
+
+  constructor(pack: RulePack, registry: RegistryIndex) {
+    const c = compile(pack, registry);
+    this.bindings = c.bindings;
+    this.skipped = c.skipped;
+    for (const b of c.bindings) {
+      this.byFp.set(b.fp, b);
+      const spec = b.rule.spec;
+      const { meter, metric } = b.scope;
+      if (spec.kind === 'deadman') {
+        this.deadmen.push(b);
+        if (meter !== undefined) {
+          push(this.readings, meter, metric ?? ALL, b);
+          const list = this.deadmenByMeter.get(meter);
+          if (list) list.push(b);
+          else this.deadmenByMeter.set(meter, [b]);
+        }
+        continue;
+      }
+      if (spec.input === 'reading') {
+        if (meter !== undefined && metric !== undefined) push(this.readings, meter, metric, b);
+      } else {
+        const id = spec.selector.scope === 'meter' ? meter : spec.selector.scope === 'tenant' ? b.scope.tenant : b.scope.park;
+        const key = aggKey(spec.selector.scope, id);
+        if (metric !== undefined) push(this.aggregates, key, metric, b);
+        if (spec.kind === 'ratio' && spec.params.denominator !== metric) push(this.aggregates, key, spec.params.denominator, b);
+      }
+      if (b.o2Ref !== undefined && meter !== undefined) {
+        const list = this.o2Listeners.get(meter);
+        if (list) list.push(b);
+        else this.o2Listeners.set(meter, [b]);
+      }
+    }
+  }
+
+  /** Number of (rule, scope) bindings. */
+  get size(): number {
+    return this.bindings.length;
+  }
+
+  fingerprints(): IterableIterator<string> {
+    return this.byFp.keys();
+  }
+
+  scopeOf(fp: string): { ruleId: string; scope: AlertScope } | undefined {
+    const b = this.byFp.get(fp);
+    return b ? { ruleId: b.rule.spec.id, scope: b.scope } : undefined;
+  }
+
+  /** Open alerts (pending, firing, acknowledged). */
+  *alerts(): IterableIterator<AlertView> {
+    for (const b of this.bindings) {
+      const a = b.st.a;
+      if (a) yield { fingerprint: b.fp, ruleId: b.rule.spec.id, scope: b.scope, state: a.s, severity: a.sev, since: a.since, held: a.held ?? false };
+    }
+  }
+
+  /** Instantaneous limits and per-sample kinds, deadman liveness, and O2 for stack corrections. */
+  onReading(batch: ReadingBatchEvent, now: number): Transition[] {
+    const out: Transition[] = [];
+    const byMetric = this.readings.get(batch.meter);
+    const o2l = this.o2Listeners.get(batch.meter);
+    if (o2l) {
+      // O2 first: a concentration in the same message is corrected with it.
+      for (const r of batch.readings) {
+        if (r.metric !== 'o2') continue;
+        for (const b of o2l) {
+          if (!b.st.o2 || r.ts >= b.st.o2[0]) {
+            b.st.o2 = [r.ts, r.value];
+            this.dirty.add(b);
+          }
+        }
+      }
+    }
+    if (!byMetric) return out;
+    const sim = batch.simulated;
+    const any = byMetric.get(ALL);
+    if (any) for (const b of any) this.seen(b, batch.receivedAt, sim, now, out);
+    for (const r of batch.readings) {
+      const list = byMetric.get(r.metric);
+      if (!list) continue;
+      for (const b of list) {
+        if (b.rule.spec.kind === 'deadman') {
+          this.seen(b, batch.receivedAt, sim, now, out);
+          continue;
+        }
+        const st = b.st;
+        if (st.hw !== undefined && r.ts <= st.hw) {
+          this.counters.duplicates++;
+          continue;
+        }
+        st.hw = r.ts;
+        this.dirty.add(b);
+        const c = o2Corrected(b, r.ts, r.ts, r.value);
+        if (!c) {
+          this.counters.noO2++;
+          continue;
+        }
+        const d = evaluateSample(b, r.ts, c.v, c.o2);
+        if (d) this.apply(b, d, sim, now, out);
+      }
+    }
+    return out;
+  }
+
+  /** Windowed, budget, ratio and exceedance-share rules on closed (or revised) windows. */
+  onAggregate(agg: AggregateEvent, now: number): Transition[] {
+    const out: Transition[] = [];
+    const id = agg.scope === 'meter' ? agg.meter : agg.scope === 'tenant' ? agg.tenant : agg.park;
+    const list = this.aggregates.get(aggKey(agg.scope, id))?.get(agg.metric);
+    if (!list) return out;
+    for (const b of list) {
+      if (b.rule.spec.window !== agg.window) continue;
+      const d = evaluateAggregate(b, agg);
+      if (d === 'duplicate') this.counters.duplicates++;
+      else if (d === 'no-o2') this.counters.noO2++;
+      if (d === 'duplicate' || d === 'no-o2') continue;
+      this.dirty.add(b);
+      if (d) this.apply(b, d, agg.simulated, now, out);
+    }
+    return out;
+  }
+
+  /** Offline raises the meter's deadman rules at once; online (birth) counts as a sign of life. */
+  onMeterStatus(ev: MeterStatusEvent, now: number): Transition[] {
+    const out: Transition[] = [];
+    for (const b of this.deadmenByMeter.get(ev.meter) ?? []) {
+      const buf = (b.st.b ??= { seen: now }) as { seen: number; off?: boolean };
+      if (ev.status === 'offline') buf.off = true;
+      else {
+        delete buf.off;
+        buf.seen = Math.max(buf.seen, ev.at);
+      }
+      this.dirty.add(b);
+      this.apply(b, evaluateDeadman(b, now), ev.simulated, now, out);
+    }
+    return out;
+  }
+
+  /** Deadman silence, pending 'for' durations, flapping holds, silence expiry. */
+  tick(now: number): Transition[] {
+    const out: Transition[] = [];
+    for (const b of this.deadmen) {
+      const fresh = b.st.b === undefined;
+      const d = evaluateDeadman(b, now);
+      if (fresh) this.dirty.add(b);
+      if (d.lvl !== b.st.lvl || b.st.a?.s === 'pending') this.apply(b, d, b.st.sim ?? false, now, out);
+    }
+    for (const b of [...this.pending]) {
+      const a = b.st.a;
+      if (!a || a.s !== 'pending') this.pending.delete(b);
+      else if (now - a.since >= b.forMs) this.fire(b, a, now, out);
+    }
+    for (const b of [...this.held]) {
+      const a = b.st.a;
+      if (!a?.held) this.held.delete(b);
+      else if (b.st.lvl < 0 && !this.flapping(b, now)) this.close(b, a, a.p, now, out);
+    }
+    for (const [id, s] of this.silences) {
+      if (s.endsAt <= now) {
+        this.silences.delete(id);
+        this.dirtySilences.add(id);
+      }
+    }
+    return out;
+  }
+
+  /** Acknowledge, resolve, silence, unsilence. Replays are harmless: a command older than the alert it names is ignored. */
+  onCommand(cmd: AlertCommand, now: number): Transition[] {
+    const out: Transition[] = [];
+    switch (cmd.kind) {
+      case 'acknowledge':
+      case 'resolve': {
+        const b = this.byFp.get(cmd.fingerprint);
+        const a = b?.st.a;
+        if (!b || !a || cmd.at < a.since) return out;
+        const detail = cmd.comment !== undefined ? `${cmd.kind}d by ${cmd.by}: ${cmd.comment}` : `${cmd.kind}d by ${cmd.by}`;
+        if (cmd.kind === 'acknowledge') {
+          if (a.s !== 'firing') return out;
+          a.s = 'acknowledged';
+          this.emit(b, 'acknowledged', 'firing', a.sev, { ...a.p, detail }, now, out, cmd.by);
+        } else {
+          // A new alert needs the condition to clear first (or to get worse).
+          if (b.st.lvl >= 0) b.st.mr = b.st.lvl;
+          this.close(b, a, { ...a.p, detail }, now, out, cmd.by);
+        }
+        return out;
+      }
+      case 'silence': {
+        const s: SilenceRecord = { v: 1, id: cmd.silenceId, matchers: { ...cmd.matchers }, startsAt: cmd.startsAt, endsAt: cmd.endsAt, by: cmd.by };
+        if (cmd.recurrence) s.recurrence = { ...cmd.recurrence };
+        if (cmd.comment !== undefined) s.comment = cmd.comment;
+        this.silences.set(s.id, s);
+        this.dirtySilences.add(s.id);
+        return out;
+      }
+      case 'unsilence':
+        if (this.silences.delete(cmd.silenceId)) this.dirtySilences.add(cmd.silenceId);
+        return out;
+    }
+  }
+
+  activeSilences(now: number): SilenceRecord[] {
+    return [...this.silences.values()].filter((s) => silenceActive(s, now));
+  }
+
+  // --- state machine -------------------------------------------------------
+
+  private seen(b: Binding, receivedAt: number, sim: boolean, now: number, out: Transition[]): void {
+    const buf = b.st.b as { seen: number; off?: boolean } | undefined;
+    if (!buf) b.st.b = { seen: receivedAt };
+    else if (receivedAt > buf.seen) buf.seen = receivedAt;
+    else return;
+    this.dirty.add(b);
+    if (b.st.lvl >= 0 || b.st.a) this.apply(b, evaluateDeadman(b, now), sim, now, out);
+  }
+
+  private flapping(b: Binding, now: number): boolean {
+    const f = b.rule.spec.flapping;
+    if (!f || !b.st.fl) return false;
+    let n = 0;
+    for (const t of b.st.fl) if (t > now - f.within) n++;
+    return n >= f.changes;
+  }
+
+  private apply(b: Binding, d: Decision, sim: boolean, now: number, out: Transition[]): void {
+    const st = b.st;
+    const was = st.lvl;
+    const lvl = d.lvl;
+    const flap = b.rule.spec.flapping;
+    if (lvl !== was) this.dirty.add(b);
+    if (flap && (was >= 0) !== (lvl >= 0)) {
+      const fl = (st.fl ??= []);
+      fl.push(now);
+      while (fl.length > flap.changes || (fl.length && (fl[0] ?? now) <= now - flap.within)) fl.shift();
+    }
+    st.lvl = lvl;
+    st.sim = sim;
+    const a = st.a;
+    if (lvl >= 0) {
+      if (st.mr !== undefined && lvl <= st.mr) return;
+      delete st.mr;
+      const sev = b.levels[lvl]?.sev ?? 'warning';
+      if (!a) {
+        const pending = b.forMs > 0;
+        const open: OpenAlert = { s: pending ? 'pending' : 'firing', sev, since: now, p: d.prov };
+        st.a = open;
+        if (pending) this.pending.add(b);
+        this.emit(b, open.s, null, sev, d.prov, now, out);
+        return;
+      }
+      a.p = d.prov;
+      if (a.held) {
+        delete a.held;
+        this.held.delete(b);
+      }
+      this.dirty.add(b);
+      if (a.s === 'pending') {
+        a.sev = sev;
+        if (now - a.since >= b.forMs) this.fire(b, a, now, out);
+      } else if (a.s === 'firing') {
+        if (sev !== a.sev) {
+          a.sev = sev;
+          this.emit(b, 'firing', 'firing', sev, d.prov, now, out);
+        }
+      } else if (severityRank[sev] > severityRank[a.sev]) {
+        a.sev = sev;
+        a.s = 'firing';
+        this.emit(b, 'firing', 'acknowledged', sev, d.prov, now, out);
+      } else if (sev !== a.sev) {
+        a.sev = sev;
+        this.emit(b, 'acknowledged', 'acknowledged', sev, d.prov, now, out);
+      }
+      return;
+    }
+    delete st.mr;
+    if (!a) return;
+    if (a.s !== 'pending' && this.flapping(b, now)) {
+      // Flapping: hold it firing; tick() resolves once the changes calm down.
+      a.held = true;
+      this.held.add(b);
+      this.dirty.add(b);
+      return;
+    }
+    this.close(b, a, a.s === 'pending' ? { ...d.prov, detail: `cancelled before ${b.forMs} ms: ${d.prov.detail ?? ''}` } : d.prov, now, out);
+  }
+
+  private fire(b: Binding, a: OpenAlert, now: number, out: Transition[]): void {
+    a.s = 'firing';
+    this.pending.delete(b);
+    this.emit(b, 'firing', 'pending', a.sev, a.p, now, out);
+  }
+
+  private close(b: Binding, a: OpenAlert, prov: Provenance, now: number, out: Transition[], by?: string): void {
+    delete b.st.a;
+    this.pending.delete(b);
+    this.held.delete(b);
+    this.emit(b, 'resolved', a.s, a.sev, prov, now, out, by);
+  }
+
+  private emit(b: Binding, state: AlertState, previousState: AlertState | null, severity: Severity, prov: Provenance, at: number, out: Transition[], by?: string): void {
+    const st = b.st;
+    st.seq += 1;
+    this.dirty.add(b);
+    const spec = b.rule.spec;
+    const { park, tenant, meter, metric } = b.scope;
+    const where = [meter ?? tenant ?? park, metric].filter((x) => x !== undefined).join(' ');
+    const value = prov.values[0];
+    const summary = `${spec.description}: ${where}${value !== undefined ? ` ${fmt(value)}` : ''}${prov.threshold !== undefined ? ` (${b.rule.levelOp} ${fmt(prov.threshold)})` : ''} ${state}`;
+    const provenance: AlertEvent['provenance'] = { values: prov.values };
+    if (prov.threshold !== undefined) provenance.threshold = prov.threshold;
+    if (prov.window) provenance.window = { start: Math.max(0, Math.round(prov.window.start)), end: Math.max(0, Math.round(prov.window.end)) };
+    if (prov.detail !== undefined) provenance.detail = prov.detail;
+    const event: AlertEvent = {
+      v: 1, fingerprint: b.fp, transition: st.seq, state, previousState, severity, ruleId: spec.id, ruleVersion: spec.version,
+      park, summary, provenance, at, simulated: st.sim ?? false,
+    };
+    if (tenant !== undefined) event.tenant = tenant;
+    if (meter !== undefined) event.meter = meter;
+    if (metric !== undefined) event.metric = metric;
+    if (by !== undefined) event.by = by;
+    let silencedBy: string | undefined;
+    for (const s of this.silences.values()) {
+      if (silenceActive(s, at) && silenceMatches(s, spec.id, b.scope)) {
+        silencedBy = s.id;
+        break;
+      }
+    }
+    out.push(silencedBy === undefined ? { event } : { event, silencedBy });
+  }
+
+  // --- snapshot / restore --------------------------------------------------
+
+  private record(b: Binding): StateRecord {
+    return { v: 1, fp: b.fp, rule: b.rule.spec.id, ruleVersion: b.rule.spec.version, ...structuredClone(b.st) };
+  }
+
+  /** Plain JSON: every non-fresh state, one record per fingerprint, plus silences. */
+  snapshot(): EngineSnapshot {
+    const states: StateRecord[] = [];
+    for (const b of this.bindings) {
+      const st = b.st;
+      if (st.seq > 0 || st.lvl >= 0 || Object.keys(st).length > 2) states.push(this.record(b));
+    }
+    return { v: 1, states, silences: [...this.silences.values()].map((s) => structuredClone(s)) };
+  }
+
+  /** Records changed since the last call (the runtime writes only these). */
+  takeChanges(): EngineChanges {
+    const states = [...this.dirty].map((b) => this.record(b));
+    const silences: SilenceRecord[] = [];
+    const removedSilences: string[] = [];
+    for (const id of this.dirtySilences) {
+      const s = this.silences.get(id);
+      if (s) silences.push(structuredClone(s));
+      else removedSilences.push(id);
+    }
+    this.dirty.clear();
+    this.dirtySilences.clear();
+    return { states, silences, removedSilences };
+  }
+
+  /**
+   * Restores records (from snapshot() or a compacted topic). Records of rules or
+   * scopes no longer bound are ignored. A record from another rule version keeps
+   * its alert and transition count but drops its evaluation buffers.
+   */
+  restore(snapshot: { states: readonly unknown[]; silences?: readonly unknown[] }): { restored: number; ignored: number } {
+    let restored = 0;
+    let ignored = 0;
+    for (const raw of snapshot.states) {
+      const parsed = stateRecordSchema.safeParse(raw);
+      const b = parsed.success ? this.byFp.get(parsed.data.fp) : undefined;
+      if (!parsed.success || !b || parsed.data.rule !== b.rule.spec.id) {
+        ignored++;
+        continue;
+      }
+      const { v: _v, fp: _fp, rule: _rule, ruleVersion, b: buf, ...rest } = parsed.data;
+      const st: RuleState = { ...freshState(), ...rest };
+      const sameVersion = ruleVersion === b.rule.spec.version;
+      if (!sameVersion) {
+        // Other thresholds or kind: keep the alert's identity and counter, recompute the rest.
+        for (const k of ['fl', 'hw', 'hr', 'b'] as const) delete st[k];
+        st.lvl = st.a ? b.levels.findIndex((l) => l.sev === st.a?.sev) : -1;
+      } else if (buf !== undefined) {
+        const kind = b.rule.spec.kind;
+        const schema = kind === 'threshold' ? undefined : buffers[kind];
+        const checked = schema?.safeParse(buf);
+        if (checked?.success) st.b = checked.data;
+      }
+      if (st.lvl >= b.levels.length) st.lvl = b.levels.length - 1;
+      b.st = st;
+      this.pending.delete(b);
+      this.held.delete(b);
+      if (st.a?.s === 'pending') this.pending.add(b);
+      if (st.a?.held) this.held.add(b);
+      restored++;
+    }
+    for (const raw of snapshot.silences ?? []) {
+      const s = silenceRecordSchema.safeParse(raw);
+      if (s.success) this.silences.set(s.data.id, s.data);
+      else ignored++;
+    }
+    this.dirty.clear();
+    this.dirtySilences.clear();
+    return { restored, ignored };
+  }
+}

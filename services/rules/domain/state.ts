@@ -1,0 +1,104 @@
+/**
+ * The state of one (rule, scope): one small plain-JSON record, so the runtime can
+ * keep it in a compacted topic keyed by fingerprint and write only changed ones.
+ * Short keys keep 100,000 live states (and their snapshot) small.
+ */
+import { z } from 'zod';
+import { severitySchema } from '../../../shared/contracts/events.ts';
+
+export const provenanceSchema = z.object({
+  values: z.array(z.number()),
+  threshold: z.number().optional(),
+  window: z.object({ start: z.number(), end: z.number() }).optional(),
+  detail: z.string().optional(),
+});
+export type Provenance = z.infer<typeof provenanceSchema>;
+
+/** An open alert; a resolved one is simply absent (its last transition number stays in `seq`). */
+export const openAlertSchema = z.object({
+  s: z.enum(['pending', 'firing', 'acknowledged']),
+  sev: severitySchema,
+  /** When this alert instance opened; commands older than this are stale. */
+  since: z.number(),
+  /** Flapping: the condition cleared but the alert is held firing. */
+  held: z.boolean().optional(),
+  /** The latest breaching observation. */
+  p: provenanceSchema,
+});
+export type OpenAlert = z.infer<typeof openAlertSchema>;
+
+/** Period-to-date sum with the recent windows it came from, so a revised window replaces its share. */
+export const accSchema = z.object({
+  /** Sum of contributions. */
+  t: z.number(),
+  /** Sum of sample counts (for means). */
+  n: z.number(),
+  /** Recent windows, flat: [start, revision, sum, count]... oldest first. */
+  w: z.array(z.number()),
+  /** Newest start dropped from w: windows at or before it can no longer be told from replays. */
+  lo: z.number(),
+});
+export type Acc = z.infer<typeof accSchema>;
+
+export const buffers = {
+  /** consecutive: per-level run lengths and the last N values. */
+  consecutive: z.object({ n: z.array(z.number()), v: z.array(z.number()) }),
+  /** sustained: per-level event time the current breach run began, -1 for none. */
+  sustained: z.object({ s: z.array(z.number()) }),
+  /** rolling: ring of buckets (index, sum, count); `top` is the newest bucket index seen. */
+  rolling: z.object({ i: z.array(z.number()), s: z.array(z.number()), c: z.array(z.number()), top: z.number() }),
+  /** rate-of-change: the previous sample. */
+  'rate-of-change': z.object({ t: z.number(), v: z.number() }),
+  /** deadman: last receive time and offline status. */
+  deadman: z.object({ seen: z.number(), off: z.boolean().optional() }),
+  /** budget and ratio: the period [p, e), numerator and (ratio) denominator. */
+  budget: z.object({ p: z.number(), e: z.number(), a: accSchema }),
+  ratio: z.object({ p: z.number(), e: z.number(), a: accSchema, d: accSchema }),
+  /**
+   * exceedance-share: the open hour (index h, sum s, count c), the newest recorded
+   * hour `last`, and two bitsets over the ring of hours (operating, exceeding)
+   * with their popcounts. 90 days is 2,160 bits: 68 numbers per bitset.
+   */
+  'exceedance-share': z.object({ h: z.number(), s: z.number(), c: z.number(), last: z.number(), op: z.array(z.number()), ex: z.array(z.number()), no: z.number(), ne: z.number() }),
+} as const;
+export type BufferOf<K extends keyof typeof buffers> = z.infer<(typeof buffers)[K]>;
+export type KindBuffer = { [K in keyof typeof buffers]: BufferOf<K> }[keyof typeof buffers];
+
+export interface RuleState {
+  /** Last transition number for this fingerprint; monotonic across alert instances. */
+  seq: number;
+  /** Current condition level (index into the binding's levels), -1 for none. */
+  lvl: number;
+  a?: OpenAlert;
+  /** Manually resolved at this level: a new alert needs a clear first, or a higher level. */
+  mr?: number;
+  /** Condition change times within the flapping period. */
+  fl?: number[];
+  /** Input high-water: last sample time, or last aggregate window start with its revision. */
+  hw?: number;
+  hr?: number;
+  /** Whether the latest triggering input was simulated. */
+  sim?: boolean;
+  /** Latest O2 reading of the meter: [ts, percent]. */
+  o2?: [number, number];
+  b?: KindBuffer;
+}
+
+export const stateRecordSchema = z.object({
+  v: z.literal(1),
+  fp: z.string().min(1),
+  rule: z.string().min(1),
+  ruleVersion: z.number().int().nonnegative(),
+  seq: z.number().int().nonnegative(),
+  lvl: z.number().int().min(-1),
+  a: openAlertSchema.optional(),
+  mr: z.number().int().optional(),
+  fl: z.array(z.number()).optional(),
+  hw: z.number().optional(),
+  hr: z.number().optional(),
+  sim: z.boolean().optional(),
+  o2: z.tuple([z.number(), z.number()]).optional(),
+  b: z.unknown().optional(),
+});
+/** What the runtime stores per fingerprint. */
+export type StateRecord = z.infer<typeof stateRecordSchema>;

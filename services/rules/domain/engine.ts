@@ -19,7 +19,7 @@
 import type { AggregateEvent, AlertCommand, AlertEvent, AlertState, MeterStatusEvent, ReadingBatchEvent, Severity } from '../../../shared/contracts/events.ts';
 import type { RegistryIndex } from '../../../shared/contracts/park-registry.ts';
 import { compile, freshState, type Binding, type SkippedBinding } from './compile.ts';
-import { evaluateAggregate, evaluateDeadman, evaluateSample, fmt, o2Corrected, type Decision } from './evaluate.ts';
+import { deadmanLevel, evaluateAggregate, evaluateDeadman, evaluateSample, fmt, o2Corrected, type Decision } from './evaluate.ts';
 import type { AlertScope } from './fingerprint.ts';
 import { severityRank } from './levels.ts';
 import type { RulePack } from './pack.ts';
@@ -67,7 +67,7 @@ type Index = Map<string, Map<string, Binding[]>>;
 
 function push(index: Index, key: string, metric: string, b: Binding): void {
   let byMetric = index.get(key);
-  if (!byMetric) index.set(key, (byMetric = new Map()));
+  if (!byMetric) index.set(key, (byMetric = new Map<string, Binding[]>()));
   const list = byMetric.get(metric);
   if (list) list.push(b);
   else byMetric.set(metric, [b]);
@@ -169,7 +169,15 @@ export class RulesEngine {
     const sim = batch.simulated;
     const any = byMetric.get(ALL);
     if (any) for (const b of any) this.seen(b, batch.receivedAt, sim, now, out);
-    for (const r of batch.readings) {
+    // A logger resending its buffer may list records in any order; per-sample kinds need event order.
+    let readings = batch.readings;
+    for (let i = 1; i < readings.length; i++) {
+      if ((readings[i]?.ts ?? 0) < (readings[i - 1]?.ts ?? 0)) {
+        readings = [...readings].sort((x, y) => x.ts - y.ts);
+        break;
+      }
+    }
+    for (const r of readings) {
       const list = byMetric.get(r.metric);
       if (!list) continue;
       for (const b of list) {
@@ -235,9 +243,9 @@ export class RulesEngine {
     const out: Transition[] = [];
     for (const b of this.deadmen) {
       const fresh = b.st.b === undefined;
-      const d = evaluateDeadman(b, now);
+      const lvl = deadmanLevel(b, now);
       if (fresh) this.dirty.add(b);
-      if (d.lvl !== b.st.lvl || b.st.a?.s === 'pending') this.apply(b, d, b.st.sim ?? false, now, out);
+      if (lvl !== b.st.lvl || b.st.a?.s === 'pending') this.apply(b, evaluateDeadman(b, now), b.st.sim ?? false, now, out);
     }
     for (const b of [...this.pending]) {
       const a = b.st.a;
@@ -302,8 +310,11 @@ export class RulesEngine {
   private seen(b: Binding, receivedAt: number, sim: boolean, now: number, out: Transition[]): void {
     const buf = b.st.b as { seen: number; off?: boolean } | undefined;
     if (!buf) b.st.b = { seen: receivedAt };
-    else if (receivedAt > buf.seen) buf.seen = receivedAt;
-    else return;
+    else if (receivedAt > buf.seen || buf.off) {
+      // Data is a sign of life even if the broker last said offline.
+      buf.seen = Math.max(buf.seen, receivedAt);
+      delete buf.off;
+    } else return;
     this.dirty.add(b);
     if (b.st.lvl >= 0 || b.st.a) this.apply(b, evaluateDeadman(b, now), sim, now, out);
   }
@@ -399,7 +410,10 @@ export class RulesEngine {
     const { park, tenant, meter, metric } = b.scope;
     const where = [meter ?? tenant ?? park, metric].filter((x) => x !== undefined).join(' ');
     const value = prov.values[0];
-    const summary = `${spec.description}: ${where}${value !== undefined ? ` ${fmt(value)}` : ''}${prov.threshold !== undefined ? ` (${b.rule.levelOp} ${fmt(prov.threshold)})` : ''} ${state}`;
+    const what = spec.kind === 'deadman'
+      ? ` ${(prov.detail ?? '').replace(/ \((after|limit) .*\)$/, '')}`
+      : `${value !== undefined ? ` ${fmt(value)}` : ''}${prov.threshold !== undefined ? ` (${b.rule.levelOp} ${fmt(prov.threshold)})` : ''}`;
+    const summary = `${spec.description}: ${where}${what}, ${state}`;
     const provenance: AlertEvent['provenance'] = { values: prov.values };
     if (prov.threshold !== undefined) provenance.threshold = prov.threshold;
     if (prov.window) provenance.window = { start: Math.max(0, Math.round(prov.window.start)), end: Math.max(0, Math.round(prov.window.end)) };

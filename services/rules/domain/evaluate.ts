@@ -217,7 +217,8 @@ const fieldOf = (agg: AggregateEvent, field: string): number | undefined => {
 };
 
 export function newAcc(): Acc {
-  return { t: 0, n: 0, w: [], lo: Number.NEGATIVE_INFINITY };
+  // -1: window starts are epoch ms (>= 0), and JSON cannot carry -Infinity.
+  return { t: 0, n: 0, w: [], lo: -1 };
 }
 
 /** Adds a window's share; a revision replaces the earlier share. False for a replay or an unknown old window. */
@@ -317,25 +318,31 @@ export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOut
   }
 }
 
-/** Deadman: silence since the last sample (receive time), and the meter's offline status. */
-export function evaluateDeadman(b: Binding, now: number): Decision {
+/** Deadman level alone, without building provenance: tick() calls this for every deadman binding. */
+export function deadmanLevel(b: Binding, now: number): number {
   let buf = b.st.b as BufferOf<'deadman'> | undefined;
   // Never heard from: the silence counts from the first time the engine looked.
   if (!buf) buf = b.st.b = { seen: now };
-  const silence = Math.max(0, now - buf.seen);
+  const silence = now - buf.seen;
   const L = b.levels;
   let lvl = -1;
   for (let i = 0; i < L.length; i++) if (silence > (L[i]?.after ?? 0)) lvl = i;
   const spec = b.rule.spec;
-  let detail = `no sample for ${formatDuration(Math.max(1000, Math.floor(silence / 1000) * 1000))}`;
   if (buf.off && spec.kind === 'deadman') {
     const want = spec.params.onOffline;
-    const idx = want === undefined ? 0 : Math.max(0, L.findIndex((l) => l.sev === want));
-    lvl = Math.max(lvl, idx);
-    detail = `meter offline; ${detail}`;
+    lvl = Math.max(lvl, want === undefined ? 0 : Math.max(0, L.findIndex((l) => l.sev === want)));
   }
-  const ref = L[lvl >= 0 ? lvl : 0];
-  const prov: Provenance = { values: [silence], window: { start: buf.seen, end: now }, detail: `${detail}${ref ? ` (after ${formatDuration(ref.after)})` : ''}` };
+  return lvl;
+}
+
+/** Deadman: silence since the last sample (receive time), and the meter's offline status. */
+export function evaluateDeadman(b: Binding, now: number): Decision {
+  const lvl = deadmanLevel(b, now);
+  const buf = b.st.b as BufferOf<'deadman'>;
+  const silence = Math.max(0, now - buf.seen);
+  const ref = b.levels[lvl >= 0 ? lvl : 0];
+  const detail = `${buf.off ? 'meter offline; ' : ''}no sample for ${formatDuration(Math.max(1000, Math.floor(silence / 1000) * 1000))}`;
+  const prov: Provenance = { values: [silence], window: { start: buf.seen, end: now }, detail: `${detail}${ref ? ` (${lvl >= 0 ? 'after' : 'limit'} ${formatDuration(ref.after)})` : ''}` };
   if (ref) prov.threshold = ref.after;
   return { lvl, prov };
 }

@@ -26,7 +26,7 @@ export const registry = new RegistryIndex(parseParkRegistry({
           { id: 'm-elec', kind: 'electricity', cadenceSeconds: 60, metrics: ['active_energy_import', 'active_power', 'power_factor'], contractedKw: 1000,
             ratings: { active_energy_import: { maxStepPerHour: 500 } } },
           { id: 'm-prod', kind: 'production', cadenceSeconds: 3600, metrics: ['production', 'co2e'] },
-          { id: 'm-dis', kind: 'water', cadenceSeconds: 300, metrics: ['water_discharge'],
+          { id: 'm-dis', kind: 'water', cadenceSeconds: 300, metrics: ['water_discharge', 'water_intake'],
             limits: { water_discharge: { dailyMaxPerUsedHa: 69.1, source: 'permit discharge' } } },
         ],
       },

@@ -29,7 +29,10 @@ export interface AggregatorRuntimeOptions {
   group: string;
   allowedLatenessMs: number;
   outOfOrdernessMs: number;
+  /** A partition that delivered nothing for this long stops holding the watermark back. */
+  idlePartitionMs: number;
   batchMax: number;
+  now?: () => number;
 }
 
 export function toAggregatePoint(a: AggregateEvent): AggregatePoint {
@@ -44,8 +47,21 @@ export class AggregatorRuntime {
   private aggregator: WindowAggregator | undefined;
   private subscription: Subscription | undefined;
   private readonly abort = new AbortController();
+  /**
+   * Newest event time per partition, and when it last delivered: the watermark
+   * follows the slowest active partition (a fast one must not make a slow one's
+   * readings late), and idle partitions stop holding it back.
+   */
+  private readonly partitions = new Map<string, { max: number; seenAt: number }>();
+  private lastWatermark: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Batches and timer flushes take turns: the aggregator is not re-entrant. */
+  private turn: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
 
-  constructor(private readonly o: AggregatorRuntimeOptions) {}
+  constructor(private readonly o: AggregatorRuntimeOptions) {
+    this.now = o.now ?? Date.now;
+  }
 
   async start(): Promise<void> {
     this.aggregator = await this.restore();
@@ -54,13 +70,39 @@ export class AggregatorRuntime {
       topics: [topics.readings.name],
       fromBeginning: true,
       maxBatchSize: this.o.batchMax,
-      handleBatch: (batch) => this.handle(batch),
+      handleBatch: (batch) => this.exclusive(() => this.handle(batch)),
     });
+    // Idle partitions free the watermark only with time passing: flush then too.
+    this.timer = setInterval(() => {
+      void this.exclusive(async () => {
+        if (this.watermark() !== this.lastWatermark) await this.emit([]);
+      }).catch((err: unknown) => this.o.logger.error({ err }, 'timed flush failed'));
+    }, Math.max(250, Math.min(1000, this.o.idlePartitionMs / 2)));
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.timer);
     await this.subscription?.stop();
+    await this.turn;
     this.abort.abort();
+  }
+
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const next = this.turn.then(fn);
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
+
+  private watermark(): number | undefined {
+    if (this.partitions.size === 0) return undefined;
+    const cutoff = this.now() - this.o.idlePartitionMs;
+    let active = Infinity;
+    let newest = -Infinity;
+    for (const p of this.partitions.values()) {
+      if (p.seenAt >= cutoff) active = Math.min(active, p.max);
+      newest = Math.max(newest, p.max);
+    }
+    return watermarkFrom(active === Infinity ? newest : active, this.o.outOfOrdernessMs);
   }
 
   get openWindows(): number {
@@ -93,14 +135,27 @@ export class AggregatorRuntime {
         this.o.metrics.invalid.inc();
         continue;
       }
+      const key = `${batch.topic}/${batch.partition}`;
+      const p = this.partitions.get(key) ?? { max: -Infinity, seenAt: 0 };
+      for (const reading of event.value.readings) p.max = Math.max(p.max, reading.ts);
+      p.seenAt = this.now();
+      this.partitions.set(key, p);
       const r = agg.record(event.value);
       this.o.metrics.readings.inc({ outcome: 'accepted' }, r.accepted);
       if (r.late) this.o.metrics.readings.inc({ outcome: 'late' }, r.late);
       if (r.duplicates) this.o.metrics.readings.inc({ outcome: 'duplicate' }, r.duplicates);
       if (r.ignored) this.o.metrics.readings.inc({ outcome: 'ignored' }, r.ignored);
     }
-    const max = agg.maxEventTime;
-    const emitted = max === undefined ? [] : agg.flush(watermarkFrom(max, this.o.outOfOrdernessMs));
+    await this.emit(deadLetters);
+    done();
+  }
+
+  /** Flushes to the watermark, writes what closed, checkpoints: all before the caller's offsets commit. */
+  private async emit(deadLetters: OutgoingMessage[]): Promise<void> {
+    const agg = this.aggregator!;
+    const watermark = this.watermark();
+    this.lastWatermark = watermark;
+    const emitted = watermark === undefined ? [] : agg.flush(watermark);
     const messages: OutgoingMessage[] = emitted.map((a) => ({ topic: topics.aggregates.name, key: a.meter ?? a.tenant ?? a.park, value: JSON.stringify(a) }));
     // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.
     await Promise.all([
@@ -113,7 +168,6 @@ export class AggregatorRuntime {
     this.o.metrics.checkpointBytes.set(checkpoint.length);
     this.o.metrics.openWindows.set(agg.openWindows);
     if (agg.watermark !== undefined) this.o.metrics.watermark.set(agg.watermark);
-    done();
   }
 
   private parse(value: Buffer | null): { ok: true; value: ReturnType<typeof readingBatchEventSchema.parse> } | { ok: false; detail: string } {

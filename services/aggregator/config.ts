@@ -12,6 +12,7 @@ export const aggregatorConfigSchema = z.object({
   AGGREGATOR_GROUP: envString('consumer group on the readings topic, and the key of this aggregator\'s checkpoint', { default: 'aggregator' }),
   ALLOWED_LATENESS_MS: envInt('how long after a window closed late readings still revise it (a SPARING logger resends a buffered hour)', { default: 7_200_000, min: 0, max: 7 * 86_400_000 }),
   OUT_OF_ORDERNESS_MS: envInt('the watermark trails the newest event time by this much before windows close', { default: 5_000, min: 0, max: 86_400_000 }),
+  IDLE_PARTITION_MS: envInt('a readings partition silent for this long stops holding the watermark back', { default: 10_000, min: 100, max: 86_400_000 }),
   AGGREGATOR_BATCH_MAX: envInt('largest batch of reading records handled (and checkpointed) at once', { default: 5_000, min: 1, max: 100_000 }),
 });
 

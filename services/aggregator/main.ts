@@ -24,7 +24,7 @@ export async function startAggregator(config: AggregatorConfig, logger: Logger):
   const metricsRegistry = createMetricsRegistry('aggregator');
   const runtime = new AggregatorRuntime({
     bus, store, registry, logger, metrics: createAggregatorMetrics(metricsRegistry), group: config.AGGREGATOR_GROUP,
-    allowedLatenessMs: config.ALLOWED_LATENESS_MS, outOfOrdernessMs: config.OUT_OF_ORDERNESS_MS, batchMax: config.AGGREGATOR_BATCH_MAX,
+    allowedLatenessMs: config.ALLOWED_LATENESS_MS, outOfOrdernessMs: config.OUT_OF_ORDERNESS_MS, idlePartitionMs: config.IDLE_PARTITION_MS, batchMax: config.AGGREGATOR_BATCH_MAX,
   });
   let started = false;
   const ops = await startOpsServer({

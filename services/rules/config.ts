@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { envBool, envInt, envString } from '../../shared/config/env.ts';
+import { commonEnv, opsPort } from '../../shared/config/common.ts';
+import { busEnv, mqttEnv, registryEnv, timeSeriesEnv } from '../../shared/config/adapters-env.ts';
+
+export const rulesConfigSchema = z.object({
+  ...commonEnv,
+  ...opsPort(9466),
+  ...busEnv,
+  ...timeSeriesEnv,
+  ...registryEnv,
+  ...mqttEnv('rules'),
+  RULE_PACK: envString('rule pack (YAML); see services/rules/rule-packs/README.md', { default: 'services/rules/rule-packs/default.yaml' }),
+  RULES_GROUP: envString('consumer group on readings, aggregates, meter status and alert commands', { default: 'rules' }),
+  TICK_INTERVAL_MS: envInt('how often silence (deadman), pending durations and flapping are re-evaluated', { default: 5_000, min: 100, max: 600_000 }),
+  ALERTS_MQTT: envBool('publish alert transitions to eip/{park}/alerts/{severity} (QoS 1)', { default: true }),
+  MQTT_CLIENT_ID: envString('MQTT client id of this instance', { default: 'rules', minLength: 1 }),
+  WEBHOOK_URLS: envString('comma-separated URLs that receive each transition in the Alertmanager webhook format (empty: none)', { default: '', minLength: 0 }),
+  WEBHOOK_TIMEOUT_MS: envInt('timeout of one webhook POST', { default: 5_000, min: 100, max: 120_000 }),
+  RULES_BATCH_MAX: envInt('largest batch of input records handled at once', { default: 2_000, min: 1, max: 100_000 }),
+});
+
+export type RulesConfig = z.infer<typeof rulesConfigSchema>;
+
+export const webhookUrls = (config: RulesConfig): string[] => config.WEBHOOK_URLS.split(',').map((s) => s.trim()).filter(Boolean);

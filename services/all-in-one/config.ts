@@ -17,6 +17,8 @@ export const allInOneConfigSchema = z.object({
   EMBEDDED_BROKER_PORT: envInt('port of the embedded broker (0 picks a free one)', { default: 1883, min: 0, max: 65_535 }),
   MQTT_CREDENTIALS: envString('MQTT users for the embedded broker: service passwords and the tenant password pattern', { default: 'infra/dev-credentials.json' }),
   INGEST_OPS_PORT: envInt('ops port (/healthz /readyz /metrics) of the ingest inside', { default: 9464, min: 0, max: 65_535 }),
+  AGGREGATOR_OPS_PORT: envInt('ops port of the aggregator inside', { default: 9465, min: 0, max: 65_535 }),
+  RULES_OPS_PORT: envInt('ops port of the rules service inside', { default: 9466, min: 0, max: 65_535 }),
 });
 
 export type AllInOneConfig = z.infer<typeof allInOneConfigSchema>;

@@ -11,9 +11,20 @@ import { loadMqttUsers } from '../../shared/adapters/mqtt/credentials.ts';
 import { startEmbeddedBroker } from '../../shared/adapters/mqtt/embedded-broker.ts';
 import { ingestConfigSchema } from '../ingest/config.ts';
 import { startIngest } from '../ingest/ingest.ts';
+import { aggregatorConfigSchema } from '../aggregator/config.ts';
+import { startAggregator } from '../aggregator/main.ts';
+import { rulesConfigSchema } from '../rules/config.ts';
+import { startRules } from '../rules/main.ts';
 import { allInOneConfigSchema, type AllInOneConfig } from './config.ts';
 
-export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJS.ProcessEnv = process.env): Promise<{ mqttUrl: string; ingestOpsPort: number }> {
+export interface RunningStack {
+  mqttUrl: string;
+  ingestOpsPort: number;
+  aggregatorOpsPort: number;
+  rulesOpsPort: number;
+}
+
+export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJS.ProcessEnv = process.env): Promise<RunningStack> {
   const { logger, shutdown } = ctx;
   const registry = loadParkRegistry(config.PARK_REGISTRY);
   // Defaults for the services inside: the embedded adapters, unless the environment says otherwise.
@@ -24,17 +35,24 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
     overlay.MQTT_URL = broker.url;
     overlay.MQTT_PROTOCOL_VERSION = '4';
   }
-  const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? 'ingest-embedded' }, 'ingest');
+  // Each service validates its own variables, as it would alone; a bad one is named with the service.
+  const aggregator = await startAggregator(loadConfig(aggregatorConfigSchema, { ...overlay, OPS_PORT: String(config.AGGREGATOR_OPS_PORT) }, 'aggregator'), logger.child({ component: 'aggregator' }));
+  shutdown.register('aggregator', () => aggregator.stop());
+  const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: env.RULES_MQTT_PASSWORD ?? 'rules-dev-secret', MQTT_CLIENT_ID: 'rules-embedded' }, 'rules'), logger.child({ component: 'rules' }));
+  shutdown.register('rules', () => rules.stop());
+  // Ingest last: it is the one that takes input, and it stops first.
+  const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? 'ingest-embedded', MQTT_USERNAME: 'ingest', MQTT_PASSWORD: env.INGEST_MQTT_PASSWORD ?? 'ingest-dev-secret' }, 'ingest');
   const ingest = await startIngest(ingestConfig, logger.child({ component: 'ingest' }));
   shutdown.register('ingest', () => ingest.stop());
-  logger.info({ mqtt: overlay.MQTT_URL, ingestOps: `http://127.0.0.1:${ingest.opsPort}`, data: config.DATA_DIR }, 'EIP telemetry running (embedded mode); Ctrl-C stops it');
-  return { mqttUrl: overlay.MQTT_URL ?? '', ingestOpsPort: ingest.opsPort };
+  const ops = (port: number): string => `http://127.0.0.1:${port}`;
+  logger.info({ mqtt: overlay.MQTT_URL, ingest: ops(ingest.opsPort), aggregator: ops(aggregator.opsPort), rules: ops(rules.opsPort), data: config.DATA_DIR }, 'EIP telemetry running (embedded mode); Ctrl-C stops it');
+  return { mqttUrl: overlay.MQTT_URL ?? '', ingestOpsPort: ingest.opsPort, aggregatorOpsPort: aggregator.opsPort, rulesOpsPort: rules.opsPort };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await runMain({
     service: 'eip',
-    summary: 'the whole pipeline in one process: embedded MQTT broker, SQLite bus and store, ingest',
+    summary: 'the whole pipeline in one process: embedded MQTT broker, SQLite bus and store, ingest, aggregator, rules',
     schema: allInOneConfigSchema,
     start: async (config, ctx) => { await start(config, ctx); },
   });

@@ -17,20 +17,23 @@ import { createSqliteStore } from '../../shared/adapters/sqlite-timeseries/index
 import { createSqliteBus } from '../../shared/adapters/sqlite-bus/index.ts';
 import { busPath, timeSeriesPath } from '../../shared/adapters/select.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
+import { alertEventSchema, aggregateEventSchema, type AlertEvent } from '../../shared/contracts/events.ts';
+import { servicePassword } from '../helpers/servers.ts';
 import { connect, publishMany } from '../helpers/mqtt.ts';
 import { tenantPassword } from '../helpers/servers.ts';
+
 import { waitFor } from '../helpers/bus.ts';
 
 const logger = quietLogger('embedded-test');
 
-describe('embedded mode: aedes + ingest + SQLite', { timeout: 120_000 }, () => {
+describe('embedded mode: aedes + ingest + aggregator + rules on SQLite', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'eip-embedded-'));
   const shutdown = createShutdown(logger, { installSignals: false, exit: () => {} });
   let url: string;
   let tenant: MqttClient;
 
   before(async () => {
-    const config = loadConfig(allInOneConfigSchema, { DATA_DIR: dir, EMBEDDED_BROKER_PORT: '0', INGEST_OPS_PORT: '0', LOG_LEVEL: 'silent' });
+    const config = loadConfig(allInOneConfigSchema, { DATA_DIR: dir, EMBEDDED_BROKER_PORT: '0', INGEST_OPS_PORT: '0', AGGREGATOR_OPS_PORT: '0', RULES_OPS_PORT: '0', LOG_LEVEL: 'silent' });
     const running = await start(config, { logger, shutdown }, { MQTT_CLIENT_ID: 'ingest-embedded-test' });
     url = running.mqttUrl;
     tenant = await connect(url, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: 'wwtp-logger' });
@@ -79,5 +82,39 @@ describe('embedded mode: aedes + ingest + SQLite', { timeout: 120_000 }, () => {
       await store.close();
     }
     await assert.rejects(connect(url, { username: 'park-wwtp', password: 'wrong', protocolVersion: 4, clientId: 'bad-pass' }));
+  });
+
+  it('aggregates the readings and raises a pH alert, on the bus and on the MQTT alert topic', async () => {
+    const onMqtt: AlertEvent[] = [];
+    const operator = await connect(url, { username: 'console', password: servicePassword('console'), protocolVersion: 4, clientId: 'console-embedded' });
+    operator.on('message', (_t, payload) => onMqtt.push(alertEventSchema.parse(JSON.parse(payload.toString()))));
+    await operator.subscribeAsync('eip/nusantara-eip/alerts/#', { qos: 1 });
+    // After the first test's samples: the rules engine skips samples older than what it has seen.
+    const t0 = Date.now() - 50_000;
+    await publishMany(tenant, [6.9, 3.1, 3.0, 2.9].map((ph, i) => ({
+      topic: 'eip/nusantara-eip/park-wwtp/wwtp-sparing-outlet/telemetry',
+      payload: JSON.stringify({ v: 1, ts: t0 + i * 10_000, seq: 100 + i, readings: [{ metric: 'ph', value: ph, unit: 'pH' }] }),
+    })));
+    const bus = createSqliteBus({ path: busPath(dir), logger });
+    const alerts: AlertEvent[] = [];
+    let aggregates = 0;
+    const sub = await bus.subscribe({ groupId: 'embedded-alerts', topics: [topics.alerts.name, topics.aggregates.name], handleBatch: async (b) => {
+      for (const m of b.messages) {
+        if (b.topic === topics.alerts.name) alerts.push(alertEventSchema.parse(JSON.parse(m.value!.toString())));
+        else if (aggregateEventSchema.parse(JSON.parse(m.value!.toString())).meter === 'wwtp-sparing-outlet') aggregates++;
+      }
+    } });
+    try {
+      await waitFor(() => alerts.some((a) => a.ruleId === 'ww-ph-range' && a.state === 'firing'), 30_000, 'pH alert on the embedded bus', 100);
+      const a = alerts.find((x) => x.ruleId === 'ww-ph-range' && x.state === 'firing')!;
+      assert.equal(a.severity, 'critical');
+      assert.equal(a.meter, 'wwtp-sparing-outlet');
+      await waitFor(() => onMqtt.some((x) => x.fingerprint === a.fingerprint), 10_000, 'alert on eip/nusantara-eip/alerts/critical', 100);
+      await waitFor(() => aggregates > 0, 30_000, 'window aggregates of the outlet', 100);
+    } finally {
+      await sub.stop();
+      await bus.close();
+      await operator.endAsync();
+    }
   });
 });

@@ -8,9 +8,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { variablesMarkdown, type EnvSchema } from '../shared/config/env.ts';
 import { ingestConfigSchema } from '../services/ingest/config.ts';
+import { aggregatorConfigSchema } from '../services/aggregator/config.ts';
+import { rulesConfigSchema } from '../services/rules/config.ts';
+import { allInOneConfigSchema } from '../services/all-in-one/config.ts';
 
 export const documented: Array<{ readme: string; schema: EnvSchema }> = [
   { readme: 'services/ingest/README.md', schema: ingestConfigSchema },
+  { readme: 'services/aggregator/README.md', schema: aggregatorConfigSchema },
+  { readme: 'services/rules/README.md', schema: rulesConfigSchema },
+  { readme: 'services/all-in-one/README.md', schema: allInOneConfigSchema },
 ];
 
 const root = new URL('../', import.meta.url).pathname;

@@ -57,6 +57,12 @@ export async function runMain<S extends EnvSchema>(options: MainOptions<S>): Pro
   try {
     await options.start(config, { logger, shutdown });
   } catch (err) {
+    if (err instanceof EipError && err.code === 'CONFIG_INVALID') {
+      // A bad rule pack or registry is a configuration error too: say what, and exit 2.
+      process.stderr.write(`${options.service}: ${err.message}\n`);
+      await shutdown.shutdown('bad configuration');
+      process.exit(2);
+    }
     logger.fatal({ err }, 'failed to start');
     const code = await shutdown.shutdown('start failed');
     process.exit(code === 0 ? 1 : code);

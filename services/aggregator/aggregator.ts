@@ -54,6 +54,7 @@ export class AggregatorRuntime {
    */
   private readonly partitions = new Map<string, { max: number; seenAt: number }>();
   private lastWatermark: number | undefined;
+  private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Batches and timer flushes take turns: the aggregator is not re-entrant. */
   private turn: Promise<void> = Promise.resolve();
@@ -64,6 +65,7 @@ export class AggregatorRuntime {
   }
 
   async start(): Promise<void> {
+    this.startedAt = this.now();
     this.aggregator = await this.restore();
     this.subscription = await this.o.bus.subscribe({
       groupId: this.o.group,
@@ -94,7 +96,9 @@ export class AggregatorRuntime {
   }
 
   private watermark(): number | undefined {
-    if (this.partitions.size === 0) return undefined;
+    // Partitions not heard from yet cannot hold the watermark back, so give every
+    // assigned partition one idle period to deliver before anything closes.
+    if (this.partitions.size === 0 || this.now() - this.startedAt < this.o.idlePartitionMs) return undefined;
     const cutoff = this.now() - this.o.idlePartitionMs;
     let active = Infinity;
     let newest = -Infinity;
@@ -116,8 +120,11 @@ export class AggregatorRuntime {
       this.o.logger.info({ group: this.o.group }, 'no checkpoint: starting from the beginning of the readings topic');
       return new WindowAggregator(options);
     }
-    const state = parseAggregatorState(JSON.parse(gunzipSync(saved).toString('utf8')));
-    const restored = WindowAggregator.restore(state, options);
+    const checkpoint = JSON.parse(gunzipSync(saved).toString('utf8')) as { aggregator: unknown; partitions?: Array<[string, number]> };
+    const restored = WindowAggregator.restore(parseAggregatorState(checkpoint.aggregator), options);
+    // Partitions hold the watermark where they were until they deliver again or go idle,
+    // so the first partition to deliver after a restart cannot close everyone's windows.
+    for (const [key, max] of checkpoint.partitions ?? []) if (typeof key === 'string' && Number.isFinite(max)) this.partitions.set(key, { max, seenAt: this.now() });
     this.o.logger.info({ group: this.o.group, openWindows: restored.openWindows, watermark: restored.watermark, bytes: saved.length }, 'restored checkpoint');
     return restored;
   }
@@ -135,11 +142,14 @@ export class AggregatorRuntime {
         this.o.metrics.invalid.inc();
         continue;
       }
-      const key = `${batch.topic}/${batch.partition}`;
-      const p = this.partitions.get(key) ?? { max: -Infinity, seenAt: 0 };
-      for (const reading of event.value.readings) p.max = Math.max(p.max, reading.ts);
-      p.seenAt = this.now();
-      this.partitions.set(key, p);
+      // Only readings this aggregator keeps move its event time: another park's clock is not ours.
+      if (this.o.registry.meter(event.value.meter)) {
+        const key = `${batch.topic}/${batch.partition}`;
+        const p = this.partitions.get(key) ?? { max: -Infinity, seenAt: 0 };
+        for (const reading of event.value.readings) p.max = Math.max(p.max, reading.ts);
+        p.seenAt = this.now();
+        this.partitions.set(key, p);
+      }
       const r = agg.record(event.value);
       this.o.metrics.readings.inc({ outcome: 'accepted' }, r.accepted);
       if (r.late) this.o.metrics.readings.inc({ outcome: 'late' }, r.late);
@@ -162,7 +172,8 @@ export class AggregatorRuntime {
       emitted.length ? writeUntilDone('timeseries', () => this.o.store.writeAggregates(emitted.map(toAggregatePoint)), this.o.logger, undefined, this.abort.signal) : undefined,
       writeUntilDone('bus', () => this.o.bus.publish([...messages, ...deadLetters]), this.o.logger, undefined, this.abort.signal),
     ]);
-    const checkpoint = gzipSync(JSON.stringify(agg.snapshot()));
+    const partitions = [...this.partitions].map(([key, p]) => [key, p.max]);
+    const checkpoint = gzipSync(JSON.stringify({ aggregator: agg.snapshot(), partitions }));
     await writeUntilDone('checkpoint', () => this.o.bus.publish([{ topic: topics.aggregatorState.name, key: this.o.group, value: checkpoint }]), this.o.logger, undefined, this.abort.signal);
     for (const a of emitted) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
     this.o.metrics.checkpointBytes.set(checkpoint.length);

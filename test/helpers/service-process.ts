@@ -47,11 +47,13 @@ let nextPort = 19_400 + (process.pid % 500) * 2;
 export const freePort = (): number => nextPort++;
 
 /** Reads one counter or gauge (summed over labels) from a Prometheus text page. */
-export async function metricValue(opsUrl: string, name: string): Promise<number> {
+export async function metricValue(opsUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(`${opsUrl}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (!(line.startsWith(`${name} `) || line.startsWith(`${name}{`))) continue;
+    if (wanted.every((w) => line.includes(w))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
 }

@@ -8,6 +8,10 @@ import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInfluxStore } from '../../shared/adapters/influxdb/index.ts';
+import type { AlertmanagerPayload } from '../../services/rules/alertmanager.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -83,7 +87,16 @@ describe('rules against real Kafka', { timeout: 300_000 }, () => {
     const p = makePark();
     cleanup.push(async () => rmSync(p.dir, { recursive: true, force: true }));
     const group = `rules-${randomBytes(4).toString('hex')}`;
-    const env = { ...common(p), RULES_GROUP: group, MQTT_URL: mqttUrl, MQTT_USERNAME: 'rules', MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: group, TICK_INTERVAL_MS: '500' };
+    const hooks: AlertmanagerPayload[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => { body += d.toString(); });
+      req.on('end', () => { hooks.push(JSON.parse(body) as AlertmanagerPayload); res.writeHead(200).end(); });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => receiver.close(r)));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alertmanager`;
+    const env = { ...common(p), RULES_GROUP: group, MQTT_URL: mqttUrl, MQTT_USERNAME: 'rules', MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: group, TICK_INTERVAL_MS: '500', WEBHOOK_URLS: hookUrl };
     const watch = new AlertWatch(bus, p.id);
     await watch.start();
     cleanup.push(() => watch.stop());
@@ -119,6 +132,25 @@ describe('rules against real Kafka', { timeout: 300_000 }, () => {
     assert.deepEqual(seq.map((e) => e.transition), [...new Set(seq.map((e) => e.transition))].sort((a, b) => a - b), 'transition numbers unique and in order');
     await waitFor(() => onMqtt.some((e) => e.state === 'resolved'), 10_000, 'alert transitions on MQTT', 100);
     assert.ok(onMqtt.some((e) => e.fingerprint === firing.fingerprint && e.state === 'firing'));
+    // Alertmanager webhook format, for tooling that takes it.
+    await waitFor(() => hooks.some((h) => h.alerts[0]!.fingerprint === firing.fingerprint && h.status === 'resolved'), 10_000, 'resolved webhook', 100);
+    const mine = (h: AlertmanagerPayload): boolean => h.alerts[0]!.fingerprint === firing.fingerprint;
+    const hook = hooks.find((h) => mine(h) && h.status === 'firing')!;
+    assert.equal(hook.version, '4');
+    assert.equal(hook.alerts[0]!.fingerprint, firing.fingerprint);
+    assert.deepEqual([hook.alerts[0]!.labels.alertname, hook.alerts[0]!.labels.severity, hook.alerts[0]!.labels.meter], ['ww-ph-range', 'critical', p.ww]);
+    assert.equal(hook.alerts[0]!.endsAt, '0001-01-01T00:00:00Z');
+    const resolvedHook = hooks.find((h) => mine(h) && h.status === 'resolved')!;
+    assert.notEqual(resolvedHook.alerts[0]!.endsAt, '0001-01-01T00:00:00Z');
+    // And the history in InfluxDB.
+    const store = createInfluxStore({ ...influx, logger });
+    try {
+      await waitFor(async () => (await store.queryAlertEvents({ scope: { park: p.id }, from: 0, to: Date.now() + 60_000 })).some((e) => e.state === 'resolved'), 30_000, 'alert history', 200);
+      const history = await store.queryAlertEvents({ scope: { park: p.id }, from: 0, to: Date.now() + 60_000 });
+      assert.ok(history.some((e) => e.fingerprint === firing.fingerprint && e.state === 'firing' && e.ruleId === 'ww-ph-range'));
+    } finally {
+      await store.close();
+    }
 
     // An operator's acknowledge goes through the commands topic; rules is the only writer of state.
     await publish([ph(10, 2.0), ph(11, 2.0), ph(12, 2.0)]);

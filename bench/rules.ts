@@ -475,18 +475,70 @@ const groupsToDelete: string[] = [];
 const logger = quietLogger('bench-rules');
 
 /** Kafka clients shared by phases 2 and 3. */
+const benchParks: BenchPark[] = [];
+
 async function kafka(): Promise<{ bus: KafkaEventBus; admin: Admin; client: Kafka }> {
   if (!bus || !admin || !kafkaClient) {
     const b = (bus = createKafkaBus({ brokers: kafkaBrokers, clientId: `bench-rules-${tag}`, logger }));
-    kafkaClient = createKafkaClient({ brokers: kafkaBrokers, clientId: `bench-rules-admin-${tag}`, logger });
-    const a = (admin = kafkaClient.admin());
+    const client = (kafkaClient = createKafkaClient({ brokers: kafkaBrokers, clientId: `bench-rules-admin-${tag}`, logger }));
+    const a = (admin = client.admin());
     cleanups.push({ label: 'Kafka clients', fn: async () => { await b.close(); await a.disconnect(); } });
     await within(a.connect(), 30_000, 'Kafka admin connect');
     cleanups.push({ label: 'consumer groups', fn: async () => {
       if (groupsToDelete.length) await a.deleteGroups(groupsToDelete).catch((err: unknown) => log(`could not delete consumer groups: ${(err as Error).message}`));
     } });
+    // Rules keeps a record per fingerprint in the compacted eip.alert-state.v1 (key
+    // `state:<fingerprint>`, see services/rules/rules.ts), and reads that topic in full on
+    // every start. Tombstone the keys the bench parks' services wrote, found in what was
+    // appended during the run: compaction then drops them instead of keeping them forever.
+    const stateTopic = topics.alertState.name;
+    const from = await endsOf(a, stateTopic);
+    cleanups.push({ label: 'alert-state tombstones', fn: async () => {
+      if (benchParks.length === 0) return;
+      const pack = loadPack();
+      const ours = new Set(benchParks.flatMap((p) => compile(pack, registryOf(p)).bindings.map((x) => `state:${x.fp}`)));
+      const scanGroup = `bench-rules-${tag}-state-scan`;
+      groupsToDelete.push(scanGroup);
+      const written = [...await keysIn(client, scanGroup, stateTopic, from, await endsOf(a, stateTopic))].filter((k) => ours.has(k));
+      for (let i = 0; i < written.length; i += 20_000) {
+        await b.publish(written.slice(i, i + 20_000).map((key): OutgoingMessage => ({ topic: stateTopic, key, value: null })));
+      }
+      log(`clean-up: ${written.length} alert-state records of the bench parks tombstoned`);
+    } });
   }
   return { bus, admin, client: kafkaClient };
+}
+
+/** The keys of a topic's records between two positions. */
+async function keysIn(client: Kafka, groupId: string, topic: string, from: Positions, to: Positions): Promise<Set<string>> {
+  const keys = new Set<string>();
+  const start = new Map(from.map((f) => [f.partition, BigInt(f.offset)]));
+  const remaining = new Map(to.filter((t) => BigInt(t.offset) > (start.get(t.partition) ?? 0n)).map((t) => [t.partition, BigInt(t.offset)]));
+  if (remaining.size === 0) return keys;
+  const consumer = client.consumer({ groupId, allowAutoTopicCreation: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: false });
+    let done = (): void => {};
+    const finished = new Promise<void>((resolve) => { done = resolve; });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const end = remaining.get(batch.partition);
+        if (end === undefined) return;
+        for (const m of batch.messages) if (BigInt(m.offset) < end && m.key) keys.add(m.key.toString());
+        if (BigInt(batch.lastOffset()) + 1n >= end) {
+          remaining.delete(batch.partition);
+          if (remaining.size === 0) done();
+        }
+      },
+    });
+    for (const [partition, offset] of start) if (remaining.has(partition)) consumer.seek({ topic, partition, offset: offset.toString() });
+    await within(finished, 60_000, `reading ${topic}`);
+  } finally {
+    await consumer.disconnect();
+  }
+  return keys;
 }
 
 /** A bench park of its own for a phase (unique id per run), written as a registry file. */
@@ -494,17 +546,9 @@ async function benchFiles(phase: string): Promise<{ bus: KafkaEventBus; admin: A
   const { bus: b, admin: a, client } = await kafka();
   const { tenants } = tenantsFor(loadPack(), targetStates);
   const park = benchPark(`${tag}${phase}`, tenants);
+  benchParks.push(park);
   const registryPath = join(dir, `registry-${phase}.json`);
   writeFileSync(registryPath, JSON.stringify(park.json));
-  // Rules keeps a record per fingerprint in the compacted eip.alert-state.v1 (key
-  // `state:<fingerprint>`, see services/rules/rules.ts); tombstone this park's keys
-  // so the topic, which every rules start reads in full, does not grow run after run.
-  cleanups.push({ label: `alert-state tombstones of ${park.park}`, fn: async () => {
-    const fps = compile(loadPack(), registryOf(park)).bindings.map((x) => x.fp);
-    for (let i = 0; i < fps.length; i += 20_000) {
-      await b.publish(fps.slice(i, i + 20_000).map((fp): OutgoingMessage => ({ topic: topics.alertState.name, key: `state:${fp}`, value: null })));
-    }
-  } });
   return { bus: b, admin: a, client, park, registryPath };
 }
 
@@ -555,7 +599,8 @@ async function servicePhase(): Promise<Record<string, unknown>> {
     for (const t of others) skippedBacklog[t] = await backlogOf(a, t);
     target = sumOffsets(after) - sumOffsets(before);
   }
-  if (target !== serviceAggregates) log(`service: ${target - serviceAggregates} aggregates from elsewhere are on the topic in the range too; waiting for ${target}`);
+  if (values['from-beginning']) log(`service: the group starts at the beginning: ${target - serviceAggregates} earlier aggregates on the topic are counted too`);
+  else if (target !== serviceAggregates) log(`service: ${target - serviceAggregates} aggregates from elsewhere landed between the bench's; waiting for ${target}`);
 
   log('service: starting rules (restores eip.alert-state.v1 first)');
   const s0 = performance.now();

@@ -17,6 +17,7 @@ import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription } from '../
 import type { AggregatePoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { writeUntilDone } from '../../shared/write-until-done.ts';
+import { Serial } from '../../shared/runtime/serial.ts';
 import { WindowAggregator, watermarkFrom, parseAggregatorState } from './domain/window-aggregator.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 
@@ -57,7 +58,7 @@ export class AggregatorRuntime {
   private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Batches and timer flushes take turns: the aggregator is not re-entrant. */
-  private turn: Promise<void> = Promise.resolve();
+  private readonly turns = new Serial();
   private readonly now: () => number;
 
   constructor(private readonly o: AggregatorRuntimeOptions) {
@@ -85,14 +86,12 @@ export class AggregatorRuntime {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.subscription?.stop();
-    await this.turn;
+    await this.turns.idle();
     this.abort.abort();
   }
 
   private exclusive(fn: () => Promise<void>): Promise<void> {
-    const next = this.turn.then(fn);
-    this.turn = next.catch(() => undefined);
-    return next;
+    return this.turns.run(fn);
   }
 
   private watermark(): number | undefined {

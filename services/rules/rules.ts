@@ -18,6 +18,7 @@ import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription } from '../
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { writeUntilDone } from '../../shared/write-until-done.ts';
+import { Serial } from '../../shared/runtime/serial.ts';
 import type { MqttClient } from '../../shared/adapters/mqtt/connect.ts';
 import type { RulesEngine, Transition } from './domain/index.ts';
 import { toAlertmanager } from './alertmanager.ts';
@@ -44,7 +45,8 @@ const silenceKey = (id: string): string => `silence:${id}`;
 export class RulesRuntime {
   private subscription: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private turn: Promise<void> = Promise.resolve();
+  /** Batches and ticks take turns: the engine is not re-entrant. */
+  private readonly turns = new Serial();
   private readonly abort = new AbortController();
   private readonly now: () => number;
   /** When each open alert started, for the webhook's startsAt. */
@@ -71,14 +73,12 @@ export class RulesRuntime {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.subscription?.stop();
-    await this.turn;
+    await this.turns.idle();
     this.abort.abort();
   }
 
   private exclusive(fn: () => Promise<void>): Promise<void> {
-    const next = this.turn.then(fn);
-    this.turn = next.catch(() => undefined);
-    return next;
+    return this.turns.run(fn);
   }
 
   private async restore(): Promise<void> {

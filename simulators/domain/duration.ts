@@ -1,0 +1,11 @@
+/** Durations as people write them in flags and scenarios: "90m", "+30m", "1h30m", "45s", "2d". */
+const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds, or null when the text is not a duration. A leading "+" is allowed (relative offsets). */
+export function parseDuration(text: string): number | null {
+  const body = text.trim().replace(/^\+/, '');
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(body)) return null;
+  let total = 0;
+  for (const m of body.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * (unitMs[m[2] ?? ''] ?? 0);
+  return Math.round(total);
+}

@@ -10,6 +10,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Aedes, type AuthenticateError } from 'aedes';
 import { mayPublish, maySubscribe, roleOf } from '../../contracts/mqtt-acl.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { EipError } from '../../errors.ts';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -62,8 +63,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   });
   const server: Server = createServer(broker.handle);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => { server.off('error', reject); resolve(); });
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      broker.close();
+      // Most often another broker (the Mosquitto from infra/) holds the port.
+      reject(err.code === 'EADDRINUSE'
+        ? new EipError('CONFIG_INVALID', `${options.host}:${options.port} is already in use (another MQTT broker?); set EMBEDDED_BROKER_PORT to a free port`, { cause: err })
+        : err);
+    });
+    server.listen(options.port, options.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const url = `mqtt://${options.host}:${port}`;

@@ -44,7 +44,7 @@ export function createMeterState(entry: MeterEntry, seed: number): MeterState {
     rng,
     pattern: loadPatternOf(entry),
     rates: fullLoadRates(entry),
-    metrics: entry.meter.metrics as MetricName[],
+    metrics: entry.meter.metrics,
     noise: new Map(),
     registers: new Map(),
     lastSent: new Map(),

@@ -35,6 +35,8 @@ export async function ensureTopicsWith(admin: Admin, specs: readonly TopicSettin
           configEntries: [
             { name: 'retention.ms', value: String(spec.retentionMs) },
             { name: 'cleanup.policy', value: spec.compacted ? 'compact' : 'delete' },
+            // Kafka never compacts the active segment: roll it hourly so state topics read on start stay small.
+            ...(spec.compacted ? [{ name: 'segment.ms', value: '3600000' }, { name: 'min.cleanable.dirty.ratio', value: '0.1' }] : []),
           ],
         }],
       });

@@ -1,0 +1,179 @@
+/**
+ * park-sim: publishes simulated meter readings for a park registry over MQTT,
+ * one connection per tenant with that tenant's credentials, in real or
+ * accelerated time. See --help.
+ */
+import { readFileSync } from 'node:fs';
+import mqtt, { type MqttClient } from 'mqtt';
+import { parse as parseYaml } from 'yaml';
+import { loadParkRegistry, type MeterEntry } from '../shared/contracts/park-registry.ts';
+import { statusTopic } from '../shared/contracts/mqtt-topics.ts';
+import { loadMqttUsers } from '../shared/adapters/mqtt/credentials.ts';
+import { helpText, parseSimArgs, UsageError, type SimOptions } from './cli-args.ts';
+import { ParkSimulation, type OutboundMessage } from './domain/simulation.ts';
+import { parseScenario, ScenarioError, type TimedEntry } from './domain/scenario.ts';
+
+/** Stop generating while this many publishes wait for PUBACK, so a slow broker is not flooded. */
+const maxInFlight = 2000;
+const flushTimeoutMs = 15_000;
+
+interface Counters {
+  sent: number;
+  acknowledged: number;
+  failed: number;
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`park-sim: ${message}\n`);
+  process.exit(code);
+}
+
+function loadScenario(path: string, startMs: number, registry: ReturnType<typeof loadParkRegistry>): TimedEntry[] {
+  const text = readFileSync(path, 'utf8');
+  // YAML is a superset of JSON, so one parser reads both.
+  const doc: unknown = parseYaml(text);
+  return parseScenario(doc, startMs, registry);
+}
+
+function statusPayload(status: 'online' | 'offline', tsMs: number): string {
+  return JSON.stringify({ status, ts: new Date(tsMs).toISOString(), simulated: true });
+}
+
+async function connectTenant(options: SimOptions, tenant: string, password: string, meters: readonly MeterEntry[], startMs: number): Promise<MqttClient> {
+  const first = meters[0]!;
+  const client = mqtt.connect(options.url, {
+    clientId: `sim-${tenant}-${options.seed}`,
+    username: tenant,
+    password,
+    protocolVersion: options.protocol,
+    clean: true,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    // One will per connection: the tenant's first meter goes offline if we die.
+    will: { topic: statusTopic(first.park.id, tenant, first.meter.id), payload: Buffer.from(statusPayload('offline', startMs)), qos: 1, retain: true },
+  });
+  // Birth on every (re)connect: a broker restart may have lost the retained status.
+  client.on('connect', () => {
+    for (const m of meters) client.publish(statusTopic(m.park.id, tenant, m.meter.id), statusPayload('online', startMs), { qos: 1, retain: true });
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tenant ${tenant}: no connection to ${options.url} within 10 s`)), 10_000);
+    client.once('connect', () => { clearTimeout(timer); resolve(); });
+    client.once('error', (err) => { clearTimeout(timer); reject(new Error(`tenant ${tenant}: ${err.message}`)); });
+  });
+  client.on('error', (err) => process.stderr.write(`park-sim: tenant ${tenant}: ${err.message}\n`));
+  return client;
+}
+
+async function main(): Promise<void> {
+  let options: SimOptions;
+  try {
+    options = parseSimArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) fail(`${err.message}\nRun with --help to see every flag.`, 2);
+    throw err;
+  }
+  if (options.help) {
+    process.stdout.write(helpText);
+    return;
+  }
+
+  const startMs = options.startMs ?? Date.now();
+  const endMs = options.durationMs === null ? Infinity : startMs + options.durationMs;
+  let registry;
+  let users;
+  let scenario: TimedEntry[] = [];
+  try {
+    registry = loadParkRegistry(options.registry);
+    users = loadMqttUsers(options.credentials, registry);
+    if (options.scenario) scenario = loadScenario(options.scenario, startMs, registry);
+  } catch (err) {
+    fail(err instanceof ScenarioError ? `${options.scenario}: ${err.message}` : (err as Error).message, 2);
+  }
+  const entries = [...registry.allMeters()].filter((e) => options.meters === null || options.meters.test(e.meter.id));
+  if (entries.length === 0) fail(`no meter matches --meters ${String(options.meters)}`, 2);
+
+  const byTenant = new Map<string, MeterEntry[]>();
+  for (const e of entries) byTenant.set(e.tenant.id, [...(byTenant.get(e.tenant.id) ?? []), e]);
+  const clients = new Map<string, MqttClient>();
+  try {
+    for (const [tenant, meters] of byTenant) {
+      const password = users.get(tenant);
+      if (password === undefined) fail(`no MQTT password for tenant ${tenant} in ${options.credentials}`, 2);
+      clients.set(tenant, await connectTenant(options, tenant, password, meters, startMs));
+    }
+  } catch (err) {
+    for (const c of clients.values()) c.end(true);
+    fail((err as Error).message, 1);
+  }
+
+  const sim = new ParkSimulation(entries, { seed: options.seed, startMs, scenario });
+  const counters: Counters = { sent: 0, acknowledged: 0, failed: 0 };
+  const wallStart = Date.now();
+  const simNow = (): number => Math.min(endMs, startMs + (Date.now() - wallStart) * options.speed);
+  const inFlight = (): number => counters.sent - counters.acknowledged - counters.failed;
+
+  const publish = (msg: OutboundMessage): void => {
+    const client = clients.get(msg.tenant);
+    if (!client) return;
+    counters.sent += 1;
+    client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
+      if (err) counters.failed += 1;
+      else counters.acknowledged += 1;
+    });
+  };
+
+  const progress = (): void => {
+    const secs = (Date.now() - wallStart) / 1000;
+    process.stderr.write(`park-sim: sim ${new Date(simNow()).toISOString()} sent ${counters.sent} acked ${counters.acknowledged} failed ${counters.failed} rate ${(counters.sent / Math.max(secs, 1e-3)).toFixed(1)}/s\n`);
+  };
+
+  let stopping = false;
+  const done = new Promise<string>((resolve) => {
+    const step = (): void => {
+      if (stopping) return;
+      if (inFlight() < maxInFlight) for (const m of sim.advanceTo(simNow())) publish(m);
+      if (simNow() >= endMs && sim.nextDueMs() >= endMs) return resolve('duration reached');
+      // Accelerated runs need fine steps to keep many ticks per wall second in order.
+      setTimeout(step, options.mode === 'accelerated' ? 20 : 250);
+    };
+    step();
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const progressTimer = options.progressSeconds > 0 ? setInterval(progress, options.progressSeconds * 1000) : null;
+
+  const reason = await done;
+  stopping = true;
+  if (progressTimer) clearInterval(progressTimer);
+
+  // Flush: wait for every PUBACK (or give up after a while), then say goodbye.
+  const flushDeadline = Date.now() + flushTimeoutMs;
+  while (inFlight() > 0 && Date.now() < flushDeadline) await new Promise((r) => setTimeout(r, 20));
+  const endStatusMs = Math.min(simNow(), Number.isFinite(endMs) ? endMs : simNow());
+  await Promise.all(
+    [...byTenant].map(async ([tenant, meters]) => {
+      const client = clients.get(tenant)!;
+      await Promise.all(meters.map((m) => client.publishAsync(statusTopic(m.park.id, tenant, m.meter.id), statusPayload('offline', endStatusMs), { qos: 1, retain: true }).catch(() => undefined)));
+      await client.endAsync();
+    }),
+  );
+  progress();
+  const seconds = (Date.now() - wallStart) / 1000;
+  const summary = {
+    reason,
+    sent: counters.sent,
+    acknowledged: counters.acknowledged,
+    failed: counters.failed,
+    unacknowledged: inFlight(),
+    seconds: Math.round(seconds * 1000) / 1000,
+    rate: Math.round((counters.sent / Math.max(seconds, 1e-3)) * 10) / 10,
+    meters: entries.length,
+    simulatedFrom: new Date(startMs).toISOString(),
+    simulatedTo: new Date(endStatusMs).toISOString(),
+  };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  process.exitCode = counters.failed > 0 || inFlight() > 0 ? 1 : 0;
+}
+
+main().catch((err: unknown) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1));

@@ -86,6 +86,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   }
   const mode = values.mode ?? 'realtime';
   if (mode !== 'realtime' && mode !== 'accelerated') throw new UsageError(`--mode: "${mode}" is neither realtime nor accelerated`);
+  if (mode === 'realtime' && values.speed !== undefined) throw new UsageError('--speed needs --mode accelerated');
   const protocol = num('protocol', values.protocol, 4, (n) => n === 4 || n === 5) as 4 | 5;
   let startMs: number | null = null;
   if (values.start !== undefined) {

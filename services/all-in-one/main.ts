@@ -4,7 +4,10 @@
  * `npm start` runs this. The services are the same code as when they run alone;
  * only their adapters differ.
  */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { runMain, type MainContext } from '../../shared/runtime/run-main.ts';
+import type { Logger } from '../../shared/observability/logger.ts';
 import { loadConfig } from '../../shared/config/env.ts';
 import { loadParkRegistry } from '../../shared/contracts/park-registry.ts';
 import { loadMqttUsers } from '../../shared/adapters/mqtt/credentials.ts';
@@ -44,15 +47,39 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
   const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? 'ingest-embedded', MQTT_USERNAME: 'ingest', MQTT_PASSWORD: env.INGEST_MQTT_PASSWORD ?? 'ingest-dev-secret' }, 'ingest');
   const ingest = await startIngest(ingestConfig, logger.child({ component: 'ingest' }));
   shutdown.register('ingest', () => ingest.stop());
+  if (config.SIMULATOR && config.EMBEDDED_BROKER && overlay.MQTT_URL) {
+    const sim = startSimulator(config, overlay.MQTT_URL, logger.child({ component: 'simulator' }));
+    // Registered last, so it stops first: no readings arrive at a stopping ingest.
+    shutdown.register('simulator', sim.stop);
+  }
   const ops = (port: number): string => `http://127.0.0.1:${port}`;
   logger.info({ mqtt: overlay.MQTT_URL, ingest: ops(ingest.opsPort), aggregator: ops(aggregator.opsPort), rules: ops(rules.opsPort), data: config.DATA_DIR }, 'EIP telemetry running (embedded mode); Ctrl-C stops it');
   return { mqttUrl: overlay.MQTT_URL ?? '', ingestOpsPort: ingest.opsPort, aggregatorOpsPort: aggregator.opsPort, rulesOpsPort: rules.opsPort };
 }
 
+/** The simulator runs as a child process (it is a CLI of its own); its output joins this log stream. */
+function startSimulator(config: AllInOneConfig, mqttUrl: string, logger: Logger): { stop: () => Promise<void> } {
+  const args = ['--import', 'tsx', 'simulators/park-sim.ts', '--url', mqttUrl, '--protocol', '4', '--mode', 'realtime', '--registry', config.PARK_REGISTRY,
+    '--seed', String(config.SIMULATOR_SEED), '--progress', '60', ...(config.SIMULATOR_SCENARIO ? ['--scenario', config.SIMULATOR_SCENARIO] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.on('exit', (code, signal) => {
+    logger.info({ code, signal }, 'simulator stopped');
+    resolve();
+  }));
+  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => logger.info(line));
+  logger.info({ scenario: config.SIMULATOR_SCENARIO || null }, 'simulator started (real time, simulated: true on every reading)');
+  return {
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   await runMain({
     service: 'eip',
-    summary: 'the whole pipeline in one process: embedded MQTT broker, SQLite bus and store, ingest, aggregator, rules',
+    summary: 'the whole pipeline on a bare machine: embedded MQTT broker, SQLite bus and store, ingest, aggregator, rules, and the park simulator',
     schema: allInOneConfigSchema,
     start: async (config, ctx) => { await start(config, ctx); },
   });

@@ -65,6 +65,12 @@ export interface AlertView {
 
 type Index = Map<string, Map<string, Binding[]>>;
 
+/** "outside" names the bound that was crossed, so a summary reads "below 6" rather than "outside 6". */
+function sideOf(op: string, value: number | undefined, threshold: number): string {
+  if (op !== 'outside' || value === undefined) return op;
+  return value < threshold ? 'below' : 'above';
+}
+
 function push(index: Index, key: string, metric: string, b: Binding): void {
   let byMetric = index.get(key);
   if (!byMetric) index.set(key, (byMetric = new Map<string, Binding[]>()));
@@ -412,7 +418,7 @@ export class RulesEngine {
     const value = prov.values[0];
     const what = spec.kind === 'deadman'
       ? ` ${(prov.detail ?? '').replace(/ \((after|limit) .*\)$/, '')}`
-      : `${value !== undefined ? ` ${fmt(value)}` : ''}${prov.threshold !== undefined ? ` (${b.rule.levelOp} ${fmt(prov.threshold)})` : ''}`;
+      : `${value !== undefined ? ` ${fmt(value)}` : ''}${prov.threshold !== undefined ? ` (${sideOf(b.rule.levelOp, value, prov.threshold)} ${fmt(prov.threshold)})` : ''}`;
     const summary = `${spec.description}: ${where}${what}, ${state}`;
     const provenance: AlertEvent['provenance'] = { values: prov.values };
     if (prov.threshold !== undefined) provenance.threshold = prov.threshold;

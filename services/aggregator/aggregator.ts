@@ -11,8 +11,9 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import { readingBatchEventSchema, type AggregateEvent, type DeadLetter } from '../../shared/contracts/events.ts';
-import { formatIssues, type RegistryIndex } from '../../shared/contracts/park-registry.ts';
+import { readingBatchEventSchema, type AggregateEvent } from '../../shared/contracts/events.ts';
+import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
+import type { RegistryIndex } from '../../shared/contracts/park-registry.ts';
 import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
 import type { AggregatePoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
@@ -134,10 +135,9 @@ export class AggregatorRuntime {
     const deadLetters: OutgoingMessage[] = [];
     for (const m of batch.messages) {
       this.o.metrics.records.inc();
-      const event = this.parse(m.value);
+      const event = parseRecord(m.value, readingBatchEventSchema, 'readings event v1');
       if (!event.ok) {
-        const dl: DeadLetter = { v: 1, reason: 'bad-event', detail: event.detail, stage: 'aggregator', source: `${batch.topic}/${batch.partition}@${m.offset}`, payloadBase64: (m.value ?? Buffer.alloc(0)).toString('base64'), receivedAt: Date.now() };
-        deadLetters.push({ topic: topics.deadLetters.name, key: 'aggregator', value: JSON.stringify(dl) });
+        deadLetters.push(deadLetterMessage({ stage: 'aggregator', reason: 'bad-event', detail: event.detail, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: this.now() }));
         this.o.metrics.invalid.inc();
         continue;
       }
@@ -178,17 +178,5 @@ export class AggregatorRuntime {
     this.o.metrics.checkpointBytes.set(checkpoint.length);
     this.o.metrics.openWindows.set(agg.openWindows);
     if (agg.watermark !== undefined) this.o.metrics.watermark.set(agg.watermark);
-  }
-
-  private parse(value: Buffer | null): { ok: true; value: ReturnType<typeof readingBatchEventSchema.parse> } | { ok: false; detail: string } {
-    if (!value) return { ok: false, detail: 'empty record' };
-    let json: unknown;
-    try {
-      json = JSON.parse(value.toString('utf8'));
-    } catch (err) {
-      return { ok: false, detail: `not JSON: ${(err as Error).message}` };
-    }
-    const parsed = readingBatchEventSchema.safeParse(json);
-    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, detail: `readings event v1: ${formatIssues(parsed.error)}` };
   }
 }

@@ -6,7 +6,8 @@
  * MQTT.js stops reading and the broker keeps the rest in the session queue.
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import type { DeadLetter, MeterStatusEvent, ReadingBatchEvent } from '../../shared/contracts/events.ts';
+import type { MeterStatusEvent, ReadingBatchEvent } from '../../shared/contracts/events.ts';
+import { deadLetterMessage } from '../../shared/dead-letters.ts';
 import type { EventBus, OutgoingMessage } from '../../shared/ports/event-bus.ts';
 import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { writeUntilDone } from '../../shared/write-until-done.ts';
@@ -163,8 +164,7 @@ export class IngestPipeline {
     for (const rec of records) {
       const d = decode(rec.topic, rec.payload, rec.receivedAt, this.o.decode);
       if (d.kind === 'dead') {
-        const dl: DeadLetter = { v: 1, reason: d.reason, detail: d.detail, stage, source: rec.topic, payloadBase64: rec.payload.subarray(0, this.o.decode.maxPayloadBytes).toString('base64'), receivedAt: rec.receivedAt };
-        out.messages.push({ topic: topics.deadLetters.name, key: stage, value: JSON.stringify(dl) });
+        out.messages.push(deadLetterMessage({ stage, reason: d.reason, detail: d.detail, source: rec.topic, payload: rec.payload.subarray(0, this.o.decode.maxPayloadBytes), receivedAt: rec.receivedAt }));
         this.o.metrics.deadLettered.inc({ reason: d.reason });
         continue;
       }

@@ -10,10 +10,10 @@
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import {
   aggregateEventSchema, alertCommandSchema, meterStatusSchema, readingBatchEventSchema,
-  type AlertEvent, type DeadLetter,
+  type AlertEvent,
 } from '../../shared/contracts/events.ts';
+import { deadLetterMessage, parseRecord, recordSource, type Parsed } from '../../shared/dead-letters.ts';
 import { alertTopic } from '../../shared/contracts/mqtt-topics.ts';
-import { formatIssues } from '../../shared/contracts/park-registry.ts';
 import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
@@ -108,48 +108,27 @@ export class RulesRuntime {
     for (const m of batch.messages) {
       this.o.metrics.inputs.inc({ topic: batch.topic });
       const now = this.now();
-      const refuse = (detail: string): void => {
-        this.o.metrics.invalid.inc({ topic: batch.topic });
-        const dl: DeadLetter = { v: 1, reason: 'bad-event', detail, stage: 'rules', source: `${batch.topic}/${batch.partition}@${m.offset}`, payloadBase64: (m.value ?? Buffer.alloc(0)).toString('base64'), receivedAt: now };
-        deadLetters.push({ topic: topics.deadLetters.name, key: 'rules', value: JSON.stringify(dl) });
-      };
-      let json: unknown;
-      try {
-        json = JSON.parse((m.value ?? Buffer.alloc(0)).toString('utf8'));
-      } catch (err) {
-        refuse(`not JSON: ${(err as Error).message}`);
+      const out = this.dispatch(batch.topic, m.value, now);
+      if ('transitions' in out) {
+        transitions.push(...out.transitions);
         continue;
       }
-      const out = this.dispatch(batch.topic, json, now);
-      if ('error' in out) refuse(out.error);
-      else transitions.push(...out.transitions);
+      this.o.metrics.invalid.inc({ topic: batch.topic });
+      deadLetters.push(deadLetterMessage({ stage: 'rules', reason: 'bad-event', detail: out.error, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: now }));
     }
     await this.commit(transitions, deadLetters);
     done();
   }
 
-  private dispatch(topic: string, json: unknown, now: number): { transitions: Transition[] } | { error: string } {
+  private dispatch(topic: string, value: Buffer | null, now: number): { transitions: Transition[] } | { error: string } {
     const { engine } = this.o;
-    const fail = (e: { error: Parameters<typeof formatIssues>[0] }) => ({ error: formatIssues(e.error) });
+    const run = <T>(p: Parsed<T>, fn: (v: T) => Transition[]) => (p.ok ? { transitions: fn(p.value) } : { error: p.detail });
     switch (topic) {
-      case topics.readings.name: {
-        const p = readingBatchEventSchema.safeParse(json);
-        return p.success ? { transitions: engine.onReading(p.data, now) } : fail(p);
-      }
-      case topics.aggregates.name: {
-        const p = aggregateEventSchema.safeParse(json);
-        return p.success ? { transitions: engine.onAggregate(p.data, now) } : fail(p);
-      }
-      case topics.meterStatus.name: {
-        const p = meterStatusSchema.safeParse(json);
-        return p.success ? { transitions: engine.onMeterStatus(p.data, now) } : fail(p);
-      }
-      case topics.alertCommands.name: {
-        const p = alertCommandSchema.safeParse(json);
-        return p.success ? { transitions: engine.onCommand(p.data, now) } : fail(p);
-      }
-      default:
-        return { error: `unexpected topic ${topic}` };
+      case topics.readings.name: return run(parseRecord(value, readingBatchEventSchema, 'readings event v1'), (v) => engine.onReading(v, now));
+      case topics.aggregates.name: return run(parseRecord(value, aggregateEventSchema, 'aggregate event v1'), (v) => engine.onAggregate(v, now));
+      case topics.meterStatus.name: return run(parseRecord(value, meterStatusSchema, 'meter status v1'), (v) => engine.onMeterStatus(v, now));
+      case topics.alertCommands.name: return run(parseRecord(value, alertCommandSchema, 'alert command v1'), (v) => engine.onCommand(v, now));
+      default: return { error: `unexpected topic ${topic}` };
     }
   }
 

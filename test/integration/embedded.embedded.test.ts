@@ -17,7 +17,7 @@ import { createSqliteStore } from '../../shared/adapters/sqlite-timeseries/index
 import { createSqliteBus } from '../../shared/adapters/sqlite-bus/index.ts';
 import { busPath, timeSeriesPath } from '../../shared/adapters/select.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import { alertEventSchema, aggregateEventSchema, type AlertEvent } from '../../shared/contracts/events.ts';
+import { alertEventSchema, aggregateEventSchema, deadLetterSchema, type AlertEvent } from '../../shared/contracts/events.ts';
 import { servicePassword } from '../helpers/servers.ts';
 import { connect, publishMany } from '../helpers/mqtt.ts';
 import { tenantPassword } from '../helpers/servers.ts';
@@ -115,6 +115,32 @@ describe('embedded mode: aedes + ingest + aggregator + rules on SQLite', { timeo
       await sub.stop();
       await bus.close();
       await operator.endAsync();
+    }
+  });
+
+  it('dead-letters a malformed record on the readings topic in the aggregator and rules, which keep running', async () => {
+    const bus = createSqliteBus({ path: busPath(dir), logger });
+    const stages = new Set<string>();
+    const sub = await bus.subscribe({ groupId: 'embedded-dead-letters', topics: [topics.deadLetters.name], handleBatch: async (b) => {
+      for (const m of b.messages) {
+        const dl = deadLetterSchema.parse(JSON.parse(m.value!.toString()));
+        if (dl.reason === 'bad-event' && Buffer.from(dl.payloadBase64, 'base64').toString() === '{"v":1,"park":') stages.add(dl.stage);
+      }
+    } });
+    try {
+      await bus.publish([{ topic: topics.readings.name, key: 'wwtp-sparing-outlet', value: '{"v":1,"park":' }]);
+      await waitFor(() => stages.has('aggregator') && stages.has('rules'), 30_000, 'dead letters from aggregator and rules', 100);
+      const more = Date.now() - 5_000;
+      await publishMany(tenant, [{ topic: 'eip/nusantara-eip/park-wwtp/wwtp-sparing-outlet/telemetry', payload: JSON.stringify({ v: 1, ts: more, seq: 500, readings: [{ metric: 'cod', value: 42, unit: 'mg/L' }] }) }]);
+      const store = createSqliteStore({ path: timeSeriesPath(dir), logger });
+      try {
+        await waitFor(async () => (await store.queryReadings({ scope: { park: 'nusantara-eip', meter: 'wwtp-sparing-outlet' }, metric: 'cod', from: more, to: more + 1 })).length === 1, 30_000, 'a reading after the bad record', 100);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await sub.stop();
+      await bus.close();
     }
   });
 });

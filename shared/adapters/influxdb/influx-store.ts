@@ -12,6 +12,7 @@ import type {
   SeriesScope,
   TimeSeriesStore,
 } from '../../ports/time-series.ts';
+import { checkRange } from '../../ports/time-series-checks.ts';
 import type { AggregateScope, WindowSize } from '../../contracts/events.ts';
 import { toEipError } from './errors.ts';
 import { aggregateLine, alertEventLine, measurements, readingLine, toBodies, type WriteBody } from './line-protocol.ts';
@@ -153,9 +154,6 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
     queryAggregate(q) {
       return track('query aggregate', async () => {
         checkRange(q);
-        if (q.everyMs !== undefined && (!Number.isSafeInteger(q.everyMs) || q.everyMs <= 0)) {
-          throw new EipError('PAYLOAD_INVALID', `query aggregate: everyMs must be a positive integer, got ${q.everyMs}`);
-        }
         if (q.from >= q.to) return [];
         const data = source(bucket, q, predicate(measurements.reading, q.scope, q.metric, flux`r._field == "value"`));
         const rows = await query(aggregateScript(data, q.fn, q.everyMs), 'query aggregate');
@@ -308,11 +306,6 @@ function predicate(measurement: string, scope: SeriesScope, metric: string | und
   if (metric !== undefined) parts.push(flux`r.metric == ${metric}`);
   if (extra !== undefined) parts.push(extra);
   return fluxExpression(parts.map(String).join(' and '));
-}
-
-function checkRange(q: { from: number; to: number; limit?: number }): void {
-  if (!Number.isFinite(q.from) || !Number.isFinite(q.to)) throw new EipError('PAYLOAD_INVALID', `from and to must be epoch ms, got ${q.from} and ${q.to}`);
-  if (q.limit !== undefined && (!Number.isSafeInteger(q.limit) || q.limit < 0)) throw new EipError('PAYLOAD_INVALID', `limit must be a non-negative integer, got ${q.limit}`);
 }
 
 function limitClause(limit: number | undefined): string {

@@ -10,6 +10,7 @@ import type {
   SeriesScope,
   TimeSeriesStore,
 } from '../../ports/time-series.ts';
+import { checkRange } from '../../ports/time-series-checks.ts';
 import type { AggregateScope, WindowSize } from '../../contracts/events.ts';
 import { openDatabase } from '../sqlite/open-database.ts';
 import { checkAggregates, checkAlertEvents, checkReadings } from './validate.ts';
@@ -208,9 +209,6 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
     queryAggregate(q) {
       return run('query aggregate', () => {
         checkRange(q);
-        if (q.everyMs !== undefined && (!Number.isSafeInteger(q.everyMs) || q.everyMs <= 0)) {
-          throw new EipError('PAYLOAD_INVALID', `query aggregate: everyMs must be a positive integer, got ${q.everyMs}`);
-        }
         if (q.from >= q.to) return [];
         const { where, params } = filter(q.scope, q.metric, 'ts', q);
         // Epoch-aligned bucket start, floored (SQLite's % truncates toward zero).
@@ -301,11 +299,6 @@ function filter(scope: SeriesScope, metric: string | undefined, timeColumn: stri
   if (metric !== undefined) { clauses.push('metric = @metric'); params.metric = metric; }
   clauses.push(`${timeColumn} >= @from`, `${timeColumn} < @to`);
   return { where: clauses.join(' AND '), params };
-}
-
-function checkRange(q: { from: number; to: number; limit?: number }): void {
-  if (!Number.isFinite(q.from) || !Number.isFinite(q.to)) throw new EipError('PAYLOAD_INVALID', `from and to must be epoch ms, got ${q.from} and ${q.to}`);
-  if (q.limit !== undefined && (!Number.isSafeInteger(q.limit) || q.limit < 0)) throw new EipError('PAYLOAD_INVALID', `limit must be a non-negative integer, got ${q.limit}`);
 }
 
 function toEipError(err: unknown, what: string): EipError {

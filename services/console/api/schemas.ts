@@ -1,0 +1,282 @@
+/**
+ * The console's HTTP API contract: every request and response body, as zod
+ * schemas. The server validates with them, the OpenAPI document is generated
+ * from them and the web UI imports their types, so the three cannot drift.
+ */
+import { z } from 'zod';
+import { alertEventSchema, alertStateSchema, deadLetterReasonSchema, severitySchema, windowSizeSchema, aggregateScopeSchema } from '../../../shared/contracts/events.ts';
+import { epochMsSchema, idSchema } from '../../../shared/contracts/ids.ts';
+import { meterKinds } from '../../../shared/contracts/park-registry.ts';
+
+export const roles = ['viewer', 'operator', 'admin'] as const;
+export const roleSchema = z.enum(roles);
+export type Role = z.infer<typeof roleSchema>;
+
+export const errorBodySchema = z.object({
+  error: z.string().describe('machine-readable code, e.g. unauthorized, forbidden, invalid-request, not-found'),
+  message: z.string(),
+  /** For invalid-request: which field and why. */
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+// --- session -----------------------------------------------------------------
+
+export const signInRequestSchema = z.strictObject({
+  username: z.string().min(1).max(128),
+  password: z.string().min(1).max(1024),
+});
+export type SignInRequest = z.infer<typeof signInRequestSchema>;
+
+/** `parks: ["*"]` means every park in the registry. */
+export const meSchema = z.object({
+  name: z.string(),
+  role: roleSchema,
+  parks: z.array(z.string()),
+  /** How the caller proved who they are. */
+  via: z.enum(['session', 'token']),
+});
+export type Me = z.infer<typeof meSchema>;
+
+// --- parks, tenants, meters ---------------------------------------------------
+
+export const meterHealthSchema = z.object({
+  status: z.enum(['online', 'offline', 'unknown']),
+  /** Why: the meter's own birth / last will, a deadman alert, or no word yet. */
+  cause: z.enum(['birth', 'will', 'deadman', 'shutdown', 'silence', 'none']),
+  /** When a reading of this meter last reached the pipeline, epoch ms. */
+  lastSeen: epochMsSchema.nullable(),
+  statusAt: epochMsSchema.nullable(),
+});
+export type MeterHealth = z.infer<typeof meterHealthSchema>;
+
+export const meterViewSchema = z.object({
+  id: idSchema,
+  tenant: idSchema,
+  kind: z.enum(meterKinds),
+  cadenceSeconds: z.number(),
+  metrics: z.array(z.string()),
+  /** Permit limits from the registry per metric, in the metric's canonical unit. */
+  limits: z.record(z.string(), z.object({ min: z.number().optional(), max: z.number().optional() })),
+  health: meterHealthSchema,
+});
+export type MeterView = z.infer<typeof meterViewSchema>;
+
+export const tenantViewSchema = z.object({
+  id: idSchema,
+  name: z.string(),
+  sector: z.string(),
+  meters: z.array(meterViewSchema),
+  /** Alerts not resolved, by severity. */
+  openAlerts: z.record(severitySchema, z.number().int()),
+});
+export type TenantView = z.infer<typeof tenantViewSchema>;
+
+export const parkSummarySchema = z.object({
+  id: idSchema,
+  name: z.string(),
+  timezone: z.string(),
+  tenants: z.number().int(),
+  meters: z.number().int(),
+  metersOnline: z.number().int(),
+  openAlerts: z.record(severitySchema, z.number().int()),
+});
+export type ParkSummary = z.infer<typeof parkSummarySchema>;
+
+export const parkViewSchema = parkSummarySchema.extend({
+  tenantViews: z.array(tenantViewSchema),
+});
+export type ParkView = z.infer<typeof parkViewSchema>;
+
+/** Month to date, in the park's time zone. null: nothing measured yet. */
+export const totalLineSchema = z.object({
+  metric: z.string(),
+  unit: z.string(),
+  value: z.number().nullable(),
+  budget: z.number().nullable(),
+  /** The budget prorated to now: value above it means the month is heading over budget. */
+  budgetToDate: z.number().nullable(),
+});
+export const parkTotalsSchema = z.object({
+  park: idSchema,
+  month: z.string().describe('YYYY-MM in the park time zone'),
+  from: epochMsSchema,
+  to: epochMsSchema,
+  energyKwh: totalLineSchema,
+  waterM3: totalLineSchema,
+  co2eKg: totalLineSchema,
+  tenants: z.array(z.object({ tenant: idSchema, energyKwh: z.number().nullable(), waterM3: z.number().nullable(), co2eKg: z.number().nullable(), co2eBudgetKg: z.number().nullable() })),
+});
+export type ParkTotals = z.infer<typeof parkTotalsSchema>;
+
+// --- series -------------------------------------------------------------------
+
+const intFromQuery = z.coerce.number().int();
+
+export const seriesQuerySchema = z.strictObject({
+  tenant: idSchema.optional(),
+  meter: idSchema.optional(),
+  metric: z.string().min(1),
+  from: intFromQuery.nonnegative(),
+  to: intFromQuery.positive(),
+  /** raw: readings as stored; window: the aggregator's stored windows (scope from tenant/meter given). */
+  source: z.enum(['raw', 'window']).default('raw'),
+  window: windowSizeSchema.default('1m'),
+  /** For window source: which field of each window to plot. */
+  field: z.enum(['mean', 'min', 'max', 'last', 'sum', 'consumption']).default('mean'),
+  limit: intFromQuery.min(1).max(20_000).default(5_000),
+});
+export type SeriesQuery = z.infer<typeof seriesQuerySchema>;
+
+export const seriesSchema = z.object({
+  park: idSchema,
+  tenant: idSchema.optional(),
+  meter: idSchema.optional(),
+  scope: aggregateScopeSchema,
+  metric: z.string(),
+  unit: z.string(),
+  source: z.enum(['raw', 'window']),
+  window: windowSizeSchema.optional(),
+  /** [epoch ms, value], oldest first. */
+  points: z.array(z.tuple([epochMsSchema, z.number()])),
+  /** Limits that apply to this series (registry permit limits), for drawing lines. */
+  limits: z.object({ min: z.number().optional(), max: z.number().optional() }),
+  truncated: z.boolean(),
+});
+export type Series = z.infer<typeof seriesSchema>;
+
+// --- alerts -------------------------------------------------------------------
+
+/** The latest transition of one alert, plus who handled it. */
+export const alertViewSchema = alertEventSchema.extend({
+  /** When this alert (this episode) first entered pending or firing. */
+  since: epochMsSchema,
+  acknowledgedBy: z.string().optional(),
+  acknowledgedAt: epochMsSchema.optional(),
+  resolvedBy: z.string().optional(),
+  /** True when an active silence matches it (notifications muted, still listed). */
+  silenced: z.boolean(),
+});
+export type AlertView = z.infer<typeof alertViewSchema>;
+
+export const alertDetailSchema = alertViewSchema.extend({
+  history: z.array(alertEventSchema).describe('every transition of this fingerprint the console has seen, oldest first'),
+});
+export type AlertDetail = z.infer<typeof alertDetailSchema>;
+
+const listOf = <T extends z.ZodType>(item: T) => z.string().optional().transform((s, ctx) => {
+  if (s === undefined || s === '') return undefined;
+  const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
+  const out: Array<z.infer<T>> = [];
+  for (const p of parts) {
+    const r = item.safeParse(p);
+    if (!r.success) {
+      ctx.addIssue({ code: 'custom', message: `"${p}" is not allowed` });
+      return z.NEVER;
+    }
+    out.push(r.data as z.infer<T>);
+  }
+  return out;
+});
+
+export const alertQuerySchema = z.strictObject({
+  park: idSchema.optional(),
+  tenant: idSchema.optional(),
+  meter: idSchema.optional(),
+  /** Comma-separated. */
+  severity: listOf(severitySchema),
+  /** Comma-separated; "open" means pending, firing and acknowledged. Default: open. */
+  state: z.string().optional().default('open').transform((s, ctx) => {
+    if (s === 'all') return undefined;
+    const parts = s === 'open' ? ['pending', 'firing', 'acknowledged'] : s.split(',').map((p) => p.trim()).filter(Boolean);
+    for (const p of parts) if (!alertStateSchema.safeParse(p).success) {
+      ctx.addIssue({ code: 'custom', message: `"${p}" is not a state (pending, firing, acknowledged, resolved, open, all)` });
+      return z.NEVER;
+    }
+    return parts as Array<z.infer<typeof alertStateSchema>>;
+  }),
+  /** Last transition at or after, epoch ms. */
+  from: intFromQuery.nonnegative().optional(),
+  to: intFromQuery.positive().optional(),
+  limit: intFromQuery.min(1).max(5_000).default(500),
+});
+export type AlertQuery = z.infer<typeof alertQuerySchema>;
+
+export const alertListSchema = z.object({ alerts: z.array(alertViewSchema), total: z.number().int() });
+export type AlertList = z.infer<typeof alertListSchema>;
+
+export const alertActionRequestSchema = z.strictObject({ comment: z.string().max(1_000).optional() });
+export type AlertActionRequest = z.infer<typeof alertActionRequestSchema>;
+
+/** Commands are accepted, not applied: the rules service applies them and the change arrives as a transition. */
+export const commandAcceptedSchema = z.object({ commandId: z.string(), kind: z.enum(['acknowledge', 'resolve', 'silence', 'unsilence']), silenceId: z.string().optional() });
+export type CommandAccepted = z.infer<typeof commandAcceptedSchema>;
+
+export const silenceRequestSchema = z.strictObject({
+  park: idSchema,
+  tenant: idSchema.optional(),
+  meter: idSchema.optional(),
+  ruleId: z.string().min(1).optional(),
+  metric: z.string().min(1).optional(),
+  startsAt: epochMsSchema.optional().describe('default: now'),
+  endsAt: epochMsSchema,
+  recurrence: z.strictObject({ everyMs: z.number().int().positive(), durationMs: z.number().int().positive() }).optional(),
+  comment: z.string().max(1_000).optional(),
+}).refine((s) => s.startsAt === undefined || s.startsAt < s.endsAt, { message: 'startsAt must be before endsAt', path: ['endsAt'] });
+export type SilenceRequest = z.infer<typeof silenceRequestSchema>;
+
+export const silenceViewSchema = z.object({
+  silenceId: z.string(),
+  park: idSchema,
+  matchers: z.object({ park: idSchema.optional(), tenant: idSchema.optional(), meter: idSchema.optional(), ruleId: z.string().optional(), metric: z.string().optional() }),
+  startsAt: epochMsSchema,
+  endsAt: epochMsSchema,
+  recurrence: z.object({ everyMs: z.number(), durationMs: z.number() }).optional(),
+  by: z.string(),
+  comment: z.string().optional(),
+});
+export type SilenceView = z.infer<typeof silenceViewSchema>;
+export const silenceListSchema = z.object({ silences: z.array(silenceViewSchema) });
+
+// --- rule pack, dead letters ------------------------------------------------------
+
+export const rulePackViewSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  path: z.string(),
+  rules: z.array(z.object({
+    id: z.string(),
+    version: z.number(),
+    kind: z.string(),
+    description: z.string(),
+    source: z.string().optional(),
+    metric: z.string().optional(),
+    severities: z.array(z.string()),
+    /** The rule as written in the pack (YAML-equivalent JSON). */
+    spec: z.record(z.string(), z.unknown()),
+  })),
+});
+export type RulePackView = z.infer<typeof rulePackViewSchema>;
+
+export const deadLetterViewSchema = z.object({
+  reason: deadLetterReasonSchema,
+  detail: z.string(),
+  stage: z.string(),
+  source: z.string(),
+  receivedAt: epochMsSchema,
+  /** The payload as text when it is valid UTF-8 (first 2 KiB), else null. */
+  payloadText: z.string().nullable(),
+  payloadBytes: z.number().int(),
+  /** Park the source topic names, when it names one. */
+  park: z.string().nullable(),
+});
+export type DeadLetterView = z.infer<typeof deadLetterViewSchema>;
+export const deadLetterListSchema = z.object({
+  deadLetters: z.array(deadLetterViewSchema),
+  /** Counts by reason since the console started. */
+  byReason: z.record(z.string(), z.number().int()),
+});
+export type DeadLetterList = z.infer<typeof deadLetterListSchema>;
+
+/** Server-Sent Events on GET /api/alerts/stream: event "alert" carries an AlertView; "ready" once the backlog was sent. */
+export const sseEventNames = ['alert', 'ready', 'ping'] as const;

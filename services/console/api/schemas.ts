@@ -174,7 +174,7 @@ const listOf = <T extends z.ZodType>(item: T) => z.string().optional().transform
       ctx.addIssue({ code: 'custom', message: `"${p}" is not allowed` });
       return z.NEVER;
     }
-    out.push(r.data as z.infer<T>);
+    out.push(r.data);
   }
   return out;
 });

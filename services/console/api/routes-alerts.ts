@@ -1,0 +1,102 @@
+/**
+ * Alerts: the board, one alert's detail, and the operators' commands. Commands
+ * go to eip.alert-commands.v1 and are answered 202: the rules service is the
+ * only writer of alert state, and its transition comes back on the stream.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { topics } from '../../../shared/contracts/kafka-topics.ts';
+import { alertCommandSchema, type AlertCommand } from '../../../shared/contracts/events.ts';
+import { mayAct, mayRead, type Caller } from '../auth/authenticator.ts';
+import type { ApiContext } from './context.ts';
+import { forbidden, notFound, parseOr400 } from './http-errors.ts';
+import { alertActionRequestSchema, alertQuerySchema, silenceRequestSchema, type AlertDetail, type AlertList, type CommandAccepted } from './schemas.ts';
+import { callerOf } from './server.ts';
+import { readablePark } from './routes-parks.ts';
+
+function actor(req: FastifyRequest): Caller {
+  const caller = callerOf(req);
+  if (!mayAct(caller)) throw forbidden(`${caller.name} is a ${caller.role}; acknowledging, resolving and silencing need the operator or admin role`);
+  return caller;
+}
+
+export function registerAlertRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const send = async (command: AlertCommand, key: string): Promise<void> => {
+    // The same schema the rules service reads with: a command it would refuse is never sent.
+    alertCommandSchema.parse(command);
+    await ctx.bus.publish([{ topic: topics.alertCommands.name, key, value: JSON.stringify(command) }]);
+  };
+
+  app.get('/api/alerts', (req): AlertList => {
+    const caller = callerOf(req);
+    const q = parseOr400(alertQuerySchema, req.query, 'query');
+    if (q.park !== undefined) readablePark(ctx, req, q.park);
+    const parks = q.park !== undefined ? new Set([q.park]) : caller.parks ?? undefined;
+    return ctx.models.alerts.list({ parks, tenant: q.tenant, meter: q.meter, severities: q.severity, states: q.state, from: q.from, to: q.to }, q.limit);
+  });
+
+  const visibleAlert = (req: FastifyRequest, fingerprint: string) => {
+    const found = ctx.models.alerts.get(fingerprint);
+    // Someone else's park reads as absent: fingerprints must not reveal other parks' alerts.
+    if (!found || !mayRead(callerOf(req), found.view.park)) throw notFound(`no alert ${fingerprint}`);
+    return found;
+  };
+
+  app.get<{ Params: { fingerprint: string } }>('/api/alerts/:fingerprint', (req): AlertDetail => {
+    const found = visibleAlert(req, req.params.fingerprint);
+    return { ...found.view, history: [...found.history] };
+  });
+
+  for (const kind of ['acknowledge', 'resolve'] as const) {
+    app.post<{ Params: { fingerprint: string } }>(`/api/alerts/:fingerprint/${kind}`, async (req, reply) => {
+      const caller = actor(req);
+      const body = parseOr400(alertActionRequestSchema, req.body ?? {}, 'body');
+      const found = visibleAlert(req, req.params.fingerprint);
+      const commandId = randomUUID();
+      await send({ v: 1, kind, commandId, fingerprint: found.view.fingerprint, by: caller.name, at: ctx.now(), ...(body.comment !== undefined && { comment: body.comment }) }, found.view.fingerprint);
+      ctx.logger.info({ user: caller.name, kind, fingerprint: found.view.fingerprint, rule: found.view.ruleId, park: found.view.park }, 'alert command sent');
+      const accepted: CommandAccepted = { commandId, kind };
+      return reply.code(202).send(accepted);
+    });
+  }
+
+  app.get<{ Querystring: { park?: string } }>('/api/silences', (req) => {
+    const caller = callerOf(req);
+    if (req.query.park !== undefined) readablePark(ctx, req, req.query.park);
+    const parks = req.query.park !== undefined ? new Set([req.query.park]) : caller.parks ?? undefined;
+    return { silences: ctx.models.silences.current(ctx.now(), parks) };
+  });
+
+  app.post('/api/silences', async (req, reply) => {
+    const caller = actor(req);
+    const body = parseOr400(silenceRequestSchema, req.body, 'body');
+    readablePark(ctx, req, body.park);
+    const now = ctx.now();
+    const startsAt = body.startsAt ?? now;
+    const silenceId = randomUUID();
+    const commandId = randomUUID();
+    const matchers = {
+      park: body.park,
+      ...(body.tenant !== undefined && { tenant: body.tenant }), ...(body.meter !== undefined && { meter: body.meter }),
+      ...(body.ruleId !== undefined && { ruleId: body.ruleId }), ...(body.metric !== undefined && { metric: body.metric }),
+    };
+    await send({
+      v: 1, kind: 'silence', commandId, by: caller.name, at: now, silenceId, matchers, startsAt, endsAt: body.endsAt,
+      ...(body.recurrence && { recurrence: body.recurrence }), ...(body.comment !== undefined && { comment: body.comment }),
+    }, silenceId);
+    ctx.logger.info({ user: caller.name, silenceId, matchers, startsAt, endsAt: body.endsAt }, 'silence sent');
+    const accepted: CommandAccepted = { commandId, kind: 'silence', silenceId };
+    return reply.code(202).send(accepted);
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/silences/:id', async (req, reply) => {
+    const caller = actor(req);
+    const silence = ctx.models.silences.get(req.params.id);
+    if (!silence || !mayRead(caller, silence.park)) throw notFound(`no silence ${req.params.id}`);
+    const commandId = randomUUID();
+    await send({ v: 1, kind: 'unsilence', commandId, by: caller.name, at: ctx.now(), silenceId: silence.silenceId }, silence.silenceId);
+    ctx.logger.info({ user: caller.name, silenceId: silence.silenceId }, 'unsilence sent');
+    const accepted: CommandAccepted = { commandId, kind: 'unsilence', silenceId: silence.silenceId };
+    return reply.code(202).send(accepted);
+  });
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { envBool, envInt, envString } from '../../shared/config/env.ts';
+import { commonEnv, opsPort } from '../../shared/config/common.ts';
+import { busEnv, registryEnv, timeSeriesEnv } from '../../shared/config/adapters-env.ts';
+
+export const consoleConfigSchema = z.object({
+  ...commonEnv,
+  ...opsPort(9467),
+  ...busEnv,
+  ...timeSeriesEnv,
+  ...registryEnv,
+  CONSOLE_HOST: envString('address the console (web UI and API) binds to', { default: '127.0.0.1' }),
+  CONSOLE_PORT: envInt('port of the console (0 picks a free one)', { default: 8080, min: 0, max: 65535 }),
+  CONSOLE_USERS: envString('users and API tokens file (JSON, hashed secrets); see services/console/README.md', { default: 'services/console/dev-users.json' }),
+  CONSOLE_SESSION_SECRET: envString('key that signs session cookies (16+ characters; instances behind one load balancer share it); empty: a random key per start, so sessions end on restart', { default: '', minLength: 0, secret: true }),
+  CONSOLE_SESSION_TTL_MS: envInt('how long a sign-in lasts', { default: 12 * 3_600_000, min: 60_000, max: 30 * 86_400_000 }),
+  CONSOLE_SECURE_COOKIES: envBool('mark the session cookie Secure (set true behind HTTPS)', { default: false }),
+  CONSOLE_DEAD_LETTERS_KEPT: envInt('how many recent dead letters the console keeps in memory to show', { default: 500, min: 1, max: 100_000 }),
+  CONSOLE_ALERT_HISTORY: envInt('transitions kept per alert for the detail view', { default: 50, min: 1, max: 10_000 }),
+  CONSOLE_SSE_HEARTBEAT_MS: envInt('interval of keep-alive comments on the live alert stream (proxies close idle connections)', { default: 15_000, min: 1_000, max: 300_000 }),
+  RULE_PACK: envString('rule pack (YAML) shown on the rule pack page; the one the rules service runs', { default: 'services/rules/rule-packs/default.yaml' }),
+  CONSOLE_UI: envBool('serve the web UI (false: API only)', { default: true }),
+}).superRefine((c, ctx) => {
+  if (c.CONSOLE_SESSION_SECRET !== '' && c.CONSOLE_SESSION_SECRET.length < 16) ctx.addIssue({ code: 'custom', path: ['CONSOLE_SESSION_SECRET'], message: 'must be at least 16 characters (or empty for a random key)' });
+});
+
+export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;

@@ -1,0 +1,133 @@
+/**
+ * Feeds the console's read models from the bus: alert transitions, operators'
+ * commands (for silences), meter status and dead letters from the beginning of
+ * their topics, readings (only their keys and timestamps, for "last seen") from
+ * now on. Each console instance reads everything on its own, under a consumer
+ * group of its own, so instances need no coordination.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { EventBus, ConsumedBatch, Subscription } from '../../shared/ports/event-bus.ts';
+import type { Logger } from '../../shared/observability/logger.ts';
+import { topics } from '../../shared/contracts/kafka-topics.ts';
+import { alertCommandSchema, alertEventSchema, deadLetterSchema, meterStatusSchema } from '../../shared/contracts/events.ts';
+import { parseRecord } from '../../shared/dead-letters.ts';
+import type { AlertView } from './api/schemas.ts';
+import type { ConsoleModels } from './console-models.ts';
+
+export interface LiveFeedsOptions {
+  bus: EventBus;
+  models: ConsoleModels;
+  logger: Logger;
+  onRecordRejected?: (topic: string) => void;
+  now?: () => number;
+}
+
+export class LiveFeeds {
+  private readonly subscriptions: Subscription[] = [];
+  private readonly listeners = new Set<(view: AlertView) => void>();
+  private readonly now: () => number;
+  private silenceTimer: NodeJS.Timeout | undefined;
+  readonly instance = `console-${hostname().replace(/[^a-zA-Z0-9-]/g, '-')}-${process.pid}-${randomBytes(3).toString('hex')}`;
+
+  constructor(private readonly o: LiveFeedsOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Called with every alert view that changed (a transition, or a silence starting or ending). */
+  onAlert(listener: (view: AlertView) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    const { bus } = this.o;
+    this.subscriptions.push(await bus.subscribe({
+      groupId: `${this.instance}-state`,
+      topics: [topics.alerts.name, topics.alertCommands.name, topics.meterStatus.name, topics.deadLetters.name],
+      fromBeginning: true,
+      maxBatchSize: 2_000,
+      handleBatch: (batch) => Promise.resolve(this.handle(batch)),
+    }));
+    this.subscriptions.push(await bus.subscribe({
+      groupId: `${this.instance}-seen`,
+      topics: [topics.readings.name],
+      fromBeginning: false,
+      maxBatchSize: 5_000,
+      handleBatch: (batch) => Promise.resolve(this.seen(batch)),
+    }));
+    // Silences start and end with time passing, not only with commands.
+    this.silenceTimer = setInterval(() => this.remarkSilences(), 5_000);
+    this.silenceTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.silenceTimer);
+    await Promise.allSettled(this.subscriptions.map((s) => s.stop()));
+    this.listeners.clear();
+  }
+
+  private handle(batch: ConsumedBatch): void {
+    const { models } = this.o;
+    for (const m of batch.messages) {
+      switch (batch.topic) {
+        case topics.alerts.name: {
+          const r = parseRecord(m.value, alertEventSchema, 'alert event');
+          if (!r.ok) { this.rejected(batch.topic, r.detail); break; }
+          let view = models.alerts.apply(r.value);
+          if (!view) break;
+          const silenced = models.silences.mutes(view, this.now());
+          if (silenced !== view.silenced) view = models.alerts.setSilenced(view.fingerprint, silenced) ?? view;
+          this.emit(view);
+          break;
+        }
+        case topics.alertCommands.name: {
+          const r = parseRecord(m.value, alertCommandSchema, 'alert command');
+          if (!r.ok) { this.rejected(batch.topic, r.detail); break; }
+          if (models.silences.apply(r.value)) this.remarkSilences();
+          break;
+        }
+        case topics.meterStatus.name: {
+          const r = parseRecord(m.value, meterStatusSchema, 'meter status');
+          if (!r.ok) { this.rejected(batch.topic, r.detail); break; }
+          models.health.applyStatus(r.value);
+          break;
+        }
+        case topics.deadLetters.name: {
+          const r = parseRecord(m.value, deadLetterSchema, 'dead letter');
+          if (!r.ok) { this.rejected(batch.topic, r.detail); break; }
+          models.deadLetters.add(r.value);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Readings are keyed by meter: the key and the record time are all "last seen" needs. */
+  private seen(batch: ConsumedBatch): void {
+    for (const m of batch.messages) if (m.key) this.o.models.health.seen(m.key, m.timestamp);
+  }
+
+  private remarkSilences(): void {
+    const now = this.now();
+    const { models } = this.o;
+    models.silences.prune(now);
+    for (const view of models.alerts.markSilenced((v) => models.silences.mutes(v, now))) this.emit(view);
+  }
+
+  private emit(view: AlertView): void {
+    for (const l of this.listeners) {
+      try {
+        l(view);
+      } catch (err) {
+        this.o.logger.warn({ err }, 'alert listener failed');
+      }
+    }
+  }
+
+  private rejected(topic: string, detail: string): void {
+    // Not the console's to dead-letter (the producer's stage does); counted and logged.
+    this.o.onRecordRejected?.(topic);
+    this.o.logger.warn({ topic, detail }, 'skipped a record the console cannot read');
+  }
+}

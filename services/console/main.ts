@@ -1,0 +1,92 @@
+/**
+ * Console: the park operators' HTTP API and web UI. Reads alerts, commands,
+ * meter status and dead letters from the bus into memory, series from the
+ * time-series store, and sends operators' commands to eip.alert-commands.v1.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { runMain, type MainContext } from '../../shared/runtime/run-main.ts';
+import { loadParkRegistry } from '../../shared/contracts/park-registry.ts';
+import { createBus, createStore } from '../../shared/adapters/select.ts';
+import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
+import { startOpsServer } from '../../shared/observability/ops-server.ts';
+import type { Logger } from '../../shared/observability/logger.ts';
+import { consoleConfigSchema, type ConsoleConfig } from './config.ts';
+import { loadUsersFile } from './auth/users-file.ts';
+import { Authenticator } from './auth/authenticator.ts';
+import { createModels } from './console-models.ts';
+import { LiveFeeds } from './live-feeds.ts';
+import { loadRulePackView } from './rule-pack-view.ts';
+import { createConsoleServer } from './api/server.ts';
+import type { UiFile } from './api/context.ts';
+import { createConsoleMetrics } from './metrics.ts';
+
+export interface RunningConsole {
+  port: number;
+  url: string;
+  opsPort: number;
+  stop(): Promise<void>;
+}
+
+async function loadUi(logger: Logger): Promise<Map<string, UiFile> | undefined> {
+  const started = Date.now();
+  // The UI is bundled in memory at start, so `npm start` needs no build step.
+  const { buildUi } = await import('./ui/build.ts');
+  const files = await buildUi({ minify: true });
+  logger.info({ ms: Date.now() - started, files: files.size, bytes: [...files.values()].reduce((n, f) => n + f.body.length, 0) }, 'web UI bundled');
+  return files;
+}
+
+export async function startConsole(config: ConsoleConfig, logger: Logger): Promise<RunningConsole> {
+  const registry = loadParkRegistry(config.PARK_REGISTRY);
+  const users = loadUsersFile(config.CONSOLE_USERS);
+  const { view: pack, deadmanRules } = loadRulePackView(config.RULE_PACK);
+  const secret = config.CONSOLE_SESSION_SECRET || randomBytes(32).toString('hex');
+  if (!config.CONSOLE_SESSION_SECRET) logger.info('CONSOLE_SESSION_SECRET not set: a random key signs sessions, so sign-ins end when the console restarts');
+  const ui = config.CONSOLE_UI ? await loadUi(logger) : undefined;
+
+  const bus = createBus(config, 'console', logger);
+  const store = createStore(config, logger);
+  const models = createModels({ deadLettersKept: config.CONSOLE_DEAD_LETTERS_KEPT, historyPerAlert: config.CONSOLE_ALERT_HISTORY });
+  const metricsRegistry = createMetricsRegistry('console');
+  const metrics = createConsoleMetrics(metricsRegistry, models);
+  const feeds = new LiveFeeds({ bus, models, logger, onRecordRejected: (topic) => metrics.recordsSkipped.inc({ topic }) });
+  const now = Date.now;
+  const app = await createConsoleServer({
+    registry, models, store, bus, pack, deadmanRules, logger, ui, now,
+    auth: new Authenticator({ users, secret, sessionTtlMs: config.CONSOLE_SESSION_TTL_MS }),
+    onAlert: (l) => feeds.onAlert(l),
+    secureCookies: config.CONSOLE_SECURE_COOKIES,
+    sessionTtlMs: config.CONSOLE_SESSION_TTL_MS,
+    heartbeatMs: config.CONSOLE_SSE_HEARTBEAT_MS,
+  });
+  let started = false;
+  const ops = await startOpsServer({
+    host: config.OPS_HOST, port: config.OPS_PORT, registry: metricsRegistry, logger,
+    checks: { started: () => started, bus: () => bus.ping(), timeseries: () => store.ping() },
+  });
+  await feeds.start();
+  await app.listen({ host: config.CONSOLE_HOST, port: config.CONSOLE_PORT });
+  started = true;
+  const port = (app.server.address() as AddressInfo).port;
+  const url = `http://${config.CONSOLE_HOST === '0.0.0.0' ? '127.0.0.1' : config.CONSOLE_HOST}:${port}/`;
+  logger.info({ url, users: users.users.length, tokens: users.tokens.length, parks: registry.registry.parks.length, rules: pack.rules.length }, 'console running');
+  return {
+    port, url, opsPort: ops.port,
+    stop: async () => {
+      ops.setShuttingDown();
+      // Open event streams would hold close() forever: end them first.
+      await Promise.allSettled([feeds.stop(), app.close()]);
+      await Promise.allSettled([bus.close(), store.close(), ops.close()]);
+    },
+  };
+}
+
+export async function start(config: ConsoleConfig, ctx: MainContext): Promise<void> {
+  const running = await startConsole(config, ctx.logger);
+  ctx.shutdown.register('console', () => running.stop());
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runMain({ service: 'console', summary: 'park operators\' HTTP API and web UI (alerts, parks, meters, series, rule pack, dead letters)', schema: consoleConfigSchema, start });
+}

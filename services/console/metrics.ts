@@ -1,0 +1,9 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ConsoleModels } from './console-models.ts';
+
+export function createConsoleMetrics(registry: Registry, models: ConsoleModels) {
+  return {
+    recordsSkipped: new Counter({ name: 'eip_console_records_skipped_total', help: 'records on the bus the console could not read, by topic', labelNames: ['topic'], registers: [registry] }),
+    alertsKnown: new Gauge({ name: 'eip_console_alerts_known', help: 'alerts (fingerprints) held by the console', registers: [registry], collect() { this.set(models.alerts.size); } }),
+  };
+}

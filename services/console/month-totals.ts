@@ -1,0 +1,95 @@
+/**
+ * Month-to-date totals (energy, water, kg CO2e) against budgets, from the
+ * aggregator's stored windows. Days are covered by 1-day windows, the edges by
+ * hours and minutes, so the sum is exact up to the last closed minute without
+ * reading raw data.
+ */
+import { windowMs, type WindowSize } from '../../shared/contracts/events.ts';
+import type { Park } from '../../shared/contracts/park-registry.ts';
+import type { TimeSeriesStore, SeriesScope } from '../../shared/ports/time-series.ts';
+import type { ParkTotals } from './api/schemas.ts';
+
+export interface Span {
+  window: WindowSize;
+  from: number;
+  to: number;
+}
+
+/** Splits [from, to) into whole epoch-aligned windows, largest first where they fit; the remainder under a minute is dropped. */
+export function coverRange(from: number, to: number): Span[] {
+  const sizes: WindowSize[] = ['1d', '1h', '1m'];
+  const out: Span[] = [];
+  const cover = (a: number, b: number, level: number): void => {
+    if (a >= b || level >= sizes.length) return;
+    const size = sizes[level]!;
+    const w = windowMs[size];
+    const start = Math.ceil(a / w) * w;
+    const end = Math.floor(b / w) * w;
+    if (start >= end) return cover(a, b, level + 1);
+    cover(a, start, level + 1);
+    out.push({ window: size, from: start, to: end });
+    cover(end, b, level + 1);
+  };
+  cover(from, to, 0);
+  return out.sort((x, y) => x.from - y.from);
+}
+
+/** Start of the month containing `now` in a time zone, epoch ms; and its length. */
+export function monthBounds(now: number, timeZone: string): { from: number; to: number; label: string } {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(new Date(now));
+  const year = Number(parts.find((p) => p.type === 'year')!.value);
+  const month = Number(parts.find((p) => p.type === 'month')!.value);
+  const localMidnight = (y: number, m: number): number => {
+    // The zone's offset at that instant, found by formatting a UTC guess back in the zone.
+    const guess = Date.UTC(y, m - 1, 1);
+    const offset = zoneOffsetMs(guess, timeZone);
+    return guess - offset;
+  };
+  const from = localMidnight(year, month);
+  const to = month === 12 ? localMidnight(year + 1, 1) : localMidnight(year, month + 1);
+  return { from, to, label: `${year}-${String(month).padStart(2, '0')}` };
+}
+
+function zoneOffsetMs(utc: number, timeZone: string): number {
+  const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  const p = Object.fromEntries(f.formatToParts(new Date(utc)).map((x) => [x.type, x.value]));
+  const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  return asUtc - utc;
+}
+
+async function consumption(store: TimeSeriesStore, scope: SeriesScope, aggregateScope: 'tenant' | 'park', metric: string, spans: Span[]): Promise<number | null> {
+  let total: number | null = null;
+  for (const span of spans) {
+    const points = await store.queryStoredAggregates({ scope, aggregateScope, metric, window: span.window, from: span.from, to: span.to });
+    for (const p of points) if (p.consumption !== undefined) total = (total ?? 0) + p.consumption;
+  }
+  return total;
+}
+
+export async function parkTotals(store: TimeSeriesStore, park: Park, now: number): Promise<ParkTotals> {
+  const month = monthBounds(now, park.timezone);
+  const spans = coverRange(month.from, now);
+  const share = (now - month.from) / (month.to - month.from);
+  const days = (month.to - month.from) / 86_400_000;
+  const tenants = await Promise.all(park.tenants.map(async (t) => {
+    const scope = { park: park.id, tenant: t.id };
+    const [energyKwh, waterM3] = await Promise.all([
+      consumption(store, scope, 'tenant', 'active_energy_import', spans),
+      consumption(store, scope, 'tenant', 'water_intake', spans),
+    ]);
+    // Scope 2: the tenant's electricity times its supply source's emission factor.
+    const factor = park.emissionFactors[t.supplySource]?.kgCo2ePerKwh;
+    const co2eKg = energyKwh !== null && factor !== undefined ? energyKwh * factor : null;
+    return { tenant: t.id, energyKwh, waterM3, co2eKg, co2eBudgetKg: t.budgets?.monthlyKgCo2e ?? null };
+  }));
+  const sum = (xs: Array<number | null>): number | null => xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null;
+  const co2Budget = park.budgets?.monthlyKgCo2e ?? null;
+  const waterBudget = park.budgets?.dailyWaterIntakeM3 !== undefined ? park.budgets.dailyWaterIntakeM3 * days : null;
+  return {
+    park: park.id, month: month.label, from: month.from, to: now,
+    energyKwh: { metric: 'active_energy_import', unit: 'kWh', value: sum(tenants.map((t) => t.energyKwh)), budget: null, budgetToDate: null },
+    waterM3: { metric: 'water_intake', unit: 'm3', value: sum(tenants.map((t) => t.waterM3)), budget: waterBudget, budgetToDate: waterBudget === null ? null : waterBudget * share },
+    co2eKg: { metric: 'co2e', unit: 'kg CO2e', value: sum(tenants.map((t) => t.co2eKg)), budget: co2Budget, budgetToDate: co2Budget === null ? null : co2Budget * share },
+    tenants,
+  };
+}

@@ -22,6 +22,9 @@ export const allInOneConfigSchema = z.object({
   INGEST_OPS_PORT: envInt('ops port (/healthz /readyz /metrics) of the ingest inside', { default: 9464, min: 0, max: 65_535 }),
   AGGREGATOR_OPS_PORT: envInt('ops port of the aggregator inside', { default: 9465, min: 0, max: 65_535 }),
   RULES_OPS_PORT: envInt('ops port of the rules service inside', { default: 9466, min: 0, max: 65_535 }),
+  CONSOLE: envBool('run the console (web UI and API) inside', { default: true }),
+  CONSOLE_PORT: envInt('port of the console (0 picks a free one)', { default: 8080, min: 0, max: 65_535 }),
+  CONSOLE_OPS_PORT: envInt('ops port of the console inside', { default: 9467, min: 0, max: 65_535 }),
 });
 
 export type AllInOneConfig = z.infer<typeof allInOneConfigSchema>;

@@ -18,6 +18,8 @@ import { aggregatorConfigSchema } from '../aggregator/config.ts';
 import { startAggregator } from '../aggregator/main.ts';
 import { rulesConfigSchema } from '../rules/config.ts';
 import { startRules } from '../rules/main.ts';
+import { consoleConfigSchema } from '../console/config.ts';
+import { startConsole } from '../console/main.ts';
 import { allInOneConfigSchema, type AllInOneConfig } from './config.ts';
 
 export interface RunningStack {
@@ -25,6 +27,8 @@ export interface RunningStack {
   ingestOpsPort: number;
   aggregatorOpsPort: number;
   rulesOpsPort: number;
+  /** The console's address, when it runs. */
+  consoleUrl?: string;
 }
 
 export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJS.ProcessEnv = process.env): Promise<RunningStack> {
@@ -43,6 +47,12 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
   shutdown.register('aggregator', () => aggregator.stop());
   const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: env.RULES_MQTT_PASSWORD ?? 'rules-dev-secret', MQTT_CLIENT_ID: 'rules-embedded' }, 'rules'), logger.child({ component: 'rules' }));
   shutdown.register('rules', () => rules.stop());
+  let consoleUrl: string | undefined;
+  if (config.CONSOLE) {
+    const consoleService = await startConsole(loadConfig(consoleConfigSchema, { ...overlay, OPS_PORT: String(config.CONSOLE_OPS_PORT), CONSOLE_PORT: String(config.CONSOLE_PORT) }, 'console'), logger.child({ component: 'console' }));
+    shutdown.register('console', () => consoleService.stop());
+    consoleUrl = consoleService.url;
+  }
   // Ingest last: it is the one that takes input, and it stops first.
   const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? 'ingest-embedded', MQTT_USERNAME: 'ingest', MQTT_PASSWORD: env.INGEST_MQTT_PASSWORD ?? 'ingest-dev-secret' }, 'ingest');
   const ingest = await startIngest(ingestConfig, logger.child({ component: 'ingest' }));
@@ -53,8 +63,12 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
     shutdown.register('simulator', sim.stop);
   }
   const ops = (port: number): string => `http://127.0.0.1:${port}`;
-  logger.info({ mqtt: overlay.MQTT_URL, ingest: ops(ingest.opsPort), aggregator: ops(aggregator.opsPort), rules: ops(rules.opsPort), data: config.DATA_DIR }, 'EIP telemetry running (embedded mode); Ctrl-C stops it');
-  return { mqttUrl: overlay.MQTT_URL ?? '', ingestOpsPort: ingest.opsPort, aggregatorOpsPort: aggregator.opsPort, rulesOpsPort: rules.opsPort };
+  logger.info({ console: consoleUrl, mqtt: overlay.MQTT_URL, ingest: ops(ingest.opsPort), aggregator: ops(aggregator.opsPort), rules: ops(rules.opsPort), data: config.DATA_DIR }, 'EIP telemetry running (embedded mode); Ctrl-C stops it');
+  if (consoleUrl && !env.CONSOLE_USERS) {
+    // The dev users file ships with known passwords: fine on a laptop, named as such.
+    logger.info({ console: consoleUrl, operator: 'operator / operator-dev-secret', viewer: 'viewer / viewer-dev-secret', admin: 'admin / admin-dev-secret' }, `open ${consoleUrl} and sign in as operator / operator-dev-secret (development users; set CONSOLE_USERS for real ones)`);
+  }
+  return { mqttUrl: overlay.MQTT_URL ?? '', ingestOpsPort: ingest.opsPort, aggregatorOpsPort: aggregator.opsPort, rulesOpsPort: rules.opsPort, ...(consoleUrl !== undefined && { consoleUrl }) };
 }
 
 /** The simulator runs as a child process (it is a CLI of its own); its output joins this log stream. */
@@ -79,7 +93,7 @@ function startSimulator(config: AllInOneConfig, mqttUrl: string, logger: Logger)
 if (import.meta.url === `file://${process.argv[1]}`) {
   await runMain({
     service: 'eip',
-    summary: 'the whole pipeline on a bare machine: embedded MQTT broker, SQLite bus and store, ingest, aggregator, rules, and the park simulator',
+    summary: 'the whole pipeline on a bare machine: embedded MQTT broker, SQLite bus and store, ingest, aggregator, rules, the console (web UI) and the park simulator',
     schema: allInOneConfigSchema,
     start: async (config, ctx) => { await start(config, ctx); },
   });

@@ -28,3 +28,10 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   const promise = new Promise<T>((r) => { resolve = r; });
   return { promise, resolve };
 }
+
+/** Like waitFor, for a value: resolves with the first defined result of fn(). */
+export async function eventually<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, label = 'value', intervalMs = 20): Promise<T> {
+  let value: T | undefined;
+  await waitFor(async () => (value = await fn()) !== undefined, timeoutMs, label, intervalMs);
+  return value as T;
+}

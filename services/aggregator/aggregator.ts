@@ -142,7 +142,7 @@ export class AggregatorRuntime {
         continue;
       }
       // Only readings this aggregator keeps move its event time: another park's clock is not ours.
-      if (this.o.registry.meter(event.value.meter)) {
+      if (this.o.registry.owned(event.value.park, event.value.tenant, event.value.meter)) {
         const key = `${batch.topic}/${batch.partition}`;
         const p = this.partitions.get(key) ?? { max: -Infinity, seenAt: 0 };
         for (const reading of event.value.readings) p.max = Math.max(p.max, reading.ts);

@@ -111,6 +111,22 @@ export class RegistryIndex {
     return this.meters.get(id);
   }
 
+  /**
+   * The meter, only if this registry has it under that park and tenant. Ids are
+   * unique within one registry, not across the registries sharing a bus: a
+   * record of another park's meter with the same id is not ours.
+   */
+  owned(park: string, tenant: string | undefined, meter: string): MeterEntry | undefined {
+    const entry = this.meters.get(meter);
+    return entry && entry.park.id === park && (tenant === undefined || entry.tenant.id === tenant) ? entry : undefined;
+  }
+
+  /** True when the registry has this park, and the tenant in it when one is named. */
+  ownsScope(park: string, tenant?: string): boolean {
+    const p = this.park(park);
+    return p !== undefined && (tenant === undefined || p.tenants.some((t) => t.id === tenant));
+  }
+
   allMeters(): IterableIterator<MeterEntry> {
     return this.meters.values();
   }

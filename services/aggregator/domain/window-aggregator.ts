@@ -189,7 +189,8 @@ export class WindowAggregator {
    */
   record(event: ReadingBatchEvent): RecordResult {
     const result: RecordResult = { accepted: 0, late: 0, duplicates: 0, ignored: 0 };
-    const entry = this.registry.meter(event.meter);
+    // Another park's meter with the same id is not ours (ids are unique per registry only).
+    const entry = this.registry.owned(event.park, event.tenant, event.meter);
     const simulated = event.simulated === true;
     for (const r of event.readings) {
       if (!entry || !isMetricName(r.metric) || !Number.isFinite(r.value) || !Number.isSafeInteger(r.ts)) {

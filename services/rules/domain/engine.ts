@@ -51,6 +51,8 @@ export interface EngineCounters {
   duplicates: number;
   /** Concentrations not judged: no usable O2 reading of the same meter. */
   noO2: number;
+  /** Records of meters, tenants or parks this registry does not have under those ids (another park on the same bus). */
+  foreign: number;
 }
 
 export interface AlertView {
@@ -84,7 +86,7 @@ const ALL = '*';
 
 export class RulesEngine {
   readonly skipped: readonly SkippedBinding[];
-  readonly counters: EngineCounters = { duplicates: 0, noO2: 0 };
+  readonly counters: EngineCounters = { duplicates: 0, noO2: 0, foreign: 0 };
   private readonly bindings: Binding[];
   private readonly byFp = new Map<string, Binding>();
   private readonly readings: Index = new Map();
@@ -98,7 +100,7 @@ export class RulesEngine {
   private readonly dirty = new Set<Binding>();
   private readonly dirtySilences = new Set<string>();
 
-  constructor(pack: RulePack, registry: RegistryIndex) {
+  constructor(pack: RulePack, private readonly registry: RegistryIndex) {
     const c = compile(pack, registry);
     this.bindings = c.bindings;
     this.skipped = c.skipped;
@@ -157,6 +159,10 @@ export class RulesEngine {
   /** Instantaneous limits and per-sample kinds, deadman liveness, and O2 for stack corrections. */
   onReading(batch: ReadingBatchEvent, now: number): Transition[] {
     const out: Transition[] = [];
+    if (!this.registry.owned(batch.park, batch.tenant, batch.meter)) {
+      this.counters.foreign++;
+      return out;
+    }
     const byMetric = this.readings.get(batch.meter);
     const o2l = this.o2Listeners.get(batch.meter);
     if (o2l) {
@@ -213,6 +219,11 @@ export class RulesEngine {
   /** Windowed, budget, ratio and exceedance-share rules on closed (or revised) windows. */
   onAggregate(agg: AggregateEvent, now: number): Transition[] {
     const out: Transition[] = [];
+    const ours = agg.scope === 'meter' ? agg.meter !== undefined && this.registry.owned(agg.park, agg.tenant, agg.meter) !== undefined : this.registry.ownsScope(agg.park, agg.scope === 'tenant' ? agg.tenant : undefined);
+    if (!ours) {
+      this.counters.foreign++;
+      return out;
+    }
     const id = agg.scope === 'meter' ? agg.meter : agg.scope === 'tenant' ? agg.tenant : agg.park;
     const list = this.aggregates.get(aggKey(agg.scope, id))?.get(agg.metric);
     if (!list) return out;
@@ -231,6 +242,10 @@ export class RulesEngine {
   /** Offline raises the meter's deadman rules at once; online (birth) counts as a sign of life. */
   onMeterStatus(ev: MeterStatusEvent, now: number): Transition[] {
     const out: Transition[] = [];
+    if (!this.registry.owned(ev.park, ev.tenant, ev.meter)) {
+      this.counters.foreign++;
+      return out;
+    }
     for (const b of this.deadmenByMeter.get(ev.meter) ?? []) {
       const buf = (b.st.b ??= { seen: now }) as { seen: number; off?: boolean };
       if (ev.status === 'offline') buf.off = true;

@@ -41,8 +41,13 @@ Usage: node --import tsx simulators/park-sim.ts [flags]
   --speed N              accelerated: simulated seconds per wall second (default: 60)
   --start ISO            accelerated: simulated start time (default: now)
   --duration D           simulated time to run, e.g. 30m, 2h, 1d (default: forever)
-  --scenario FILE        scenario timeline, YAML or JSON (set, spike, drift, stuck,
-                         silent/dropout, register-reset, duplicate, malformed)
+  --scenario FILE        scenario timeline, YAML or JSON; an entry sets a value
+                         (set) or a fault: spike, drift, stuck, silent/dropout,
+                         register-reset, duplicate, malformed, out-of-order (held
+                         for the span, sent shuffled), late-burst (held for the
+                         span, resent at once with original ts and seq),
+                         clock-skew (ts off by offset: "+10m", "-2h"), rollover
+                         (register wraps at modulus); see simulators/README.md
   --meters REGEX         only meters whose id matches
   --progress SECONDS     progress line on stderr every SECONDS (default: 5; 0 = off)
   -h, --help             this text

@@ -148,3 +148,46 @@ test('end to end with the demo scenario: silent, duplicate and malformed reach t
     await broker.close();
   }
 });
+
+test('end to end with delivery faults: a shuffled span cut by the end of the run is still sent, a skewed clock reaches the wire', { timeout: 60_000 }, async () => {
+  const registry = loadParkRegistry(demoParkPath);
+  const users = loadMqttUsers(join(root, 'infra/dev-credentials.json'), registry);
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, users, logger: quietLogger() });
+  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'sim-e2e-delivery', protocolVersion: 4 });
+  try {
+    const received = new Map<string, { seq: number; ts: string }[]>();
+    sub.on('message', (topic, payload) => {
+      const t = parseMeterTopic(topic);
+      if (t?.kind !== 'telemetry') return;
+      const env = readingEnvelopeSchema.parse(JSON.parse(payload.toString()));
+      received.set(t.meter, [...(received.get(t.meter) ?? []), { seq: env.seq, ts: String(env.ts) }]);
+    });
+    await sub.subscribeAsync('eip/+/+/+/telemetry', { qos: 1 });
+    const scenario = join(root, 'simulators/scenarios/delivery-faults.yaml');
+    const startIso = '2026-11-24T00:00:00Z';
+    const { code, stdout, stderr } = await runCli(['--url', broker.url, '--mode', 'accelerated', '--speed', '3600', '--duration', '70m', '--start', startIso, '--scenario', scenario,
+      '--meters', '^(wwtp-sparing-outlet|cbr-pretreat-outlet|snk-stack-rkef2)$', '--progress', '0']);
+    assert.equal(code, 0, stderr);
+    assert.equal((JSON.parse(stdout.trim()) as { acknowledged: number }).acknowledged, 35 + 35 + 14);
+    await new Promise((r) => setTimeout(r, 300));
+    const seqsOf = (meter: string): number[] => (received.get(meter) ?? []).map((r) => r.seq);
+    const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+    // The late-burst (+20m for 30m) was released at +50m, in order.
+    assert.deepEqual(seqsOf('wwtp-sparing-outlet'), oneTo(35));
+    // The out-of-order span (+1h for 20m) was cut at +70m: its 5 records are sent at the end, shuffled.
+    const pretreat = seqsOf('cbr-pretreat-outlet');
+    assert.deepEqual([...pretreat].sort((a, b) => a - b), oneTo(35));
+    assert.deepEqual(pretreat.slice(0, 30), oneTo(30));
+    assert.notDeepEqual(pretreat.slice(30), [31, 32, 33, 34, 35]);
+    // The stack's clock runs two hours behind from +30m.
+    const stack = received.get('snk-stack-rkef2') ?? [];
+    assert.equal(stack.length, 14);
+    stack.forEach((r, i) => {
+      const trueMs = Date.parse(startIso) + i * 300_000;
+      assert.equal(Date.parse(r.ts), i >= 6 ? trueMs - 2 * 3_600_000 : trueMs, `record ${i}`);
+    });
+  } finally {
+    await sub.endAsync();
+    await broker.close();
+  }
+});

@@ -146,11 +146,13 @@ async function main(): Promise<void> {
   const reason = await done;
   stopping = true;
   if (progressTimer) clearInterval(progressTimer);
+  // A run that ends inside a late-burst or out-of-order span sends what the meters held.
+  const endStatusMs = Math.min(simNow(), Number.isFinite(endMs) ? endMs : simNow());
+  for (const m of sim.drain(endStatusMs)) publish(m);
 
   // Flush: wait for every PUBACK (or give up after a while), then say goodbye.
   const flushDeadline = Date.now() + flushTimeoutMs;
   while (inFlight() > 0 && Date.now() < flushDeadline) await new Promise((r) => setTimeout(r, 20));
-  const endStatusMs = Math.min(simNow(), Number.isFinite(endMs) ? endMs : simNow());
   await Promise.all(
     [...byTenant].map(async ([tenant, meters]) => {
       const client = clients.get(tenant)!;

@@ -1,7 +1,7 @@
 /**
  * park-sim: publishes simulated meter readings for a park registry over MQTT,
  * one connection per tenant with that tenant's credentials, in real or
- * accelerated time. See --help.
+ * accelerated time, or as load from synthetic meters (load-run.ts). See --help.
  */
 import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
@@ -11,6 +11,7 @@ import { loadMqttUsers } from '../shared/adapters/mqtt/credentials.ts';
 import { helpText, parseSimArgs, UsageError, type SimOptions } from './cli-args.ts';
 import { ParkSimulation, type OutboundMessage } from './domain/simulation.ts';
 import { parseScenario, ScenarioError, type TimedEntry } from './domain/scenario.ts';
+import { runLoad } from './load-run.ts';
 import { connectTenants, disconnectTenant, groupByTenant } from './tenant-connection.ts';
 
 /** Stop generating while this many publishes wait for PUBACK, so a slow broker is not flooded. */
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     process.stdout.write(helpText);
     return;
   }
+  if (options.load) return runLoad(options, options.load, fail);
 
   const startMs = options.startMs ?? Date.now();
   const endMs = options.durationMs === null ? Infinity : startMs + options.durationMs;

@@ -41,7 +41,11 @@ function prepare(options: SimOptions, load: LoadOptions, fail: Fail): Prepared |
     fail((err as Error).message, 2);
   }
   if (load.writeRegistry !== null) {
-    writeFileSync(load.writeRegistry, `${JSON.stringify(synth.registry, null, 2)}\n`);
+    try {
+      writeFileSync(load.writeRegistry, `${JSON.stringify(synth.registry, null, 2)}\n`);
+    } catch (err) {
+      fail(`--write-registry: ${(err as Error).message}`, 2);
+    }
     const written = new RegistryIndex(synth.registry);
     const tenants = new Set(synth.meterIds.map((id) => written.meter(id)!.tenant.id));
     process.stdout.write(`${JSON.stringify({ registry: load.writeRegistry, meters: synth.meterIds.length, tenants: tenants.size, addedMeters: synth.added, addedTenants: synth.addedTenants })}\n`);

@@ -44,6 +44,9 @@ test('bad flags and bad scenarios exit 2 with a message', async () => {
   const scen = await runCli(['--mode', 'accelerated', '--duration', '1h', '--scenario', file, '--url', 'mqtt://127.0.0.1:1']);
   assert.equal(scen.code, 2);
   assert.match(scen.stderr, /entry 0 for: required/);
+  const unwritable = await runCli(['--mode', 'load', '--write-registry', join(dir, 'no-such-dir', 'load.json')]);
+  assert.equal(unwritable.code, 2);
+  assert.match(unwritable.stderr, /--write-registry: ENOENT/);
 });
 
 test('end to end: the CLI publishes every demo meter to the embedded broker', { timeout: 60_000 }, async () => {

@@ -3,8 +3,23 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { demoParkPath } from '../shared/contracts/park-registry.ts';
 import { parseDuration } from './domain/duration.ts';
+import { maxMetersPerTenant } from './domain/load-registry.ts';
 
 export const defaultCredentialsPath = fileURLToPath(new URL('../infra/dev-credentials.json', import.meta.url));
+
+/** What --mode load adds; the other modes have none of it. */
+export interface LoadOptions {
+  /** Synthetic meters (load-m0 ...), spread over the registry's tenants and generated ones. */
+  meters: number;
+  /** Readings per second over all meters, or as fast as the in-flight window allows. */
+  rate: number | 'max';
+  /** Messages to send; null: until --duration or an interrupt. */
+  count: number | null;
+  /** Publishes waiting for their PUBACK, at most. */
+  inflight: number;
+  /** Write the load registry here and exit, so brokers and services can be started on it first. */
+  writeRegistry: string | null;
+}
 
 export interface SimOptions {
   help: boolean;
@@ -13,14 +28,17 @@ export interface SimOptions {
   url: string;
   protocol: 4 | 5;
   seed: number;
-  mode: 'realtime' | 'accelerated';
+  mode: 'realtime' | 'accelerated' | 'load';
   speed: number;
   /** Only for accelerated runs; realtime runs start now. */
   startMs: number | null;
+  /** Simulated time; in load mode wall time. */
   durationMs: number | null;
   scenario: string | null;
+  /** Realtime and accelerated: a filter on meter ids. */
   meters: RegExp | null;
   progressSeconds: number;
+  load: LoadOptions | null;
 }
 
 export class UsageError extends Error {}
@@ -35,17 +53,40 @@ Usage: node --import tsx simulators/park-sim.ts [flags]
   --url URL              broker (default: mqtt://127.0.0.1:1883)
   --protocol 4|5         MQTT protocol version (default: 4, works with both brokers)
   --seed N               PRNG seed; the same seed gives the same readings (default: 1)
-  --mode realtime|accelerated
+  --mode realtime|accelerated|load
                          realtime: event time is the wall clock (default)
                          accelerated: event time runs --speed times faster
+                         load: synthetic meters publish as fast as --rate allows
   --speed N              accelerated: simulated seconds per wall second (default: 60)
   --start ISO            accelerated: simulated start time (default: now)
-  --duration D           simulated time to run, e.g. 30m, 2h, 1d (default: forever)
-  --scenario FILE        scenario timeline, YAML or JSON (set, spike, drift, stuck,
-                         silent/dropout, register-reset, duplicate, malformed)
-  --meters REGEX         only meters whose id matches
+  --duration D           how long to run, e.g. 30m, 2h, 1d: simulated time, wall
+                         time in load mode (default: forever)
+  --scenario FILE        scenario timeline, YAML or JSON; an entry sets a value
+                         (set) or a fault: spike, drift, stuck, silent/dropout,
+                         register-reset, duplicate, malformed, out-of-order (held
+                         for the span, sent shuffled), late-burst (held for the
+                         span, resent at once with original ts and seq),
+                         clock-skew (ts off by offset: "+10m", "-2h"), rollover
+                         (register wraps at modulus); see simulators/README.md
+  --meters REGEX         realtime, accelerated: only meters whose id matches
   --progress SECONDS     progress line on stderr every SECONDS (default: 5; 0 = off)
   -h, --help             this text
+
+Load mode (--mode load):
+  --meters N             synthetic meters load-m0 ... load-m<N-1>, modelled on the
+                         registry's meters and spread over its tenants; beyond
+                         ${maxMetersPerTenant} a tenant, over generated tenants load-t0 ... (default: 100)
+  --rate R|max           readings per second over all meters, or max: as fast as
+                         the in-flight window allows (default: 1000)
+  --count N              messages to send, then stop (with --duration: whichever
+                         comes first; neither: until interrupted)
+  --inflight N           publishes awaiting their PUBACK, at most (default: 2000)
+  --write-registry FILE  write the registry with the synthetic meters and tenants
+                         to FILE and exit; start the broker and the services on it
+                         (PARK_REGISTRY, EIP_PARK_REGISTRY), then run with
+                         --registry FILE: ingest refuses meters it does not know
+  A progress bar on stderr when it is a terminal, a plain line every --progress
+  seconds otherwise: sent, acknowledged, rate, elapsed, ETA.
 
 Progress goes to stderr; a JSON summary goes to stdout at the end.
 Exit codes: 0 ok, 1 runtime failure (e.g. broker unreachable), 2 bad flags or files.
@@ -55,6 +96,13 @@ function num(name: string, text: string | undefined, fallback: number, check: (n
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name}: "${text}" is not valid`);
+  return n;
+}
+
+function loadMeterCount(text: string | undefined): number {
+  if (text === undefined) return 100;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--meters: "${text}" is not a number of meters (in load mode --meters counts meters; it filters them in the other modes)`);
   return n;
 }
 
@@ -79,14 +127,18 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
         scenario: { type: 'string' },
         meters: { type: 'string' },
         progress: { type: 'string' },
+        rate: { type: 'string' },
+        count: { type: 'string' },
+        inflight: { type: 'string' },
+        'write-registry': { type: 'string' },
       },
     }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const mode = values.mode ?? 'realtime';
-  if (mode !== 'realtime' && mode !== 'accelerated') throw new UsageError(`--mode: "${mode}" is neither realtime nor accelerated`);
-  if (mode === 'realtime' && values.speed !== undefined) throw new UsageError('--speed needs --mode accelerated');
+  if (mode !== 'realtime' && mode !== 'accelerated' && mode !== 'load') throw new UsageError(`--mode: "${mode}" is none of realtime, accelerated, load`);
+  if (mode !== 'accelerated' && values.speed !== undefined) throw new UsageError('--speed needs --mode accelerated');
   const protocol = num('protocol', values.protocol, 4, (n) => n === 4 || n === 5) as 4 | 5;
   let startMs: number | null = null;
   if (values.start !== undefined) {
@@ -100,7 +152,21 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     if (durationMs === null || durationMs <= 0) throw new UsageError(`--duration: "${values.duration}" is not a duration (e.g. 30m, 2h)`);
   }
   let meters: RegExp | null = null;
-  if (values.meters !== undefined) {
+  let load: LoadOptions | null = null;
+  if (mode === 'load') {
+    if (values.scenario !== undefined) throw new UsageError('--scenario does not apply to --mode load (load meters follow their profiles only)');
+    load = {
+      meters: loadMeterCount(values.meters),
+      rate: values.rate === 'max' ? 'max' : num('rate', values.rate, 1000, (n) => n > 0),
+      count: values.count === undefined ? null : num('count', values.count, 0, (n) => Number.isInteger(n) && n >= 1),
+      // MQTT packet ids are 16 bits: no client can have more than 65535 publishes open.
+      inflight: num('inflight', values.inflight, 2000, (n) => Number.isInteger(n) && n >= 1 && n <= 65_535),
+      writeRegistry: values['write-registry'] ?? null,
+    };
+  } else {
+    for (const flag of ['rate', 'count', 'inflight', 'write-registry'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --mode load`);
+  }
+  if (mode !== 'load' && values.meters !== undefined) {
     try {
       meters = new RegExp(values.meters);
     } catch (err) {
@@ -115,11 +181,12 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     protocol,
     seed: num('seed', values.seed, 1, (n) => Number.isInteger(n) && n >= 0),
     mode,
-    speed: mode === 'realtime' ? 1 : num('speed', values.speed, 60, (n) => n > 0),
+    speed: mode === 'accelerated' ? num('speed', values.speed, 60, (n) => n > 0) : 1,
     startMs,
     durationMs,
     scenario: values.scenario ?? null,
     meters,
     progressSeconds: num('progress', values.progress, 5, (n) => n >= 0),
+    load,
   };
 }

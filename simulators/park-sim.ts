@@ -1,17 +1,18 @@
 /**
  * park-sim: publishes simulated meter readings for a park registry over MQTT,
  * one connection per tenant with that tenant's credentials, in real or
- * accelerated time. See --help.
+ * accelerated time, or as load from synthetic meters (load-run.ts). See --help.
  */
 import { readFileSync } from 'node:fs';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { parse as parseYaml } from 'yaml';
-import { loadParkRegistry, type MeterEntry } from '../shared/contracts/park-registry.ts';
-import { statusTopic } from '../shared/contracts/mqtt-topics.ts';
+import { loadParkRegistry } from '../shared/contracts/park-registry.ts';
 import { loadMqttUsers } from '../shared/adapters/mqtt/credentials.ts';
 import { helpText, parseSimArgs, UsageError, type SimOptions } from './cli-args.ts';
 import { ParkSimulation, type OutboundMessage } from './domain/simulation.ts';
 import { parseScenario, ScenarioError, type TimedEntry } from './domain/scenario.ts';
+import { runLoad } from './load-run.ts';
+import { connectTenants, disconnectTenant, groupByTenant } from './tenant-connection.ts';
 
 /** Stop generating while this many publishes wait for PUBACK, so a slow broker is not flooded. */
 const maxInFlight = 2000;
@@ -35,36 +36,6 @@ function loadScenario(path: string, startMs: number, registry: ReturnType<typeof
   return parseScenario(doc, startMs, registry);
 }
 
-function statusPayload(status: 'online' | 'offline', tsMs: number): string {
-  return JSON.stringify({ status, ts: new Date(tsMs).toISOString(), simulated: true });
-}
-
-async function connectTenant(options: SimOptions, tenant: string, password: string, meters: readonly MeterEntry[], startMs: number): Promise<MqttClient> {
-  const first = meters[0]!;
-  const client = mqtt.connect(options.url, {
-    clientId: `sim-${tenant}-${options.seed}`,
-    username: tenant,
-    password,
-    protocolVersion: options.protocol,
-    clean: true,
-    reconnectPeriod: 1000,
-    connectTimeout: 10_000,
-    // One will per connection: the tenant's first meter goes offline if we die.
-    will: { topic: statusTopic(first.park.id, tenant, first.meter.id), payload: Buffer.from(statusPayload('offline', startMs)), qos: 1, retain: true },
-  });
-  // Birth on every (re)connect: a broker restart may have lost the retained status.
-  client.on('connect', () => {
-    for (const m of meters) client.publish(statusTopic(m.park.id, tenant, m.meter.id), statusPayload('online', startMs), { qos: 1, retain: true });
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tenant ${tenant}: no connection to ${options.url} within 10 s`)), 10_000);
-    client.once('connect', () => { clearTimeout(timer); resolve(); });
-    client.once('error', (err) => { clearTimeout(timer); reject(new Error(`tenant ${tenant}: ${err.message}`)); });
-  });
-  client.on('error', (err) => process.stderr.write(`park-sim: tenant ${tenant}: ${err.message}\n`));
-  return client;
-}
-
 async function main(): Promise<void> {
   let options: SimOptions;
   try {
@@ -77,6 +48,7 @@ async function main(): Promise<void> {
     process.stdout.write(helpText);
     return;
   }
+  if (options.load) return runLoad(options, options.load, fail);
 
   const startMs = options.startMs ?? Date.now();
   const endMs = options.durationMs === null ? Infinity : startMs + options.durationMs;
@@ -93,17 +65,12 @@ async function main(): Promise<void> {
   const entries = [...registry.allMeters()].filter((e) => options.meters === null || options.meters.test(e.meter.id));
   if (entries.length === 0) fail(`no meter matches --meters ${String(options.meters)}`, 2);
 
-  const byTenant = new Map<string, MeterEntry[]>();
-  for (const e of entries) byTenant.set(e.tenant.id, [...(byTenant.get(e.tenant.id) ?? []), e]);
-  const clients = new Map<string, MqttClient>();
+  const byTenant = groupByTenant(entries);
+  for (const tenant of byTenant.keys()) if (!users.has(tenant)) fail(`no MQTT password for tenant ${tenant} in ${options.credentials}`, 2);
+  let clients: Map<string, MqttClient>;
   try {
-    for (const [tenant, meters] of byTenant) {
-      const password = users.get(tenant);
-      if (password === undefined) fail(`no MQTT password for tenant ${tenant} in ${options.credentials}`, 2);
-      clients.set(tenant, await connectTenant(options, tenant, password, meters, startMs));
-    }
+    clients = await connectTenants(byTenant, users, { url: options.url, protocol: options.protocol, clientIdOf: (t) => `sim-${t}-${options.seed}`, statusTsMs: startMs });
   } catch (err) {
-    for (const c of clients.values()) c.end(true);
     fail((err as Error).message, 1);
   }
 
@@ -146,18 +113,14 @@ async function main(): Promise<void> {
   const reason = await done;
   stopping = true;
   if (progressTimer) clearInterval(progressTimer);
+  // A run that ends inside a late-burst or out-of-order span sends what the meters held.
+  const endStatusMs = Math.min(simNow(), Number.isFinite(endMs) ? endMs : simNow());
+  for (const m of sim.drain(endStatusMs)) publish(m);
 
   // Flush: wait for every PUBACK (or give up after a while), then say goodbye.
   const flushDeadline = Date.now() + flushTimeoutMs;
   while (inFlight() > 0 && Date.now() < flushDeadline) await new Promise((r) => setTimeout(r, 20));
-  const endStatusMs = Math.min(simNow(), Number.isFinite(endMs) ? endMs : simNow());
-  await Promise.all(
-    [...byTenant].map(async ([tenant, meters]) => {
-      const client = clients.get(tenant)!;
-      await Promise.all(meters.map((m) => client.publishAsync(statusTopic(m.park.id, tenant, m.meter.id), statusPayload('offline', endStatusMs), { qos: 1, retain: true }).catch(() => undefined)));
-      await client.endAsync();
-    }),
-  );
+  await Promise.all([...byTenant].map(([tenant, meters]) => disconnectTenant(clients.get(tenant)!, tenant, meters, endStatusMs)));
   progress();
   const seconds = (Date.now() - wallStart) / 1000;
   const summary = {

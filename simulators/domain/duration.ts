@@ -9,3 +9,12 @@ export function parseDuration(text: string): number | null {
   for (const m of body.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * (unitMs[m[2] ?? ''] ?? 0);
   return Math.round(total);
 }
+
+/** A duration that must carry its sign, "+10m" or "-2h" (a clock ahead or behind); null otherwise. */
+export function parseSignedDuration(text: string): number | null {
+  const t = text.trim();
+  if (!/^[+-]\d/.test(t)) return null;
+  const ms = parseDuration(t.slice(1));
+  if (ms === null) return null;
+  return t.startsWith('-') ? -ms : ms;
+}

@@ -18,6 +18,8 @@ export interface MeterState {
   readonly noise: Map<string, number>;
   /** Register values in canonical units, unrounded. */
   readonly registers: Map<string, number>;
+  /** Where a register wraps to zero: the registry's rolloverAt, or a scenario rollover's modulus. */
+  readonly wrapAt: Map<string, number>;
   /** Last value sent per metric: what a stuck sensor repeats. */
   readonly lastSent: Map<string, number>;
   seq: number;
@@ -47,6 +49,7 @@ export function createMeterState(entry: MeterEntry, seed: number): MeterState {
     metrics: entry.meter.metrics,
     noise: new Map(),
     registers: new Map(),
+    wrapAt: new Map(),
     lastSent: new Map(),
     seq: 0,
     lastTickMs: null,
@@ -56,6 +59,8 @@ export function createMeterState(entry: MeterEntry, seed: number): MeterState {
   for (const m of state.metrics) {
     if (metricCatalogue[m].kind !== 'cumulative') continue;
     state.registers.set(m, registerRatePerHour(state, m, 0.7, 0.9) * hours);
+    const rolloverAt = entry.meter.ratings?.[m]?.rolloverAt;
+    if (rolloverAt !== undefined) state.wrapAt.set(m, rolloverAt);
   }
   return state;
 }
@@ -119,8 +124,8 @@ export function nextReadings(state: MeterState, eventTimeMs: number, effects: Ti
     if (def.kind === 'cumulative') {
       let reg = effects.resetRegisters?.has(metric) ? 0 : (state.registers.get(metric) ?? 0);
       reg += registerRatePerHour(state, metric, load, pf) * dtHours;
-      const rollover = state.entry.meter.ratings?.[metric]?.rolloverAt;
-      if (rollover !== undefined && reg >= rollover) reg -= rollover;
+      const wrap = state.wrapAt.get(metric);
+      if (wrap !== undefined && reg >= wrap) reg %= wrap;
       state.registers.set(metric, reg);
       value = reg;
     } else {

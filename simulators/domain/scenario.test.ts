@@ -4,6 +4,7 @@ import { loadParkRegistry, demoParkPath } from '../../shared/contracts/park-regi
 import type { ReadingEnvelope } from '../../shared/contracts/payloads.ts';
 import { ParkSimulation, type OutboundMessage } from './simulation.ts';
 import { parseScenario, ScenarioError } from './scenario.ts';
+import { parseDuration } from './duration.ts';
 
 const registry = loadParkRegistry(demoParkPath);
 const entries = [...registry.allMeters()];
@@ -81,6 +82,36 @@ test('drift, stuck and register-reset', () => {
   assert.ok(gas.slice(drop).every((v, i, a) => i === 0 || v >= a[i - 1]!));
 });
 
+// Ahead and behind, on and off the cadence grid, longer than the skew itself.
+const skews = [
+  { meter: 'snk-stack-rkef1', offset: '+10m', offsetMs: 10 * min, at: '+30m', for: '1h' },
+  { meter: 'wwtp-sparing-outlet', offset: '-2h', offsetMs: -120 * min, at: '+1h', for: '2h' },
+  { meter: 'cbr-elec-main', offset: '+90s', offsetMs: 90_000, at: '+7m30s', for: '13m' },
+];
+for (const s of skews) {
+  test(`clock-skew ${s.offset} on ${s.meter}: ts is off by exactly the offset inside the span, true outside, nothing else changes`, () => {
+    const plain = run([], s.meter);
+    const skewed = run([{ at: s.at, meter: s.meter, fault: 'clock-skew', offset: s.offset, for: s.for }], s.meter);
+    assert.equal(skewed.length, plain.length);
+    const from = start + parseDuration(s.at)!;
+    const until = from + parseDuration(s.for)!;
+    let inSpan = 0;
+    skewed.forEach((m, i) => {
+      const env = JSON.parse(m.payload) as ReadingEnvelope;
+      const inside = m.eventTimeMs >= from && m.eventTimeMs < until;
+      if (inside) inSpan++;
+      assert.equal(Date.parse(env.ts as string) - m.eventTimeMs, inside ? s.offsetMs : 0);
+      // Sent on time, with the same seq and values: only the meter's clock is wrong.
+      assert.equal(m.sendAtMs, m.eventTimeMs);
+      const base = JSON.parse(plain[i]!.payload) as ReadingEnvelope;
+      assert.deepEqual({ ...env, ts: null }, { ...base, ts: null });
+    });
+    const cadence = registry.meter(s.meter)!.meter.cadenceSeconds * 1000;
+    assert.equal(inSpan, Math.ceil((until - start) / cadence) - Math.ceil((from - start) / cadence));
+    assert.ok(inSpan > 0);
+  });
+}
+
 test('scenario validation names the entry and the field', () => {
   const bad = (doc: unknown): string => {
     try {
@@ -100,13 +131,47 @@ test('scenario validation names the entry and the field', () => {
   assert.match(bad([{ at: '+1m', meter: 'btx-gas', fault: 'silent', for: 'a while' }]), /entry 0 for: not a duration/);
   assert.match(bad([{ at: '+1m', meter: 'btx-gas', fault: 'silent', for: '1h', colour: 'red' }]), /entry 0 .*colour/);
   assert.match(bad('nonsense'), /list of entries/);
+  // The delivery and register faults.
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', fault: 'late-burst' }]), /entry 0 for: required/);
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', fault: 'out-of-order' }]), /entry 0 for: required/);
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', fault: 'clock-skew', for: '1h' }]), /entry 0 offset: required/);
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', fault: 'clock-skew', offset: '10m', for: '1h' }]), /entry 0 offset: not a signed duration/);
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', fault: 'clock-skew', offset: '-0m', for: '1h' }]), /entry 0 offset: a clock-skew of zero/);
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', fault: 'silent', offset: '+1m', for: '1h' }]), /entry 0 offset: only a clock-skew/);
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', metric: 'gas_volume', fault: 'rollover' }]), /entry 0 modulus: required/);
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', metric: 'gas_volume', fault: 'rollover', modulus: -5 }]), /entry 0 modulus:/);
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', fault: 'rollover', modulus: 1e6 }]), /entry 0 metric: required/);
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', metric: 'gas_volume', fault: 'rollover', modulus: 1e6, for: '1h' }]), /entry 0 for: a rollover has no end/);
+  assert.match(bad([{ at: '+1m', meter: 'wwtp-sparing-outlet', metric: 'ph', fault: 'rollover', modulus: 1e6 }]), /entry 0 metric: "ph" is not a register/);
+  assert.match(bad([{ at: '+1m', meter: 'btx-gas', fault: 'duplicate', modulus: 1e6 }]), /entry 0 modulus: only a rollover/);
+  assert.match(bad([
+    { at: '+1h', meter: 'btx-gas', fault: 'late-burst', for: '30m' },
+    { at: '+1h20m', meter: 'btx-gas', fault: 'out-of-order', for: '30m' },
+  ]), /entry 1 for: overlaps entry 0 \(late-burst\) on meter "btx-gas"/);
+  assert.match(bad([
+    { at: '+1h', meter: 'btx-gas', metric: 'gas_volume', fault: 'rollover', modulus: 1e6 },
+    { at: '+2h', meter: 'btx-gas', metric: 'gas_volume', fault: 'rollover', modulus: 1e5 },
+  ]), /entry 1 fault: .*already has a rollover \(entry 0\)/);
+  assert.match(bad([
+    { at: '+3h', meter: 'btx-gas', metric: 'gas_volume', fault: 'rollover', modulus: 1e6 },
+    { at: '+1h', meter: 'btx-gas', metric: 'gas_volume', fault: 'register-reset' },
+  ]), /entry 1 fault: a register-reset \(entry 1\) before the rollover \(entry 0\)/);
+  // Spans that touch but do not overlap are fine, and so is a reset after the wrap.
+  assert.equal(parseScenario([
+    { at: '+1h', meter: 'btx-gas', fault: 'late-burst', for: '30m' },
+    { at: '+1h30m', meter: 'btx-gas', fault: 'out-of-order', for: '30m' },
+    { at: '+1h', meter: 'btx-gas', metric: 'gas_volume', fault: 'rollover', modulus: 1e6 },
+    { at: '+2h', meter: 'btx-gas', metric: 'gas_volume', fault: 'register-reset' },
+  ], start, registry).length, 4);
   // Absolute times with a zone are accepted.
   assert.equal(parseScenario([{ at: '2026-11-24T01:00:00Z', meter: 'btx-gas', fault: 'duplicate' }], start, registry)[0]!.fromMs, 3_600_000);
 });
 
-test('the bundled demo scenario is valid', async () => {
+test('the bundled scenarios are valid', async () => {
   const { readFileSync } = await import('node:fs');
   const { parse } = await import('yaml');
   const doc: unknown = parse(readFileSync(new URL('../scenarios/demo-incidents.yaml', import.meta.url), 'utf8'));
   assert.equal(parseScenario(doc, start, registry).length, 8);
+  const faults: unknown = parse(readFileSync(new URL('../scenarios/delivery-faults.yaml', import.meta.url), 'utf8'));
+  assert.deepEqual(parseScenario(faults, start, registry).map((e) => e.fault), ['late-burst', 'out-of-order', 'clock-skew', 'rollover']);
 });

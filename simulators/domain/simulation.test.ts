@@ -6,7 +6,7 @@ import { parseMeterTopic } from '../../shared/contracts/mqtt-topics.ts';
 import { ParkSimulation } from './simulation.ts';
 import { createMeterState, nextReadings } from './meter-state.ts';
 import { mulberry32 } from './prng.ts';
-import { parseDuration } from './duration.ts';
+import { parseDuration, parseSignedDuration } from './duration.ts';
 
 const registry = loadParkRegistry(demoParkPath);
 const entries = [...registry.allMeters()];
@@ -32,6 +32,10 @@ test('durations parse', () => {
   assert.equal(parseDuration('1h30m'), 90 * 60_000);
   assert.equal(parseDuration('2d'), 48 * hour);
   assert.equal(parseDuration('soon'), null);
+  assert.equal(parseSignedDuration('+10m'), 10 * 60_000);
+  assert.equal(parseSignedDuration('-2h'), -2 * hour);
+  assert.equal(parseSignedDuration('-1h30m'), -90 * 60_000);
+  for (const unsigned of ['10m', '+-5m', '++5m', '-', '-soon']) assert.equal(parseSignedDuration(unsigned), null, unsigned);
 });
 
 test('same seed gives identical payloads; another seed differs', () => {

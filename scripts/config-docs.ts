@@ -11,12 +11,14 @@ import { ingestConfigSchema } from '../services/ingest/config.ts';
 import { aggregatorConfigSchema } from '../services/aggregator/config.ts';
 import { rulesConfigSchema } from '../services/rules/config.ts';
 import { allInOneConfigSchema } from '../services/all-in-one/config.ts';
+import { consoleConfigSchema } from '../services/console/config.ts';
 
 export const documented: Array<{ readme: string; schema: EnvSchema }> = [
   { readme: 'services/ingest/README.md', schema: ingestConfigSchema },
   { readme: 'services/aggregator/README.md', schema: aggregatorConfigSchema },
   { readme: 'services/rules/README.md', schema: rulesConfigSchema },
   { readme: 'services/all-in-one/README.md', schema: allInOneConfigSchema },
+  { readme: 'services/console/README.md', schema: consoleConfigSchema },
 ];
 
 const root = new URL('../', import.meta.url).pathname;

@@ -32,6 +32,8 @@ export interface SimOptions {
   speed: number;
   /** Only for accelerated runs; realtime runs start now. */
   startMs: number | null;
+  /** Realtime: how much of the past to publish at once before running live (0: none). */
+  backfillMs: number;
   /** Simulated time; in load mode wall time. */
   durationMs: number | null;
   scenario: string | null;
@@ -59,6 +61,9 @@ Usage: node --import tsx simulators/park-sim.ts [flags]
                          load: synthetic meters publish as fast as --rate allows
   --speed N              accelerated: simulated seconds per wall second (default: 60)
   --start ISO            accelerated: simulated start time (default: now)
+  --backfill D           realtime: first publish the last D (e.g. 1h) at once, then
+                         run live; scenario times count from the backfill's start,
+                         so charts and alerts have a past from the first minute
   --duration D           how long to run, e.g. 30m, 2h, 1d: simulated time, wall
                          time in load mode (default: forever)
   --scenario FILE        scenario timeline, YAML or JSON; an entry sets a value
@@ -123,6 +128,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
         mode: { type: 'string' },
         speed: { type: 'string' },
         start: { type: 'string' },
+        backfill: { type: 'string' },
         duration: { type: 'string' },
         scenario: { type: 'string' },
         meters: { type: 'string' },
@@ -145,6 +151,13 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     if (mode !== 'accelerated') throw new UsageError('--start needs --mode accelerated (realtime runs start now)');
     startMs = /(Z|[+-]\d{2}:?\d{2})$/.test(values.start) ? Date.parse(values.start) : Number.NaN;
     if (Number.isNaN(startMs)) throw new UsageError(`--start: "${values.start}" is not an ISO time with a zone`);
+  }
+  let backfillMs = 0;
+  if (values.backfill !== undefined) {
+    if (mode !== 'realtime') throw new UsageError('--backfill needs --mode realtime');
+    const ms = parseDuration(values.backfill);
+    if (ms === null || ms <= 0) throw new UsageError(`--backfill: "${values.backfill}" is not a duration (e.g. 30m, 1h)`);
+    backfillMs = ms;
   }
   let durationMs: number | null = null;
   if (values.duration !== undefined) {
@@ -183,6 +196,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     mode,
     speed: mode === 'accelerated' ? num('speed', values.speed, 60, (n) => n > 0) : 1,
     startMs,
+    backfillMs,
     durationMs,
     scenario: values.scenario ?? null,
     meters,

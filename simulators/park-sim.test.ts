@@ -299,3 +299,34 @@ test('load mode without the written registry: a broker that does not know a gene
     await broker.close();
   }
 });
+
+test('realtime with --backfill publishes the past at once with true timestamps, then stops at --duration', { timeout: 60_000 }, async () => {
+  const registry = loadParkRegistry(demoParkPath);
+  const users = loadMqttUsers(join(root, 'infra/dev-credentials.json'), registry);
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, users, logger: quietLogger() });
+  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'sim-backfill-observer', protocolVersion: 4 });
+  try {
+    const stamps: number[] = [];
+    sub.on('message', (topic, payload) => {
+      if (parseMeterTopic(topic)?.kind !== 'telemetry') return;
+      const env = readingEnvelopeSchema.parse(JSON.parse(payload.toString()));
+      stamps.push(typeof env.ts === 'number' ? env.ts : Date.parse(String(env.ts)));
+    });
+    await sub.subscribeAsync('eip/+/+/+/telemetry', { qos: 1 });
+    const started = Date.now();
+    // Duration counts from the backfill's start: 20 minutes back, ending now.
+    const { code, stdout, stderr } = await runCli(['--url', broker.url, '--backfill', '20m', '--duration', '20m', '--meters', '^wwtp-', '--progress', '0']);
+    assert.equal(code, 0, stderr);
+    const summary = JSON.parse(stdout.trim()) as { sent: number; acknowledged: number };
+    const expected = [...registry.allMeters()].filter((e) => e.meter.id.startsWith('wwtp-')).reduce((n, e) => n + Math.ceil(1200 / e.meter.cadenceSeconds), 0);
+    assert.equal(summary.sent, expected);
+    assert.equal(summary.acknowledged, summary.sent);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(stamps.length, summary.sent);
+    assert.ok(Math.min(...stamps) >= started - 20 * 60_000 - 1_000 && Math.min(...stamps) < started - 19 * 60_000, 'the first reading is 20 minutes old');
+    assert.ok(Math.max(...stamps) <= Date.now(), 'nothing from the future');
+  } finally {
+    await sub.endAsync();
+    await broker.close();
+  }
+});

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   }
   if (options.load) return runLoad(options, options.load, fail);
 
-  const startMs = options.startMs ?? Date.now();
+  const startMs = options.startMs ?? Date.now() - options.backfillMs;
   const endMs = options.durationMs === null ? Infinity : startMs + options.durationMs;
   let registry;
   let users;
@@ -77,7 +77,10 @@ async function main(): Promise<void> {
   const sim = new ParkSimulation(entries, { seed: options.seed, startMs, scenario });
   const counters: Counters = { sent: 0, acknowledged: 0, failed: 0 };
   const wallStart = Date.now();
-  const simNow = (): number => Math.min(endMs, startMs + (Date.now() - wallStart) * options.speed);
+  // Realtime is the wall clock (a backfill is simply the past, due at once); accelerated runs from startMs.
+  const simNow = options.mode === 'realtime'
+    ? (): number => Math.min(endMs, Date.now())
+    : (): number => Math.min(endMs, startMs + (Date.now() - wallStart) * options.speed);
   const inFlight = (): number => counters.sent - counters.acknowledged - counters.failed;
 
   const publish = (msg: OutboundMessage): void => {

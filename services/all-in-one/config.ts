@@ -18,6 +18,7 @@ export const allInOneConfigSchema = z.object({
   MQTT_CREDENTIALS: envString('MQTT users for the embedded broker: service passwords and the tenant password pattern', { default: 'infra/dev-credentials.json' }),
   SIMULATOR: envBool('run the park simulator (simulators/park-sim.ts, real time, tenants\' own credentials) against the embedded broker', { default: true }),
   SIMULATOR_SCENARIO: envString('scenario the simulator plays (empty: none)', { default: 'simulators/scenarios/npm-start.yaml', minLength: 0 }),
+  SIMULATOR_BACKFILL_MINUTES: envInt('minutes of the past the simulator publishes at once before running live, so charts and alerts have a history (0: none)', { default: 60, min: 0, max: 1_440 }),
   SIMULATOR_SEED: envInt('simulator seed: the same seed gives the same readings', { default: 1, min: 0, max: 2_147_483_647 }),
   INGEST_OPS_PORT: envInt('ops port (/healthz /readyz /metrics) of the ingest inside', { default: 9464, min: 0, max: 65_535 }),
   AGGREGATOR_OPS_PORT: envInt('ops port of the aggregator inside', { default: 9465, min: 0, max: 65_535 }),

@@ -74,14 +74,15 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
 /** The simulator runs as a child process (it is a CLI of its own); its output joins this log stream. */
 function startSimulator(config: AllInOneConfig, mqttUrl: string, logger: Logger): { stop: () => Promise<void> } {
   const args = ['--import', 'tsx', 'simulators/park-sim.ts', '--url', mqttUrl, '--protocol', '4', '--mode', 'realtime', '--registry', config.PARK_REGISTRY,
-    '--seed', String(config.SIMULATOR_SEED), '--progress', '60', ...(config.SIMULATOR_SCENARIO ? ['--scenario', config.SIMULATOR_SCENARIO] : [])];
+    '--seed', String(config.SIMULATOR_SEED), '--progress', '60', ...(config.SIMULATOR_SCENARIO ? ['--scenario', config.SIMULATOR_SCENARIO] : []),
+    ...(config.SIMULATOR_BACKFILL_MINUTES > 0 ? ['--backfill', `${config.SIMULATOR_BACKFILL_MINUTES}m`] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.on('exit', (code, signal) => {
     logger.info({ code, signal }, 'simulator stopped');
     resolve();
   }));
   for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => logger.info(line));
-  logger.info({ scenario: config.SIMULATOR_SCENARIO || null }, 'simulator started (real time, simulated: true on every reading)');
+  logger.info({ scenario: config.SIMULATOR_SCENARIO || null, backfillMinutes: config.SIMULATOR_BACKFILL_MINUTES }, 'simulator started (the past hour at once, then real time; simulated: true on every reading)');
   return {
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

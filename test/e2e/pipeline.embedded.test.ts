@@ -21,7 +21,7 @@ describe('end to end, embedded (npm start)', { timeout: 240_000 }, () => {
   });
 
   it('raises and resolves exactly the scenario\'s alerts, seen through the console API', async () => {
-    stack = await startAllInOne({ DATA_DIR: join(p.dir, 'data'), PARK_REGISTRY: p.registryPath, SIMULATOR: 'true', SIMULATOR_SCENARIO: p.scenarioPath, SIMULATOR_SEED: '7' });
+    stack = await startAllInOne({ DATA_DIR: join(p.dir, 'data'), PARK_REGISTRY: p.registryPath, SIMULATOR: 'true', SIMULATOR_SCENARIO: p.scenarioPath, SIMULATOR_SEED: '7', SIMULATOR_BACKFILL_MINUTES: '0' });
     const client = new ConsoleClient(stack.consoleUrl);
     const details = await assertExactAlerts(client, p.park, expectedAlerts, 150_000, 10_000);
     const ph = details[0]!;

@@ -34,26 +34,27 @@ export function registerStreamRoute(app: FastifyInstance, ctx: ApiContext): void
       'x-accel-buffering': 'no',
     });
     let open = true;
+    // Until the snapshot is out, live changes wait here; afterwards a client that
+    // lets more than maxBufferedBytes pile up is too slow and is disconnected.
+    let pending: AlertView[] | null = [];
     const write = (chunk: string): void => {
       if (!open) return;
       res.write(chunk);
-      if (res.writableLength > maxBufferedBytes) {
+      if (pending === null && res.writableLength > maxBufferedBytes) {
         ctx.logger.warn({ user: caller.name, buffered: res.writableLength }, 'alert stream client too slow; disconnecting it');
         res.destroy();
       }
     };
+    const frame = (v: AlertView): string => `event: alert\nid: ${v.fingerprint}:${v.transition}\ndata: ${JSON.stringify(v)}\n\n`;
     const sendAlert = (v: AlertView): void => {
-      if (visible(v)) write(`event: alert\nid: ${v.fingerprint}:${v.transition}\ndata: ${JSON.stringify(v)}\n\n`);
+      if (!visible(v)) return;
+      if (pending) pending.push(v);
+      else write(frame(v));
     };
-    write('retry: 3000\n\n');
+    let heartbeat: NodeJS.Timeout | undefined = undefined;
     // Subscribe before the snapshot: a change between the two is sent twice, never lost (clients keep the highest transition).
     const unsubscribe = ctx.onAlert(sendAlert);
-    const snapshot = ctx.models.alerts.list({ states: openStates, ...(park !== undefined && { parks: new Set([park]) }) });
-    for (const v of snapshot.alerts) sendAlert(v);
-    write(`event: ready\ndata: ${JSON.stringify({ alerts: snapshot.alerts.filter(visible).length })}\n\n`);
-    const heartbeat = setInterval(() => write(`: ping ${ctx.now()}\n\n`), ctx.heartbeatMs);
     clients += 1;
-    ctx.logger.info({ user: caller.name, park, clients }, 'alert stream opened');
     res.on('close', () => {
       open = false;
       clearInterval(heartbeat);
@@ -61,5 +62,19 @@ export function registerStreamRoute(app: FastifyInstance, ctx: ApiContext): void
       clients -= 1;
       ctx.logger.info({ user: caller.name, clients }, 'alert stream closed');
     });
+    write('retry: 3000\n\n');
+    const snapshot = ctx.models.alerts.list({ states: openStates, ...(park !== undefined && { parks: new Set([park]) }) }).alerts.filter(visible);
+    // A large board is more than a socket buffer: write it at the client's pace.
+    for (const v of snapshot) {
+      if (!open) break;
+      if (!res.write(frame(v))) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+    }
+    const queued: AlertView[] = pending;
+    pending = null;
+    for (const v of queued) write(frame(v));
+    write(`event: ready\ndata: ${JSON.stringify({ alerts: snapshot.length })}\n\n`);
+    if (!open) return;
+    heartbeat = setInterval(() => write(`: ping ${ctx.now()}\n\n`), ctx.heartbeatMs);
+    ctx.logger.info({ user: caller.name, park, clients, snapshot: snapshot.length }, 'alert stream opened');
   });
 }

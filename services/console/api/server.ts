@@ -4,7 +4,7 @@
  * schemas in schemas.ts; every /api route but sign-in and the OpenAPI document
  * needs a caller (session cookie or API token).
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import { EipError } from '../../../shared/errors.ts';
 import type { Caller } from '../auth/authenticator.ts';
@@ -28,7 +28,7 @@ const publicApi = new Set(['POST /api/session', 'GET /api/openapi.json']);
 export async function createConsoleServer(ctx: ApiContext): Promise<FastifyInstance> {
   // pino's Logger is a FastifyBaseLogger; naming the type keeps Fastify's generics at their defaults.
   const loggerInstance: FastifyBaseLogger = ctx.logger;
-  const app: FastifyInstance = Fastify({ loggerInstance, disableRequestLogging: true, bodyLimit: 64 * 1024, trustProxy: false });
+  const app: FastifyInstance = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024, trustProxy: false });
   await app.register(cookie);
   app.decorateRequest('caller', null);
 

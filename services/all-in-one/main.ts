@@ -94,7 +94,14 @@ function startSimulator(config: AllInOneConfig, mqttUrl: string, logger: Logger)
 if (import.meta.url === `file://${process.argv[1]}`) {
   await runMain({
     service: 'eip',
-    summary: 'the whole pipeline on a bare machine: embedded MQTT broker, SQLite bus and store, ingest, aggregator, rules, the console (web UI) and the park simulator',
+    summary: [
+      'the whole pipeline on a bare machine: embedded MQTT broker, SQLite bus and store, ingest, aggregator, rules, the console (web UI) and the park simulator.',
+      'Each part also reads its own service\'s variables (services/*/README.md); to use real servers instead of the embedded ones:',
+      '  Kafka:     BUS=kafka KAFKA_BROKERS=127.0.0.1:9092',
+      '  InfluxDB:  TIMESERIES=influxdb INFLUX_URL=http://127.0.0.1:8086 INFLUX_TOKEN=... INFLUX_ORG=eip INFLUX_BUCKET=telemetry',
+      '  Mosquitto: EMBEDDED_BROKER=false SIMULATOR=false MQTT_URL=mqtt://127.0.0.1:1883 MQTT_PROTOCOL_VERSION=5',
+      '(npm run infra -- up starts all three locally.)',
+    ].join('\n'),
     schema: allInOneConfigSchema,
     start: async (config, ctx) => { await start(config, ctx); },
   });

@@ -51,9 +51,10 @@ export interface TestConsole {
   close(): Promise<void>;
 }
 
-export async function startTestConsole(options: { now?: () => number } = {}): Promise<TestConsole> {
+export async function startTestConsole(options: { now?: () => number; logLines?: string[] } = {}): Promise<TestConsole> {
   const dir = mkdtempSync(join(tmpdir(), 'eip-console-'));
-  const logger = createLogger('console-test', 'silent');
+  const lines = options.logLines;
+  const logger = lines ? createLogger('console-test', 'debug', { write: (line) => { lines.push(line); } }) : createLogger('console-test', 'silent');
   const registry = new RegistryIndex(parseParkRegistry(twoParks));
   const users = usersFileSchema.parse({
     version: 1,

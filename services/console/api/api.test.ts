@@ -29,11 +29,12 @@ async function until<T>(what: string, fn: () => Promise<T | undefined> | T | und
 
 describe('console API', () => {
   let c: TestConsole;
+  const logLines: string[] = [];
   const cookies = new Map<string, string>();
   const commands: unknown[] = [];
 
   before(async () => {
-    c = await startTestConsole();
+    c = await startTestConsole({ logLines });
     await c.bus.subscribe({
       groupId: 'command-watch', topics: [topics.alertCommands.name], fromBeginning: true,
       handleBatch: async (b: ConsumedBatch) => { for (const m of b.messages) commands.push(JSON.parse(m.value!.toString())); },
@@ -288,6 +289,19 @@ describe('console API', () => {
       assert.equal(tenant.co2eKg, tenant.energyKwh === null ? null : tenant.energyKwh * 0.8);
       assert.equal(totals.co2eKg.budget, 1_000_000);
       assert.ok(totals.co2eKg.budgetToDate! > 0 && totals.co2eKg.budgetToDate! <= 1_000_000);
+    });
+  });
+
+  describe('logs', () => {
+    it('name users and routes but never a password, token or session cookie', () => {
+      const text = logLines.join('');
+      assert.match(text, /"msg":"signed in"/);
+      assert.match(text, /"user":"olu"/);
+      assert.match(text, /"msg":"sign-in refused"/);
+      for (const user of ['ada', 'olu', 'vic', 'ana']) assert.ok(!text.includes(password(user)), `no password of ${user}`);
+      assert.ok(!text.includes('nope'), 'no wrong password either');
+      assert.ok(!text.includes(testToken), 'no API token');
+      for (const cookie of cookies.values()) assert.ok(!text.includes(cookie.split('=')[1]!.split('.')[1]!), 'no session signature');
     });
   });
 

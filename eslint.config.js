@@ -23,5 +23,17 @@ export default tseslint.config(
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/require-await': 'off' },
   },
+  {
+    // The console's web UI runs in a browser and is bundled: types from the API contract and
+    // shared/, values only from the dependency-free metric catalogue (zod stays out of the bundle).
+    files: ['services/console/ui/src/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [
+        { group: ['node:*'], message: 'the UI runs in a browser' },
+        { regex: '^zod$|/api/schemas\\.ts$|/shared/(?!contracts/metric-catalogue\\.ts$)', allowTypeImports: true, message: 'import types only (import type): the UI bundle stays free of zod and server code' },
+      ] }],
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require'],
+    },
+  },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

@@ -22,7 +22,11 @@ export interface AlertStreamHandlers {
 
 export interface AlertStreamOptions {
   url: string;
-  /** No event (alerts or "ping") for this long counts as a dead connection. */
+  /**
+   * No event for this long counts as a dead connection. Armed only once the server has sent a
+   * "ping" event: heartbeats sent as SSE comments never reach EventSource listeners, and a quiet
+   * stream must not look dead.
+   */
   staleMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -35,6 +39,7 @@ export function openAlertStream(options: AlertStreamOptions, handlers: AlertStre
   let source: EventSource | undefined;
   let failures = 0;
   let lastActivity = Date.now();
+  let serverPings = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
 
@@ -66,7 +71,10 @@ export function openAlertStream(options: AlertStreamOptions, handlers: AlertStre
       handlers.onStatus('live');
       handlers.onReady();
     });
-    es.addEventListener('ping', touch);
+    es.addEventListener('ping', () => {
+      serverPings = true;
+      touch();
+    });
     es.onerror = () => fail();
   }
 
@@ -96,7 +104,7 @@ export function openAlertStream(options: AlertStreamOptions, handlers: AlertStre
   }
 
   const watchdog = setInterval(() => {
-    if (source && Date.now() - lastActivity > staleMs) fail();
+    if (source && serverPings && Date.now() - lastActivity > staleMs) fail();
   }, Math.min(5_000, staleMs));
 
   connect();

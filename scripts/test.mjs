@@ -3,8 +3,8 @@
 // when they are not running yet, type-checks, lints, runs every test with node's
 // test runner, and stops what it started.
 //
-//   npm test                      everything (unit, contract, integration, e2e)
-//   npm test -- --only unit       no servers: unit tests and embedded adapters only
+//   npm test                      everything (unit, contract, integration, e2e, browser)
+//   npm test -- --only unit       no servers, no browser: unit tests and embedded adapters only
 //   npm test -- --keep-servers    leave the servers it started running
 //   npm test -- --no-lint         skip typecheck and lint (quicker local loops)
 //   npm test -- FILE...           only these test files (servers still ensured)
@@ -43,10 +43,14 @@ function findTests(dir) {
 // Tests under these folders need the real servers; everything else runs without.
 const serverDirs = ['test/contract/', 'test/integration/', 'test/e2e/', 'test/infra/'];
 const embeddedOk = (f) => /\.(sqlite|embedded|memory)\.test\.ts$/.test(f);
+// Tests under these folders drive Debian's Chromium (infra/chromium/install.sh provides it).
+const browserDirs = ['test/browser/'];
+const inBrowserDir = (f) => browserDirs.some((d) => f.startsWith(d));
 let files = explicit.length ? explicit : ['shared', 'services', 'simulators', 'test', 'infra', 'bench', 'scripts'].flatMap((d) => { try { return findTests(join(root, d)); } catch { return []; } });
-if (only === 'unit') files = files.filter((f) => !serverDirs.some((d) => f.startsWith(d)) || embeddedOk(f));
+if (only === 'unit') files = files.filter((f) => (!serverDirs.some((d) => f.startsWith(d)) || embeddedOk(f)) && !inBrowserDir(f));
 files.sort();
 const needsServers = files.some((f) => serverDirs.some((d) => f.startsWith(d)) && !embeddedOk(f));
+const needsBrowser = files.some(inBrowserDir);
 
 function run(cmd, cmdArgs, options = {}) {
   return new Promise((resolve) => {
@@ -86,10 +90,16 @@ try {
   if (lint) {
     console.log(`${stamp()} type check`);
     code ||= await run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+    // The console's web UI has its own project (DOM types, JSX).
+    code ||= await run('npx', ['tsc', '-p', 'services/console/ui/tsconfig.json', '--noEmit']);
     console.log(`${stamp()} lint`);
     code ||= await run('npx', ['eslint', '.']);
   }
   if (code === 0 && needsServers && !(await ensureServers())) code = 1;
+  if (code === 0 && needsBrowser) {
+    console.log(`${stamp()} browser tests: ensuring Chromium (infra/chromium/install.sh)`);
+    code = await run('bash', ['infra/chromium/install.sh']);
+  }
   if (code === 0) {
     console.log(`${stamp()} ${files.length} test files`);
     code = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files], { env: { ...process.env, EIP_TEST: '1' } });

@@ -1,0 +1,111 @@
+/**
+ * The whole pipeline for a browser test, as `npm start` runs it, in child
+ * process: the embedded broker, SQLite bus and store, ingest, aggregator,
+ * rules, and the console serving the web UI, in a temp data folder, with no
+ * simulator, so the test's own readings are the only traffic.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashPassword } from '../../../services/console/auth/secrets.ts';
+import { waitFor } from '../../helpers/bus.ts';
+import { repoRoot } from '../../helpers/servers.ts';
+
+export interface TestUser {
+  name: string;
+  role: 'viewer' | 'operator' | 'admin';
+}
+
+export interface Stack {
+  consoleUrl: string;
+  mqttUrl: string;
+  password(user: string): string;
+  /** The last lines the processes printed, for a failure message. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export const userPassword = (user: string): string => `${user}-browser-test`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Child {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  gone(): boolean;
+}
+
+function startChild(name: string, script: string, env: Record<string, string>, log: (line: string) => void): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let gone = false;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { gone = true; resolve(code); }));
+  const keep = (d: Buffer): void => { for (const line of d.toString().split('\n')) if (line.trim()) log(`[${name}] ${line}`); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { name, child, exited, gone: () => gone };
+}
+
+async function stopChild(c: Child): Promise<void> {
+  if (c.gone()) return;
+  c.child.kill('SIGTERM');
+  const timer = setTimeout(() => c.child.kill('SIGKILL'), 15_000);
+  await c.exited;
+  clearTimeout(timer);
+}
+
+export async function startStack(users: TestUser[]): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'eip-browser-'));
+  const usersFile = join(dir, 'console-users.json');
+  writeFileSync(usersFile, JSON.stringify({
+    version: 1,
+    users: await Promise.all(users.map(async (u) => ({ ...u, parks: ['*'], passwordHash: await hashPassword(userPassword(u.name)) }))),
+    tokens: [],
+  }));
+  const [broker, ingestOps, aggregatorOps, rulesOps, consolePort, consoleOps] = await Promise.all(Array.from({ length: 6 }, freePort));
+  let lines: string[] = [];
+  const log = (line: string): void => { lines = [...lines.slice(-200), line]; };
+  const children: Child[] = [];
+  const stop = async (): Promise<void> => {
+    for (const c of children) await stopChild(c);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    children.push(startChild('npm start', 'services/all-in-one/main.ts', {
+      DATA_DIR: dir, SIMULATOR: 'false', EMBEDDED_BROKER_PORT: String(broker),
+      INGEST_OPS_PORT: String(ingestOps), AGGREGATOR_OPS_PORT: String(aggregatorOps), RULES_OPS_PORT: String(rulesOps),
+      CONSOLE_PORT: String(consolePort), CONSOLE_OPS_PORT: String(consoleOps), CONSOLE_USERS: usersFile,
+    }, log));
+    const consoleUrl = `http://127.0.0.1:${consolePort}`;
+    await waitFor(async () => {
+      const dead = children.find((c) => c.gone());
+      if (dead) throw new Error(`${dead.name} exited while starting:\n${lines.join('\n')}`);
+      const up = await Promise.all([
+        fetch(`http://127.0.0.1:${ingestOps}/readyz`).then((r) => r.ok, () => false),
+        fetch(`http://127.0.0.1:${rulesOps}/readyz`).then((r) => r.ok, () => false),
+        fetch(`http://127.0.0.1:${consoleOps}/readyz`).then((r) => r.ok, () => false),
+      ]);
+      return up.every(Boolean);
+    }, 90_000, 'pipeline and console ready', 200);
+    return { consoleUrl, mqttUrl: `mqtt://127.0.0.1:${broker}`, password: userPassword, output: () => lines.join('\n'), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -3,7 +3,9 @@
  * playwright-core) against the whole embedded pipeline: an operator signs in,
  * watches a pH alert appear live when a tenant's logger publishes a breach,
  * acknowledges it with one click and sees who did, then opens the tenant's
- * chart; a viewer gets no buttons. Screenshots go to test-results/screenshots/.
+ * chart; a viewer gets no buttons; an operator silences an alert with the
+ * keyboard alone, and the board reconnects by itself when the console
+ * crashes and comes back. Screenshots go to test-results/screenshots/.
  *
  *   node scripts/test.mjs --keep-servers test/browser/console.test.ts
  *   EIP_DOCS_SCREENSHOTS=1 ...   also refreshes docs/console-alert-board.png for the README
@@ -58,6 +60,16 @@ async function boardShot(page: Page, name: string): Promise<void> {
 
 const row = (page: Page, meter: string, state?: string) =>
   page.locator(`[data-testid="alert-row"][data-rule="ww-ph-range"][data-meter="${meter}"]${state ? `[data-state="${state}"]` : ''}`);
+
+/** Presses Tab until the focused element has this aria-label or data-testid; keyboard reachability, not a click. */
+async function tabTo(page: Page, name: string, maxPresses = 80): Promise<void> {
+  const focused = (): Promise<string> => page.evaluate<string>('(() => { const e = document.activeElement; return e ? (e.getAttribute("aria-label") || e.getAttribute("data-testid") || "") : ""; })()');
+  for (let i = 0; i < maxPresses; i++) {
+    if ((await focused()) === name) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`${name} not reached with ${maxPresses} presses of Tab (focus on "${await focused()}")`);
+}
 
 describe('operator console in Chromium', { timeout: 240_000 }, () => {
   let stack: Stack;
@@ -147,5 +159,50 @@ describe('operator console in Chromium', { timeout: 240_000 }, () => {
     assert.equal(await page.getByTestId('resolve-button').count(), 0);
     assert.equal(await page.getByTestId('silence-button').count(), 0);
     assert.equal(await page.getByRole('link', { name: 'Dead letters' }).count(), 0);
+  });
+
+  it('silences an alert from the keyboard, and stays live across a crash and restart of the console', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    t.after(() => context.close());
+    try {
+      await signIn(page, stack, 'olu');
+      await page.locator('[data-testid="stream-status"][data-state="live"]').waitFor({ timeout: liveTimeout });
+      const battery = row(page, 'cbr-pretreat-outlet', 'firing');
+      await battery.waitFor({ timeout: liveTimeout });
+
+      await tabTo(page, 'Silence ww-ph-range on cbr-pretreat-outlet');
+      assert.equal(await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle'), 'solid', 'focus is visible');
+      await page.keyboard.press('Enter');
+      await page.getByTestId('silence-dialog').waitFor();
+      await tabTo(page, 'silence-duration-3600000');
+      await page.keyboard.press('ArrowRight');
+      assert.ok(await page.getByTestId('silence-duration-14400000').isChecked(), 'arrow keys move through the durations');
+      await tabTo(page, 'silence-submit');
+      await page.keyboard.press('Enter');
+      await page.getByTestId('silence-dialog').waitFor({ state: 'detached' });
+      // The rules service applies the silence; the console re-marks the alert on the stream.
+      await battery.locator('.badge.silenced').waitFor({ timeout: liveTimeout });
+      await page.getByTestId('active-silences').getByText('cbr-pretreat-outlet').waitFor({ timeout: liveTimeout });
+
+      // The stream drops with the console (a crash: SIGKILL) and comes back by itself; the board keeps its alerts.
+      await stack.halt('SIGKILL');
+      await page.locator('[data-testid="stream-status"][data-state="reconnecting"]').waitFor({ timeout: liveTimeout });
+      await stack.resume();
+      await page.locator('[data-testid="stream-status"][data-state="live"]').waitFor({ timeout: liveTimeout });
+      await row(page, 'wwtp-sparing-outlet', 'acknowledged').waitFor({ timeout: liveTimeout });
+      await battery.waitFor({ timeout: liveTimeout });
+
+      // Live after the reconnect: the outlet back in range resolves its alert, which leaves the open board.
+      const logger = await connect(stack.mqttUrl, { username: 'celebes-battery', password: tenantPassword('celebes-battery'), protocolVersion: 4, clientId: 'browser-test-cbr-2' });
+      tenants.push(logger);
+      await publishMany(logger, [phReading('celebes-battery', 'cbr-pretreat-outlet', Date.now() - 1_000, 50, 7.1)]);
+      await row(page, 'cbr-pretreat-outlet').waitFor({ state: 'detached', timeout: liveTimeout });
+      await page.getByTestId('filter-state').selectOption('resolved');
+      await row(page, 'cbr-pretreat-outlet', 'resolved').waitFor({ timeout: liveTimeout });
+    } catch (err) {
+      await page.screenshot({ path: join(screenshots, 'failure-restart.png'), fullPage: true }).catch(() => {});
+      throw new Error(`${(err as Error).message}\n--- pipeline and console output ---\n${stack.output()}`, { cause: err });
+    }
   });
 });

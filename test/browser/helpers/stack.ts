@@ -24,7 +24,12 @@ export interface Stack {
   password(user: string): string;
   /** The last lines the processes printed, for a failure message. */
   output(): string;
+  /** Stops the pipeline and removes its data. */
   stop(): Promise<void>;
+  /** Stops the pipeline (SIGTERM, or SIGKILL for a crash), keeping its data and ports... */
+  halt(signal?: NodeJS.Signals): Promise<void>;
+  /** ...and starts it again on them. */
+  resume(): Promise<void>;
 }
 
 export const userPassword = (user: string): string => `${user}-browser-test`;
@@ -62,9 +67,9 @@ function startChild(name: string, script: string, env: Record<string, string>, l
   return { name, child, exited, gone: () => gone };
 }
 
-async function stopChild(c: Child): Promise<void> {
+async function stopChild(c: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (c.gone()) return;
-  c.child.kill('SIGTERM');
+  c.child.kill(signal);
   const timer = setTimeout(() => c.child.kill('SIGKILL'), 15_000);
   await c.exited;
   clearTimeout(timer);
@@ -81,29 +86,38 @@ export async function startStack(users: TestUser[]): Promise<Stack> {
   const [broker, ingestOps, aggregatorOps, rulesOps, consolePort, consoleOps] = await Promise.all(Array.from({ length: 6 }, freePort));
   let lines: string[] = [];
   const log = (line: string): void => { lines = [...lines.slice(-200), line]; };
-  const children: Child[] = [];
+  const env = {
+    DATA_DIR: dir, SIMULATOR: 'false', EMBEDDED_BROKER_PORT: String(broker),
+    INGEST_OPS_PORT: String(ingestOps), AGGREGATOR_OPS_PORT: String(aggregatorOps), RULES_OPS_PORT: String(rulesOps),
+    CONSOLE_PORT: String(consolePort), CONSOLE_OPS_PORT: String(consoleOps), CONSOLE_USERS: usersFile,
+    // A fixed key: sign-ins survive a restart, as they do behind a load balancer.
+    CONSOLE_SESSION_SECRET: 'browser-test-session-key-0123456789',
+  };
+  let current: Child | undefined;
+  const launch = async (): Promise<void> => {
+    const c = startChild('npm start', 'services/all-in-one/main.ts', env, log);
+    current = c;
+    await waitFor(async () => {
+      if (c.gone()) throw new Error(`npm start exited while starting:\n${lines.join('\n')}`);
+      const up = await Promise.all([ingestOps, rulesOps, consoleOps].map((port) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)));
+      return up.every(Boolean);
+    }, 90_000, 'pipeline and console ready', 200);
+  };
   const stop = async (): Promise<void> => {
-    for (const c of children) await stopChild(c);
+    if (current) await stopChild(current);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    children.push(startChild('npm start', 'services/all-in-one/main.ts', {
-      DATA_DIR: dir, SIMULATOR: 'false', EMBEDDED_BROKER_PORT: String(broker),
-      INGEST_OPS_PORT: String(ingestOps), AGGREGATOR_OPS_PORT: String(aggregatorOps), RULES_OPS_PORT: String(rulesOps),
-      CONSOLE_PORT: String(consolePort), CONSOLE_OPS_PORT: String(consoleOps), CONSOLE_USERS: usersFile,
-    }, log));
-    const consoleUrl = `http://127.0.0.1:${consolePort}`;
-    await waitFor(async () => {
-      const dead = children.find((c) => c.gone());
-      if (dead) throw new Error(`${dead.name} exited while starting:\n${lines.join('\n')}`);
-      const up = await Promise.all([
-        fetch(`http://127.0.0.1:${ingestOps}/readyz`).then((r) => r.ok, () => false),
-        fetch(`http://127.0.0.1:${rulesOps}/readyz`).then((r) => r.ok, () => false),
-        fetch(`http://127.0.0.1:${consoleOps}/readyz`).then((r) => r.ok, () => false),
-      ]);
-      return up.every(Boolean);
-    }, 90_000, 'pipeline and console ready', 200);
-    return { consoleUrl, mqttUrl: `mqtt://127.0.0.1:${broker}`, password: userPassword, output: () => lines.join('\n'), stop };
+    await launch();
+    return {
+      consoleUrl: `http://127.0.0.1:${consolePort}`,
+      mqttUrl: `mqtt://127.0.0.1:${broker}`,
+      password: userPassword,
+      output: () => lines.join('\n'),
+      stop,
+      halt: async (signal) => { if (current) await stopChild(current, signal); },
+      resume: launch,
+    };
   } catch (err) {
     await stop();
     throw err;

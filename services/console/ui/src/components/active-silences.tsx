@@ -1,9 +1,9 @@
 /** Silences in force, per park, with a button to lift one (operators). */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { SilenceView } from '../../../api/schemas.ts';
 import { api, errorText } from '../api.ts';
 import { formatDateTime } from '../format.ts';
-import { useResource } from '../hooks.ts';
+import { useAlertStore, useResource, useThrottled } from '../hooks.ts';
 import { canAct, useSession } from '../session.ts';
 import { ErrorNote } from './status.tsx';
 
@@ -13,9 +13,15 @@ function describe(s: SilenceView): string {
 }
 
 export function ActiveSilences() {
-  const { me, directory } = useSession();
+  const { me, directory, alerts } = useSession();
   const parks = directory.parks.map((p) => p.id);
   const silences = useResource(async () => (await Promise.all(parks.map((p) => api.silences(p)))).flatMap((r) => r.silences), parks.join(','), 30_000);
+  // A silence taking effect re-marks the alerts it mutes on the stream: the cue to re-read the list.
+  const version = useAlertStore(alerts);
+  const reload = useThrottled(silences.reload, 1_000);
+  useEffect(() => {
+    if (version > 0) reload();
+  }, [version, reload]);
   const [lifted, setLifted] = useState<ReadonlySet<string>>(new Set());
   const [error, setError] = useState<string | undefined>(undefined);
   const now = Date.now();

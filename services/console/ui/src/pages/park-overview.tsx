@@ -109,7 +109,7 @@ export function ParkOverview({ park }: { park: string }) {
                   <th scope="row"><a href={links.tenant(p.id, t.id)}>{t.name}</a></th>
                   <td>{t.sector}</td>
                   <td>
-                    <span class={m.offline ? 'warn-text' : ''}>{m.online}/{t.meters.length}</span>
+                    <span class={m.offline ? 'warn-text' : ''}>{m.online}/{t.meters.length}</span>{' '}
                     {m.offline > 0 && <span class="badge health-offline">{m.offline} offline</span>}
                     {m.unknown > 0 && <span class="badge health-unknown">{m.unknown} unknown</span>}
                   </td>

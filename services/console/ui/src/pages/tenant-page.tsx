@@ -73,6 +73,20 @@ function limitLines(series: Series[], meters: MeterView[]): LimitLine[] {
   return [...seen.values()];
 }
 
+const causes: Record<MeterView['health']['cause'], string> = {
+  birth: 'announced itself (birth)',
+  will: 'connection lost (last will)',
+  deadman: 'silent past its deadline',
+  shutdown: 'shut down',
+  silence: 'silent',
+  none: 'no status message',
+};
+
+function healthCause(m: MeterView): string {
+  if (m.health.cause === 'none') return m.health.lastSeen === null ? 'no word yet' : 'readings arriving';
+  return causes[m.health.cause];
+}
+
 function MetricChart({ park, tenant, metric, meters, range, refreshKey }: { park: string; tenant: string; metric: string; meters: MeterView[]; range: RangeKey; refreshKey: number }) {
   const { params, caption } = plan(metric, range);
   const key = `${park}/${tenant}/${metric}/${range}/${meters.map((m) => m.id).join(',')}`;
@@ -151,7 +165,7 @@ export function TenantPage({ park, tenant, query }: { park: string; tenant: stri
                 <th scope="row">{m.id}</th>
                 <td>{m.kind}</td>
                 <td><HealthBadge health={m.health} /></td>
-                <td>{m.health.cause === 'none' ? <span class="muted">no word yet</span> : m.health.cause}</td>
+                <td>{healthCause(m)}{m.health.statusAt !== null && <span class="muted"> · {formatAge(now - m.health.statusAt)} ago</span>}</td>
                 <td title={m.health.lastSeen ? formatDateTime(m.health.lastSeen) : undefined}>{m.health.lastSeen ? `${formatAge(now - m.health.lastSeen)} ago` : <span class="muted">never</span>}</td>
                 <td class="num">{m.cadenceSeconds} s</td>
               </tr>

@@ -127,6 +127,9 @@ describe('operator console in Chromium', { timeout: 240_000 }, () => {
       assert.equal(await row(page, 'cbr-pretreat-outlet', 'firing').count(), 1, 'the other alert is untouched');
       await boardShot(page, 'alert-board-acknowledged.png');
       if (process.env.EIP_DOCS_SCREENSHOTS === '1') copyFileSync(join(screenshots, 'alert-board-acknowledged.png'), join(repoRoot, 'docs', 'console-alert-board.png'));
+      // The alert's history names who acknowledged it.
+      await acknowledged.getByText('History').click();
+      await acknowledged.locator('.history li', { hasText: /acknowledged by olu/ }).waitFor();
 
       await acknowledged.getByRole('link', { name: /Wastewater/ }).click();
       await page.getByTestId('tenant-page').waitFor();

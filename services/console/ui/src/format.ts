@@ -10,10 +10,9 @@ export function formatAge(ms: number): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+// A 24-hour clock, as control rooms and permits use, in the browser's language and time zone.
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 
-export const formatTime = (ms: number): string => timeFormat.format(ms);
 export const formatDateTime = (ms: number): string => dateTimeFormat.format(ms);
 
 export function formatNumber(value: number | null | undefined, digits = 1): string {

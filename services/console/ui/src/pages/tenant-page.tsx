@@ -36,10 +36,23 @@ const groups: Array<{ title: string; metrics: readonly string[] }> = [
 
 const isRegister = (metric: string): boolean => isMetricName(metric) && metricCatalogue[metric].kind === 'cumulative';
 
-function plan(metric: string, range: RangeKey): { params: Pick<SeriesParams, 'source' | 'window' | 'field'>; caption: string } {
+const windowSeconds = { '1m': 60, '15m': 900, '1h': 3_600, '1d': 86_400 } as const;
+type WindowKey = keyof typeof windowSeconds;
+
+/** The range's window, or a longer one when the meters report more rarely (a 5-minute register in 1-minute windows reads 0, 0, 0, 0, 5). */
+function registerWindow(range: RangeKey, cadenceSeconds: number): WindowKey {
+  const order: WindowKey[] = ['1m', '15m', '1h', '1d'];
+  const from = order.indexOf(ranges[range].registerWindow);
+  return order.slice(from).find((w) => windowSeconds[w] >= cadenceSeconds) ?? '1d';
+}
+
+function plan(metric: string, range: RangeKey, cadenceSeconds: number): { params: Pick<SeriesParams, 'source' | 'window' | 'field'>; caption: string } {
   const r = ranges[range];
   const def = isMetricName(metric) ? metricCatalogue[metric].description : metric;
-  if (isRegister(metric)) return { params: { source: 'window', window: r.registerWindow, field: 'consumption' }, caption: `${def}, consumption per ${r.registerWindow}` };
+  if (isRegister(metric)) {
+    const window = registerWindow(range, cadenceSeconds);
+    return { params: { source: 'window', window, field: 'consumption' }, caption: `${def}, consumption per ${window}` };
+  }
   if (r.valueWindow) return { params: { source: 'window', window: r.valueWindow, field: 'mean' }, caption: `${def}, mean per ${r.valueWindow}` };
   return { params: { source: 'raw' }, caption: def };
 }
@@ -88,7 +101,7 @@ function healthCause(m: MeterView): string {
 }
 
 function MetricChart({ park, tenant, metric, meters, range, refreshKey }: { park: string; tenant: string; metric: string; meters: MeterView[]; range: RangeKey; refreshKey: number }) {
-  const { params, caption } = plan(metric, range);
+  const { params, caption } = plan(metric, range, Math.max(...meters.map((m) => m.cadenceSeconds)));
   const key = `${park}/${tenant}/${metric}/${range}/${meters.map((m) => m.id).join(',')}`;
   const data = useResource(async () => {
     const to = Date.now();

@@ -51,7 +51,7 @@ export interface TestConsole {
   close(): Promise<void>;
 }
 
-export async function startTestConsole(options: { now?: () => number; logLines?: string[] } = {}): Promise<TestConsole> {
+export async function startTestConsole(options: { now?: () => number; logLines?: string[]; heartbeatMs?: number } = {}): Promise<TestConsole> {
   const dir = mkdtempSync(join(tmpdir(), 'eip-console-'));
   const lines = options.logLines;
   const logger = lines ? createLogger('console-test', 'debug', { write: (line) => { lines.push(line); } }) : createLogger('console-test', 'silent');
@@ -78,14 +78,14 @@ export async function startTestConsole(options: { now?: () => number; logLines?:
     ui: new Map([['/', { body: Buffer.from('<!doctype html><title>console</title>'), contentType: 'text/html; charset=utf-8' }]]),
     auth: new Authenticator({ users, secret: 'test-secret-0123456789', sessionTtlMs: 3_600_000, now }),
     onAlert: (l) => feeds.onAlert(l),
-    secureCookies: false, sessionTtlMs: 3_600_000, heartbeatMs: 60_000,
+    secureCookies: false, sessionTtlMs: 3_600_000, heartbeatMs: options.heartbeatMs ?? 60_000,
   });
   await feeds.start();
   return {
     app, bus, store, models, feeds,
     close: async () => {
       await feeds.stop();
-      await app.close();
+      await app.close().catch(() => undefined);
       await bus.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@
  * disconnected rather than buffered without bound; it reconnects to a fresh
  * snapshot.
  */
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { mayRead } from '../auth/authenticator.ts';
 import type { ApiContext } from './context.ts';
@@ -18,6 +19,12 @@ const maxBufferedBytes = 1 << 20;
 
 export function registerStreamRoute(app: FastifyInstance, ctx: ApiContext): void {
   let clients = 0;
+  const open = new Set<ServerResponse>();
+  // Taken-over responses are not Fastify's to close: end them, or close() waits on every live client.
+  app.addHook('preClose', (done) => {
+    for (const res of open) res.end();
+    done();
+  });
   app.get<{ Querystring: { park?: string } }>('/api/alerts/stream', async (req, reply) => {
     const caller = callerOf(req);
     const park = req.query.park;
@@ -33,12 +40,13 @@ export function registerStreamRoute(app: FastifyInstance, ctx: ApiContext): void
       // Reverse proxies (nginx) must not buffer the stream.
       'x-accel-buffering': 'no',
     });
-    let open = true;
+    let isOpen = true;
+    open.add(res);
     // Until the snapshot is out, live changes wait here; afterwards a client that
     // lets more than maxBufferedBytes pile up is too slow and is disconnected.
     let pending: AlertView[] | null = [];
     const write = (chunk: string): void => {
-      if (!open) return;
+      if (!isOpen) return;
       res.write(chunk);
       if (pending === null && res.writableLength > maxBufferedBytes) {
         ctx.logger.warn({ user: caller.name, buffered: res.writableLength }, 'alert stream client too slow; disconnecting it');
@@ -56,7 +64,8 @@ export function registerStreamRoute(app: FastifyInstance, ctx: ApiContext): void
     const unsubscribe = ctx.onAlert(sendAlert);
     clients += 1;
     res.on('close', () => {
-      open = false;
+      isOpen = false;
+      open.delete(res);
       clearInterval(heartbeat);
       unsubscribe();
       clients -= 1;
@@ -66,15 +75,16 @@ export function registerStreamRoute(app: FastifyInstance, ctx: ApiContext): void
     const snapshot = ctx.models.alerts.list({ states: openStates, ...(park !== undefined && { parks: new Set([park]) }) }).alerts.filter(visible);
     // A large board is more than a socket buffer: write it at the client's pace.
     for (const v of snapshot) {
-      if (!open) break;
+      if (!isOpen) break;
       if (!res.write(frame(v))) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
     }
     const queued: AlertView[] = pending;
     pending = null;
     for (const v of queued) write(frame(v));
     write(`event: ready\ndata: ${JSON.stringify({ alerts: snapshot.length })}\n\n`);
-    if (!open) return;
-    heartbeat = setInterval(() => write(`: ping ${ctx.now()}\n\n`), ctx.heartbeatMs);
+    if (!isOpen) return;
+    // An event, not a comment: EventSource hides comments, and the UI watches pings to spot a half-open connection.
+    heartbeat = setInterval(() => write(`event: ping\ndata: ${ctx.now()}\n\n`), ctx.heartbeatMs);
     ctx.logger.info({ user: caller.name, park, clients, snapshot: snapshot.length }, 'alert stream opened');
   });
 }

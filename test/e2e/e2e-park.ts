@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { repoRoot } from '../helpers/servers.ts';
+import { mqttUrl, repoRoot, servicePassword } from '../helpers/servers.ts';
+import { connect } from '../helpers/mqtt.ts';
 
 export interface E2ePark {
   park: string;
@@ -54,4 +55,21 @@ export function makeE2ePark(): E2ePark {
   const scenarioPath = join(dir, 'scenario.yaml');
   writeFileSync(scenarioPath, scenario);
   return { park, registryPath, scenarioPath, dir };
+}
+
+/**
+ * The simulator leaves retained birth / offline statuses on the broker (as a
+ * gateway would). On the shared test broker they would reach every later fresh
+ * subscription: clear them (an empty retained message deletes one).
+ */
+export async function clearRetainedStatuses(registryPath: string): Promise<void> {
+  const registry = JSON.parse(readFileSync(registryPath, 'utf8')) as { parks: Array<{ id: string; tenants: Array<{ id: string; meters: Array<{ id: string }> }> }> };
+  const client = await connect(mqttUrl, { username: 'simulator', password: servicePassword('simulator'), protocolVersion: 5, clientId: `e2e-clear-${randomBytes(3).toString('hex')}` });
+  try {
+    for (const park of registry.parks) for (const t of park.tenants) for (const m of t.meters) {
+      await client.publishAsync(`eip/${park.id}/${t.id}/${m.id}/status`, '', { qos: 1, retain: true });
+    }
+  } finally {
+    await client.endAsync();
+  }
 }

@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import { influx, kafkaBrokers, mqttUrl, repoRoot, servicePassword } from '../helpers/servers.ts';
 import { startService, freePort, type ServiceProcess } from '../helpers/service-process.ts';
 import { eventually } from '../helpers/bus.ts';
-import { makeE2ePark, expectedAlerts } from './e2e-park.ts';
+import { makeE2ePark, expectedAlerts, clearRetainedStatuses } from './e2e-park.ts';
 import { ConsoleClient, assertExactAlerts } from './console-client.ts';
 import type { Series } from '../../services/console/api/schemas.ts';
 
@@ -20,10 +20,11 @@ describe('end to end, real Mosquitto, Kafka and InfluxDB', { timeout: 300_000 },
   const p = makeE2ePark();
   const run = `e2e-${randomBytes(4).toString('hex')}`;
   const services: ServiceProcess[] = [];
-  let stopSimulator: (() => void) | undefined;
+  let stopSimulator: (() => Promise<void>) | undefined;
   after(async () => {
-    stopSimulator?.();
+    await stopSimulator?.();
     for (const s of services.reverse()) await s.stop('SIGTERM');
+    await clearRetainedStatuses(p.registryPath);
     rmSync(p.dir, { recursive: true, force: true });
   });
 
@@ -47,7 +48,11 @@ describe('end to end, real Mosquitto, Kafka and InfluxDB', { timeout: 300_000 },
       '--scenario', p.scenarioPath, '--seed', '7', '--progress', '0'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
     let simErr = '';
     sim.stderr.on('data', (d: Buffer) => { simErr = (simErr + d.toString()).slice(-5_000); });
-    stopSimulator = () => { if (sim.exitCode === null) sim.kill('SIGTERM'); };
+    const simExited = new Promise<void>((resolve) => sim.on('exit', () => resolve()));
+    stopSimulator = async () => {
+      if (sim.exitCode === null && sim.signalCode === null) sim.kill('SIGTERM');
+      await simExited;
+    };
 
     const client = new ConsoleClient(`http://127.0.0.1:${consolePort}/`);
     const details = await assertExactAlerts(client, p.park, expectedAlerts, 180_000, 10_000).catch((err: unknown) => {

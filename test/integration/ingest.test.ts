@@ -166,7 +166,8 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
     assert.equal(await storedCount(store, run.park), 4, 'the duplicate left one point; the valid message after the bad ones was stored');
     assert.equal(watch.readingRecords, 2, 'one Kafka record for the duplicated message, one for the last');
     assert.equal(await metricValue(ingest.opsUrl, 'eip_ingest_duplicates_total'), 2);
-    assert.equal(await metricValue(ingest.opsUrl, 'eip_ingest_dead_lettered_total'), 5);
+    // Per reason: the shared broker may hold other runs' retained statuses, which a fresh subscription receives too.
+    for (const reason of ['foreign-tenant', 'future-timestamp', 'not-json', 'oversized', 'schema']) assert.equal(await metricValue(ingest.opsUrl, 'eip_ingest_dead_lettered_total', { reason }), 1, reason);
     assert.equal((await fetch(`${ingest.opsUrl}/readyz`)).status, 200, 'still running and ready');
   });
 

@@ -62,6 +62,12 @@ interface PartitionState {
   seenAt: number;
   /** The watermark last reported to the roll-up stage. */
   reported: number | undefined;
+  /**
+   * The last batch ended before the partition's end: it is catching up (after a
+   * restart, a takeover, or a backlog of other parks' readings) and may yet
+   * deliver older readings of ours, so it holds the watermark back.
+   */
+  behind: boolean;
 }
 
 export class AggregatorRuntime {
@@ -132,7 +138,9 @@ export class AggregatorRuntime {
     // Partitions not heard from yet cannot hold the watermark back, so give every
     // assigned partition one idle period to deliver before anything closes.
     if (this.held.size === 0 || this.now() - this.assignedAt < this.o.idlePartitionMs) return undefined;
-    const at = slowestActive([...this.held.values()].map((p) => ({ at: p.max, seenAt: p.seenAt })), this.now(), this.o.idlePartitionMs);
+    const now = this.now();
+    const sources = [...this.held.values()].flatMap((p) => (p.behind ? [{ at: p.max, seenAt: now }] : Number.isFinite(p.max) ? [{ at: p.max, seenAt: p.seenAt }] : []));
+    const at = slowestActive(sources, now, this.o.idlePartitionMs);
     return at === undefined ? undefined : watermarkFrom(at, this.o.outOfOrdernessMs);
   }
 
@@ -153,7 +161,7 @@ export class AggregatorRuntime {
         const c = unpackCheckpoint(own) as { aggregator: unknown; max?: number | null };
         // The partition holds the watermark where it was until it delivers again or goes idle.
         const max = typeof c.max === 'number' && Number.isFinite(c.max) ? c.max : -Infinity;
-        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined };
+        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false };
         restored[partition] = `${own.length} bytes`;
       } else if (legacySaved) {
         // The checkpoint of the single-instance aggregator: this partition's meters of it.
@@ -163,10 +171,10 @@ export class AggregatorRuntime {
         }
         const share: AggregatorState = { ...legacy.aggregator, series: legacy.aggregator.series.filter((s) => partitionForKey(s.meter, mine.partitionCount) === partition) };
         const max = legacy.partitions.find(([key]) => key === `${topics.readings.name}/${partition}`)?.[1] ?? -Infinity;
-        state = { agg: WindowAggregator.restore(share, options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined };
+        state = { agg: WindowAggregator.restore(share, options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false };
         restored[partition] = 'from the single-instance checkpoint';
       } else {
-        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined };
+        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false };
       }
       this.held.set(partition, state);
       this.o.metrics.partitions.set({ partition: String(partition) }, 1);
@@ -216,6 +224,8 @@ export class AggregatorRuntime {
       if (r.duplicates) this.o.metrics.readings.inc({ outcome: 'duplicate' }, r.duplicates);
       if (r.ignored) this.o.metrics.readings.inc({ outcome: 'ignored' }, r.ignored);
     }
+    const last = batch.messages.at(-1);
+    state.behind = batch.highWatermark !== undefined && last !== undefined && BigInt(batch.highWatermark) > BigInt(last.offset) + 1n;
     if (!(await this.emit(deadLetters, new Set([batch.partition])))) throw new EipError('CLOSED', 'readings partition revoked during the batch; it is left to its next owner');
     done();
   }
@@ -235,7 +245,8 @@ export class AggregatorRuntime {
       const r = watermark === undefined ? { events: [], partials: [] as RollupPartial[] } : p.agg.flush(watermark);
       events.push(...r.events);
       const wm = p.agg.watermark;
-      if (r.partials.length > 0 || wm !== p.reported) {
+      // A partition catching up reports with each batch even when its watermark stays: the roll-up stage waits for it meanwhile.
+      if (r.partials.length > 0 || wm !== p.reported || (p.behind && recorded.has(partition))) {
         // The partials first, the watermark on the last message: the roll-up stage reads them in this order.
         for (let i = 0; i === 0 || i < r.partials.length; i += partialsPerMessage) {
           const last = i + partialsPerMessage >= r.partials.length;

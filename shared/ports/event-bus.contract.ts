@@ -62,6 +62,7 @@ function assertBatchShape(batch: ConsumedBatch): void {
     assert.ok(offset > previous, 'offsets increase within a batch');
     previous = offset;
   }
+  if (batch.highWatermark !== undefined) assert.ok(BigInt(batch.highWatermark) > previous, 'the high watermark is past the batch');
 }
 
 export function eventBusContract(name: string, makeBus: () => Promise<BusFixture>, options: ContractOptions = {}): void {
@@ -269,6 +270,21 @@ export function eventBusContract(name: string, makeBus: () => Promise<BusFixture
       for (const m of c.messages.filter((x) => valueText(x) === 'keyed')) assert.equal(m.partition, partitionForKey(m.key!, count), `${m.key} on its key's partition`);
       assert.equal(c.messages.find((x) => valueText(x) === 'explicit')?.partition, count - 1);
       await assert.rejects(fx.bus.publish([{ topic, key: 'k', partition: count + 5, value: 'nowhere' }]), (err: unknown) => err instanceof EipError && !err.retriable);
+    });
+
+    void it('a batch carries the partition\'s high watermark: past the batch while the consumer catches up, right after it at the end', { timeout }, async () => {
+      const topic = await fx.topic({ partitions: 1 });
+      await fx.bus.publish(Array.from({ length: 50 }, (_, i) => ({ topic, key: 'meter-1', value: `m${i}` })));
+      const c = await collect(topic, { groupId: randomGroup(), maxBatchSize: 10 });
+      try {
+        await waitFor(() => c.messages.length >= 50, waitMs, 'every message');
+      } finally {
+        await c.subscription.stop();
+      }
+      const lag = (b: ConsumedBatch): bigint => BigInt(b.highWatermark ?? '-1') - BigInt(b.messages.at(-1)!.offset) - 1n;
+      assert.ok(c.batches.every((b) => b.highWatermark !== undefined), 'every batch says');
+      assert.equal(lag(c.batches[0]!), 40n, 'the first batch: 40 more behind it');
+      assert.equal(lag(c.batches.at(-1)!), 0n, 'the last batch ends at the high watermark');
     });
 
     void it('onAssigned names every partition before the first batch; stop() calls onRevoked with them after the last', { timeout }, async () => {

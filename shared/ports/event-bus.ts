@@ -36,6 +36,12 @@ export interface ConsumedBatch {
   topic: string;
   partition: number;
   messages: readonly ConsumedMessage[];
+  /**
+   * The partition's end offset (next offset to be written) when the batch was
+   * fetched, where the adapter knows it: a consumer whose batch ends before it is
+   * still catching up.
+   */
+  highWatermark?: string;
 }
 
 /** Partitions of one topic held by a group member. */

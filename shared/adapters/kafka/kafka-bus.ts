@@ -482,7 +482,7 @@ class KafkaSubscription implements Subscription {
       const chunk = messages.slice(start, start + this.maxBatchSize);
       const first = chunk[0]!.offset;
       try {
-        await this.withHeartbeats(heartbeat, () => this.options.handleBatch({ topic, partition, messages: chunk.map((m) => toConsumed(topic, partition, m)) }));
+        await this.withHeartbeats(heartbeat, () => this.options.handleBatch({ topic, partition, messages: chunk.map((m) => toConsumed(topic, partition, m)), highWatermark: payload.batch.highWatermark }));
       } catch (err) {
         const attempt = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, attempt);

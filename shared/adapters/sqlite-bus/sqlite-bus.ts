@@ -430,7 +430,7 @@ class SqliteSubscription implements Subscription {
                 continue;
               }
               delivered = true;
-              await this.deliver(topic, head.partition, rows, state);
+              await this.deliver(topic, head.partition, rows, state, head.next_offset);
             }
           }
         }
@@ -545,7 +545,7 @@ class SqliteSubscription implements Subscription {
     return state;
   }
 
-  private async deliver(topic: string, partition: number, rows: readonly LogRow[], state: PartitionState): Promise<void> {
+  private async deliver(topic: string, partition: number, rows: readonly LogRow[], state: PartitionState, head: number): Promise<void> {
     const messages = rows.map((row): ConsumedMessage => ({
       topic,
       partition,
@@ -556,7 +556,7 @@ class SqliteSubscription implements Subscription {
       timestamp: row.timestamp,
     }));
     try {
-      await this.options.handleBatch({ topic, partition, messages });
+      await this.options.handleBatch({ topic, partition, messages, highWatermark: String(head) });
     } catch (err) {
       state.attempts++;
       const delayMs = backoffDelay(state.attempts, this.bus.retryPolicy);

@@ -9,7 +9,8 @@
  *   consumed them all (eip_aggregator_records_total), with each instance's batch
  *   time (p50 / p99 from eip_aggregator_batch_seconds) and peak RSS. Afterwards
  *   the checkpoint records the group wrote to eip.aggregator-state.v1 during the
- *   run are read back: how many, and their bytes.
+ *   run are read back: how many, and their bytes (the readings partitions'
+ *   checkpoints, and the roll-up stage's apart).
  *
  * The group is positioned at the end of the readings topic first, so only the
  * bench's records count, not the shared topic's backlog.
@@ -123,7 +124,7 @@ async function startInstance(index: number): Promise<{ child: ChildProcess; ops:
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/aggregator/main.ts'], {
     cwd: repoRoot,
     env: {
-      ...process.env, LOG_LEVEL: 'warn', BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influxUrl,
+      ...process.env, LOG_LEVEL: 'error', BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influxUrl,
       INFLUX_TOKEN: process.env.INFLUX_TOKEN ?? 'eip-dev-token', INFLUX_ORG: process.env.INFLUX_ORG ?? 'eip', INFLUX_BUCKET: process.env.INFLUX_BUCKET ?? 'telemetry',
       INFLUX_AGGREGATES_BUCKET: `${process.env.INFLUX_BUCKET ?? 'telemetry'}_downsampled`, PARK_REGISTRY: registryPath, DATA_DIR: dir,
       AGGREGATOR_GROUP: group, ALLOWED_LATENESS_MS: String(30 * 60_000), OUT_OF_ORDERNESS_MS: '0', IDLE_PARTITION_MS: '1500', OPS_PORT: String(port),
@@ -193,6 +194,8 @@ try {
   let checkpoints = 0;
   let checkpointBytes = 0;
   let largest = 0;
+  let rollupCheckpoints = 0;
+  let rollupCheckpointBytes = 0;
   const consumer = client.consumer({ groupId: `bench-agg-read-${tag}`, allowAutoTopicCreation: false });
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.aggregatorState.name], fromBeginning: true });
@@ -212,6 +215,12 @@ try {
             if (off < (startOf.get(batch.partition) ?? 0n) || off >= (endOf.get(batch.partition) ?? 0n)) continue;
             const key = m.key?.toString() ?? '';
             if (key !== group && !key.startsWith(`${group}/`)) continue;
+            if (key === `${group}/rollups`) {
+              // The roll-up stage's checkpoint, counted apart from the readings partitions'.
+              rollupCheckpoints++;
+              rollupCheckpointBytes += m.value?.length ?? 0;
+              continue;
+            }
             checkpoints++;
             checkpointBytes += m.value?.length ?? 0;
             largest = Math.max(largest, m.value?.length ?? 0);
@@ -224,7 +233,7 @@ try {
     }), 120_000, 'reading the checkpoints back');
   }
   await consumer.disconnect();
-  await admin2.deleteGroups([`bench-agg-read-${tag}`, group]).catch(() => undefined);
+  await admin2.deleteGroups([`bench-agg-read-${tag}`, group, `${group}.rollups`]).catch(() => undefined);
   await admin2.disconnect();
 
   process.stdout.write(`${JSON.stringify({
@@ -235,6 +244,7 @@ try {
     recordsPerSecond: Math.round(total / ((done - t0) / 1000)),
     checkpoints, checkpointBytes, meanCheckpointBytes: checkpoints ? Math.round(checkpointBytes / checkpoints) : 0, largestCheckpointBytes: largest,
     checkpointBytesPerRecord: Math.round((checkpointBytes / total) * 10) / 10,
+    rollupCheckpoints, rollupCheckpointBytes, meanRollupCheckpointBytes: rollupCheckpoints ? Math.round(rollupCheckpointBytes / rollupCheckpoints) : 0,
     perInstance,
   })}\n`);
 } finally {

@@ -591,12 +591,17 @@ async function servicePhase(): Promise<Record<string, unknown>> {
     target = backlog + (sumOffsets(after) - sumOffsets(before));
   } else {
     // Just before the bench's aggregates, and at the end of everything else the service reads.
-    const others = [topics.readings.name, topics.meterStatus.name, topics.alertCommands.name];
+    // The group reads readings, aggregates and the routed topic; its router (group.router) meter status and commands.
+    const others = [topics.readings.name, topics.rulesRouted.name];
+    const routed = [topics.meterStatus.name, topics.alertCommands.name];
     const at: Record<string, Positions> = { [aggTopic]: before };
     for (const t of others) at[t] = await endsOf(a, t);
-    await position(client, group, at);
+    const routerAt: Record<string, Positions> = {};
+    for (const t of routed) routerAt[t] = await endsOf(a, t);
+    await Promise.all([position(client, group, at), position(client, `${group}.router`, routerAt)]);
+    groupsToDelete.push(`${group}.router`);
     skippedBacklog = { [aggTopic]: backlog };
-    for (const t of others) skippedBacklog[t] = await backlogOf(a, t);
+    for (const t of [...others, ...routed]) skippedBacklog[t] = await backlogOf(a, t);
     target = sumOffsets(after) - sumOffsets(before);
   }
   if (values['from-beginning']) log(`service: the group starts at the beginning: ${target - serviceAggregates} earlier aggregates on the topic are counted too`);
@@ -668,9 +673,12 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
   const group = `bench-rules-${tag}-lat`;
   const watchGroup = `bench-rules-${tag}-watch`;
   groupsToDelete.push(group, watchGroup);
-  const inputs = [topics.readings.name, topics.aggregates.name, topics.meterStatus.name, topics.alertCommands.name];
+  const inputs = [topics.readings.name, topics.aggregates.name, topics.rulesRouted.name];
+  const routed = [topics.meterStatus.name, topics.alertCommands.name];
   const at = Object.fromEntries(await Promise.all(inputs.map(async (t) => [t, await endsOf(a, t)] as const)));
-  await Promise.all([position(client, group, at), position(client, watchGroup, { [topics.alerts.name]: await endsOf(a, topics.alerts.name) })]);
+  const routerAt = Object.fromEntries(await Promise.all(routed.map(async (t) => [t, await endsOf(a, t)] as const)));
+  groupsToDelete.push(`${group}.router`);
+  await Promise.all([position(client, group, at), position(client, `${group}.router`, routerAt), position(client, watchGroup, { [topics.alerts.name]: await endsOf(a, topics.alerts.name) })]);
 
   // Firing ww-ph-range alerts of this park, by meter, with their arrival time.
   const arrived = new Map<string, number>();

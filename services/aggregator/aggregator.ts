@@ -1,25 +1,37 @@
 /**
  * The aggregator's runtime: consumes eip.readings.v1 as a consumer group, feeds
- * the pure WindowAggregator, and after each batch emits closed or revised windows
- * to eip.aggregates.v1 and the time-series store, then checkpoints its state to
- * a compacted topic. The batch's offsets are committed only after all of that,
- * so a restart restores the checkpoint and replays at most the uncommitted
- * batch, which the aggregator absorbs (recording a reading twice is a no-op).
+ * one pure WindowAggregator per readings partition it holds, and after each
+ * batch emits closed or revised meter windows to eip.aggregates.v1 and the
+ * time-series store, and each partition's partial tenant and park windows with
+ * its watermark to eip.aggregator-partials.v1; then it checkpoints the changed
+ * partitions to a compacted topic (key `<group>/<partition>`). The batch's
+ * offsets are committed only after all of that, so a restart or a partition
+ * moving to another instance restores the checkpoint and replays at most the
+ * uncommitted batch, which the aggregator absorbs (recording a reading twice
+ * is a no-op).
  *
- * Roll-ups per tenant and park are computed from what this instance sees: run
- * one instance per consumer group (see the README).
+ * Instances of one group share the readings partitions: a partition's state is
+ * loaded when it is assigned and dropped when it is revoked. The roll-up stage
+ * (rollup-stage.ts, its own consumer group on the partials topic) combines the
+ * partials of every partition into the tenant and park windows.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { readingBatchEventSchema, type AggregateEvent } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
 import type { RegistryIndex } from '../../shared/contracts/park-registry.ts';
-import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
-import type { AggregatePoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
+import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription, TopicPartitions } from '../../shared/ports/event-bus.ts';
+import { partitionForKey } from '../../shared/ports/partitioner.ts';
+import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
+import { EipError } from '../../shared/errors.ts';
 import { writeUntilDone } from '../../shared/write-until-done.ts';
 import { Serial } from '../../shared/runtime/serial.ts';
-import { WindowAggregator, watermarkFrom, parseAggregatorState } from './domain/window-aggregator.ts';
+import { WindowAggregator, watermarkFrom, parseAggregatorState, type AggregatorState, type PartialsMessage, type RollupPartial } from './domain/window-aggregator.ts';
+import { slowestActive } from './domain/progress.ts';
+import { RollupStage } from './rollup-stage.ts';
+import { packCheckpoint, toAggregatePoint, unpackCheckpoint } from './output.ts';
+
+export { toAggregatePoint } from './output.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 
 export interface AggregatorRuntimeOptions {
@@ -37,28 +49,40 @@ export interface AggregatorRuntimeOptions {
   now?: () => number;
 }
 
-export function toAggregatePoint(a: AggregateEvent): AggregatePoint {
-  return {
-    scope: a.scope, park: a.park, tenant: a.tenant, meter: a.meter, metric: a.metric, unit: a.unit, window: a.window, start: a.start,
-    count: a.count, sum: a.sum, min: a.min, max: a.max, mean: a.mean, last: a.last, consumption: a.consumption, completeness: a.completeness,
-    ...(a.simulated && { simulated: true }),
-  };
+/** The checkpoint key of one readings partition. */
+export const partitionCheckpointKey = (group: string, partition: number): string => `${group}/${partition}`;
+
+/** Partials per message of the partials topic: well under the broker's message size. */
+const partialsPerMessage = 2_000;
+
+interface PartitionState {
+  agg: WindowAggregator;
+  /** Newest event time of the registry's readings on the partition, and when it last delivered one. */
+  max: number;
+  seenAt: number;
+  /** The watermark last reported to the roll-up stage. */
+  reported: number | undefined;
+  /**
+   * The last batch ended before the partition's end: it is catching up (after a
+   * restart, a takeover, or a backlog of other parks' readings) and may yet
+   * deliver older readings of ours, so it holds the watermark back.
+   */
+  behind: boolean;
 }
 
 export class AggregatorRuntime {
-  private aggregator: WindowAggregator | undefined;
   private subscription: Subscription | undefined;
+  private rollups: RollupStage | undefined;
   private readonly abort = new AbortController();
-  /**
-   * Newest event time per partition, and when it last delivered: the watermark
-   * follows the slowest active partition (a fast one must not make a slow one's
-   * readings late), and idle partitions stop holding it back.
-   */
-  private readonly partitions = new Map<string, { max: number; seenAt: number }>();
+  /** Aborted (and replaced) when partitions are revoked: writes begun before stop retrying. */
+  private revocation = new AbortController();
+  /** The readings partitions held, with their windows. */
+  private readonly held = new Map<number, PartitionState>();
+  private readingsPartitions = 1;
+  private assignedAt = 0;
   private lastWatermark: number | undefined;
-  private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** Batches and timer flushes take turns: the aggregator is not re-entrant. */
+  /** Batches, timer flushes and assignment changes take turns: the aggregators are not re-entrant. */
   private readonly turns = new Serial();
   private readonly now: () => number;
 
@@ -67,19 +91,21 @@ export class AggregatorRuntime {
   }
 
   async start(): Promise<void> {
-    this.startedAt = this.now();
-    this.aggregator = await this.restore();
+    this.rollups = new RollupStage({ ...this.o });
+    await this.rollups.start();
     this.subscription = await this.o.bus.subscribe({
       groupId: this.o.group,
       topics: [topics.readings.name],
       fromBeginning: true,
       maxBatchSize: this.o.batchMax,
+      onAssigned: (assigned) => this.exclusive(() => this.assigned(assigned)),
+      onRevoked: () => this.revoked(),
       handleBatch: (batch) => this.exclusive(() => this.handle(batch)),
     });
     // Idle partitions free the watermark only with time passing: flush then too.
     this.timer = setInterval(() => {
       void this.exclusive(async () => {
-        if (this.watermark() !== this.lastWatermark) await this.emit([]);
+        if (this.held.size > 0 && this.watermark() !== this.lastWatermark) await this.emit([], new Set());
       }).catch((err: unknown) => this.o.logger.error({ err }, 'timed flush failed'));
     }, Math.max(250, Math.min(1000, this.o.idlePartitionMs / 2)));
   }
@@ -88,6 +114,7 @@ export class AggregatorRuntime {
     clearInterval(this.timer);
     await this.subscription?.stop();
     await this.turns.idle();
+    await this.rollups?.stop();
     this.abort.abort();
   }
 
@@ -95,42 +122,87 @@ export class AggregatorRuntime {
     return this.turns.run(fn);
   }
 
+  /** Meter windows held in memory, over the partitions held. */
+  get openWindows(): number {
+    let n = 0;
+    for (const p of this.held.values()) n += p.agg.openWindows;
+    return n;
+  }
+
+  /** Readings partitions held. */
+  get partitions(): number[] {
+    return [...this.held.keys()].sort((a, b) => a - b);
+  }
+
   private watermark(): number | undefined {
     // Partitions not heard from yet cannot hold the watermark back, so give every
     // assigned partition one idle period to deliver before anything closes.
-    if (this.partitions.size === 0 || this.now() - this.startedAt < this.o.idlePartitionMs) return undefined;
-    const cutoff = this.now() - this.o.idlePartitionMs;
-    let active = Infinity;
-    let newest = -Infinity;
-    for (const p of this.partitions.values()) {
-      if (p.seenAt >= cutoff) active = Math.min(active, p.max);
-      newest = Math.max(newest, p.max);
-    }
-    return watermarkFrom(active === Infinity ? newest : active, this.o.outOfOrdernessMs);
+    if (this.held.size === 0 || this.now() - this.assignedAt < this.o.idlePartitionMs) return undefined;
+    const now = this.now();
+    const sources = [...this.held.values()].flatMap((p) => (p.behind ? [{ at: p.max, seenAt: now }] : Number.isFinite(p.max) ? [{ at: p.max, seenAt: p.seenAt }] : []));
+    const at = slowestActive(sources, now, this.o.idlePartitionMs);
+    return at === undefined ? undefined : watermarkFrom(at, this.o.outOfOrdernessMs);
   }
 
-  get openWindows(): number {
-    return this.aggregator?.openWindows ?? 0;
-  }
-
-  private async restore(): Promise<WindowAggregator> {
+  /** Loads the assigned partitions' checkpoints (or their share of a single-instance checkpoint). */
+  private async assigned(assigned: readonly TopicPartitions[]): Promise<void> {
+    const mine = assigned.find((a) => a.topic === topics.readings.name);
+    if (!mine) return;
+    this.readingsPartitions = mine.partitionCount;
+    const saved = await this.o.bus.readCompacted(topics.aggregatorState.name);
     const options = { registry: this.o.registry, allowedLatenessMs: this.o.allowedLatenessMs };
-    const saved = (await this.o.bus.readCompacted(topics.aggregatorState.name)).get(this.o.group);
-    if (!saved) {
-      this.o.logger.info({ group: this.o.group }, 'no checkpoint: starting from the beginning of the readings topic');
-      return new WindowAggregator(options);
+    let legacy: { aggregator: AggregatorState; partitions: Array<[string, number]> } | undefined;
+    const legacySaved = saved.get(this.o.group);
+    const restored: Record<number, string> = {};
+    for (const partition of mine.partitions) {
+      const own = saved.get(partitionCheckpointKey(this.o.group, partition));
+      let state: PartitionState;
+      if (own) {
+        const c = unpackCheckpoint(own) as { aggregator: unknown; max?: number | null };
+        // The partition holds the watermark where it was until it delivers again or goes idle.
+        const max = typeof c.max === 'number' && Number.isFinite(c.max) ? c.max : -Infinity;
+        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false };
+        restored[partition] = `${own.length} bytes`;
+      } else if (legacySaved) {
+        // The checkpoint of the single-instance aggregator: this partition's meters of it.
+        if (!legacy) {
+          const c = unpackCheckpoint(legacySaved) as { aggregator: unknown; partitions?: Array<[string, number]> };
+          legacy = { aggregator: parseAggregatorState(c.aggregator), partitions: c.partitions ?? [] };
+        }
+        const share: AggregatorState = { ...legacy.aggregator, series: legacy.aggregator.series.filter((s) => partitionForKey(s.meter, mine.partitionCount) === partition) };
+        const max = legacy.partitions.find(([key]) => key === `${topics.readings.name}/${partition}`)?.[1] ?? -Infinity;
+        state = { agg: WindowAggregator.restore(share, options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false };
+        restored[partition] = 'from the single-instance checkpoint';
+      } else {
+        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false };
+      }
+      this.held.set(partition, state);
+      this.o.metrics.partitions.set({ partition: String(partition) }, 1);
     }
-    const checkpoint = JSON.parse(gunzipSync(saved).toString('utf8')) as { aggregator: unknown; partitions?: Array<[string, number]> };
-    const restored = WindowAggregator.restore(parseAggregatorState(checkpoint.aggregator), options);
-    // Partitions hold the watermark where they were until they deliver again or go idle,
-    // so the first partition to deliver after a restart cannot close everyone's windows.
-    for (const [key, max] of checkpoint.partitions ?? []) if (typeof key === 'string' && Number.isFinite(max)) this.partitions.set(key, { max, seenAt: this.now() });
-    this.o.logger.info({ group: this.o.group, openWindows: restored.openWindows, watermark: restored.watermark, bytes: saved.length }, 'restored checkpoint');
-    return restored;
+    this.assignedAt = this.now();
+    this.lastWatermark = undefined;
+    this.o.metrics.openWindows.set(this.openWindows);
+    this.o.logger.info({ group: this.o.group, partitions: mine.partitions, restored, openWindows: this.openWindows }, 'readings partitions assigned');
+  }
+
+  /**
+   * Drops the revoked partitions' state at once (their checkpoints were written
+   * with each batch, before its offsets committed), and stops a write in progress
+   * from retrying, so nothing of theirs lands after the next owner loaded them.
+   */
+  private async revoked(): Promise<void> {
+    this.revocation.abort();
+    this.revocation = new AbortController();
+    const partitions = this.partitions;
+    this.held.clear();
+    this.o.metrics.partitions.reset();
+    this.o.logger.info({ group: this.o.group, partitions }, 'readings partitions revoked');
+    await this.turns.idle();
   }
 
   private async handle(batch: ConsumedBatch): Promise<void> {
-    const agg = this.aggregator!;
+    const state = this.held.get(batch.partition);
+    if (!state) throw new EipError('CLOSED', `readings partition ${batch.partition} is not held`);
     const done = this.o.metrics.batchSeconds.startTimer();
     const deadLetters: OutgoingMessage[] = [];
     for (const m of batch.messages) {
@@ -143,40 +215,76 @@ export class AggregatorRuntime {
       }
       // Only readings this aggregator keeps move its event time: another park's clock is not ours.
       if (this.o.registry.owned(event.value.park, event.value.tenant, event.value.meter)) {
-        const key = `${batch.topic}/${batch.partition}`;
-        const p = this.partitions.get(key) ?? { max: -Infinity, seenAt: 0 };
-        for (const reading of event.value.readings) p.max = Math.max(p.max, reading.ts);
-        p.seenAt = this.now();
-        this.partitions.set(key, p);
+        for (const reading of event.value.readings) state.max = Math.max(state.max, reading.ts);
+        state.seenAt = this.now();
       }
-      const r = agg.record(event.value);
+      const r = state.agg.record(event.value);
       this.o.metrics.readings.inc({ outcome: 'accepted' }, r.accepted);
       if (r.late) this.o.metrics.readings.inc({ outcome: 'late' }, r.late);
       if (r.duplicates) this.o.metrics.readings.inc({ outcome: 'duplicate' }, r.duplicates);
       if (r.ignored) this.o.metrics.readings.inc({ outcome: 'ignored' }, r.ignored);
     }
-    await this.emit(deadLetters);
+    const last = batch.messages.at(-1);
+    state.behind = batch.highWatermark !== undefined && last !== undefined && BigInt(batch.highWatermark) > BigInt(last.offset) + 1n;
+    if (!(await this.emit(deadLetters, new Set([batch.partition])))) throw new EipError('CLOSED', 'readings partition revoked during the batch; it is left to its next owner');
     done();
   }
 
-  /** Flushes to the watermark, writes what closed, checkpoints: all before the caller's offsets commit. */
-  private async emit(deadLetters: OutgoingMessage[]): Promise<void> {
-    const agg = this.aggregator!;
+  /**
+   * Flushes every held partition to the watermark, writes what closed and each
+   * partition's partials, checkpoints the partitions that changed: all before the
+   * caller's offsets commit. False when the partitions were revoked meanwhile.
+   */
+  private async emit(deadLetters: OutgoingMessage[], recorded: ReadonlySet<number>): Promise<boolean> {
     const watermark = this.watermark();
     this.lastWatermark = watermark;
-    const emitted = watermark === undefined ? [] : agg.flush(watermark);
-    const messages: OutgoingMessage[] = emitted.map((a) => ({ topic: topics.aggregates.name, key: a.meter ?? a.tenant ?? a.park, value: JSON.stringify(a) }));
-    // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.
-    await Promise.all([
-      emitted.length ? writeUntilDone('timeseries', () => this.o.store.writeAggregates(emitted.map(toAggregatePoint)), this.o.logger, undefined, this.abort.signal) : undefined,
-      writeUntilDone('bus', () => this.o.bus.publish([...messages, ...deadLetters]), this.o.logger, undefined, this.abort.signal),
-    ]);
-    const partitions = [...this.partitions].map(([key, p]) => [key, p.max]);
-    const checkpoint = gzipSync(JSON.stringify({ aggregator: agg.snapshot(), partitions }));
-    await writeUntilDone('checkpoint', () => this.o.bus.publish([{ topic: topics.aggregatorState.name, key: this.o.group, value: checkpoint }]), this.o.logger, undefined, this.abort.signal);
-    for (const a of emitted) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
-    this.o.metrics.checkpointBytes.set(checkpoint.length);
-    this.o.metrics.openWindows.set(agg.openWindows);
-    if (agg.watermark !== undefined) this.o.metrics.watermark.set(agg.watermark);
+    const events: AggregateEvent[] = [];
+    const reports: OutgoingMessage[] = [];
+    const changed: number[] = [];
+    for (const [partition, p] of this.held) {
+      const r = watermark === undefined ? { events: [], partials: [] as RollupPartial[] } : p.agg.flush(watermark);
+      events.push(...r.events);
+      const wm = p.agg.watermark;
+      // A partition catching up reports with each batch even when its watermark stays: the roll-up stage waits for it meanwhile.
+      if (r.partials.length > 0 || wm !== p.reported || (p.behind && recorded.has(partition))) {
+        // The partials first, the watermark on the last message: the roll-up stage reads them in this order.
+        for (let i = 0; i === 0 || i < r.partials.length; i += partialsPerMessage) {
+          const last = i + partialsPerMessage >= r.partials.length;
+          const message: PartialsMessage = { v: 1, group: this.o.group, source: partition, sources: this.readingsPartitions, watermark: last ? (wm ?? null) : null, partials: r.partials.slice(i, i + partialsPerMessage) };
+          reports.push({ topic: topics.aggregatorPartials.name, key: this.o.group, value: JSON.stringify(message) });
+        }
+        p.reported = wm;
+      }
+      if (recorded.has(partition) || r.events.length > 0 || r.partials.length > 0) changed.push(partition);
+    }
+    const messages: OutgoingMessage[] = [...events.map((a) => ({ topic: topics.aggregates.name, key: a.meter ?? a.tenant ?? a.park, value: JSON.stringify(a) })), ...reports, ...deadLetters];
+    const checkpoints = changed.map((partition): OutgoingMessage => {
+      const p = this.held.get(partition)!;
+      return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value: packCheckpoint({ aggregator: p.agg.snapshot(), max: Number.isFinite(p.max) ? p.max : null }) };
+    });
+    const revoked = this.revocation.signal;
+    const signal = AbortSignal.any([this.abort.signal, revoked]);
+    const guarded = (fn: () => Promise<void>) => (): Promise<void> => {
+      if (revoked.aborted) return Promise.reject(new EipError('CLOSED', 'partitions revoked before this output was written', { retriable: false }));
+      return fn();
+    };
+    try {
+      // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.
+      await Promise.all([
+        events.length ? writeUntilDone('timeseries', () => this.o.store.writeAggregates(events.map(toAggregatePoint)), this.o.logger, undefined, signal) : undefined,
+        writeUntilDone('bus', guarded(() => this.o.bus.publish(messages)), this.o.logger, undefined, signal),
+      ]);
+      if (checkpoints.length) await writeUntilDone('checkpoint', guarded(() => this.o.bus.publish(checkpoints)), this.o.logger, undefined, signal);
+    } catch (err) {
+      if (!revoked.aborted || this.abort.signal.aborted) throw err;
+      // The next owner restores the checkpoint without this output and emits it again from there.
+      this.o.logger.warn({ events: events.length, checkpoints: checkpoints.length }, 'partitions revoked while writing: output left to their next owner');
+      return false;
+    }
+    for (const a of events) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
+    for (const c of checkpoints) this.o.metrics.checkpointBytes.set((c.value as Buffer).length);
+    this.o.metrics.openWindows.set(this.openWindows);
+    if (watermark !== undefined) this.o.metrics.watermark.set(watermark);
+    return true;
   }
 }

@@ -11,7 +11,13 @@ export function createAggregatorMetrics(registry: Registry) {
     emitted: new Counter({ name: 'eip_aggregator_aggregates_emitted_total', help: 'window aggregates emitted (revisions included)', labelNames: ['scope', 'window'], ...r }),
     openWindows: new Gauge({ name: 'eip_aggregator_open_windows', help: 'windows held in memory', ...r }),
     watermark: new Gauge({ name: 'eip_aggregator_watermark_ms', help: 'current event-time watermark, epoch ms', ...r }),
-    checkpointBytes: new Gauge({ name: 'eip_aggregator_checkpoint_bytes', help: 'size of the last checkpoint (gzip)', ...r }),
+    checkpointBytes: new Gauge({ name: 'eip_aggregator_checkpoint_bytes', help: 'size of the last checkpoint of a readings partition (gzip)', ...r }),
+    partitions: new Gauge({ name: 'eip_aggregator_partitions_held', help: 'readings partitions assigned to this instance (1 while held)', labelNames: ['partition'], ...r }),
+    partials: new Counter({ name: 'eip_aggregator_partials_total', help: 'roll-up partials taken by the roll-up stage, by outcome (late: past the allowed lateness)', labelNames: ['outcome'], ...r }),
+    rollupStage: new Gauge({ name: 'eip_aggregator_rollup_stage_held', help: '1 while this instance runs the roll-up stage of its group', ...r }),
+    rollupWatermark: new Gauge({ name: 'eip_aggregator_rollup_watermark_ms', help: 'the roll-up stage\'s watermark, epoch ms', ...r }),
+    rollupOpenWindows: new Gauge({ name: 'eip_aggregator_rollup_open_windows', help: 'tenant and park windows held by the roll-up stage', ...r }),
+    rollupCheckpointBytes: new Gauge({ name: 'eip_aggregator_rollup_checkpoint_bytes', help: 'size of the roll-up stage\'s last checkpoint (gzip)', ...r }),
     batchSeconds: new Histogram({ name: 'eip_aggregator_batch_seconds', help: 'time to handle one batch: record, flush, write, checkpoint', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ...r }),
   };
 }

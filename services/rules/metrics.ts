@@ -9,7 +9,9 @@ export function createRulesMetrics(registry: Registry) {
     invalid: new Counter({ name: 'eip_rules_invalid_inputs_total', help: 'input records that failed their schema (dead-lettered)', labelNames: ['topic'], ...r }),
     transitions: new Counter({ name: 'eip_rules_transitions_total', help: 'alert transitions, by new state and severity', labelNames: ['state', 'severity'], ...r }),
     notifications: new Counter({ name: 'eip_rules_notifications_total', help: 'notifications sent, by channel and outcome', labelNames: ['channel', 'outcome'], ...r }),
-    states: new Gauge({ name: 'eip_rules_live_states', help: '(rule, scope) states held', ...r }),
+    states: new Gauge({ name: 'eip_rules_live_states', help: '(rule, scope) states held by this instance (those of its partitions)', ...r }),
+    partitions: new Gauge({ name: 'eip_rules_partitions_held', help: 'input partitions assigned to this instance (1 while held)', labelNames: ['topic', 'partition'], ...r }),
+    routed: new Counter({ name: 'eip_rules_routed_total', help: 'meter status and alert commands forwarded to the partition of the state they concern', labelNames: ['topic'], ...r }),
     firing: new Gauge({ name: 'eip_rules_open_alerts', help: 'alerts pending, firing or acknowledged', ...r }),
     batchSeconds: new Histogram({ name: 'eip_rules_batch_seconds', help: 'time to evaluate a batch and write its transitions and state', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], ...r }),
   };

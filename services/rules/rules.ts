@@ -2,10 +2,21 @@
  * The rules service's runtime. Inputs (readings, aggregates, meter status,
  * alert commands) go to the pure RulesEngine; each batch's transitions and the
  * engine's changed state records are written to Kafka together (eip.alerts.v1
- * and the compacted eip.alert-state.v1) before the batch's offsets commit. On
- * start the state is restored from the compacted topic, and the engine treats
- * replayed input as already seen: a restart neither repeats nor loses a
- * transition. Notifications (MQTT, webhooks) and history (time series) follow.
+ * and the compacted eip.alert-state.v1) before the batch's offsets commit.
+ * Notifications (MQTT, webhooks) and history (time series) follow.
+ *
+ * Scaling out: instances of one group share the partitions of readings and
+ * aggregates, and each holds the alert state of the bindings whose inputs
+ * arrive on its partitions (domain/ownership.ts). When partitions are assigned
+ * it loads their bindings' records from the compacted state topic; when they
+ * are revoked it forgets them (they were written already, before each batch's
+ * offsets committed). The engine treats replayed input as already seen, so a
+ * restart or a partition moving neither repeats nor loses a transition.
+ * Meter status and alert commands are keyed otherwise (3 partitions, or by
+ * fingerprint): a router (its own consumer group) forwards each to the
+ * partition of eip.rules-routed.v1 that matches the state it concerns, which
+ * the group consumes co-partitioned with readings and aggregates; silence
+ * commands go to every partition, as every instance needs every silence.
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import {
@@ -14,13 +25,15 @@ import {
 } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, parseRecord, recordSource, type Parsed } from '../../shared/dead-letters.ts';
 import { alertTopic } from '../../shared/contracts/mqtt-topics.ts';
-import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
+import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription, TopicPartitions } from '../../shared/ports/event-bus.ts';
+import { EipError } from '../../shared/errors.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { writeUntilDone } from '../../shared/write-until-done.ts';
 import { Serial } from '../../shared/runtime/serial.ts';
 import type { MqttClient } from '../../shared/adapters/mqtt/connect.ts';
-import type { RulesEngine, Transition } from './domain/index.ts';
+import type { Home, RulesEngine, Transition } from './domain/index.ts';
+import { fingerprintsOf, homePartition, type InputPartitions } from './domain/ownership.ts';
 import { toAlertmanager } from './alertmanager.ts';
 import type { RulesMetrics } from './metrics.ts';
 
@@ -41,10 +54,22 @@ export interface RulesRuntimeOptions {
 
 const stateKey = (fp: string): string => `state:${fp}`;
 const silenceKey = (id: string): string => `silence:${id}`;
+/** On a routed record: the topic it was read from. */
+export const routedFromHeader = 'eip-routed-from';
 
 export class RulesRuntime {
   private subscription: Subscription | undefined;
+  private router: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private counts: InputPartitions & { routed: number } = { reading: 1, aggregate: 1, routed: 1 };
+  /** Fingerprints held now (their partitions are assigned to this instance). */
+  private held: string[] = [];
+  /**
+   * Aborted (and replaced) when partitions are revoked: a write begun before
+   * stops retrying, so a timer's output for state this instance gave up does not
+   * land later, over what the next owner writes.
+   */
+  private revocation = new AbortController();
   /** Batches and ticks take turns: the engine is not re-entrant. */
   private readonly turns = new Serial();
   private readonly abort = new AbortController();
@@ -57,48 +82,129 @@ export class RulesRuntime {
   }
 
   async start(): Promise<void> {
-    await this.restore();
+    const [reading, aggregate, routed] = await Promise.all([topics.readings.name, topics.aggregates.name, topics.rulesRouted.name].map((t) => this.o.bus.partitionCount(t)));
+    this.counts = { reading: reading!, aggregate: aggregate!, routed: routed! };
+    if (this.counts.routed < Math.max(this.counts.reading, this.counts.aggregate)) {
+      throw new EipError('CONFIG_INVALID', `${topics.rulesRouted.name} has ${this.counts.routed} partitions; it needs at least as many as ${topics.readings.name} (${this.counts.reading}) and ${topics.aggregates.name} (${this.counts.aggregate})`);
+    }
+    // Nothing is held until the group assigns partitions.
+    this.o.engine.disown(this.o.engine.fingerprints());
+    this.updateGauges();
     this.subscription = await this.o.bus.subscribe({
       groupId: this.o.group,
-      topics: [topics.readings.name, topics.aggregates.name, topics.meterStatus.name, topics.alertCommands.name],
+      topics: [topics.readings.name, topics.aggregates.name, topics.rulesRouted.name],
+      copartitioned: true,
       fromBeginning: true,
       maxBatchSize: this.o.batchMax,
+      onAssigned: (assigned) => this.exclusive(() => this.assigned(assigned)),
+      onRevoked: (revoked) => this.revoked(revoked),
       handleBatch: (batch) => this.exclusive(() => this.handle(batch)),
     });
+    this.router = await this.o.bus.subscribe({
+      groupId: `${this.o.group}.router`,
+      topics: [topics.meterStatus.name, topics.alertCommands.name],
+      fromBeginning: true,
+      maxBatchSize: this.o.batchMax,
+      handleBatch: (batch) => this.route(batch),
+    });
     this.timer = setInterval(() => {
-      void this.exclusive(() => this.commit(this.o.engine.tick(this.now()), [])).catch((err: unknown) => this.o.logger.error({ err }, 'tick failed'));
+      void this.exclusive(async () => { await this.commit(this.o.engine.tick(this.now()), []); }).catch((err: unknown) => this.o.logger.error({ err }, 'tick failed'));
     }, this.o.tickIntervalMs);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.router?.stop();
     await this.subscription?.stop();
     await this.turns.idle();
     this.abort.abort();
+  }
+
+  /** Fingerprints held, for tests and the ops page. */
+  get ownedStates(): number {
+    return this.held.length;
   }
 
   private exclusive(fn: () => Promise<void>): Promise<void> {
     return this.turns.run(fn);
   }
 
-  private async restore(): Promise<void> {
+  /** Loads the state of the bindings whose inputs arrive on the assigned partitions. */
+  private async assigned(assigned: readonly TopicPartitions[]): Promise<void> {
+    const of = (topic: string): Set<number> => new Set(assigned.find((a) => a.topic === topic)?.partitions ?? []);
+    const fps = fingerprintsOf(this.o.engine.homesOf(), this.counts, { reading: of(topics.readings.name), aggregate: of(topics.aggregates.name) });
     const saved = await this.o.bus.readCompacted(topics.alertState.name);
+    const wanted = new Set(fps.map(stateKey));
     const states: unknown[] = [];
     const silences: unknown[] = [];
     for (const [key, value] of saved) {
+      if (!wanted.has(key) && !key.startsWith('silence:')) continue;
       try {
         const json = JSON.parse(value.toString('utf8')) as unknown;
         if (key.startsWith('state:')) states.push(json);
-        else if (key.startsWith('silence:')) silences.push(json);
+        else silences.push(json);
       } catch (err) {
         this.o.logger.warn({ key, err: (err as Error).message }, 'unreadable state record ignored');
       }
     }
-    const r = this.o.engine.restore({ states, silences });
+    const r = this.o.engine.own(fps, states);
+    const s = this.o.engine.replaceSilences(silences);
     this.o.engine.takeChanges();
+    this.held = fps;
+    for (const a of assigned) for (const p of a.partitions) this.o.metrics.partitions.set({ topic: a.topic, partition: String(p) }, 1);
     for (const a of this.o.engine.alerts()) this.startedAt.set(a.fingerprint, a.since);
-    this.o.logger.info({ ...r, silences: silences.length }, 'restored alert state');
+    this.o.logger.info({ partitions: assigned.map((a) => `${a.topic}:${a.partitions.join(',')}`), ...r, silences: s.silences }, 'partitions assigned: alert state loaded');
     this.updateGauges();
+  }
+
+  /**
+   * Gives up the state of the revoked partitions at once (a timer turn that
+   * starts later finds nothing of theirs), then waits for the turn in progress.
+   * Their records were written before their batches committed.
+   */
+  private async revoked(revoked: readonly TopicPartitions[]): Promise<void> {
+    this.revocation.abort();
+    this.revocation = new AbortController();
+    const n = this.o.engine.disown(this.held);
+    for (const fp of this.held) this.startedAt.delete(fp);
+    this.held = [];
+    this.o.metrics.partitions.reset();
+    this.o.logger.info({ partitions: revoked.map((a) => `${a.topic}:${a.partitions.join(',')}`), states: n }, 'partitions revoked: alert state released');
+    this.updateGauges();
+    await this.turns.idle();
+  }
+
+  /** Forwards meter status and alert commands to the routed partition of the state they concern. */
+  private async route(batch: ConsumedBatch): Promise<void> {
+    const out: OutgoingMessage[] = [];
+    for (const m of batch.messages) {
+      const headers = { ...m.headers, [routedFromHeader]: batch.topic };
+      const to = (home: Home, key: string = home.key): void => {
+        out.push({ topic: topics.rulesRouted.name, key, partition: homePartition(home, this.counts), value: m.value, headers });
+      };
+      if (batch.topic === topics.meterStatus.name) {
+        const p = parseRecord(m.value, meterStatusSchema, 'meter status v1');
+        // A bad record goes on, so the owner of its partition dead-letters it as before.
+        if (p.ok) to({ input: 'reading', key: p.value.meter });
+        else out.push({ topic: topics.rulesRouted.name, key: m.key, value: m.value, headers });
+        continue;
+      }
+      const p = parseRecord(m.value, alertCommandSchema, 'alert command v1');
+      if (!p.ok) {
+        out.push({ topic: topics.rulesRouted.name, key: m.key, value: m.value, headers });
+        continue;
+      }
+      const cmd = p.value;
+      if (cmd.kind === 'silence' || cmd.kind === 'unsilence') {
+        for (let partition = 0; partition < this.counts.routed; partition++) out.push({ topic: topics.rulesRouted.name, key: cmd.silenceId, partition, value: m.value, headers });
+        continue;
+      }
+      const home = this.o.engine.homeOf(cmd.fingerprint);
+      if (home) to(home);
+      else this.o.logger.debug({ fingerprint: cmd.fingerprint, kind: cmd.kind }, 'command for an unknown fingerprint ignored');
+    }
+    if (out.length) await writeUntilDone('bus', () => this.o.bus.publish(out), this.o.logger, undefined, this.abort.signal);
+    this.o.metrics.routed.inc({ topic: batch.topic }, batch.messages.length);
   }
 
   private async handle(batch: ConsumedBatch): Promise<void> {
@@ -108,7 +214,8 @@ export class RulesRuntime {
     for (const m of batch.messages) {
       this.o.metrics.inputs.inc({ topic: batch.topic });
       const now = this.now();
-      const out = this.dispatch(batch.topic, m.value, now);
+      const topic = batch.topic === topics.rulesRouted.name ? (m.headers[routedFromHeader] ?? batch.topic) : batch.topic;
+      const out = this.dispatch(topic, m.value, now);
       if ('transitions' in out) {
         transitions.push(...out.transitions);
         continue;
@@ -116,7 +223,7 @@ export class RulesRuntime {
       this.o.metrics.invalid.inc({ topic: batch.topic });
       deadLetters.push(deadLetterMessage({ stage: 'rules', reason: 'bad-event', detail: out.error, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: now }));
     }
-    await this.commit(transitions, deadLetters);
+    if (!(await this.commit(transitions, deadLetters))) throw new EipError('CLOSED', 'partitions revoked during the batch; it is left to their next owner');
     done();
   }
 
@@ -132,8 +239,12 @@ export class RulesRuntime {
     }
   }
 
-  /** Writes transitions and changed state together, then notifies: all before the caller's offsets commit. */
-  private async commit(transitions: Transition[], extra: OutgoingMessage[]): Promise<void> {
+  /**
+   * Writes transitions and changed state together, then notifies: all before the
+   * caller's offsets commit. False when the partitions were revoked before the
+   * write landed (nothing of it is known to have been written).
+   */
+  private async commit(transitions: Transition[], extra: OutgoingMessage[]): Promise<boolean> {
     const changes = this.o.engine.takeChanges();
     const messages: OutgoingMessage[] = [
       ...transitions.map((t) => ({ topic: topics.alerts.name, key: t.event.fingerprint, value: JSON.stringify(t.event) })),
@@ -142,9 +253,21 @@ export class RulesRuntime {
       ...changes.removedSilences.map((id) => ({ topic: topics.alertState.name, key: silenceKey(id), value: null })),
       ...extra,
     ];
-    if (messages.length === 0) return;
-    await writeUntilDone('bus', () => this.o.bus.publish(messages), this.o.logger, undefined, this.abort.signal);
-    if (transitions.length === 0) return;
+    if (messages.length === 0) return true;
+    const revoked = this.revocation.signal;
+    const signal = AbortSignal.any([this.abort.signal, revoked]);
+    try {
+      await writeUntilDone('bus', () => {
+        if (revoked.aborted) throw new EipError('CLOSED', 'partitions revoked before this output was written', { retriable: false });
+        return this.o.bus.publish(messages);
+      }, this.o.logger, undefined, signal);
+    } catch (err) {
+      if (!revoked.aborted || this.abort.signal.aborted) throw err;
+      // The next owner loaded the state without this output and decides again from there; a batch is not committed.
+      this.o.logger.warn({ transitions: transitions.length, records: messages.length }, 'partitions revoked while writing: output left to their next owner');
+      return false;
+    }
+    if (transitions.length === 0) return true;
     const events = transitions.map((t) => t.event);
     for (const e of events) {
       this.o.metrics.transitions.inc({ state: e.state, severity: e.severity });
@@ -158,6 +281,7 @@ export class RulesRuntime {
     await this.notify(transitions.filter((t) => !t.silencedBy).map((t) => t.event));
     for (const e of events) if (e.state === 'resolved') this.startedAt.delete(e.fingerprint);
     this.updateGauges();
+    return true;
   }
 
   /** Notifications are best effort: the alerts topic is the record, and the console reads it. */
@@ -188,7 +312,7 @@ export class RulesRuntime {
   }
 
   private updateGauges(): void {
-    this.o.metrics.states.set(this.o.engine.size);
+    this.o.metrics.states.set(this.o.engine.owned);
     let open = 0;
     for (const _ of this.o.engine.alerts()) open++;
     this.o.metrics.firing.set(open);

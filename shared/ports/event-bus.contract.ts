@@ -2,13 +2,15 @@
  * The abstract test suite every EventBus adapter runs (Kafka and the embedded
  * SQLite bus), so both keep the port's promises: at-least-once delivery with
  * commit after the handler, per-key order, redelivery on handler failure,
- * independent groups, compacted reads and byte-bounded batches.
+ * independent groups, compacted reads and byte-bounded batches, the partitioner,
+ * and partition assignment with its hooks (one member, and two sharing a group).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deferred, randomGroup, waitFor } from '../../test/helpers/bus.ts';
 import { EipError } from '../errors.ts';
-import type { ConsumedBatch, ConsumedMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription } from './event-bus.ts';
+import type { ConsumedBatch, ConsumedMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from './event-bus.ts';
+import { partitionForKey } from './partitioner.ts';
 
 export interface ContractTopicOptions {
   compacted?: boolean;
@@ -27,6 +29,11 @@ export interface ContractOptions {
   timeoutMs?: number;
   /** How long to wait for expected deliveries. Default 45 s. */
   waitMs?: number;
+  /**
+   * The adapter splits a group's partitions between its members (Kafka); when
+   * false, one member holds every partition and the others wait (embedded bus).
+   */
+  splitsPartitions?: boolean;
 }
 
 interface Collector {
@@ -55,6 +62,7 @@ function assertBatchShape(batch: ConsumedBatch): void {
     assert.ok(offset > previous, 'offsets increase within a batch');
     previous = offset;
   }
+  if (batch.highWatermark !== undefined) assert.ok(BigInt(batch.highWatermark) > previous, 'the high watermark is past the batch');
 }
 
 export function eventBusContract(name: string, makeBus: () => Promise<BusFixture>, options: ContractOptions = {}): void {
@@ -242,6 +250,148 @@ export function eventBusContract(name: string, makeBus: () => Promise<BusFixture
       const expected = Array.from({ length: total }, (_, i) => `m${i}`).sort();
       assert.deepEqual(a.messages.map(valueText).sort(), expected);
       assert.deepEqual(b.messages.map(valueText).sort(), expected);
+    });
+
+    void it('partitionCount gives the topic\'s partitions; a keyed message lands on partitionForKey, an explicit partition wins over the key', { timeout }, async () => {
+      const topic = await fx.topic({ partitions: 3 });
+      const count = await fx.bus.partitionCount(topic);
+      assert.ok(count >= 1);
+      const keys = Array.from({ length: 12 }, (_, i) => `meter-${i}`);
+      await fx.bus.publish([
+        ...keys.map((key): OutgoingMessage => ({ topic, key, value: 'keyed' })),
+        { topic, key: 'meter-0', partition: count - 1, value: 'explicit' },
+      ]);
+      const c = await collect(topic, { groupId: randomGroup() });
+      try {
+        await waitFor(() => c.messages.length >= keys.length + 1, waitMs, 'every message');
+      } finally {
+        await c.subscription.stop();
+      }
+      for (const m of c.messages.filter((x) => valueText(x) === 'keyed')) assert.equal(m.partition, partitionForKey(m.key!, count), `${m.key} on its key's partition`);
+      assert.equal(c.messages.find((x) => valueText(x) === 'explicit')?.partition, count - 1);
+      await assert.rejects(fx.bus.publish([{ topic, key: 'k', partition: count + 5, value: 'nowhere' }]), (err: unknown) => err instanceof EipError && !err.retriable);
+    });
+
+    void it('a batch carries the partition\'s high watermark: past the batch while the consumer catches up, right after it at the end', { timeout }, async () => {
+      const topic = await fx.topic({ partitions: 1 });
+      await fx.bus.publish(Array.from({ length: 50 }, (_, i) => ({ topic, key: 'meter-1', value: `m${i}` })));
+      const c = await collect(topic, { groupId: randomGroup(), maxBatchSize: 10 });
+      try {
+        await waitFor(() => c.messages.length >= 50, waitMs, 'every message');
+      } finally {
+        await c.subscription.stop();
+      }
+      const lag = (b: ConsumedBatch): bigint => BigInt(b.highWatermark ?? '-1') - BigInt(b.messages.at(-1)!.offset) - 1n;
+      assert.ok(c.batches.every((b) => b.highWatermark !== undefined), 'every batch says');
+      assert.equal(lag(c.batches[0]!), 40n, 'the first batch: 40 more behind it');
+      assert.equal(lag(c.batches.at(-1)!), 0n, 'the last batch ends at the high watermark');
+    });
+
+    void it('onAssigned names every partition before the first batch; stop() calls onRevoked with them after the last', { timeout }, async () => {
+      const topic = await fx.topic({ partitions: 3 });
+      const count = await fx.bus.partitionCount(topic);
+      await fx.bus.publish(Array.from({ length: 30 }, (_, i) => ({ topic, key: `meter-${i}`, value: `m${i}` })));
+      const log: string[] = [];
+      let held = new Set<number>();
+      let assigned: readonly TopicPartitions[] = [];
+      let revoked: readonly TopicPartitions[] = [];
+      let handled = 0;
+      const sub = await fx.bus.subscribe({
+        groupId: randomGroup(),
+        topics: [topic],
+        fromBeginning: true,
+        onAssigned: async (a) => {
+          log.push('assigned');
+          // A slow hook: batches must still wait for it.
+          await new Promise((r) => setTimeout(r, 200));
+          assigned = a;
+          held = new Set(a.flatMap((t) => t.partitions));
+        },
+        onRevoked: (r) => {
+          log.push('revoked');
+          revoked = r;
+          held = new Set();
+          return Promise.resolve();
+        },
+        handleBatch: (batch) => {
+          assertBatchShape(batch);
+          assert.ok(held.has(batch.partition), `batch of partition ${batch.partition}, held: ${[...held].join(',')}`);
+          log.push('batch');
+          handled += batch.messages.length;
+          return Promise.resolve();
+        },
+      });
+      try {
+        await waitFor(() => handled >= 30, waitMs, 'every message');
+      } finally {
+        await sub.stop();
+      }
+      assert.equal(log[0], 'assigned');
+      assert.equal(log.at(-1), 'revoked');
+      assert.equal(log.filter((x) => x === 'assigned').length, 1, 'one member: assigned once');
+      assert.deepEqual(assigned, [{ topic, partitions: Array.from({ length: count }, (_, p) => p), partitionCount: count }]);
+      assert.deepEqual(revoked, assigned);
+    });
+
+    void it('two members of one group: no partition is held by both at once, each batch is of a partition its member holds, and when one stops the other takes all', { timeout }, async () => {
+      const topicA = await fx.topic({ partitions: 4 });
+      const topicB = await fx.topic({ partitions: 4 });
+      const count = await fx.bus.partitionCount(topicA);
+      assert.equal(await fx.bus.partitionCount(topicB), count);
+      const groupId = randomGroup();
+      const held = [new Map<string, number[]>(), new Map<string, number[]>()];
+      const violations: string[] = [];
+      const received = [0, 0];
+      const heldBy = (i: number, topic: string, partition: number): boolean => held[i]!.get(topic)?.includes(partition) ?? false;
+      const member = (i: number): Promise<Subscription> => fx.bus.subscribe({
+        groupId,
+        topics: [topicA, topicB],
+        fromBeginning: true,
+        copartitioned: true,
+        onAssigned: (assigned) => {
+          for (const t of assigned) {
+            for (const p of t.partitions) if (heldBy(1 - i, t.topic, p)) violations.push(`${t.topic}/${p} assigned to ${i} while ${1 - i} holds it`);
+            held[i]!.set(t.topic, [...t.partitions]);
+          }
+          return Promise.resolve();
+        },
+        onRevoked: () => {
+          held[i]!.clear();
+          return Promise.resolve();
+        },
+        handleBatch: (batch) => {
+          if (!heldBy(i, batch.topic, batch.partition)) violations.push(`member ${i} got a batch of ${batch.topic}/${batch.partition} it does not hold`);
+          received[i]! += batch.messages.length;
+          return Promise.resolve();
+        },
+      });
+      const first = await member(0);
+      const second = await member(1);
+      let secondStopped = false;
+      try {
+        const all = (i: number): number => [...held[i]!.values()].reduce((n, ps) => n + ps.length, 0);
+        // Both members settled: every partition of both topics held by exactly one member.
+        if (options.splitsPartitions) await waitFor(() => all(0) > 0 && all(1) > 0 && all(0) + all(1) === 2 * count, waitMs, 'the partitions split between the members');
+        else {
+          await waitFor(() => all(0) === 2 * count, waitMs, 'the first member holding every partition');
+          assert.equal(all(1), 0, 'the second member waits while the first holds the group');
+        }
+        for (const p of Array.from({ length: count }, (_, x) => x)) {
+          assert.equal(heldBy(0, topicA, p), heldBy(0, topicB, p), `co-partitioned: partition ${p} of both topics with the same member`);
+        }
+        await fx.bus.publish(Array.from({ length: 40 }, (_, i) => ({ topic: i % 2 ? topicA : topicB, key: `meter-${i}`, value: `m${i}` })));
+        await waitFor(() => received[0]! + received[1]! >= 40, waitMs, 'every message by one member or the other');
+        await second.stop();
+        secondStopped = true;
+        await waitFor(() => all(0) === 2 * count, waitMs, 'the remaining member holding every partition');
+        await fx.bus.publish(Array.from({ length: 20 }, (_, i) => ({ topic: topicA, key: `later-${i}`, value: `l${i}` })));
+        await waitFor(() => received[0]! + received[1]! >= 60, waitMs, 'later messages by the remaining member');
+      } finally {
+        if (!secondStopped) await second.stop();
+        await first.stop();
+      }
+      assert.deepEqual(violations, []);
+      assert.equal(received[0]! + received[1]!, 60, 'nothing delivered twice with no failure');
     });
 
     void it('readCompacted gives the latest value per key; a tombstone removes the key', { timeout }, async () => {

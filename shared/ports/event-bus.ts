@@ -7,8 +7,13 @@ export type Headers = Record<string, string>;
 
 export interface OutgoingMessage {
   topic: string;
-  /** Decides the partition, and so the ordering: same key, same order. */
+  /**
+   * Decides the partition, and so the ordering: same key, same order. A keyed
+   * message goes to partitionForKey(key, partition count) (ports/partitioner.ts).
+   */
   key: string | null;
+  /** Overrides the key's partition: 0 <= partition < the topic's partition count. */
+  partition?: number;
   /** null is a tombstone on a compacted topic (deletes the key). */
   value: Buffer | string | null;
   headers?: Headers;
@@ -31,6 +36,21 @@ export interface ConsumedBatch {
   topic: string;
   partition: number;
   messages: readonly ConsumedMessage[];
+  /**
+   * The partition's end offset (next offset to be written) when the batch was
+   * fetched, where the adapter knows it: a consumer whose batch ends before it is
+   * still catching up.
+   */
+  highWatermark?: string;
+}
+
+/** Partitions of one topic held by a group member. */
+export interface TopicPartitions {
+  topic: string;
+  /** Ascending. */
+  partitions: readonly number[];
+  /** How many partitions the topic has, assigned or not. */
+  partitionCount: number;
 }
 
 export interface SubscribeOptions {
@@ -46,6 +66,35 @@ export interface SubscribeOptions {
   handleBatch: (batch: ConsumedBatch) => Promise<void>;
   /** Largest batch handed to handleBatch, where the adapter can bound it. */
   maxBatchSize?: number;
+  /**
+   * The group's members share the topics' partitions; these hooks say which
+   * this member holds, so per-key state can move with its partition. The
+   * protocol is eager, as Kafka's: when the assignment changes, onRevoked is
+   * called with every partition held (then nothing is held), and onAssigned with
+   * the new set, which may include partitions held before. Both run between
+   * batches, never alongside handleBatch or each other, and handleBatch is
+   * called for a partition only after the onAssigned that gave it has resolved.
+   * stop() calls onRevoked after the last batch. A member may hold nothing (more
+   * members than partitions); an adapter without rebalancing (the embedded bus,
+   * one member per group) calls onAssigned once with every partition.
+   *
+   * Kafka starts rejoining as soon as it learns of a rebalance and does not wait
+   * for onRevoked to resolve: every batch has finished (and committed) by then,
+   * but work the service does outside handleBatch (timers) must stop writing
+   * for those partitions from the moment onRevoked is called.
+   *
+   * A rejecting onAssigned is called again after a backoff, and no batch is
+   * delivered meanwhile; a rejecting onRevoked is logged, and the partitions are
+   * revoked all the same.
+   */
+  onAssigned?: (assigned: readonly TopicPartitions[]) => Promise<void>;
+  onRevoked?: (revoked: readonly TopicPartitions[]) => Promise<void>;
+  /**
+   * Co-partitioned: partition p of every subscribed topic goes to the same
+   * member, so keys partitioned alike across topics (same key, same partition
+   * count) meet in one member. Default false.
+   */
+  copartitioned?: boolean;
 }
 
 export interface Subscription {
@@ -63,6 +112,8 @@ export interface EventBus {
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** The latest value per key of a compacted topic, read in full up to its current end. */
   readCompacted(topic: string): Promise<Map<string, Buffer>>;
+  /** How many partitions the topic has (which partitionForKey needs). */
+  partitionCount(topic: string): Promise<number>;
   /** True when the bus can take writes now. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

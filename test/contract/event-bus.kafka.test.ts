@@ -54,7 +54,7 @@ eventBusContract('kafka', async () => {
       await deleteTopics(created);
     },
   };
-}, { timeoutMs: 90_000, waitMs: 60_000 });
+}, { timeoutMs: 90_000, waitMs: 60_000, splitsPartitions: true });
 
 describe('kafka bus: beyond the contract', () => {
   it('ensureTopics creates missing topics once, with compaction and retention', { timeout: 60_000 }, async () => {

@@ -33,7 +33,11 @@ export const aggregatorStateSchema = z.object({
       coarse: z.array(z.object({ w: windowSizeSchema, s: num, a: summarySchema.optional(), d: z.literal(1).optional(), e: emittedSchema.optional() })),
     }),
   ),
-  /** Emitted tenant and park windows: [windowId, revision, fingerprint]. Their members are rebuilt from the series. */
+  /**
+   * Tenant and park windows whose partial this aggregator emitted: [windowId,
+   * revision, fingerprint]. Their members are rebuilt from the series. (A
+   * checkpoint of the single-instance aggregator holds its roll-up events here.)
+   */
   rollups: z.array(z.tuple([z.string().min(1), count, count])),
 });
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { aggregateEventSchema, windowMs, type AggregateEvent, type ReadingBatchEvent, type WindowSize } from '../../../shared/contracts/events.ts';
 import { isMetricName, metricCatalogue } from '../../../shared/contracts/metric-catalogue.ts';
 import { demoParkPath, loadParkRegistry, parseParkRegistry, RegistryIndex } from '../../../shared/contracts/park-registry.ts';
-import { parseAggregatorState, watermarkFrom, WindowAggregator, windowIdOf, type WindowAggregatorOptions } from './window-aggregator.ts';
+import { parseAggregatorState, parseRollupState, RollupCombiner, watermarkFrom, WindowAggregator, windowIdOf, type AggregatorState, type WindowAggregatorOptions } from './window-aggregator.ts';
+import { byWindow } from './rollups.ts';
 
 const T0 = Date.UTC(2026, 10, 27); // a UTC midnight: every window size starts here
 const SEC = 1000;
@@ -51,7 +52,38 @@ function batch(meter: string, readings: R[], simulated = false, index = registry
   };
 }
 
-const make = (o: Partial<WindowAggregatorOptions> = {}): WindowAggregator => new WindowAggregator({ registry, allowedLatenessMs: 0, ...o });
+/**
+ * One readings partition's aggregator feeding the roll-up stage, as one
+ * aggregator instance holding every partition runs them: flush() gives the
+ * meter windows and the roll-ups they close. (The roll-up stage with several
+ * sources has its own tests in rollups.test.ts.)
+ */
+class Pipeline {
+  constructor(readonly agg: WindowAggregator, readonly rollups: RollupCombiner) {}
+  static of(o: WindowAggregatorOptions): Pipeline {
+    return new Pipeline(new WindowAggregator(o), new RollupCombiner({ allowedLatenessMs: o.allowedLatenessMs, idleSourceMs: MIN }));
+  }
+  record(e: ReadingBatchEvent): ReturnType<WindowAggregator['record']> {
+    return this.agg.record(e);
+  }
+  flush(watermark: number): AggregateEvent[] {
+    const r = this.agg.flush(watermark);
+    this.rollups.add({ source: 0, watermark: this.agg.watermark ?? null, partials: r.partials }, 0);
+    return [...r.events, ...this.rollups.flush(0)].sort(byWindow);
+  }
+  get openWindows(): number { return this.agg.openWindows; }
+  get lateCount(): number { return this.agg.lateCount; }
+  get maxEventTime(): number | undefined { return this.agg.maxEventTime; }
+  get watermark(): number | undefined { return this.agg.watermark; }
+  snapshot(): AggregatorState { return this.agg.snapshot(); }
+  checkpoint(): string { return JSON.stringify({ agg: this.agg.snapshot(), rollups: this.rollups.snapshot() }); }
+  static restore(json: string, o: WindowAggregatorOptions): Pipeline {
+    const c = JSON.parse(json) as { agg: unknown; rollups: unknown };
+    return new Pipeline(WindowAggregator.restore(parseAggregatorState(c.agg), o), RollupCombiner.restore(parseRollupState(c.rollups), { allowedLatenessMs: o.allowedLatenessMs, idleSourceMs: MIN }, 0));
+  }
+}
+
+const make = (o: Partial<WindowAggregatorOptions> = {}): Pipeline => Pipeline.of({ registry, allowedLatenessMs: 0, ...o });
 const byId = (events: AggregateEvent[], id: string): AggregateEvent | undefined => events.find((e) => e.windowId === id);
 function one(events: AggregateEvent[], id: string): AggregateEvent {
   const e = byId(events, id);
@@ -278,7 +310,7 @@ describe('WindowAggregator: register consumption', () => {
 describe('WindowAggregator: completeness', () => {
   const demo = loadParkRegistry(demoParkPath);
   it('SPARING at a 2-minute cadence: 25 of 30 records in an hour is 0.8333', () => {
-    const agg = new WindowAggregator({ registry: demo, allowedLatenessMs: 0 });
+    const agg = Pipeline.of({ registry: demo, allowedLatenessMs: 0 });
     const missing = new Set([3, 7, 11, 19, 23]);
     const readings: R[] = [];
     for (let slot = 0; slot < 30; slot++) if (!missing.has(slot)) readings.push(['ph', T0 + slot * 2 * MIN, 7 + slot / 100]);
@@ -441,8 +473,8 @@ describe('WindowAggregator: snapshot and restore', () => {
   }
   steps.push({ kind: 'flush', wm: T0 + 3 * H });
 
-  const apply = (agg: WindowAggregator, step: Step): unknown => (step.kind === 'record' ? agg.record(step.event) : agg.flush(step.wm));
-  const straight = new WindowAggregator(options);
+  const apply = (agg: Pipeline, step: Step): unknown => (step.kind === 'record' ? agg.record(step.event) : agg.flush(step.wm));
+  const straight = Pipeline.of(options);
   const expected = steps.map((s) => apply(straight, s));
 
   it('the scenario exercises revisions, late drops, rollovers and day windows', () => {
@@ -455,10 +487,9 @@ describe('WindowAggregator: snapshot and restore', () => {
 
   it('restoring from a JSON checkpoint after any step gives the same subsequent output', () => {
     for (let k = 0; k <= steps.length; k++) {
-      const before = new WindowAggregator(options);
+      const before = Pipeline.of(options);
       for (const s of steps.slice(0, k)) apply(before, s);
-      const json = JSON.stringify(before.snapshot());
-      const after = WindowAggregator.restore(parseAggregatorState(JSON.parse(json)), options);
+      const after = Pipeline.restore(before.checkpoint(), options);
       assert.deepEqual(after.snapshot(), before.snapshot(), `snapshot round trip after step ${k}`);
       const rest = steps.slice(k).map((s) => apply(after, s));
       assert.deepEqual(rest, expected.slice(k), `output after a restart at step ${k}`);

@@ -1,8 +1,11 @@
 /**
  * The aggregator's pure core: tumbling event-time windows per meter and metric,
- * rolled up per tenant and park. No I/O and no clock: the runtime calls
- * `record` per Kafka record and `flush` with a watermark it computes
- * (`watermarkFrom`), and checkpoints `snapshot()`.
+ * and each tenant and park window's partial over the meters this aggregator
+ * holds. No I/O and no clock: the runtime calls `record` per Kafka record and
+ * `flush` with a watermark it computes (`watermarkFrom`), and checkpoints
+ * `snapshot()`. One WindowAggregator holds one readings partition's meters; the
+ * roll-up stage (rollups.ts) combines the partials of every partition into the
+ * tenant and park events.
  *
  * How state is kept (and why):
  * - Windows of the smallest configured size ("fine", 1 min by default) hold their
@@ -24,6 +27,7 @@ import { isMetricName, metricCatalogue, type MetricName } from '../../../shared/
 import type { MeterEntry, RegistryIndex } from '../../../shared/contracts/park-registry.ts';
 import { fingerprint } from './fingerprint.ts';
 import { eventsFromBits, type RegisterRating, type RegisterReading } from './register.ts';
+import { byWindow, contentHash, type RollupPartial } from './rollups.ts';
 import type { AggregatorState, CoarseState, FineState, SampleState, SeriesState } from './state.ts';
 import { decodeSummary, emptySummary, encodeSummary, mergeInto, summariseSamples, type Sample, type Summary } from './summary.ts';
 import { windowIdOf, windowStart } from './windows.ts';
@@ -112,17 +116,19 @@ interface RollupWindow {
   emitted: Emitted | undefined;
 }
 
+/** What a flush produced: meter windows, and partials of the tenant and park windows. */
+export interface FlushResult {
+  events: AggregateEvent[];
+  partials: RollupPartial[];
+}
+
 /** Fine windows of one series in start order with their summaries, computed once per flush. */
 interface Chain {
   ordered: FineWindow[];
   summaries: Map<FineWindow, Summary>;
 }
 
-const scopeRank = { meter: 0, tenant: 1, park: 2 } as const;
-
-function byWindow(a: AggregateEvent, b: AggregateEvent): number {
-  return a.end - b.end || windowMs[a.window] - windowMs[b.window] || scopeRank[a.scope] - scopeRank[b.scope] || (a.windowId < b.windowId ? -1 : a.windowId > b.windowId ? 1 : 0);
-}
+const byPartial = (a: RollupPartial, b: RollupPartial): number => a.start + windowMs[a.window] - (b.start + windowMs[b.window]) || windowMs[a.window] - windowMs[b.window] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 const coarseKey = (size: WindowSize, start: number): string => `${size}@${start}`;
 
@@ -219,28 +225,37 @@ export class WindowAggregator {
   }
 
   /**
-   * Emits every window that ended at or before the watermark and changed since it
-   * was last emitted, then forgets windows past the allowed lateness. A watermark
-   * below the current one does not move it back (the call still emits revisions
-   * recorded since the last flush).
+   * Emits every meter window that ended at or before the watermark and changed
+   * since it was last emitted, with the partial of each tenant and park window
+   * it belongs to that changed, then forgets windows past the allowed lateness.
+   * A watermark below the current one does not move it back (the call still
+   * emits revisions recorded since the last flush).
    */
-  flush(watermark: number): AggregateEvent[] {
+  flush(watermark: number): FlushResult {
     if (watermark > this.wm) this.wm = watermark;
     const wm = this.wm;
     const cache = new Map<Series, Chain>();
-    const out: AggregateEvent[] = [];
+    const events: AggregateEvent[] = [];
+    const partials: RollupPartial[] = [];
     const rollups = new Set<RollupWindow>();
     for (const w of this.dirty) {
       if (w.end > wm) continue;
       this.dirty.delete(w);
       w.dirty = false;
-      this.emitIfChanged(w, this.meterEvent(w, this.summaryOf(w, cache)), out);
+      this.emitIfChanged(w, this.meterEvent(w, this.summaryOf(w, cache)), events);
       for (const r of w.rollups) rollups.add(r);
     }
-    for (const r of rollups) this.emitIfChanged(r, this.rollupEvent(r, cache), out);
-    out.sort(byWindow);
+    for (const r of rollups) {
+      const p = this.rollupPartial(r, cache);
+      const hash = fingerprint(`${p.s.join('|')}|${p.lm}`);
+      if (p.s[0] === 0 || r.emitted?.hash === hash) continue;
+      r.emitted = { revision: r.emitted ? r.emitted.revision + 1 : 0, hash };
+      partials.push(p);
+    }
+    events.sort(byWindow);
+    partials.sort(byPartial);
     if (this.nextEnd + this.allowedLatenessMs <= wm) this.sweep(wm, cache);
-    return out;
+    return { events, partials };
   }
 
   snapshot(): AggregatorState {
@@ -467,40 +482,35 @@ export class WindowAggregator {
     };
   }
 
-  private rollupEvent(r: RollupWindow, cache: Map<Series, Chain>): AggregateEvent {
-    // Members folded in meter-id order: stable sums, and on equal event times `last` is the greatest meter id's.
+  /** This aggregator's share of a roll-up window: its member meters folded in meter-id order. */
+  private rollupPartial(r: RollupWindow, cache: Map<Series, Chain>): RollupPartial {
     const ids = [...r.members.keys()].sort();
     const acc = emptySummary();
-    for (const id of ids) mergeInto(acc, this.summaryOf(r.members.get(id)!, cache));
+    let lastMeter = '';
+    for (const id of ids) {
+      const s = this.summaryOf(r.members.get(id)!, cache);
+      // mergeInto gives ties on event time to the later-folded, so the greater meter id.
+      if (s.count > 0 && s.lastTs >= acc.lastTs) lastMeter = id;
+      mergeInto(acc, s);
+    }
     return {
-      v: 1,
-      windowId: r.id,
-      revision: 0,
+      id: r.id,
       scope: r.scope,
       park: r.park,
       ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
       metric: r.metric,
       unit: r.unit,
+      cumulative: r.cumulative,
       window: r.size,
       start: r.start,
-      end: r.end,
-      count: acc.count,
-      sum: acc.sum,
-      min: acc.min,
-      max: acc.max,
-      mean: acc.sum / acc.count,
-      last: acc.last,
-      ...(r.cumulative ? { consumption: acc.consumption } : {}),
-      registerEvents: eventsFromBits(acc.events),
-      simulated: acc.real === 0,
+      s: encodeSummary(acc),
+      lm: lastMeter,
     };
   }
 
   /** Emits with the next revision unless the content is what was emitted last time. */
   private emitIfChanged(target: { emitted: Emitted | undefined }, event: AggregateEvent, out: AggregateEvent[]): void {
-    const hash = fingerprint(
-      `${event.count}|${event.sum}|${event.min}|${event.max}|${event.last}|${event.consumption ?? ''}|${event.registerEvents.join(',')}|${event.completeness ?? ''}|${event.simulated}`,
-    );
+    const hash = contentHash(event);
     if (target.emitted?.hash === hash) return;
     event.revision = target.emitted ? target.emitted.revision + 1 : 0;
     target.emitted = { revision: event.revision, hash };
@@ -549,3 +559,4 @@ export class WindowAggregator {
 
 export { watermarkFrom, windowIdOf, windowStart } from './windows.ts';
 export { parseAggregatorState, type AggregatorState } from './state.ts';
+export { RollupCombiner, parseRollupState, partialsMessageSchema, rollupPartialSchema, type PartialsMessage, type RollupCombinerOptions, type RollupPartial, type RollupState, type SourceReport } from './rollups.ts';

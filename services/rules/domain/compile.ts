@@ -35,6 +35,12 @@ export interface Binding {
   readonly mult: number;
   readonly tz: string;
   st: RuleState;
+  /**
+   * This engine holds the binding's state: its inputs are evaluated and its
+   * timers run. An instance of a scaled-out service holds the bindings of its
+   * partitions only (RulesEngine.own / disown).
+   */
+  active: boolean;
 }
 
 export interface SkippedBinding {
@@ -235,6 +241,7 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
         mult,
         tz: ctx.park.timezone,
         st: freshState(),
+        active: true,
       });
     }
   }

@@ -67,6 +67,17 @@ export interface AlertView {
 
 type Index = Map<string, Map<string, Binding[]>>;
 
+/**
+ * Where a binding's inputs arrive: readings of one meter (per-sample kinds and
+ * deadman), or aggregates of one scope id (meter, tenant or park). The key is
+ * the Kafka key of those inputs, so it decides the partition, and so which
+ * instance of a scaled-out rules service holds the binding's state.
+ */
+export interface Home {
+  input: 'reading' | 'aggregate';
+  key: string;
+}
+
 /** "outside" names the bound that was crossed, so a summary reads "below 6" rather than "outside 6". */
 function sideOf(op: string, value: number | undefined, threshold: number): string {
   if (op !== 'outside' || value === undefined) return op;
@@ -99,6 +110,7 @@ export class RulesEngine {
   private readonly silences = new Map<string, SilenceRecord>();
   private readonly dirty = new Set<Binding>();
   private readonly dirtySilences = new Set<string>();
+  private readonly homes = new Map<Binding, Home>();
 
   constructor(pack: RulePack, private readonly registry: RegistryIndex) {
     const c = compile(pack, registry);
@@ -110,6 +122,8 @@ export class RulesEngine {
       const { meter, metric } = b.scope;
       if (spec.kind === 'deadman') {
         this.deadmen.push(b);
+        // Deadman and reading rules are meter-scoped (the pack refuses others).
+        if (meter !== undefined) this.homes.set(b, { input: 'reading', key: meter });
         if (meter !== undefined) {
           push(this.readings, meter, metric ?? ALL, b);
           const list = this.deadmenByMeter.get(meter);
@@ -120,9 +134,11 @@ export class RulesEngine {
       }
       if (spec.input === 'reading') {
         if (meter !== undefined && metric !== undefined) push(this.readings, meter, metric, b);
+        if (meter !== undefined) this.homes.set(b, { input: 'reading', key: meter });
       } else {
         const id = spec.selector.scope === 'meter' ? meter : spec.selector.scope === 'tenant' ? b.scope.tenant : b.scope.park;
         const key = aggKey(spec.selector.scope, id);
+        if (id !== undefined) this.homes.set(b, { input: 'aggregate', key: id });
         if (metric !== undefined) push(this.aggregates, key, metric, b);
         if (spec.kind === 'ratio' && spec.params.denominator !== metric) push(this.aggregates, key, spec.params.denominator, b);
       }
@@ -148,9 +164,91 @@ export class RulesEngine {
     return b ? { ruleId: b.rule.spec.id, scope: b.scope } : undefined;
   }
 
+  /** Where the binding's inputs arrive (see Home); undefined for an unknown fingerprint. */
+  homeOf(fp: string): Home | undefined {
+    const b = this.byFp.get(fp);
+    return b ? this.homes.get(b) : undefined;
+  }
+
+  /** Every binding's fingerprint with its home. */
+  *homesOf(): IterableIterator<[fp: string, home: Home]> {
+    for (const [b, home] of this.homes) yield [b.fp, home];
+  }
+
+  /** Bindings whose state this engine holds. */
+  get owned(): number {
+    let n = 0;
+    for (const b of this.bindings) if (b.active) n++;
+    return n;
+  }
+
+  /**
+   * Takes these fingerprints over: each starts fresh, then takes its record
+   * among `records` (records of other fingerprints are left alone, so the
+   * runtime can pass what it read of the state topic). Their inputs and timers
+   * count from now on.
+   */
+  own(fps: Iterable<string>, records: readonly unknown[]): { owned: number; restored: number; ignored: number } {
+    const taking = new Set<Binding>();
+    for (const fp of fps) {
+      const b = this.byFp.get(fp);
+      if (!b) continue;
+      this.forget(b);
+      b.active = true;
+      taking.add(b);
+    }
+    let restored = 0;
+    let ignored = 0;
+    for (const raw of records) {
+      const r = this.applyRecord(raw, (b) => taking.has(b));
+      if (r === 'restored') restored++;
+      else if (r === 'ignored') ignored++;
+    }
+    for (const b of taking) this.dirty.delete(b);
+    return { owned: taking.size, restored, ignored };
+  }
+
+  /**
+   * Gives these fingerprints up: their state is forgotten (the runtime has
+   * written it already), and their inputs and timers are ignored until owned
+   * again. Returns how many were held.
+   */
+  disown(fps: Iterable<string>): number {
+    let n = 0;
+    for (const fp of fps) {
+      const b = this.byFp.get(fp);
+      if (!b || !b.active) continue;
+      this.forget(b);
+      b.active = false;
+      n++;
+    }
+    return n;
+  }
+
+  /** Replaces every silence (silences apply to every binding, whoever holds it). */
+  replaceSilences(records: readonly unknown[]): { silences: number; ignored: number } {
+    this.silences.clear();
+    let ignored = 0;
+    for (const raw of records) {
+      const s = silenceRecordSchema.safeParse(raw);
+      if (s.success) this.silences.set(s.data.id, s.data);
+      else ignored++;
+    }
+    this.dirtySilences.clear();
+    return { silences: this.silences.size, ignored };
+  }
+
+  private forget(b: Binding): void {
+    b.st = freshState();
+    this.pending.delete(b);
+    this.held.delete(b);
+    this.dirty.delete(b);
+  }
+
   /** Open alerts (pending, firing, acknowledged). */
   *alerts(): IterableIterator<AlertView> {
     for (const b of this.bindings) {
+      if (!b.active) continue;
       const a = b.st.a;
       if (a) yield { fingerprint: b.fp, ruleId: b.rule.spec.id, scope: b.scope, state: a.s, severity: a.sev, since: a.since, held: a.held ?? false };
     }
@@ -170,6 +268,7 @@ export class RulesEngine {
       for (const r of batch.readings) {
         if (r.metric !== 'o2') continue;
         for (const b of o2l) {
+          if (!b.active) continue;
           if (!b.st.o2 || r.ts >= b.st.o2[0]) {
             b.st.o2 = [r.ts, r.value];
             this.dirty.add(b);
@@ -180,7 +279,7 @@ export class RulesEngine {
     if (!byMetric) return out;
     const sim = batch.simulated;
     const any = byMetric.get(ALL);
-    if (any) for (const b of any) this.seen(b, batch.receivedAt, sim, now, out);
+    if (any) for (const b of any) if (b.active) this.seen(b, batch.receivedAt, sim, now, out);
     // A logger resending its buffer may list records in any order; per-sample kinds need event order.
     let readings = batch.readings;
     for (let i = 1; i < readings.length; i++) {
@@ -193,6 +292,7 @@ export class RulesEngine {
       const list = byMetric.get(r.metric);
       if (!list) continue;
       for (const b of list) {
+        if (!b.active) continue;
         if (b.rule.spec.kind === 'deadman') {
           this.seen(b, batch.receivedAt, sim, now, out);
           continue;
@@ -228,7 +328,7 @@ export class RulesEngine {
     const list = this.aggregates.get(aggKey(agg.scope, id))?.get(agg.metric);
     if (!list) return out;
     for (const b of list) {
-      if (b.rule.spec.window !== agg.window) continue;
+      if (!b.active || b.rule.spec.window !== agg.window) continue;
       const d = evaluateAggregate(b, agg);
       if (d === 'duplicate') this.counters.duplicates++;
       else if (d === 'no-o2') this.counters.noO2++;
@@ -247,6 +347,7 @@ export class RulesEngine {
       return out;
     }
     for (const b of this.deadmenByMeter.get(ev.meter) ?? []) {
+      if (!b.active) continue;
       const buf = (b.st.b ??= { seen: now }) as { seen: number; off?: boolean };
       if (ev.status === 'offline') buf.off = true;
       else {
@@ -263,6 +364,7 @@ export class RulesEngine {
   tick(now: number): Transition[] {
     const out: Transition[] = [];
     for (const b of this.deadmen) {
+      if (!b.active) continue;
       const fresh = b.st.b === undefined;
       const lvl = deadmanLevel(b, now);
       if (fresh) this.dirty.add(b);
@@ -294,7 +396,7 @@ export class RulesEngine {
       case 'acknowledge':
       case 'resolve': {
         const b = this.byFp.get(cmd.fingerprint);
-        const a = b?.st.a;
+        const a = b?.active ? b.st.a : undefined;
         if (!b || !a || cmd.at < a.since) return out;
         const detail = cmd.comment !== undefined ? `${cmd.kind}d by ${cmd.by}: ${cmd.comment}` : `${cmd.kind}d by ${cmd.by}`;
         if (cmd.kind === 'acknowledge') {
@@ -468,7 +570,7 @@ export class RulesEngine {
     const states: StateRecord[] = [];
     for (const b of this.bindings) {
       const st = b.st;
-      if (st.seq > 0 || st.lvl >= 0 || Object.keys(st).length > 2) states.push(this.record(b));
+      if (b.active && (st.seq > 0 || st.lvl >= 0 || Object.keys(st).length > 2)) states.push(this.record(b));
     }
     return { v: 1, states, silences: [...this.silences.values()].map((s) => structuredClone(s)) };
   }
@@ -497,32 +599,8 @@ export class RulesEngine {
     let restored = 0;
     let ignored = 0;
     for (const raw of snapshot.states) {
-      const parsed = stateRecordSchema.safeParse(raw);
-      const b = parsed.success ? this.byFp.get(parsed.data.fp) : undefined;
-      if (!parsed.success || !b || parsed.data.rule !== b.rule.spec.id) {
-        ignored++;
-        continue;
-      }
-      const { v: _v, fp: _fp, rule: _rule, ruleVersion, b: buf, ...rest } = parsed.data;
-      const st: RuleState = { ...freshState(), ...rest };
-      const sameVersion = ruleVersion === b.rule.spec.version;
-      if (!sameVersion) {
-        // Other thresholds or kind: keep the alert's identity and counter, recompute the rest.
-        for (const k of ['fl', 'hw', 'hr', 'b'] as const) delete st[k];
-        st.lvl = st.a ? b.levels.findIndex((l) => l.sev === st.a?.sev) : -1;
-      } else if (buf !== undefined) {
-        const kind = b.rule.spec.kind;
-        const schema = kind === 'threshold' ? undefined : buffers[kind];
-        const checked = schema?.safeParse(buf);
-        if (checked?.success) st.b = checked.data;
-      }
-      if (st.lvl >= b.levels.length) st.lvl = b.levels.length - 1;
-      b.st = st;
-      this.pending.delete(b);
-      this.held.delete(b);
-      if (st.a?.s === 'pending') this.pending.add(b);
-      if (st.a?.held) this.held.add(b);
-      restored++;
+      if (this.applyRecord(raw, () => true) === 'restored') restored++;
+      else ignored++;
     }
     for (const raw of snapshot.silences ?? []) {
       const s = silenceRecordSchema.safeParse(raw);
@@ -533,4 +611,33 @@ export class RulesEngine {
     this.dirtySilences.clear();
     return { restored, ignored };
   }
+
+  /** One state record into its binding, when `wanted` says so: 'skipped' when not wanted. */
+  private applyRecord(raw: unknown, wanted: (b: Binding) => boolean): 'restored' | 'ignored' | 'skipped' {
+    const parsed = stateRecordSchema.safeParse(raw);
+    const b = parsed.success ? this.byFp.get(parsed.data.fp) : undefined;
+    if (!parsed.success || !b || parsed.data.rule !== b.rule.spec.id) return 'ignored';
+    if (!wanted(b)) return 'skipped';
+    const { v: _v, fp: _fp, rule: _rule, ruleVersion, b: buf, ...rest } = parsed.data;
+    const st: RuleState = { ...freshState(), ...rest };
+    const sameVersion = ruleVersion === b.rule.spec.version;
+    if (!sameVersion) {
+      // Other thresholds or kind: keep the alert's identity and counter, recompute the rest.
+      for (const k of ['fl', 'hw', 'hr', 'b'] as const) delete st[k];
+      st.lvl = st.a ? b.levels.findIndex((l) => l.sev === st.a?.sev) : -1;
+    } else if (buf !== undefined) {
+      const kind = b.rule.spec.kind;
+      const schema = kind === 'threshold' ? undefined : buffers[kind];
+      const checked = schema?.safeParse(buf);
+      if (checked?.success) st.b = checked.data;
+    }
+    if (st.lvl >= b.levels.length) st.lvl = b.levels.length - 1;
+    b.st = st;
+    this.pending.delete(b);
+    this.held.delete(b);
+    if (st.a?.s === 'pending') this.pending.add(b);
+    if (st.a?.held) this.held.add(b);
+    return 'restored';
+  }
+
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import kafkajs, { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type PartitionAssigner, type Producer } from 'kafkajs';
 import { EipError, errorMessage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../../ports/event-bus.ts';
+import type { ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from '../../ports/event-bus.ts';
+import { Serial } from '../../runtime/serial.ts';
 import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from '../../retry.ts';
 import { estimateRecordBytes, splitByBytes } from './batching.ts';
 import { createKafkaClient, type KafkaConnectionOptions } from './client.ts';
@@ -65,12 +66,41 @@ function toConsumed(topic: string, partition: number, message: KafkaMessage): Co
 
 function toKafkaMessage(message: OutgoingMessage): Message {
   return {
+    ...(message.partition !== undefined && { partition: message.partition }),
     key: message.key,
     value: message.value,
     headers: message.headers,
     timestamp: message.timestamp === undefined ? undefined : String(message.timestamp),
   };
 }
+
+const { AssignerProtocol } = kafkajs;
+const coPartitionedName = 'EipCoPartitioned';
+
+/**
+ * Partition p of every subscribed topic goes to the same member: the members
+ * sorted by id take the partition numbers in turn (p modulo the member count).
+ */
+export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
+  name: coPartitionedName,
+  version: 1,
+  protocol: ({ topics }) => ({ name: coPartitionedName, metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) }),
+  assign: ({ members, topics }) => {
+    const ids = members.map((m) => m.memberId).sort();
+    const byMember = new Map<string, Record<string, number[]>>(ids.map((id) => [id, {}]));
+    for (const topic of topics) {
+      const partitions = cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId).sort((a, b) => a - b);
+      for (const p of partitions) {
+        const mine = byMember.get(ids[p % ids.length]!)!;
+        (mine[topic] ??= []).push(p);
+      }
+    }
+    return Promise.resolve(ids.map((memberId) => ({
+      memberId,
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: byMember.get(memberId)!, userData: Buffer.alloc(0) }),
+    })));
+  },
+});
 
 /** Connects once on first use; a failed attempt is forgotten so the next call tries again. */
 function lazyConnect(connect: () => Promise<void>): () => Promise<void> {
@@ -107,6 +137,7 @@ class KafkaBus implements KafkaEventBus {
   private readonly connectProducer: () => Promise<void>;
   private readonly connectAdmin: () => Promise<void>;
   private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly partitionCounts = new Map<string, number>();
   private closed = false;
 
   constructor(options: KafkaBusOptions) {
@@ -147,6 +178,7 @@ class KafkaBus implements KafkaEventBus {
     } catch (err) {
       throw kafkaError(err, 'connect producer');
     }
+    await this.checkExplicitPartitions(messages);
     const chunks = splitByBytes(messages, estimateRecordBytes, this.options.maxBatchBytes ?? 900_000, this.options.maxBatchMessages ?? 5_000);
     // One send at a time: a later chunk never overtakes an earlier one, so per-key order holds.
     for (const chunk of chunks) {
@@ -245,6 +277,34 @@ class KafkaBus implements KafkaEventBus {
     return result;
   }
 
+  /** kafkajs sends a record to a partition that does not exist without complaint: refuse it here. */
+  private async checkExplicitPartitions(messages: readonly OutgoingMessage[]): Promise<void> {
+    for (const m of messages) {
+      if (m.partition === undefined) continue;
+      let count = this.partitionCounts.get(m.topic);
+      if (count === undefined || m.partition >= count) {
+        count = await this.partitionCount(m.topic);
+        this.partitionCounts.set(m.topic, count);
+      }
+      if (!Number.isInteger(m.partition) || m.partition < 0 || m.partition >= count) {
+        throw new EipError('REJECTED', `kafka: ${m.topic} has no partition ${m.partition} (it has ${count})`);
+      }
+    }
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    this.assertOpen();
+    const admin = await this.readyAdmin();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const count = topics[0]?.partitions.length ?? 0;
+      if (count === 0) throw new EipError('UNAVAILABLE', `kafka: topic ${topic} has no partitions yet`);
+      return count;
+    } catch (err) {
+      throw kafkaError(err, `describe ${topic}`);
+    }
+  }
+
   async ensureTopics(specs: readonly TopicSettings[]): Promise<string[]> {
     this.assertOpen();
     const admin = await this.readyAdmin();
@@ -293,6 +353,11 @@ class KafkaSubscription implements Subscription {
   /** Consecutive handler failures per topic-partition, for the backoff. */
   private readonly failures = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Assignment hooks run one at a time, in the order kafkajs reported the changes. */
+  private readonly hooks = new Serial();
+  /** What the service was told it holds (after onAssigned resolved; emptied when onRevoked is called). */
+  private held: TopicPartitions[] = [];
+  private readonly heldKeys = new Set<string>();
   private running = true;
   private restarts = 0;
   private stopping: Promise<void> | undefined;
@@ -311,10 +376,13 @@ class KafkaSubscription implements Subscription {
       sessionTimeout: bus.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: this.heartbeatIntervalMs,
       maxWaitTimeInMs: bus.options.maxWaitTimeMs ?? 500,
+      ...(options.copartitioned && { partitionAssigners: [coPartitionedAssigner] }),
       // kafkajs restarts after retriable crashes; keep doing so until stopped.
       retry: { restartOnFailure: () => Promise.resolve(this.running) },
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
+      // The membership is gone either way: whatever was held is not any more.
+      this.revokeAll('consumer crashed');
       if (event.payload.restart || !this.running) return;
       // kafkajs gives up on errors it calls non-retriable; a bus consumer must not die silently.
       this.restarts++;
@@ -323,6 +391,14 @@ class KafkaSubscription implements Subscription {
       this.later(delayMs, () => {
         this.start().catch((err: unknown) => this.logger.error({ err }, 'kafka consumer restart failed'));
       });
+    });
+    // kafkajs has finished every batch in progress when it says it is rebalancing, and rejoins right after.
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.revokeAll('group rebalancing'));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment as Record<string, number[]>;
+      // A rejoin without a REBALANCING event (e.g. after UNKNOWN_MEMBER_ID) still revokes first: the protocol is eager.
+      this.revokeAll('joined the group again');
+      void this.hooks.run(() => this.assign(assignment));
     });
   }
 
@@ -344,16 +420,69 @@ class KafkaSubscription implements Subscription {
     this.timers.add(timer);
   }
 
+  /**
+   * Forgets the held partitions at once (a batch for them is no longer delivered)
+   * and queues onRevoked; a no-op when nothing is held.
+   */
+  private revokeAll(reason: string): void {
+    if (this.held.length === 0) return;
+    const revoked = this.held;
+    this.held = [];
+    this.heldKeys.clear();
+    this.logger.debug({ reason, revoked }, 'partitions revoked');
+    const hook = this.options.onRevoked;
+    if (!hook) return;
+    void this.hooks.run(async () => {
+      try {
+        await hook(revoked);
+      } catch (err) {
+        this.logger.error({ err }, 'onRevoked failed; the partitions are revoked all the same');
+      }
+    });
+  }
+
+  /** Tells the service what it holds now; retried with a backoff until it resolves or the subscription stops. */
+  private async assign(assignment: Record<string, number[]>): Promise<void> {
+    const assigned: TopicPartitions[] = [];
+    for (const topic of this.options.topics) {
+      const partitions = [...(assignment[topic] ?? [])].sort((a, b) => a - b);
+      if (partitions.length === 0) continue;
+      assigned.push({ topic, partitions, partitionCount: 0 });
+    }
+    for (let attempt = 1; this.running; attempt++) {
+      try {
+        for (const a of assigned) if (a.partitionCount === 0) a.partitionCount = await this.bus.partitionCount(a.topic);
+        if (this.options.onAssigned) await this.options.onAssigned(assigned);
+        break;
+      } catch (err) {
+        const delayMs = backoffDelay(attempt, this.bus.retryPolicy);
+        this.logger.error({ err, attempt, delayMs }, 'onAssigned failed; calling it again');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+    if (!this.running) return;
+    this.held = assigned;
+    for (const a of assigned) for (const p of a.partitions) this.heldKeys.add(`${a.topic}/${p}`);
+    this.logger.debug({ assigned }, 'partitions assigned');
+  }
+
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = payload.batch;
     const key = `${topic}/${partition}`;
     const heartbeat = (): Promise<void> => payload.heartbeat();
+    // The hooks of the latest assignment first: no batch before its partition's onAssigned resolved.
+    await this.withHeartbeats(heartbeat, () => this.hooks.idle());
+    if (!this.heldKeys.has(key)) {
+      // Only between a revocation and kafkajs' rejoin: the next owner gets it from the committed offset.
+      this.logger.debug({ topic, partition }, 'batch of a partition not held; left to its owner');
+      return;
+    }
     for (let start = 0; start < messages.length; start += this.maxBatchSize) {
-      if (!payload.isRunning() || payload.isStale()) return;
+      if (!payload.isRunning() || payload.isStale() || !this.heldKeys.has(key)) return;
       const chunk = messages.slice(start, start + this.maxBatchSize);
       const first = chunk[0]!.offset;
       try {
-        await this.withHeartbeats(heartbeat, () => this.options.handleBatch({ topic, partition, messages: chunk.map((m) => toConsumed(topic, partition, m)) }));
+        await this.withHeartbeats(heartbeat, () => this.options.handleBatch({ topic, partition, messages: chunk.map((m) => toConsumed(topic, partition, m)), highWatermark: payload.batch.highWatermark }));
       } catch (err) {
         const attempt = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, attempt);
@@ -399,6 +528,8 @@ class KafkaSubscription implements Subscription {
       } catch (err) {
         this.logger.warn({ err }, 'kafka consumer disconnect failed');
       }
+      this.revokeAll('subscription stopped');
+      await this.hooks.idle();
       this.onStopped();
     })();
     return this.stopping;

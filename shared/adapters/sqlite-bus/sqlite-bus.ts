@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { allTopics, type TopicSpec } from '../../contracts/kafka-topics.ts';
 import { EipError, errorMessage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription } from '../../ports/event-bus.ts';
+import type { ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from '../../ports/event-bus.ts';
 import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from '../../retry.ts';
 import { openDatabase, type SqliteDatabase } from '../sqlite/open-database.ts';
 import { partitionForKey } from './partition.ts';
@@ -78,12 +78,14 @@ function toBuffer(value: Buffer | string | null): Buffer | null {
  * topic-partition, committed offsets per group, and a keyed table for compacted
  * topics. Several processes may share the file (WAL), which is why consumers poll.
  *
- * Consumer groups: one subscription at a time owns a (group, topic) with all its
- * partitions, through a lease in the file that also works across processes. A
- * second subscription of the same group waits as a standby and takes over when
- * the owner stops (or its lease expires, after a crash). Partitions are not split
- * between members as Kafka would. As with the Kafka adapter, a subscription hands
- * its handler one batch at a time.
+ * Consumer groups: one subscription at a time owns a group's topics (all of the
+ * subscription's topics, with all their partitions), through a lease per (group,
+ * topic) in the file that also works across processes, taken for every topic at
+ * once or not at all. A second subscription of the same group waits as a standby
+ * and takes over when the owner stops (or its lease expires, after a crash), so
+ * onAssigned is called once with every partition, and onRevoked when the lease
+ * ends. Partitions are not split between members as Kafka would. As with the
+ * Kafka adapter, a subscription hands its handler one batch at a time.
  */
 export function createSqliteBus(options: SqliteBusOptions): SqliteEventBus {
   return new SqliteBus(options);
@@ -185,7 +187,10 @@ class SqliteBus implements SqliteEventBus {
         // Kafka refuses unkeyed records on compacted topics; so do we, for the whole batch.
         throw new EipError('REJECTED', `embedded bus: compacted topic ${message.topic} needs a key on every message`);
       }
-      const partition = message.key === null ? this.nextRoundRobin(message.topic, row.partitions) : partitionForKey(message.key, row.partitions);
+      if (message.partition !== undefined && !(Number.isInteger(message.partition) && message.partition >= 0 && message.partition < row.partitions)) {
+        throw new EipError('REJECTED', `embedded bus: ${message.topic} has no partition ${message.partition} (it has ${row.partitions})`);
+      }
+      const partition = message.partition ?? (message.key === null ? this.nextRoundRobin(message.topic, row.partitions) : partitionForKey(message.key, row.partitions));
       const taken = this.stmts.takeOffset.get(message.topic, partition);
       if (taken === undefined) throw new EipError('INTERNAL', `embedded bus: partition ${message.topic}/${partition} is missing`);
       const value = toBuffer(message.value);
@@ -269,6 +274,15 @@ class SqliteBus implements SqliteEventBus {
     }
   }
 
+  partitionCount(topic: string): Promise<number> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(this.topicRow(topic).partitions);
+    } catch (err) {
+      return Promise.reject(storeError(err, 'partitionCount'));
+    }
+  }
+
   ensureTopics(specs: readonly TopicSettings[]): Promise<string[]> {
     try {
       this.assertOpen();
@@ -346,6 +360,12 @@ class SqliteSubscription implements Subscription {
   private stopping: Promise<void> | undefined;
   private removeWaker: (() => void) | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
+  /** The leases are held and the service was told so (onAssigned resolved). */
+  private assigned: TopicPartitions[] | undefined;
+  private assignAttempts = 0;
+  private assignRetryAt = 0;
+  /** A lease was lost (renewal or commit refused): everything is revoked at the next turn of the loop. */
+  private lost = false;
 
   constructor(
     private readonly bus: SqliteBus,
@@ -374,14 +394,7 @@ class SqliteSubscription implements Subscription {
       await this.loopDone;
       clearInterval(this.renewTimer);
       this.removeWaker?.();
-      for (const topic of this.owned.keys()) {
-        try {
-          this.bus.stmts.releaseLease.run(this.options.groupId, topic, this.owner);
-        } catch (err) {
-          this.logger.warn({ err, topic }, 'could not release the lease; it will expire');
-        }
-      }
-      this.owned.clear();
+      await this.revoke('subscription stopped');
       this.onStopped();
     })();
     return this.stopping;
@@ -394,24 +407,31 @@ class SqliteSubscription implements Subscription {
       let wakeAt = Date.now() + this.bus.pollIntervalMs;
       try {
         this.pendingWake = false;
-        this.claimLeases();
-        for (const [topic, owned] of this.owned) {
-          for (const head of this.bus.stmts.heads.all(topic)) {
-            if (!this.running || !this.owned.has(topic)) break;
-            const state = this.partitionState(topic, owned, head.partition);
-            if (head.next_offset <= state.position) continue;
-            if (state.retryAt > Date.now()) {
-              wakeAt = Math.min(wakeAt, state.retryAt);
-              continue;
+        if (this.lost) await this.revoke('lease lost; another consumer of the group took over');
+        if (this.owned.size === 0) this.claimLeases();
+        if (this.owned.size > 0 && this.assigned === undefined) {
+          if (this.assignRetryAt > Date.now()) wakeAt = Math.min(wakeAt, this.assignRetryAt);
+          else await this.assign();
+        }
+        if (this.assigned !== undefined) {
+          for (const [topic, owned] of this.owned) {
+            for (const head of this.bus.stmts.heads.all(topic)) {
+              if (!this.running || this.lost || !this.owned.has(topic)) break;
+              const state = this.partitionState(topic, owned, head.partition);
+              if (head.next_offset <= state.position) continue;
+              if (state.retryAt > Date.now()) {
+                wakeAt = Math.min(wakeAt, state.retryAt);
+                continue;
+              }
+              const rows = this.bus.stmts.fetch.all(topic, head.partition, state.position, this.maxBatchSize);
+              if (rows.length === 0) {
+                // Everything up to the head was pruned.
+                state.position = head.next_offset;
+                continue;
+              }
+              delivered = true;
+              await this.deliver(topic, head.partition, rows, state, head.next_offset);
             }
-            const rows = this.bus.stmts.fetch.all(topic, head.partition, state.position, this.maxBatchSize);
-            if (rows.length === 0) {
-              // Everything up to the head was pruned.
-              state.position = head.next_offset;
-              continue;
-            }
-            delivered = true;
-            await this.deliver(topic, head.partition, rows, state);
           }
         }
         failures = 0;
@@ -440,23 +460,77 @@ class SqliteSubscription implements Subscription {
     });
   }
 
+  /** Every topic of the subscription, or none: a group has one member at a time. */
   private claimLeases(): void {
     const { groupId, topics } = this.options;
     const stmts = this.bus.stmts;
+    const now = Date.now();
     for (const topic of topics) {
-      if (this.owned.has(topic)) continue;
-      const now = Date.now();
       const current = stmts.lease.get(groupId, topic);
-      if (current !== undefined && current.owner !== this.owner && current.expires_at >= now) continue;
-      const claimed = this.bus.db.transaction(() => {
-        if (stmts.claimLease.run(groupId, topic, this.owner, now + this.bus.leaseMs, now).changes === 0) return undefined;
+      if (current !== undefined && current.owner !== this.owner && current.expires_at >= now) return;
+    }
+    const claimed = this.bus.db.transaction(() => {
+      const result = new Map<string, OwnedTopic>();
+      for (const topic of topics) {
+        if (stmts.claimLease.run(groupId, topic, this.owner, now + this.bus.leaseMs, now).changes === 0) throw new LeaseTaken();
         const committed = new Map(stmts.committed.all(groupId, topic).map((r) => [r.partition, r.next_offset] as const));
         const heads = new Map(stmts.heads.all(topic).map((r) => [r.partition, r.next_offset] as const));
-        return { committed, heads, partitions: new Map<number, PartitionState>() };
-      }).immediate();
-      if (claimed === undefined) continue;
-      this.owned.set(topic, claimed);
-      this.logger.debug({ topic }, 'consumer owns the topic for its group');
+        result.set(topic, { committed, heads, partitions: new Map<number, PartitionState>() });
+      }
+      return result;
+    });
+    let owned: Map<string, OwnedTopic>;
+    try {
+      owned = claimed.immediate();
+    } catch (err) {
+      if (err instanceof LeaseTaken) return; // rolled back: another member took one in between
+      throw err;
+    }
+    for (const [topic, o] of owned) this.owned.set(topic, o);
+    this.lost = false;
+    this.logger.debug({ topics }, 'consumer owns the topics for its group');
+  }
+
+  private async assign(): Promise<void> {
+    const assigned: TopicPartitions[] = [...this.owned.keys()].map((topic) => {
+      const count = this.bus.topicRow(topic).partitions;
+      return { topic, partitions: Array.from({ length: count }, (_, p) => p), partitionCount: count };
+    });
+    try {
+      await this.options.onAssigned?.(assigned);
+    } catch (err) {
+      this.assignAttempts++;
+      const delayMs = backoffDelay(this.assignAttempts, this.bus.retryPolicy);
+      this.assignRetryAt = Date.now() + delayMs;
+      this.logger.error({ err, attempt: this.assignAttempts, delayMs }, 'onAssigned failed; calling it again');
+      return;
+    }
+    this.assignAttempts = 0;
+    this.assignRetryAt = 0;
+    this.assigned = assigned;
+  }
+
+  /** Releases every lease still held and tells the service (when it was told it held them). */
+  private async revoke(reason: string): Promise<void> {
+    const revoked = this.assigned;
+    this.assigned = undefined;
+    this.assignAttempts = 0;
+    this.assignRetryAt = 0;
+    for (const topic of this.owned.keys()) {
+      try {
+        this.bus.stmts.releaseLease.run(this.options.groupId, topic, this.owner);
+      } catch (err) {
+        this.logger.warn({ err, topic }, 'could not release the lease; it will expire');
+      }
+    }
+    this.owned.clear();
+    this.lost = false;
+    if (revoked === undefined) return;
+    this.logger.debug({ reason }, 'partitions revoked');
+    try {
+      await this.options.onRevoked?.(revoked);
+    } catch (err) {
+      this.logger.error({ err }, 'onRevoked failed; the partitions are revoked all the same');
     }
   }
 
@@ -471,7 +545,7 @@ class SqliteSubscription implements Subscription {
     return state;
   }
 
-  private async deliver(topic: string, partition: number, rows: readonly LogRow[], state: PartitionState): Promise<void> {
+  private async deliver(topic: string, partition: number, rows: readonly LogRow[], state: PartitionState, head: number): Promise<void> {
     const messages = rows.map((row): ConsumedMessage => ({
       topic,
       partition,
@@ -482,7 +556,7 @@ class SqliteSubscription implements Subscription {
       timestamp: row.timestamp,
     }));
     try {
-      await this.options.handleBatch({ topic, partition, messages });
+      await this.options.handleBatch({ topic, partition, messages, highWatermark: String(head) });
     } catch (err) {
       state.attempts++;
       const delayMs = backoffDelay(state.attempts, this.bus.retryPolicy);
@@ -496,7 +570,7 @@ class SqliteSubscription implements Subscription {
     if (this.commit(topic, partition, next)) {
       state.position = next;
     } else {
-      this.owned.delete(topic);
+      this.lost = true;
       this.logger.warn({ topic, partition }, 'lease lost before commit; the batch will be delivered again to the new owner');
     }
   }
@@ -517,7 +591,8 @@ class SqliteSubscription implements Subscription {
     for (const topic of this.owned.keys()) {
       try {
         if (this.bus.stmts.renewLease.run(Date.now() + this.bus.leaseMs, this.options.groupId, topic, this.owner).changes === 0) {
-          this.owned.delete(topic);
+          this.lost = true;
+          this.wake?.();
           this.logger.warn({ topic }, 'lease lost; another consumer of the group took the topic');
         }
       } catch (err) {
@@ -526,3 +601,6 @@ class SqliteSubscription implements Subscription {
     }
   }
 }
+
+/** Thrown inside the claim transaction to roll it back. */
+class LeaseTaken extends Error {}

@@ -1,0 +1,254 @@
+/**
+ * Aggregator benchmark against the Kafka and InfluxDB from infra/. Prints one
+ * JSON line on stdout (progress on stderr):
+ *
+ *   N aggregator processes (BUS=kafka, one consumer group) are started and given
+ *   time to join; then M meters x K minutes of reading events (2 readings each,
+ *   a bench park of its own, 6 tenants) are published to eip.readings.v1, and the
+ *   figure is the time from the first publish until the instances together have
+ *   consumed them all (eip_aggregator_records_total), with each instance's batch
+ *   time (p50 / p99 from eip_aggregator_batch_seconds) and peak RSS. Afterwards
+ *   the checkpoint records the group wrote to eip.aggregator-state.v1 during the
+ *   run are read back: how many, and their bytes (the readings partitions'
+ *   checkpoints, and the roll-up stage's apart).
+ *
+ * The group is positioned at the end of the readings topic first, so only the
+ * bench's records count, not the shared topic's backlog.
+ *
+ *   npm run bench:aggregator [-- --meters 1000 --minutes 60 --instances 2]
+ */
+import { parseArgs } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { createKafkaBus, createKafkaClient } from '../shared/adapters/kafka/index.ts';
+import { topics } from '../shared/contracts/kafka-topics.ts';
+import type { ReadingBatchEvent } from '../shared/contracts/events.ts';
+import type { OutgoingMessage } from '../shared/ports/event-bus.ts';
+import { quietLogger } from '../shared/observability/logger.ts';
+import { counter, histogramQuantile, peakRssMiB, repoRoot, sleep } from './lib.ts';
+
+const usage = `usage: npm run bench:aggregator [-- options]
+  --meters N       meters of the bench park (default 1000)
+  --minutes K      minutes of readings per meter, one event of 2 readings a minute (default 60)
+  --instances N    aggregator processes in the consumer group (default 1)
+  --settle S       seconds given to the instances to join the group before publishing (default 10)
+  --timeout S      bound of the run (default 300)
+  -h, --help       this text
+Needs Kafka and InfluxDB from infra/ (infra/stack.sh up).
+`;
+
+const { values } = parseArgs({
+  options: {
+    meters: { type: 'string', default: '1000' },
+    minutes: { type: 'string', default: '60' },
+    instances: { type: 'string', default: '1' },
+    settle: { type: 'string', default: '10' },
+    timeout: { type: 'string', default: '300' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+const positiveInt = (name: string, raw: string): number => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) {
+    process.stderr.write(`--${name} must be a positive integer, not "${raw}"\n${usage}`);
+    process.exit(2);
+  }
+  return n;
+};
+const meters = positiveInt('meters', values.meters);
+const minutes = positiveInt('minutes', values.minutes);
+const instances = positiveInt('instances', values.instances);
+const settleMs = positiveInt('settle', values.settle) * 1000;
+const timeoutMs = positiveInt('timeout', values.timeout) * 1000;
+const log = (msg: string): void => { process.stderr.write(`[bench:aggregator] ${msg}\n`); };
+
+const kafkaBrokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.EIP_KAFKA_PORT ?? '9092'}`).split(',');
+const influxUrl = process.env.INFLUX_URL ?? `http://127.0.0.1:${process.env.EIP_INFLUX_PORT ?? '8086'}`;
+const logger = quietLogger('bench-aggregator');
+
+const tag = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+const dir = mkdtempSync(join(tmpdir(), 'eip-bench-agg-'));
+const park = `bagg-${tag}`;
+const tenantIds = Array.from({ length: 6 }, (_, i) => `bt${i}-${tag}`);
+const meterIds = Array.from({ length: meters }, (_, i) => `bm${i}-${tag}`);
+const tenantOf = (i: number): string => tenantIds[i % tenantIds.length]!;
+const registryPath = join(dir, 'registry.json');
+writeFileSync(registryPath, JSON.stringify({
+  version: 1,
+  parks: [{
+    id: park, name: 'aggregator bench park', country: 'ID', timezone: 'Asia/Makassar', usedAreaHa: 10,
+    emissionFactors: { grid: { kgCo2ePerKwh: 0.73, source: 'bench' } },
+    tenants: tenantIds.map((id) => ({
+      id, name: id, sector: 'bench', supplySource: 'grid',
+      meters: meterIds.filter((_, i) => tenantOf(i) === id).map((m) => ({ id: m, kind: 'electricity', cadenceSeconds: 60, metrics: ['active_power', 'active_energy_import'] })),
+    })),
+  }],
+}));
+
+const group = `bench-agg-${tag}`;
+const children = new Set<ChildProcess>();
+const kill = (): void => { for (const c of children) c.kill('SIGKILL'); };
+process.on('SIGINT', () => { kill(); process.exit(130); });
+
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Commits the end of the readings topic for the new group, so it skips the shared backlog. */
+async function positionAtEnd(client: Kafka): Promise<void> {
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topics.readings.name);
+    await admin.setOffsets({ groupId: group, topic: topics.readings.name, partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function startInstance(index: number): Promise<{ child: ChildProcess; ops: string }> {
+  const port = 19_800 + (process.pid % 100) * 4 + index;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/aggregator/main.ts'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env, LOG_LEVEL: 'error', BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influxUrl,
+      INFLUX_TOKEN: process.env.INFLUX_TOKEN ?? 'eip-dev-token', INFLUX_ORG: process.env.INFLUX_ORG ?? 'eip', INFLUX_BUCKET: process.env.INFLUX_BUCKET ?? 'telemetry',
+      INFLUX_AGGREGATES_BUCKET: `${process.env.INFLUX_BUCKET ?? 'telemetry'}_downsampled`, PARK_REGISTRY: registryPath, DATA_DIR: dir,
+      AGGREGATOR_GROUP: group, ALLOWED_LATENESS_MS: String(30 * 60_000), OUT_OF_ORDERNESS_MS: '0', IDLE_PARTITION_MS: '1500', OPS_PORT: String(port),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const ops = `http://127.0.0.1:${port}`;
+  await within((async () => {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`aggregator ${index} exited (${child.exitCode})`);
+      try {
+        if ((await fetch(`${ops}/readyz`)).status === 200) return;
+      } catch { /* not listening yet */ }
+      await sleep(100);
+    }
+  })(), 60_000, `aggregator ${index} ready`);
+  return { child, ops };
+}
+
+const client = createKafkaClient({ brokers: kafkaBrokers, clientId: 'bench-aggregator', logger });
+const bus = createKafkaBus({ brokers: kafkaBrokers, clientId: 'bench-aggregator', logger });
+try {
+  await positionAtEnd(client);
+  const admin = client.admin();
+  await admin.connect();
+  const stateStart = await admin.fetchTopicOffsets(topics.aggregatorState.name);
+  await admin.disconnect();
+
+  log(`starting ${instances} aggregator process(es) in group ${group}`);
+  const running = await Promise.all(Array.from({ length: instances }, (_, i) => startInstance(i)));
+  await sleep(settleMs);
+
+  const total = meters * minutes;
+  const base = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 5 * 3_600_000;
+  const t0 = performance.now();
+  log(`publishing ${total} reading events (${2 * total} readings)`);
+  for (let minute = 0; minute < minutes; minute++) {
+    const batch: OutgoingMessage[] = [];
+    for (let i = 0; i < meters; i++) {
+      const ts = base + minute * 60_000 + (i % 60) * 1000;
+      const ev: ReadingBatchEvent = {
+        v: 1, park, tenant: tenantOf(i), meter: meterIds[i]!, seq: minute, receivedAt: ts, simulated: false,
+        readings: [{ metric: 'active_power', unit: 'kW', value: 50 + ((i + minute) % 40), ts }, { metric: 'active_energy_import', unit: 'kWh', value: 1000 + minute * (1 + (i % 3)), ts }],
+      };
+      batch.push({ topic: topics.readings.name, key: ev.meter, value: JSON.stringify(ev) });
+    }
+    await bus.publish(batch);
+  }
+  const published = performance.now();
+  log(`published in ${Math.round(published - t0)} ms; waiting for the group to consume them`);
+  const consumed = async (): Promise<number> => (await Promise.all(running.map(async (r) => counter(await (await fetch(`${r.ops}/metrics`)).text(), 'eip_aggregator_records_total')))).reduce((a, b) => a + b, 0);
+  await within((async () => { while ((await consumed()) < total) await sleep(50); })(), timeoutMs, 'consuming the bench records');
+  const done = performance.now();
+  const pages = await Promise.all(running.map(async (r) => (await fetch(`${r.ops}/metrics`)).text()));
+  const perInstance = running.map((r, i) => ({
+    records: counter(pages[i]!, 'eip_aggregator_records_total'),
+    batchP50Ms: Math.round(histogramQuantile(pages[i]!, 'eip_aggregator_batch_seconds', 0.5) * 10_000) / 10,
+    batchP99Ms: Math.round(histogramQuantile(pages[i]!, 'eip_aggregator_batch_seconds', 0.99) * 10_000) / 10,
+    batches: counter(pages[i]!, 'eip_aggregator_batch_seconds_count'),
+    peakRssMiB: peakRssMiB(r.child.pid!),
+  }));
+  for (const r of running) r.child.kill('SIGTERM');
+
+  // Checkpoints written by this group since the start: every record of the state topic past the start offsets.
+  let checkpoints = 0;
+  let checkpointBytes = 0;
+  let largest = 0;
+  let rollupCheckpoints = 0;
+  let rollupCheckpointBytes = 0;
+  const consumer = client.consumer({ groupId: `bench-agg-read-${tag}`, allowAutoTopicCreation: false });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.aggregatorState.name], fromBeginning: true });
+  const admin2 = client.admin();
+  await admin2.connect();
+  const stateEnd = await admin2.fetchTopicOffsets(topics.aggregatorState.name);
+  const endOf = new Map(stateEnd.map((o) => [o.partition, BigInt(o.high)]));
+  const startOf = new Map(stateStart.map((o) => [o.partition, BigInt(o.high)]));
+  const left = new Set(stateEnd.filter((o) => BigInt(o.high) > (startOf.get(o.partition) ?? 0n)).map((o) => o.partition));
+  if (left.size > 0) {
+    await within(new Promise<void>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) {
+            const off = BigInt(m.offset);
+            if (off < (startOf.get(batch.partition) ?? 0n) || off >= (endOf.get(batch.partition) ?? 0n)) continue;
+            const key = m.key?.toString() ?? '';
+            if (key !== group && !key.startsWith(`${group}/`)) continue;
+            if (key === `${group}/rollups`) {
+              // The roll-up stage's checkpoint, counted apart from the readings partitions'.
+              rollupCheckpoints++;
+              rollupCheckpointBytes += m.value?.length ?? 0;
+              continue;
+            }
+            checkpoints++;
+            checkpointBytes += m.value?.length ?? 0;
+            largest = Math.max(largest, m.value?.length ?? 0);
+          }
+          if (BigInt(batch.lastOffset()) + 1n >= (endOf.get(batch.partition) ?? 0n)) left.delete(batch.partition);
+          if (left.size === 0) resolve();
+        },
+      });
+      for (const p of left) consumer.seek({ topic: topics.aggregatorState.name, partition: p, offset: String(startOf.get(p) ?? 0n) });
+    }), 120_000, 'reading the checkpoints back');
+  }
+  await consumer.disconnect();
+  await admin2.deleteGroups([`bench-agg-read-${tag}`, group, `${group}.rollups`]).catch(() => undefined);
+  await admin2.disconnect();
+
+  process.stdout.write(`${JSON.stringify({
+    bench: 'aggregator',
+    meters, minutes, instances, records: total, readings: 2 * total,
+    publishMs: Math.round(published - t0),
+    consumeMs: Math.round(done - t0),
+    recordsPerSecond: Math.round(total / ((done - t0) / 1000)),
+    checkpoints, checkpointBytes, meanCheckpointBytes: checkpoints ? Math.round(checkpointBytes / checkpoints) : 0, largestCheckpointBytes: largest,
+    checkpointBytesPerRecord: Math.round((checkpointBytes / total) * 10) / 10,
+    rollupCheckpoints, rollupCheckpointBytes, meanRollupCheckpointBytes: rollupCheckpoints ? Math.round(rollupCheckpointBytes / rollupCheckpoints) : 0,
+    perInstance,
+  })}\n`);
+} finally {
+  kill();
+  await bus.close();
+  rmSync(dir, { recursive: true, force: true });
+}

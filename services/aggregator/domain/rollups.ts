@@ -1,0 +1,349 @@
+/**
+ * The roll-up stage's pure core. Tenant and park windows need the readings of
+ * every readings partition, which scaled-out aggregator instances hold apart:
+ * each partition's WindowAggregator emits a partial per roll-up window (the
+ * summary of its own member meters) and its watermark, and this combiner folds
+ * the partials of every source into the roll-up event.
+ *
+ * A roll-up window is emitted once the combined watermark passes its end: the
+ * slowest source still delivering has flushed past it (a source sends its
+ * partials before its watermark, in one ordered stream), or the sources that
+ * have not are silent (idle) and no longer hold it back. A partial arriving
+ * later (a late reading, a source catching up after a takeover) revises the
+ * window, as a late reading always did; one whose window is past the allowed
+ * lateness is dropped and counted. Pure: no I/O, and the caller passes the time.
+ */
+import { z } from 'zod';
+import { windowMs, windowSizeSchema, type AggregateEvent, type WindowSize } from '../../../shared/contracts/events.ts';
+import { fingerprint } from './fingerprint.ts';
+import { slowestActive } from './progress.ts';
+import { eventsFromBits } from './register.ts';
+import { decodeSummary, emptySummary, encodeSummary, type Summary } from './summary.ts';
+
+const num = z.number().finite();
+const count = z.number().int().nonnegative();
+/** [count, sum, min, max, lastTs, last, real, consumption, events]: see summary.ts (min and max may be infinite when empty). */
+const summarySchema = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
+
+export const rollupPartialSchema = z.object({
+  /** The roll-up's window id (tenant:... or park:...). */
+  id: z.string().min(1),
+  scope: z.enum(['tenant', 'park']),
+  park: z.string().min(1),
+  tenant: z.string().min(1).optional(),
+  metric: z.string().min(1),
+  unit: z.string(),
+  /** A register metric: the roll-up carries consumption. */
+  cumulative: z.boolean(),
+  window: windowSizeSchema,
+  start: num,
+  /** The source's summary of its member meters' windows. */
+  s: summarySchema,
+  /** The meter whose reading is `last` in s: ties on event time go to the greater meter id, across sources too. */
+  lm: z.string(),
+});
+export type RollupPartial = z.infer<typeof rollupPartialSchema>;
+
+/** A message of eip.aggregator-partials.v1: one readings partition's report, for one aggregator group. */
+export const partialsMessageSchema = z.object({
+  v: z.literal(1),
+  /** The aggregator's consumer group: groups share the topic, each combines its own. */
+  group: z.string().min(1),
+  source: count,
+  sources: z.number().int().positive(),
+  watermark: num.nullable(),
+  partials: z.array(rollupPartialSchema),
+});
+export type PartialsMessage = z.infer<typeof partialsMessageSchema>;
+
+/** What one source (a readings partition) says at once: its partials, then how far it has flushed. */
+export interface SourceReport {
+  source: number;
+  /**
+   * How many sources there are (the readings topic's partitions): a source not
+   * heard from yet holds the roll-ups back for one idle period after the count
+   * became known, like any active source that has not reported.
+   */
+  sources?: number;
+  /** The source's watermark after these partials: it has sent every partial of windows ending at or before it. */
+  watermark: number | null;
+  partials: readonly RollupPartial[];
+}
+
+export interface RollupCombinerOptions {
+  /** How long after a window closed a partial may still revise it. */
+  allowedLatenessMs: number;
+  /** A source silent for this long stops holding the roll-up watermark back. */
+  idleSourceMs: number;
+}
+
+const windowStateSchema = z.object({
+  id: z.string().min(1),
+  scope: z.enum(['tenant', 'park']),
+  park: z.string().min(1),
+  tenant: z.string().min(1).optional(),
+  metric: z.string().min(1),
+  unit: z.string(),
+  c: z.boolean(),
+  w: windowSizeSchema,
+  s: num,
+  /** [source, summary, lastMeter] per source that sent a partial. */
+  parts: z.array(z.tuple([count, summarySchema, z.string()])),
+  d: z.literal(1).optional(),
+  /** [revision, fingerprint] of the last emission. */
+  e: z.tuple([count, count]).optional(),
+});
+
+export const rollupStateSchema = z.object({
+  v: z.literal(1),
+  watermark: num.nullable(),
+  late: count,
+  /** [source, its watermark, or null when it has not reported one] */
+  sources: z.array(z.tuple([count, num.nullable()])),
+  windows: z.array(windowStateSchema),
+});
+export type RollupState = z.infer<typeof rollupStateSchema>;
+
+/** Validates a roll-up checkpoint read back from storage. */
+export function parseRollupState(json: unknown): RollupState {
+  const parsed = rollupStateSchema.safeParse(json);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`roll-up checkpoint is invalid: ${detail}`);
+  }
+  return parsed.data;
+}
+
+interface Part {
+  summary: Summary;
+  lastMeter: string;
+}
+
+interface Combined {
+  id: string;
+  scope: 'tenant' | 'park';
+  park: string;
+  tenant: string | undefined;
+  metric: string;
+  unit: string;
+  cumulative: boolean;
+  size: WindowSize;
+  start: number;
+  end: number;
+  parts: Map<number, Part>;
+  dirty: boolean;
+  emitted: { revision: number; hash: number } | undefined;
+}
+
+/**
+ * What tells a real revision from a recomputation that changed nothing. The
+ * same content fingerprint as the aggregator's own emissions, so revisions
+ * carried over from a checkpoint of the single-instance aggregator line up.
+ */
+export function contentHash(e: AggregateEvent): number {
+  return fingerprint(`${e.count}|${e.sum}|${e.min}|${e.max}|${e.last}|${e.consumption ?? ''}|${e.registerEvents.join(',')}|${e.completeness ?? ''}|${e.simulated}`);
+}
+
+const scopeRank = { meter: 0, tenant: 1, park: 2 } as const;
+
+/** Output order: window end, then size, scope and id. */
+export function byWindow(a: AggregateEvent, b: AggregateEvent): number {
+  return a.end - b.end || windowMs[a.window] - windowMs[b.window] || scopeRank[a.scope] - scopeRank[b.scope] || (a.windowId < b.windowId ? -1 : a.windowId > b.windowId ? 1 : 0);
+}
+
+export class RollupCombiner {
+  private readonly allowedLatenessMs: number;
+  private readonly idleSourceMs: number;
+  private readonly windows = new Map<string, Combined>();
+  private readonly sources = new Map<number, { at: number; seenAt: number }>();
+  /** Revisions of windows not open yet (seedEmitted): applied when the window is first emitted. */
+  private readonly seeds = new Map<string, { revision: number; hash: number }>();
+  private wm = -Infinity;
+  private lateTotal = 0;
+
+  constructor(options: RollupCombinerOptions) {
+    if (!(options.allowedLatenessMs >= 0) || !Number.isFinite(options.allowedLatenessMs)) throw new RangeError(`allowedLatenessMs must be a finite number >= 0, got ${options.allowedLatenessMs}`);
+    if (!(options.idleSourceMs > 0) || !Number.isFinite(options.idleSourceMs)) throw new RangeError(`idleSourceMs must be a finite number > 0, got ${options.idleSourceMs}`);
+    this.allowedLatenessMs = options.allowedLatenessMs;
+    this.idleSourceMs = options.idleSourceMs;
+  }
+
+  /** The watermark of the last flush (undefined before the first that had one). */
+  get watermark(): number | undefined {
+    return Number.isFinite(this.wm) ? this.wm : undefined;
+  }
+
+  get lateCount(): number {
+    return this.lateTotal;
+  }
+
+  get openWindows(): number {
+    return this.windows.size;
+  }
+
+  /** Roll-up windows the next flush would close at `now`, from the sources' progress. */
+  watermarkAt(now: number): number | undefined {
+    return slowestActive(this.sources.values(), now, this.idleSourceMs);
+  }
+
+  /**
+   * Takes one source's report: each partial replaces the source's previous one
+   * for its window (a redelivered report changes nothing); the watermark only
+   * moves forward. Partials of windows past the allowed lateness are dropped.
+   */
+  add(report: SourceReport, now: number): { accepted: number; late: number } {
+    for (let i = 0; i < (report.sources ?? 0); i++) if (!this.sources.has(i)) this.sources.set(i, { at: -Infinity, seenAt: now });
+    let accepted = 0;
+    let late = 0;
+    for (const p of report.partials) {
+      const end = p.start + windowMs[p.window];
+      if (end + this.allowedLatenessMs <= this.wm) {
+        late++;
+        continue;
+      }
+      let w = this.windows.get(p.id);
+      if (!w) {
+        w = { id: p.id, scope: p.scope, park: p.park, tenant: p.tenant, metric: p.metric, unit: p.unit, cumulative: p.cumulative, size: p.window, start: p.start, end, parts: new Map(), dirty: false, emitted: undefined };
+        this.windows.set(p.id, w);
+      }
+      w.parts.set(report.source, { summary: decodeSummary(p.s), lastMeter: p.lm });
+      w.dirty = true;
+      accepted++;
+    }
+    const s = this.sources.get(report.source) ?? { at: -Infinity, seenAt: now };
+    if (report.watermark !== null && report.watermark > s.at) s.at = report.watermark;
+    s.seenAt = now;
+    this.sources.set(report.source, s);
+    this.lateTotal += late;
+    return { accepted, late };
+  }
+
+  /**
+   * Emits every roll-up window that ended at or before the combined watermark
+   * and changed since it was last emitted, then forgets windows past the
+   * allowed lateness.
+   */
+  flush(now: number): AggregateEvent[] {
+    const w = this.watermarkAt(now);
+    if (w !== undefined && w > this.wm) this.wm = w;
+    const out: AggregateEvent[] = [];
+    for (const c of this.windows.values()) {
+      if (!c.dirty || c.end > this.wm) continue;
+      c.dirty = false;
+      const event = this.event(c);
+      const hash = contentHash(event);
+      if (c.emitted?.hash === hash) continue;
+      event.revision = c.emitted ? c.emitted.revision + 1 : 0;
+      c.emitted = { revision: event.revision, hash };
+      out.push(event);
+    }
+    for (const [id, c] of this.windows) if (c.end + this.allowedLatenessMs <= this.wm) this.windows.delete(id);
+    return out.sort(byWindow);
+  }
+
+  /**
+   * Revisions already emitted for these windows (by an earlier form of the
+   * aggregator): an emission with the same content is not repeated, and a
+   * changed one continues their numbering.
+   */
+  seedEmitted(emitted: Iterable<[id: string, revision: number, hash: number]>): number {
+    let n = 0;
+    for (const [id, revision, hash] of emitted) {
+      const c = this.windows.get(id);
+      if (c) {
+        c.emitted = { revision, hash };
+        n++;
+      } else this.seeds.set(id, { revision, hash });
+    }
+    return n;
+  }
+
+  private event(c: Combined): AggregateEvent {
+    if (c.emitted === undefined && this.seeds.size > 0) {
+      c.emitted = this.seeds.get(c.id);
+      this.seeds.delete(c.id);
+    }
+    // Sources in order, the same whichever instance held them; `last` is the newest reading, ties to the greater meter id.
+    const acc = emptySummary();
+    let lastMeter = '';
+    for (const source of [...c.parts.keys()].sort((a, b) => a - b)) {
+      const { summary: s, lastMeter: lm } = c.parts.get(source)!;
+      if (s.count === 0) continue;
+      acc.count += s.count;
+      acc.sum += s.sum;
+      if (s.min < acc.min) acc.min = s.min;
+      if (s.max > acc.max) acc.max = s.max;
+      if (s.lastTs > acc.lastTs || (s.lastTs === acc.lastTs && lm > lastMeter)) {
+        acc.lastTs = s.lastTs;
+        acc.last = s.last;
+        lastMeter = lm;
+      }
+      acc.real += s.real;
+      acc.consumption += s.consumption;
+      acc.events |= s.events;
+    }
+    return {
+      v: 1,
+      windowId: c.id,
+      revision: 0,
+      scope: c.scope,
+      park: c.park,
+      ...(c.tenant !== undefined ? { tenant: c.tenant } : {}),
+      metric: c.metric,
+      unit: c.unit,
+      window: c.size,
+      start: c.start,
+      end: c.end,
+      count: acc.count,
+      sum: acc.sum,
+      min: acc.min,
+      max: acc.max,
+      mean: acc.sum / acc.count,
+      last: acc.last,
+      ...(c.cumulative ? { consumption: acc.consumption } : {}),
+      registerEvents: eventsFromBits(acc.events),
+      simulated: acc.real === 0,
+    };
+  }
+
+  snapshot(): RollupState {
+    const windows = [...this.windows.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((c) => {
+      const w: RollupState['windows'][number] = {
+        id: c.id, scope: c.scope, park: c.park, metric: c.metric, unit: c.unit, c: c.cumulative, w: c.size, s: c.start,
+        parts: [...c.parts].sort(([a], [b]) => a - b).map(([source, p]) => [source, encodeSummary(p.summary), p.lastMeter]),
+      };
+      if (c.tenant !== undefined) w.tenant = c.tenant;
+      if (c.dirty) w.d = 1;
+      if (c.emitted) w.e = [c.emitted.revision, c.emitted.hash];
+      return w;
+    });
+    return {
+      v: 1,
+      watermark: this.watermark ?? null,
+      late: this.lateTotal,
+      sources: [...this.sources].sort(([a], [b]) => a - b).map(([source, s]) => [source, Number.isFinite(s.at) ? s.at : null]),
+      windows,
+    };
+  }
+
+  /**
+   * Rebuilds a combiner from a checkpoint (validate JSON with parseRollupState
+   * first). Sources count as just heard from at `now`: each holds the watermark
+   * where it was until it reports again or goes idle.
+   */
+  static restore(state: RollupState, options: RollupCombinerOptions, now: number): RollupCombiner {
+    const c = new RollupCombiner(options);
+    c.wm = state.watermark ?? -Infinity;
+    c.lateTotal = state.late;
+    for (const [source, at] of state.sources) c.sources.set(source, { at: at ?? -Infinity, seenAt: now });
+    for (const w of state.windows) {
+      c.windows.set(w.id, {
+        id: w.id, scope: w.scope, park: w.park, tenant: w.tenant, metric: w.metric, unit: w.unit, cumulative: w.c, size: w.w, start: w.s, end: w.s + windowMs[w.w],
+        parts: new Map(w.parts.map(([source, s, lm]) => [source, { summary: decodeSummary(s), lastMeter: lm }])),
+        dirty: w.d === 1,
+        emitted: w.e ? { revision: w.e[0], hash: w.e[1] } : undefined,
+      });
+    }
+    return c;
+  }
+}

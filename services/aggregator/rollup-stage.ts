@@ -1,0 +1,143 @@
+/**
+ * The aggregator's roll-up stage: consumes eip.aggregator-partials.v1 (one
+ * partition, so every readings partition's partials arrive in one ordered
+ * stream) as the consumer group `<group>.rollups`, feeds the pure
+ * RollupCombiner, and emits the tenant and park windows to eip.aggregates.v1 and
+ * the time-series store, then checkpoints the combiner (key `<group>/rollups`)
+ * before the batch's offsets commit. Every aggregator instance runs one; the
+ * group gives the partition to one of them, and another takes over (from the
+ * checkpoint) when it goes.
+ */
+import { topics } from '../../shared/contracts/kafka-topics.ts';
+import type { AggregateEvent } from '../../shared/contracts/events.ts';
+import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
+import type { ConsumedBatch, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
+import { EipError } from '../../shared/errors.ts';
+import { writeUntilDone } from '../../shared/write-until-done.ts';
+import { Serial } from '../../shared/runtime/serial.ts';
+import { partialsMessageSchema, parseAggregatorState, parseRollupState, RollupCombiner, type RollupCombinerOptions } from './domain/window-aggregator.ts';
+import { packCheckpoint, toAggregatePoint, unpackCheckpoint } from './output.ts';
+import type { AggregatorRuntimeOptions } from './aggregator.ts';
+
+export const rollupCheckpointKey = (group: string): string => `${group}/rollups`;
+export const rollupGroup = (group: string): string => `${group}.rollups`;
+
+export class RollupStage {
+  private subscription: Subscription | undefined;
+  private combiner: RollupCombiner | undefined;
+  private readonly abort = new AbortController();
+  private revocation = new AbortController();
+  private lastWatermark: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly turns = new Serial();
+  private readonly now: () => number;
+  private readonly options: RollupCombinerOptions;
+
+  constructor(private readonly o: AggregatorRuntimeOptions) {
+    this.now = o.now ?? Date.now;
+    this.options = { allowedLatenessMs: o.allowedLatenessMs, idleSourceMs: o.idlePartitionMs };
+  }
+
+  async start(): Promise<void> {
+    this.subscription = await this.o.bus.subscribe({
+      groupId: rollupGroup(this.o.group),
+      topics: [topics.aggregatorPartials.name],
+      fromBeginning: true,
+      maxBatchSize: this.o.batchMax,
+      onAssigned: () => this.turns.run(() => this.assigned()),
+      onRevoked: () => this.revoked(),
+      handleBatch: (batch) => this.turns.run(() => this.handle(batch)),
+    });
+    // Idle sources free the roll-up watermark only with time passing: flush then too.
+    this.timer = setInterval(() => {
+      void this.turns.run(async () => {
+        if (this.combiner && this.combiner.watermarkAt(this.now()) !== this.lastWatermark) await this.emit([]);
+      }).catch((err: unknown) => this.o.logger.error({ err }, 'timed roll-up flush failed'));
+    }, Math.max(250, Math.min(1000, this.o.idlePartitionMs / 2)));
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.subscription?.stop();
+    await this.turns.idle();
+    this.abort.abort();
+  }
+
+  private async assigned(): Promise<void> {
+    const saved = await this.o.bus.readCompacted(topics.aggregatorState.name);
+    const own = saved.get(rollupCheckpointKey(this.o.group));
+    if (own) {
+      this.combiner = RollupCombiner.restore(parseRollupState(unpackCheckpoint(own)), this.options, this.now());
+      this.o.logger.info({ group: this.o.group, openWindows: this.combiner.openWindows, bytes: own.length }, 'roll-up stage: restored checkpoint');
+    } else {
+      this.combiner = new RollupCombiner(this.options);
+      const legacy = saved.get(this.o.group);
+      if (legacy) {
+        // The single-instance aggregator's emitted roll-ups: not repeated, and their revisions continue.
+        const c = unpackCheckpoint(legacy) as { aggregator: unknown };
+        const seeded = this.combiner.seedEmitted(parseAggregatorState(c.aggregator).rollups);
+        this.o.logger.info({ group: this.o.group, seeded }, 'roll-up stage: revisions taken from the single-instance checkpoint');
+      }
+    }
+    this.lastWatermark = undefined;
+    this.o.metrics.rollupStage.set(1);
+  }
+
+  private async revoked(): Promise<void> {
+    this.revocation.abort();
+    this.revocation = new AbortController();
+    this.combiner = undefined;
+    this.o.metrics.rollupStage.set(0);
+    await this.turns.idle();
+  }
+
+  private async handle(batch: ConsumedBatch): Promise<void> {
+    const combiner = this.combiner;
+    if (!combiner) throw new EipError('CLOSED', 'the partials partition is not held');
+    const deadLetters: OutgoingMessage[] = [];
+    for (const m of batch.messages) {
+      // The topic is shared by every aggregator group: the key says whose a record is.
+      if (m.key !== this.o.group) continue;
+      const report = parseRecord(m.value, partialsMessageSchema, 'aggregator partials v1');
+      if (!report.ok || report.value.group !== this.o.group) {
+        deadLetters.push(deadLetterMessage({ stage: 'aggregator', reason: 'bad-event', detail: report.ok ? `group ${report.value.group} under key ${m.key}` : report.detail, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: this.now() }));
+        this.o.metrics.invalid.inc();
+        continue;
+      }
+      const r = combiner.add(report.value, this.now());
+      this.o.metrics.partials.inc({ outcome: 'accepted' }, r.accepted);
+      if (r.late) this.o.metrics.partials.inc({ outcome: 'late' }, r.late);
+    }
+    if (!(await this.emit(deadLetters))) throw new EipError('CLOSED', 'the partials partition was revoked during the batch');
+  }
+
+  /** Emits the roll-ups the combined watermark closes, then checkpoints: before the caller's offsets commit. */
+  private async emit(deadLetters: OutgoingMessage[]): Promise<boolean> {
+    const combiner = this.combiner;
+    if (!combiner) return false;
+    const now = this.now();
+    this.lastWatermark = combiner.watermarkAt(now);
+    const events: AggregateEvent[] = combiner.flush(now);
+    const messages: OutgoingMessage[] = [...events.map((a) => ({ topic: topics.aggregates.name, key: a.tenant ?? a.park, value: JSON.stringify(a) })), ...deadLetters];
+    const checkpoint = packCheckpoint(combiner.snapshot());
+    const revoked = this.revocation.signal;
+    const signal = AbortSignal.any([this.abort.signal, revoked]);
+    const guarded = (fn: () => Promise<void>) => (): Promise<void> => (revoked.aborted ? Promise.reject(new EipError('CLOSED', 'revoked', { retriable: false })) : fn());
+    try {
+      await Promise.all([
+        events.length ? writeUntilDone('timeseries', () => this.o.store.writeAggregates(events.map(toAggregatePoint)), this.o.logger, undefined, signal) : undefined,
+        messages.length ? writeUntilDone('bus', guarded(() => this.o.bus.publish(messages)), this.o.logger, undefined, signal) : undefined,
+      ]);
+      await writeUntilDone('checkpoint', guarded(() => this.o.bus.publish([{ topic: topics.aggregatorState.name, key: rollupCheckpointKey(this.o.group), value: checkpoint }])), this.o.logger, undefined, signal);
+    } catch (err) {
+      if (!revoked.aborted || this.abort.signal.aborted) throw err;
+      this.o.logger.warn({ events: events.length }, 'partials partition revoked while writing: output left to the next owner');
+      return false;
+    }
+    for (const a of events) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
+    this.o.metrics.rollupCheckpointBytes.set(checkpoint.length);
+    this.o.metrics.rollupOpenWindows.set(combiner.openWindows);
+    if (combiner.watermark !== undefined) this.o.metrics.rollupWatermark.set(combiner.watermark);
+    return true;
+  }
+}

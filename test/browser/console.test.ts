@@ -164,6 +164,31 @@ describe('operator console in Chromium', { timeout: 240_000 }, () => {
     assert.equal(await page.getByRole('link', { name: 'Dead letters' }).count(), 0);
   });
 
+  it('shows the park overview, the rule pack, and a refused payload with its reason on the dead-letters page', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    t.after(() => context.close());
+    const food = await connect(stack.mqttUrl, { username: 'makassar-food', password: tenantPassword('makassar-food'), protocolVersion: 4, clientId: 'browser-test-mfp' });
+    tenants.push(food);
+    await publishMany(food, [{ topic: `eip/${park}/makassar-food/mfp-elec-main/telemetry`, payload: '{"v":1,"ts":' }]);
+
+    await signIn(page, stack, 'olu');
+    await page.goto(`${stack.consoleUrl}/#/parks/${park}`);
+    await page.getByTestId('park-overview').waitFor();
+    assert.equal(await page.getByTestId('tenant-row').count(), 5, 'the demo park\'s five tenants');
+    await page.getByTestId('total-co2e').waitFor();
+
+    await page.goto(`${stack.consoleUrl}/#/rules`);
+    await page.getByTestId('rule-pack').waitFor();
+    assert.equal(await page.getByTestId('rule-row').count(), 20, 'the default pack\'s twenty rules');
+    await page.locator('#rule-ww-ph-range').waitFor();
+
+    await page.goto(`${stack.consoleUrl}/#/dead-letters`);
+    await page.getByTestId('dead-letters').waitFor();
+    // The page re-reads every 15 s; the letter is there within one period.
+    await page.locator('[data-testid="dead-letter-row"]', { hasText: 'not-json' }).filter({ hasText: 'mfp-elec-main' }).waitFor({ timeout: liveTimeout });
+  });
+
   it('silences an alert from the keyboard, and stays live across a crash and restart of the console', async (t) => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();

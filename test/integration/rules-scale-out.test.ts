@@ -14,13 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafkaBus } from '../../shared/adapters/kafka/index.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import { alertEventSchema, type AlertEvent, type ReadingBatchEvent } from '../../shared/contracts/events.ts';
-import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
+import type { ReadingBatchEvent } from '../../shared/contracts/events.ts';
+import type { EventBus } from '../../shared/ports/event-bus.ts';
 import { partitionForKey } from '../../shared/ports/partitioner.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { influx, kafkaBrokers } from '../helpers/servers.ts';
 import { startService, freePort, metricValue, type ServiceProcess } from '../helpers/service-process.ts';
 import { waitFor } from '../helpers/bus.ts';
+import { AlertWatch } from '../helpers/alert-watch.ts';
 
 const logger = quietLogger('rules-scale-test');
 const minute = 60_000;
@@ -37,22 +38,6 @@ function makePark(): Park {
       { id: p.ww, kind: 'wastewater-quality', cadenceSeconds: 120, metrics: ['ph', 'cod'], limits: { ph: { min: 6, max: 9, source: 'Permen LH 5/2014' } } },
     ] }] }] }));
   return p;
-}
-
-class AlertWatch {
-  events: AlertEvent[] = [];
-  private sub: Subscription | undefined;
-  constructor(private readonly bus: EventBus, private readonly park: string) {}
-  async start(): Promise<void> {
-    this.sub = await this.bus.subscribe({ groupId: `alert-watch-${randomBytes(4).toString('hex')}`, topics: [topics.alerts.name], fromBeginning: true, handleBatch: async (b) => {
-      for (const m of b.messages) {
-        const e = alertEventSchema.parse(JSON.parse(m.value!.toString()));
-        if (e.park === this.park) this.events.push(e);
-      }
-    } });
-  }
-  of(rule: string): AlertEvent[] { return this.events.filter((e) => e.ruleId === rule); }
-  async stop(): Promise<void> { await this.sub?.stop(); }
 }
 
 describe('two rules instances in one group against real Kafka', { timeout: 400_000 }, () => {

@@ -18,12 +18,13 @@ import type { MqttClient } from 'mqtt';
 import { createKafkaBus } from '../../shared/adapters/kafka/index.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { alertEventSchema, type AlertEvent, type ReadingBatchEvent } from '../../shared/contracts/events.ts';
-import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
+import type { EventBus } from '../../shared/ports/event-bus.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { influx, kafkaBrokers, mqttUrl, servicePassword } from '../helpers/servers.ts';
 import { connect } from '../helpers/mqtt.ts';
 import { startService, freePort, type ServiceProcess } from '../helpers/service-process.ts';
 import { waitFor } from '../helpers/bus.ts';
+import { AlertWatch } from '../helpers/alert-watch.ts';
 
 const logger = quietLogger('rules-test');
 const minute = 60_000;
@@ -45,22 +46,6 @@ function makePark(): Park {
 
 const batch = (p: Park, meter: string, seq: number, ts: number, metric: string, unit: string, value: number): ReadingBatchEvent =>
   ({ v: 1, park: p.id, tenant: p.tenant, meter, seq, receivedAt: ts, simulated: false, readings: [{ metric, unit, value, ts }] });
-
-class AlertWatch {
-  events: AlertEvent[] = [];
-  private sub: Subscription | undefined;
-  constructor(private readonly bus: EventBus, private readonly park: string) {}
-  async start(): Promise<void> {
-    this.sub = await this.bus.subscribe({ groupId: `alert-watch-${randomBytes(4).toString('hex')}`, topics: [topics.alerts.name], fromBeginning: true, handleBatch: async (b) => {
-      for (const m of b.messages) {
-        const e = alertEventSchema.parse(JSON.parse(m.value!.toString()));
-        if (e.park === this.park) this.events.push(e);
-      }
-    } });
-  }
-  of(rule: string): AlertEvent[] { return this.events.filter((e) => e.ruleId === rule); }
-  async stop(): Promise<void> { await this.sub?.stop(); }
-}
 
 describe('rules against real Kafka', { timeout: 300_000 }, () => {
   let bus: EventBus;

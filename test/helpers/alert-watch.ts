@@ -1,0 +1,21 @@
+/** Collects the alert transitions of one park from eip.alerts.v1, for tests that judge what rules emitted. */
+import { randomBytes } from 'node:crypto';
+import { topics } from '../../shared/contracts/kafka-topics.ts';
+import { alertEventSchema, type AlertEvent } from '../../shared/contracts/events.ts';
+import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
+
+export class AlertWatch {
+  events: AlertEvent[] = [];
+  private sub: Subscription | undefined;
+  constructor(private readonly bus: EventBus, private readonly park: string) {}
+  async start(): Promise<void> {
+    this.sub = await this.bus.subscribe({ groupId: `alert-watch-${randomBytes(4).toString('hex')}`, topics: [topics.alerts.name], fromBeginning: true, handleBatch: async (b) => {
+      for (const m of b.messages) {
+        const e = alertEventSchema.parse(JSON.parse(m.value!.toString()));
+        if (e.park === this.park) this.events.push(e);
+      }
+    } });
+  }
+  of(rule: string): AlertEvent[] { return this.events.filter((e) => e.ruleId === rule); }
+  async stop(): Promise<void> { await this.sub?.stop(); }
+}

@@ -152,6 +152,9 @@ describe('console API', () => {
       assert.match(series.json<{ message: string }>().message, /from must be before/);
       assert.equal((await get('/api/parks/park-a/series?from=0&to=5&metric=unobtainium&meter=park-a-outlet', 'olu')).statusCode, 400);
       assert.equal((await get('/api/parks/park-a/series?from=0&to=5&metric=ph', 'olu')).statusCode, 400, 'raw needs a meter');
+      const dl = await get('/api/dead-letters?limit=lots', 'olu');
+      assert.equal(dl.statusCode, 400);
+      assert.deepEqual(dl.json<{ issues: Array<{ path: string }> }>().issues.map((i) => i.path), ['query.limit']);
     });
 
     it('names the bad field of a body, and refuses unknown fields and non-JSON', async () => {

@@ -59,7 +59,7 @@ export function openApiDocument(): Json {
       },
       '/api/silences/{id}': { delete: { summary: 'end a silence (operator, admin)', parameters: params('id'), responses: accepted } },
       '/api/rule-pack': { get: { summary: 'the rule pack the rules service runs', responses: { 200: json(s.rulePackViewSchema, 'the pack'), ...common } } },
-      '/api/dead-letters': { get: { summary: 'recent refused input with reasons (operator, admin)', parameters: [{ name: 'park', in: 'query', required: false, schema: { type: 'string' } }, { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 5000 } }], responses: { 200: json(s.deadLetterListSchema, 'dead letters'), 403: error('viewers may not see raw payloads'), ...common } } },
+      '/api/dead-letters': { get: { summary: 'recent refused input with reasons (operator, admin)', parameters: queryParams(s.deadLetterQuerySchema), responses: { 200: json(s.deadLetterListSchema, 'dead letters'), 400: error('invalid query'), 403: error('viewers may not see raw payloads'), ...common } } },
       '/api/openapi.json': { get: { summary: 'this document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
     },
   };

@@ -271,6 +271,11 @@ export const deadLetterViewSchema = z.object({
   park: z.string().nullable(),
 });
 export type DeadLetterView = z.infer<typeof deadLetterViewSchema>;
+export const deadLetterQuerySchema = z.strictObject({
+  park: idSchema.optional(),
+  limit: intFromQuery.min(1).max(5_000).default(200),
+});
+
 export const deadLetterListSchema = z.object({
   deadLetters: z.array(deadLetterViewSchema),
   /** Counts by reason since the console started. */

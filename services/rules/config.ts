@@ -17,6 +17,7 @@ export const rulesConfigSchema = z.object({
   MQTT_CLIENT_ID: envString('MQTT client id of this instance', { default: 'rules', minLength: 1 }),
   WEBHOOK_URLS: envString('comma-separated URLs that receive each transition in the Alertmanager webhook format (empty: none)', { default: '', minLength: 0 }),
   WEBHOOK_TIMEOUT_MS: envInt('timeout of one webhook POST', { default: 5_000, min: 100, max: 120_000 }),
+  NOTIFY_MAX_AGE_MS: envInt('transitions older than this when the outputs stage reads them (a first start, a long outage) are recorded in history but not sent over MQTT or webhooks', { default: 15 * 60_000, min: 1_000, max: 30 * 86_400_000 }),
   RULES_BATCH_MAX: envInt('largest batch of input records handled at once', { default: 2_000, min: 1, max: 100_000 }),
 });
 

@@ -13,6 +13,7 @@ import type { Logger } from '../../shared/observability/logger.ts';
 import { RulesEngine, parseRulePack } from './domain/index.ts';
 import { rulesConfigSchema, webhookUrls, type RulesConfig } from './config.ts';
 import { RulesRuntime } from './rules.ts';
+import { AlertOutputs } from './alert-outputs.ts';
 import { createRulesMetrics } from './metrics.ts';
 
 export interface RunningRules {
@@ -36,16 +37,21 @@ export async function startRules(config: RulesConfig, logger: Logger): Promise<R
     });
   }
   const metricsRegistry = createMetricsRegistry('rules');
+  const metrics = createRulesMetrics(metricsRegistry);
   const runtime = new RulesRuntime({
-    engine, bus, store, logger, webhooks: webhookUrls(config), webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
-    metrics: createRulesMetrics(metricsRegistry), group: config.RULES_GROUP, tickIntervalMs: config.TICK_INTERVAL_MS, batchMax: config.RULES_BATCH_MAX,
-    ...(mqtt && { mqtt }),
+    engine, bus, logger, metrics, group: config.RULES_GROUP, tickIntervalMs: config.TICK_INTERVAL_MS, batchMax: config.RULES_BATCH_MAX,
+  });
+  const outputs = new AlertOutputs({
+    bus, store, registry, mqtt, webhooks: webhookUrls(config), webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS, metrics, logger, group: config.RULES_GROUP,
+    notifyMaxAgeMs: config.NOTIFY_MAX_AGE_MS,
   });
   let started = false;
   const ops = await startOpsServer({
     host: config.OPS_HOST, port: config.OPS_PORT, registry: metricsRegistry, logger,
     checks: { started: () => started, bus: () => bus.ping(), timeseries: () => store.ping(), ...(mqtt && { mqtt: () => mqtt.connected }) },
   });
+  // Outputs first: a transition the runtime writes right away is read by an outputs group already in place.
+  await outputs.start();
   await runtime.start();
   started = true;
   logger.info({ pack: config.RULE_PACK, rules: pack.rules.length, states: engine.size }, 'rules running');
@@ -54,6 +60,7 @@ export async function startRules(config: RulesConfig, logger: Logger): Promise<R
     stop: async () => {
       ops.setShuttingDown();
       await runtime.stop();
+      await outputs.stop();
       await mqtt?.endAsync();
       await Promise.allSettled([bus.close(), store.close(), ops.close()]);
     },

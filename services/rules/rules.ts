@@ -3,7 +3,8 @@
  * alert commands) go to the pure RulesEngine; each batch's transitions and the
  * engine's changed state records are written to Kafka together (eip.alerts.v1
  * and the compacted eip.alert-state.v1) before the batch's offsets commit.
- * Notifications (MQTT, webhooks) and history (time series) follow.
+ * History (time series) and notifications (MQTT, webhooks) follow from the
+ * alerts topic under a consumer group of their own (alert-outputs.ts), at least once.
  *
  * Scaling out: instances of one group share the partitions of readings and
  * aggregates, and each holds the alert state of the bindings whose inputs
@@ -19,31 +20,20 @@
  * commands go to every partition, as every instance needs every silence.
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import {
-  aggregateEventSchema, alertCommandSchema, meterStatusSchema, readingBatchEventSchema,
-  type AlertEvent,
-} from '../../shared/contracts/events.ts';
+import { aggregateEventSchema, alertCommandSchema, meterStatusSchema, readingBatchEventSchema } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, parseRecord, recordSource, type Parsed } from '../../shared/dead-letters.ts';
-import { alertTopic } from '../../shared/contracts/mqtt-topics.ts';
 import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription, TopicPartitions } from '../../shared/ports/event-bus.ts';
 import { EipError } from '../../shared/errors.ts';
-import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { writeUntilDone } from '../../shared/write-until-done.ts';
 import { Serial } from '../../shared/runtime/serial.ts';
-import type { MqttClient } from '../../shared/adapters/mqtt/connect.ts';
 import type { Home, RulesEngine, Transition } from './domain/index.ts';
 import { fingerprintsOf, homePartition, type InputPartitions } from './domain/ownership.ts';
-import { toAlertmanager } from './alertmanager.ts';
 import type { RulesMetrics } from './metrics.ts';
 
 export interface RulesRuntimeOptions {
   engine: RulesEngine;
   bus: EventBus;
-  store: TimeSeriesStore;
-  mqtt?: MqttClient;
-  webhooks: string[];
-  webhookTimeoutMs: number;
   metrics: RulesMetrics;
   logger: Logger;
   group: string;
@@ -74,8 +64,6 @@ export class RulesRuntime {
   private readonly turns = new Serial();
   private readonly abort = new AbortController();
   private readonly now: () => number;
-  /** When each open alert started, for the webhook's startsAt. */
-  private readonly startedAt = new Map<string, number>();
 
   constructor(private readonly o: RulesRuntimeOptions) {
     this.now = o.now ?? Date.now;
@@ -152,7 +140,6 @@ export class RulesRuntime {
     this.o.engine.takeChanges();
     this.held = fps;
     for (const a of assigned) for (const p of a.partitions) this.o.metrics.partitions.set({ topic: a.topic, partition: String(p) }, 1);
-    for (const a of this.o.engine.alerts()) this.startedAt.set(a.fingerprint, a.since);
     this.o.logger.info({ partitions: assigned.map((a) => `${a.topic}:${a.partitions.join(',')}`), ...r, silences: s.silences }, 'partitions assigned: alert state loaded');
     this.updateGauges();
   }
@@ -166,7 +153,6 @@ export class RulesRuntime {
     this.revocation.abort();
     this.revocation = new AbortController();
     const n = this.o.engine.disown(this.held);
-    for (const fp of this.held) this.startedAt.delete(fp);
     this.held = [];
     this.o.metrics.partitions.reset();
     this.o.logger.info({ partitions: revoked.map((a) => `${a.topic}:${a.partitions.join(',')}`), states: n }, 'partitions revoked: alert state released');
@@ -240,8 +226,8 @@ export class RulesRuntime {
   }
 
   /**
-   * Writes transitions and changed state together, then notifies: all before the
-   * caller's offsets commit. False when the partitions were revoked before the
+   * Writes transitions and changed state together before the caller's offsets
+   * commit; history and notifications follow from the alerts topic (alert-outputs.ts). False when the partitions were revoked before the
    * write landed (nothing of it is known to have been written).
    */
   private async commit(transitions: Transition[], extra: OutgoingMessage[]): Promise<boolean> {
@@ -271,44 +257,10 @@ export class RulesRuntime {
     const events = transitions.map((t) => t.event);
     for (const e of events) {
       this.o.metrics.transitions.inc({ state: e.state, severity: e.severity });
-      if (e.previousState === null) this.startedAt.set(e.fingerprint, e.at);
       this.o.logger.info({ fingerprint: e.fingerprint, rule: e.ruleId, state: e.state, severity: e.severity, park: e.park, tenant: e.tenant, meter: e.meter, summary: e.summary }, 'alert transition');
     }
-    await writeUntilDone('timeseries', () => this.o.store.writeAlertEvents(events.map((e) => ({
-      fingerprint: e.fingerprint, ruleId: e.ruleId, state: e.state, severity: e.severity, park: e.park, tenant: e.tenant, meter: e.meter, metric: e.metric,
-      summary: e.summary, value: e.provenance.values.at(-1), at: e.at, ...(e.simulated && { simulated: true }),
-    }))), this.o.logger, undefined, this.abort.signal);
-    await this.notify(transitions.filter((t) => !t.silencedBy).map((t) => t.event));
-    for (const e of events) if (e.state === 'resolved') this.startedAt.delete(e.fingerprint);
     this.updateGauges();
     return true;
-  }
-
-  /** Notifications are best effort: the alerts topic is the record, and the console reads it. */
-  private async notify(events: AlertEvent[]): Promise<void> {
-    const mqtt = this.o.mqtt;
-    await Promise.all(events.flatMap((e) => [
-      ...(mqtt ? [mqtt.publishAsync(alertTopic(e.park, e.severity), JSON.stringify(e), { qos: 1 }).then(
-        () => this.o.metrics.notifications.inc({ channel: 'mqtt', outcome: 'sent' }),
-        (err: unknown) => { this.o.metrics.notifications.inc({ channel: 'mqtt', outcome: 'failed' }); this.o.logger.warn({ err: (err as Error).message }, 'MQTT alert publish failed'); },
-      )] : []),
-      ...this.o.webhooks.map((url) => this.postWebhook(url, e)),
-    ]));
-  }
-
-  private async postWebhook(url: string, e: AlertEvent): Promise<void> {
-    try {
-      const res = await fetch(url, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(toAlertmanager(e, this.startedAt.get(e.fingerprint) ?? e.at)),
-        signal: AbortSignal.timeout(this.o.webhookTimeoutMs),
-      });
-      this.o.metrics.notifications.inc({ channel: 'webhook', outcome: res.ok ? 'sent' : 'failed' });
-      if (!res.ok) this.o.logger.warn({ url, status: res.status }, 'webhook refused the alert');
-    } catch (err) {
-      this.o.metrics.notifications.inc({ channel: 'webhook', outcome: 'failed' });
-      this.o.logger.warn({ url, err: (err as Error).message }, 'webhook failed');
-    }
   }
 
   private updateGauges(): void {

@@ -107,6 +107,8 @@ export const alertEventSchema = z.object({
   at: epochMsSchema,
   by: z.string().optional(),
   simulated: z.boolean().default(false),
+  /** A silence matched it: recorded and shown, not notified over MQTT or webhooks. */
+  silenced: z.boolean().optional(),
 });
 export type AlertEvent = z.infer<typeof alertEventSchema>;
 

@@ -556,6 +556,7 @@ export class RulesEngine {
         break;
       }
     }
+    if (silencedBy !== undefined) event.silenced = true;
     out.push(silencedBy === undefined ? { event } : { event, silencedBy });
   }
 

@@ -1,0 +1,75 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { Registry } from 'prom-client';
+import { createSqliteBus } from '../../shared/adapters/sqlite-bus/sqlite-bus.ts';
+import { createSqliteStore } from '../../shared/adapters/sqlite-timeseries/index.ts';
+import { topics } from '../../shared/contracts/kafka-topics.ts';
+import type { AlertEvent } from '../../shared/contracts/events.ts';
+import { loadParkRegistry, demoParkPath } from '../../shared/contracts/park-registry.ts';
+import { quietLogger } from '../../shared/observability/logger.ts';
+import { EipError } from '../../shared/errors.ts';
+import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
+import { AlertOutputs } from './alert-outputs.ts';
+import { createRulesMetrics } from './metrics.ts';
+
+const logger = quietLogger('outputs-test');
+const event = (fp: string, transition: number, over: Partial<AlertEvent> = {}): AlertEvent => ({
+  v: 1, fingerprint: fp, transition, state: transition % 2 ? 'firing' : 'resolved', previousState: transition % 2 ? null : 'firing', severity: 'critical',
+  ruleId: 'ww-ph-range', ruleVersion: 1, park: 'nusantara-eip', tenant: 'park-wwtp', meter: 'wwtp-sparing-outlet', metric: 'ph',
+  summary: 's', provenance: { values: [4.1] }, at: Date.parse('2026-11-27T10:00:00Z') + transition * 60_000, simulated: false, ...over,
+});
+
+async function until(what: string, fn: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('AlertOutputs', () => {
+  it('stores history and notifies each transition once stored, skips silenced ones for notification, and sends again what a crash left unconfirmed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outputs-'));
+    const bus = createSqliteBus({ path: join(dir, 'bus.sqlite'), logger, pollIntervalMs: 10 });
+    const realStore = createSqliteStore({ path: join(dir, 'ts.sqlite'), logger });
+    const published: Array<{ topic: string; fp: string; transition: number }> = [];
+    const mqtt = { publishAsync: async (topic: string, payload: string) => { const e = JSON.parse(payload) as AlertEvent; published.push({ topic, fp: e.fingerprint, transition: e.transition }); } } as unknown as MqttClient;
+    // The store refuses writes while `down`: the batch must wait, uncommitted.
+    let down = true;
+    let refused = 0;
+    const store: TimeSeriesStore = { ...realStore, writeAlertEvents: async (events) => {
+      if (down) { refused++; throw new EipError('UNAVAILABLE', 'store down', { retriable: true }); }
+      return realStore.writeAlertEvents(events);
+    } };
+    const make = () => new AlertOutputs({ bus, store, registry: loadParkRegistry(demoParkPath), mqtt, webhooks: [], webhookTimeoutMs: 1_000, metrics: createRulesMetrics(new Registry()), logger, group: 'rules-test', stopGraceMs: 200, notifyMaxAgeMs: 60_000 });
+    try {
+      // Decided long ago (the record's time): recorded on a first start, not notified.
+      await bus.publish([{ topic: topics.alerts.name, key: 'old', value: JSON.stringify(event('old', 1)), timestamp: Date.now() - 3_600_000 }]);
+      let outputs = make();
+      await outputs.start();
+      await bus.publish([event('a', 1), event('b', 1, { silenced: true }), event('x', 1, { park: 'another-park' })].map((e) => ({ topic: topics.alerts.name, key: e.fingerprint, value: JSON.stringify(e) })));
+      await until('a refused write', () => refused > 0);
+      assert.deepEqual(published, [], 'nothing notified before the history is stored');
+      // A crash while the store is down: nothing was committed, so a new instance gets the batch again.
+      await outputs.stop();
+      down = false;
+      outputs = make();
+      await outputs.start();
+      await until('history stored', async () => (await realStore.queryAlertEvents({ scope: { park: 'nusantara-eip' }, from: 0, to: Date.now() })).length === 3);
+      await until('notified', () => published.length >= 1);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(published, [{ topic: 'eip/nusantara-eip/alerts/critical', fp: 'a', transition: 1 }], 'one notification; the stale, the silenced and another park\'s are not sent');
+      const history = await realStore.queryAlertEvents({ scope: { park: 'nusantara-eip' }, from: 0, to: Date.now() });
+      assert.deepEqual(history.map((h) => h.fingerprint).sort(), ['a', 'b', 'old'], 'silenced and stale transitions are still recorded');
+      await outputs.stop();
+    } finally {
+      await bus.close();
+      await realStore.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

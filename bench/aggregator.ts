@@ -29,7 +29,7 @@ import { topics } from '../shared/contracts/kafka-topics.ts';
 import type { ReadingBatchEvent } from '../shared/contracts/events.ts';
 import type { OutgoingMessage } from '../shared/ports/event-bus.ts';
 import { quietLogger } from '../shared/observability/logger.ts';
-import { counter, histogramQuantile, peakRssMiB, repoRoot, sleep } from './lib.ts';
+import { counter, histogramQuantile, peakRssMiB, positiveInt, repoRoot, sleep } from './lib.ts';
 
 const usage = `usage: npm run bench:aggregator [-- options]
   --meters N       meters of the bench park (default 1000)
@@ -55,19 +55,11 @@ if (values.help) {
   process.stdout.write(usage);
   process.exit(0);
 }
-const positiveInt = (name: string, raw: string): number => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) {
-    process.stderr.write(`--${name} must be a positive integer, not "${raw}"\n${usage}`);
-    process.exit(2);
-  }
-  return n;
-};
-const meters = positiveInt('meters', values.meters);
-const minutes = positiveInt('minutes', values.minutes);
-const instances = positiveInt('instances', values.instances);
-const settleMs = positiveInt('settle', values.settle) * 1000;
-const timeoutMs = positiveInt('timeout', values.timeout) * 1000;
+const meters = positiveInt('meters', values.meters, usage);
+const minutes = positiveInt('minutes', values.minutes, usage);
+const instances = positiveInt('instances', values.instances, usage);
+const settleMs = positiveInt('settle', values.settle, usage) * 1000;
+const timeoutMs = positiveInt('timeout', values.timeout, usage) * 1000;
 const log = (msg: string): void => { process.stderr.write(`[bench:aggregator] ${msg}\n`); };
 
 const kafkaBrokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.EIP_KAFKA_PORT ?? '9092'}`).split(',');

@@ -67,3 +67,13 @@ export function histogramQuantile(text: string, name: string, q: number): number
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A command-line integer above zero, or exit 2 naming the flag, with the usage. */
+export function positiveInt(name: string, raw: string, usage: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) {
+    process.stderr.write(`--${name} must be a positive integer, not "${raw}"\n${usage}`);
+    process.exit(2);
+  }
+  return n;
+}

@@ -40,7 +40,7 @@ import { createKafkaBus, createKafkaClient, type KafkaEventBus } from '../shared
 import type { OutgoingMessage, Subscription } from '../shared/ports/event-bus.ts';
 import { quietLogger } from '../shared/observability/logger.ts';
 import { connect, dropSession } from '../test/helpers/mqtt.ts';
-import { histogramQuantile, peakRssMiB, repoRoot, sleep } from './lib.ts';
+import { histogramQuantile, peakRssMiB, positiveInt, repoRoot, sleep } from './lib.ts';
 
 const usage = `usage: npm run bench:rules [-- options]
   --only LIST              phases to run, comma-separated: engine,service,latency (default: all)
@@ -73,20 +73,12 @@ if (values.help) {
   process.stdout.write(usage);
   process.exit(0);
 }
-const positiveInt = (name: string, raw: string): number => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) {
-    process.stderr.write(`--${name} must be a positive integer, not "${raw}"\n${usage}`);
-    process.exit(2);
-  }
-  return n;
-};
-const targetStates = positiveInt('states', values.states);
-const engineAggregates = positiveInt('engine-aggregates', values['engine-aggregates']);
-const engineBatches = positiveInt('engine-batches', values['engine-batches']);
-const serviceAggregates = positiveInt('aggregates', values.aggregates);
-const incidents = positiveInt('incidents', values.incidents);
-const phaseTimeoutMs = positiveInt('timeout', values.timeout) * 1000;
+const targetStates = positiveInt('states', values.states, usage);
+const engineAggregates = positiveInt('engine-aggregates', values['engine-aggregates'], usage);
+const engineBatches = positiveInt('engine-batches', values['engine-batches'], usage);
+const serviceAggregates = positiveInt('aggregates', values.aggregates, usage);
+const incidents = positiveInt('incidents', values.incidents, usage);
+const phaseTimeoutMs = positiveInt('timeout', values.timeout, usage) * 1000;
 const phases = new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean));
 for (const p of phases) {
   if (!['engine', 'service', 'latency'].includes(p)) {

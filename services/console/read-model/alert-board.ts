@@ -28,6 +28,8 @@ const severityRank: Record<Severity, number> = { critical: 0, warning: 1, 'data-
 
 export class AlertBoard {
   private readonly entries = new Map<string, Entry>();
+  /** The open ones only: far fewer than all, and what the park and health views count on every request. */
+  private readonly open = new Map<string, AlertView>();
 
   constructor(private readonly historyPerAlert = 50) {}
 
@@ -57,6 +59,7 @@ export class AlertBoard {
     history.push(event);
     if (history.length > this.historyPerAlert) history.splice(0, history.length - this.historyPerAlert);
     this.entries.set(event.fingerprint, { view, history });
+    this.track(view);
     return view;
   }
 
@@ -75,8 +78,8 @@ export class AlertBoard {
   /** Open alerts per severity for a park, or one tenant of it. */
   openCounts(park: string, tenant?: string): Record<Severity, number> {
     const counts: Record<Severity, number> = { critical: 0, warning: 0, 'data-quality': 0, info: 0 };
-    for (const { view } of this.entries.values()) {
-      if (view.park !== park || (tenant !== undefined && view.tenant !== tenant) || !openStates.includes(view.state)) continue;
+    for (const view of this.open.values()) {
+      if (view.park !== park || (tenant !== undefined && view.tenant !== tenant)) continue;
       counts[view.severity] += 1;
     }
     return counts;
@@ -89,6 +92,7 @@ export class AlertBoard {
       const silenced = isSilenced(entry.view);
       if (silenced !== entry.view.silenced) {
         entry.view = { ...entry.view, silenced };
+        this.track(entry.view);
         changed.push(entry.view);
       }
     }
@@ -99,13 +103,19 @@ export class AlertBoard {
     const entry = this.entries.get(fingerprint);
     if (!entry) return undefined;
     entry.view = { ...entry.view, silenced };
+    this.track(entry.view);
     return entry.view;
   }
 
   /** Open alerts of one meter raised by the given rules (deadman rules, for meter health). */
   openFor(meter: string, ruleIds: ReadonlySet<string>): AlertView | undefined {
-    for (const { view } of this.entries.values()) if (view.meter === meter && ruleIds.has(view.ruleId) && openStates.includes(view.state)) return view;
+    for (const view of this.open.values()) if (view.meter === meter && ruleIds.has(view.ruleId)) return view;
     return undefined;
+  }
+
+  private track(view: AlertView): void {
+    if (openStates.includes(view.state)) this.open.set(view.fingerprint, view);
+    else this.open.delete(view.fingerprint);
   }
 }
 

@@ -57,6 +57,9 @@ describe('AlertBoard', () => {
     assert.deepEqual(order({ from: 3, to: 9 }), ['c', 'a']);
     assert.equal(b.list({}, 2).total, 4);
     assert.deepEqual(b.openCounts('p'), { critical: 1, warning: 1, 'data-quality': 0, info: 0 });
+    b.apply(ev({ fingerprint: 'b', transition: 2, state: 'resolved', at: 10 }));
+    assert.deepEqual(b.openCounts('p'), { critical: 0, warning: 1, 'data-quality': 0, info: 0 }, 'a resolved alert leaves the open counts');
+    assert.equal(b.openFor('m', new Set(['r']))?.fingerprint, 'a');
   });
 });
 

@@ -29,7 +29,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { Admin, Kafka } from 'kafkajs';
 import type { MqttClient } from 'mqtt';
 import { compile, parseRulePack, RulesEngine, defaultRulePackPath, type RulePack } from '../services/rules/domain/index.ts';
@@ -40,6 +39,7 @@ import { createKafkaBus, createKafkaClient, type KafkaEventBus } from '../shared
 import type { OutgoingMessage, Subscription } from '../shared/ports/event-bus.ts';
 import { quietLogger } from '../shared/observability/logger.ts';
 import { connect, dropSession } from '../test/helpers/mqtt.ts';
+import { osFreePort } from '../test/helpers/service-process.ts';
 import { histogramQuantile, peakRssMiB, positiveInt, repoRoot, sleep } from './lib.ts';
 
 const usage = `usage: npm run bench:rules [-- options]
@@ -325,17 +325,6 @@ async function within<T>(p: Promise<T>, ms: number, label: string): Promise<T> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Service {
   name: string;
@@ -347,7 +336,7 @@ interface Service {
 
 /** Starts services/<name>/main.ts as a process and waits for /readyz (bounded). */
 async function startService(name: string, env: Record<string, string>, readyTimeoutMs: number): Promise<Service & { readyAt: number }> {
-  const port = await freePort();
+  const port = await osFreePort();
   const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/main.ts`], {
     cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn', ...env, OPS_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'],
   });

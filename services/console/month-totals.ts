@@ -8,6 +8,7 @@ import { windowMs, type WindowSize } from '../../shared/contracts/events.ts';
 import type { Park } from '../../shared/contracts/park-registry.ts';
 import type { TimeSeriesStore, SeriesScope } from '../../shared/ports/time-series.ts';
 import type { ParkTotals } from './api/schemas.ts';
+import { periodBounds, zoneOffsetMs } from '../../shared/time-zones.ts';
 
 export interface Span {
   window: WindowSize;
@@ -34,27 +35,11 @@ export function coverRange(from: number, to: number): Span[] {
   return out.sort((x, y) => x.from - y.from);
 }
 
-/** Start of the month containing `now` in a time zone, epoch ms; and its length. */
+/** The month containing `now` in a time zone: [from, to) in epoch ms and its YYYY-MM label. */
 export function monthBounds(now: number, timeZone: string): { from: number; to: number; label: string } {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(new Date(now));
-  const year = Number(parts.find((p) => p.type === 'year')!.value);
-  const month = Number(parts.find((p) => p.type === 'month')!.value);
-  const localMidnight = (y: number, m: number): number => {
-    // The zone's offset at that instant, found by formatting a UTC guess back in the zone.
-    const guess = Date.UTC(y, m - 1, 1);
-    const offset = zoneOffsetMs(guess, timeZone);
-    return guess - offset;
-  };
-  const from = localMidnight(year, month);
-  const to = month === 12 ? localMidnight(year + 1, 1) : localMidnight(year, month + 1);
-  return { from, to, label: `${year}-${String(month).padStart(2, '0')}` };
-}
-
-function zoneOffsetMs(utc: number, timeZone: string): number {
-  const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-  const p = Object.fromEntries(f.formatToParts(new Date(utc)).map((x) => [x.type, x.value]));
-  const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
-  return asUtc - utc;
+  const [from, to] = periodBounds(now, 'month', timeZone);
+  const local = new Date(from + zoneOffsetMs(timeZone, from));
+  return { from, to, label: `${local.getUTCFullYear()}-${String(local.getUTCMonth() + 1).padStart(2, '0')}` };
 }
 
 async function consumption(store: TimeSeriesStore, scope: SeriesScope, aggregateScope: 'tenant' | 'park', metric: string, spans: Span[]): Promise<number | null> {

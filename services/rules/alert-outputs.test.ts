@@ -15,6 +15,7 @@ import { EipError } from '../../shared/errors.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { AlertOutputs } from './alert-outputs.ts';
 import { createRulesMetrics } from './metrics.ts';
+import { waitFor } from '../../test/helpers/bus.ts';
 
 const logger = quietLogger('outputs-test');
 const event = (fp: string, transition: number, over: Partial<AlertEvent> = {}): AlertEvent => ({
@@ -23,13 +24,7 @@ const event = (fp: string, transition: number, over: Partial<AlertEvent> = {}): 
   summary: 's', provenance: { values: [4.1] }, at: Date.parse('2026-11-27T10:00:00Z') + transition * 60_000, simulated: false, ...over,
 });
 
-async function until(what: string, fn: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, fn: () => boolean | Promise<boolean>): Promise<void> => waitFor(fn, 15_000, what);
 
 describe('AlertOutputs', () => {
   it('stores history and notifies each transition once stored, skips silenced ones for notification, and sends again what a crash left unconfirmed', async () => {

@@ -1,5 +1,6 @@
 /** Runs a service's main.ts as a child process, as production does, so tests can SIGKILL it. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { repoRoot } from './servers.ts';
 import { waitFor } from './bus.ts';
 
@@ -45,6 +46,19 @@ export async function startService(name: string, env: Record<string, string>, op
 
 let nextPort = 19_400 + (process.pid % 500) * 2;
 export const freePort = (): number => nextPort++;
+
+/** A port the OS says is free right now (listen on 0, read it, close). */
+export function osFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 /** Reads one counter or gauge (summed over labels) from a Prometheus text page. */
 export async function metricValue(opsUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {

@@ -5,6 +5,7 @@ import { topics } from '../../../shared/contracts/kafka-topics.ts';
 import { alertCommandSchema, type AlertEvent } from '../../../shared/contracts/events.ts';
 import type { ConsumedBatch } from '../../../shared/ports/event-bus.ts';
 import { startTestConsole, password, testToken, type TestConsole } from '../testing.ts';
+import { eventually } from '../../../test/helpers/bus.ts';
 import type { AlertList, AlertView, DeadLetterList, Me, ParkTotals, Series } from './schemas.ts';
 
 const minute = 60_000;
@@ -17,15 +18,7 @@ function alertEvent(over: Partial<AlertEvent> = {}): AlertEvent {
   };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> => eventually(fn, timeoutMs, what, 25);
 
 describe('console API', () => {
   let c: TestConsole;

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AlertEvent } from '../../../shared/contracts/events.ts';
 import { AlertBoard } from './alert-board.ts';
-import { SilenceBook, inForce } from './silence-book.ts';
+import { SilenceBook } from './silence-book.ts';
+import { silenceInForce } from '../../../shared/contracts/silences.ts';
 import { MeterHealthBook } from './meter-health.ts';
 import { DeadLetterLog, parkOf } from './dead-letter-log.ts';
 
@@ -87,7 +88,7 @@ describe('SilenceBook', () => {
   });
 
   it('treats the end of a silence as exclusive', () => {
-    assert.equal(inForce({ silenceId: 'x', park: 'p', matchers: {}, startsAt: 0, endsAt: 10, by: 'a' }, 10), false);
+    assert.equal(silenceInForce({ startsAt: 0, endsAt: 10 }, 10), false);
   });
 });
 

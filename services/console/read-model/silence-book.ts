@@ -5,6 +5,7 @@
  */
 import type { AlertCommand } from '../../../shared/contracts/events.ts';
 import type { AlertView, SilenceView } from '../api/schemas.ts';
+import { silenceInForce, silenceMatches } from '../../../shared/contracts/silences.ts';
 
 export class SilenceBook {
   private readonly silences = new Map<string, SilenceView>();
@@ -40,7 +41,7 @@ export class SilenceBook {
 
   /** True when a silence in force at `now` matches the alert. */
   mutes(alert: AlertView, now: number): boolean {
-    for (const s of this.silences.values()) if (inForce(s, now) && matches(s, alert)) return true;
+    for (const s of this.silences.values()) if (silenceInForce(s, now) && silenceMatches(s.matchers, alert)) return true;
     return false;
   }
 
@@ -48,19 +49,4 @@ export class SilenceBook {
   prune(now: number): void {
     for (const [id, s] of this.silences) if (s.endsAt <= now) this.silences.delete(id);
   }
-}
-
-export function inForce(s: SilenceView, t: number): boolean {
-  if (t < s.startsAt || t >= s.endsAt) return false;
-  // A recurring maintenance window: every everyMs from startsAt, lasting durationMs.
-  return !s.recurrence || (t - s.startsAt) % s.recurrence.everyMs < s.recurrence.durationMs;
-}
-
-function matches(s: SilenceView, a: AlertView): boolean {
-  const m = s.matchers;
-  return (m.park === undefined || m.park === a.park)
-    && (m.tenant === undefined || m.tenant === a.tenant)
-    && (m.meter === undefined || m.meter === a.meter)
-    && (m.ruleId === undefined || m.ruleId === a.ruleId)
-    && (m.metric === undefined || m.metric === a.metric);
 }

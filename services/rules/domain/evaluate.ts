@@ -9,7 +9,7 @@ import { formatDuration } from './duration.ts';
 import { exceeds, levelOf, thresholdOf } from './levels.ts';
 import { correctToReferenceO2 } from './o2.ts';
 import type { Acc, BufferOf, Provenance } from './state.ts';
-import { periodBounds } from './tz.ts';
+import { periodBounds } from '../../../shared/time-zones.ts';
 
 export interface Decision {
   lvl: number;

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { silenceMatcherSchema } from '../../../shared/contracts/events.ts';
 import type { AlertScope } from './fingerprint.ts';
+import { silenceInForce, silenceMatches as matches } from '../../../shared/contracts/silences.ts';
 
 export const silenceRecordSchema = z.object({
   v: z.literal(1),
@@ -22,16 +23,9 @@ export const silenceRecordSchema = z.object({
 export type SilenceRecord = z.infer<typeof silenceRecordSchema>;
 
 export function silenceActive(s: SilenceRecord, t: number): boolean {
-  if (t < s.startsAt || t >= s.endsAt) return false;
-  if (!s.recurrence) return true;
-  return (t - s.startsAt) % s.recurrence.everyMs < s.recurrence.durationMs;
+  return silenceInForce(s, t);
 }
 
 export function silenceMatches(s: SilenceRecord, ruleId: string, scope: AlertScope): boolean {
-  const m = s.matchers;
-  return (m.park === undefined || m.park === scope.park)
-    && (m.tenant === undefined || m.tenant === scope.tenant)
-    && (m.meter === undefined || m.meter === scope.meter)
-    && (m.ruleId === undefined || m.ruleId === ruleId)
-    && (m.metric === undefined || m.metric === scope.metric);
+  return matches(s.matchers, { ruleId, ...scope });
 }

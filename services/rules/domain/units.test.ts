@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseDuration, formatDuration } from './duration.ts';
 import { levelOf, resolveLevels } from './levels.ts';
 import { correctToReferenceO2 } from './o2.ts';
-import { periodBounds } from './tz.ts';
+import { periodBounds } from '../../../shared/time-zones.ts';
 
 describe('durations', () => {
   const cases: Array<[string | number, number | undefined]> = [['90s', 90_000], ['10m', 600_000], ['1h', 3_600_000], ['90d', 7_776_000_000], ['500ms', 500], ['1.5h', 5_400_000], [1000, 1000], ['soon', undefined], ['10', undefined], [0, undefined], ['-1m', undefined]];

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { osFreePort } from '../../helpers/service-process.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '../../../services/console/auth/secrets.ts';
@@ -34,17 +34,6 @@ export interface Stack {
 
 export const userPassword = (user: string): string => `${user}-browser-test`;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Child {
   name: string;
@@ -83,7 +72,7 @@ export async function startStack(users: TestUser[]): Promise<Stack> {
     users: await Promise.all(users.map(async (u) => ({ ...u, parks: ['*'], passwordHash: await hashPassword(userPassword(u.name)) }))),
     tokens: [],
   }));
-  const [broker, ingestOps, aggregatorOps, rulesOps, consolePort, consoleOps] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const [broker, ingestOps, aggregatorOps, rulesOps, consolePort, consoleOps] = await Promise.all(Array.from({ length: 6 }, osFreePort));
   let lines: string[] = [];
   const log = (line: string): void => { lines = [...lines.slice(-200), line]; };
   const env = {

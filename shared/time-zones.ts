@@ -1,5 +1,6 @@
 /**
- * Calendar periods (day, month) in a park's time zone, for budgets. Pure: the
+ * Calendar periods (day, month) in a park's time zone, for budgets. Shared by the rules
+ * service (budget periods) and the console (month to date). Pure: the
  * zone rules come from the runtime's ICU data, not from any clock.
  */
 const formats = new Map<string, Intl.DateTimeFormat>();

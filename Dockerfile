@@ -1,10 +1,10 @@
 # One image for all services (ingest, aggregator, rules, console); the
 # service is chosen by the command (see docker-compose.yml), e.g.
 #   docker run eip-telemetry:local node --import tsx services/rules/main.ts
-# TypeScript runs through tsx (Node 20 cannot strip types), so the dev
+# TypeScript runs through tsx (the loader npm start and the tests use), so the dev
 # dependencies stay in the image.
 
-FROM node:20-slim AS deps
+FROM node:24-slim AS deps
 # better-sqlite3 compiles its native module when no prebuilt binary fits.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -13,7 +13,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund && npm cache clean --force
 
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production \
     DATA_DIR=/data \
     OPS_HOST=0.0.0.0

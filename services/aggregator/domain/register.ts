@@ -1,8 +1,7 @@
 /**
  * Consumption from a cumulative register: the difference between consecutive
  * readings (in event-time order), with rollover, reset and meter swap detected
- * instead of summed blindly (eip-facts: "Cumulative registers roll over, reset
- * and get swapped").
+ * instead of summed blindly: real registers roll over, reset and get swapped.
  */
 import type { AggregateEvent } from '../../../shared/contracts/events.ts';
 

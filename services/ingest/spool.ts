@@ -30,6 +30,13 @@ export type { SpoolRecord } from './spool-frame.ts';
 
 export const defaultSpoolMemoryBytes = 16 * 1024 * 1024;
 
+/**
+ * What a record held in memory costs beyond its frame: its objects, payload
+ * view and topic string (measured at about 210 bytes appended, 320 read back).
+ * Counted, so that a window of small records stays within the bound too.
+ */
+export const recordOverheadBytes = 320;
+
 export interface SpoolOptions {
   dir: string;
   /** A new segment starts past this size; drained segments are deleted whole. */
@@ -58,8 +65,11 @@ interface Segment {
 
 interface Entry {
   record: SpoolRecord;
+  /** Frame bytes: what the record occupies on disk. */
   bytes: number;
 }
+
+const memoryCost = (e: Entry): number => e.bytes + recordOverheadBytes;
 
 export class Spool {
   private readonly dir: string;
@@ -75,11 +85,11 @@ export class Spool {
   private ackedId = 0;
   private pendingCount = 0;
   private pendingByteCount = 0;
-  /** Records loaded and not yet taken, oldest first from windowHead. */
+  /** Records loaded and not yet taken, oldest first from windowHead; windowBytes is their memory cost. */
   private window: Entry[] = [];
   private windowHead = 0;
   private windowBytes = 0;
-  /** Records handed out by take() and not yet acknowledged, oldest first. */
+  /** Records handed out by take() and not yet acknowledged, oldest first; takenBytes is their memory cost. */
   private taken: Entry[] = [];
   private takenBytes = 0;
   /** The first record that is only on disk: every record before it is acknowledged, taken or in the window. */
@@ -129,9 +139,9 @@ export class Spool {
     this.pendingCount++;
     this.pendingByteCount += frame.length;
     // The drain keeps up and there is room: keep it in memory, never read it back.
-    if (caughtUp && this.heldRecordBytes + frame.length <= this.recordBudget) {
+    if (caughtUp && this.heldRecordBytes + frame.length + recordOverheadBytes <= this.recordBudget) {
       this.window.push({ record, bytes: frame.length });
-      this.windowBytes += frame.length;
+      this.windowBytes += frame.length + recordOverheadBytes;
       this.readOffset = seg.end;
     }
     return id;
@@ -151,8 +161,8 @@ export class Spool {
     for (let i = this.windowHead; i < end; i++) {
       const e = this.window[i]!;
       this.taken.push(e);
-      this.takenBytes += e.bytes;
-      this.windowBytes -= e.bytes;
+      this.takenBytes += memoryCost(e);
+      this.windowBytes -= memoryCost(e);
       out.push(e.record);
     }
     this.windowHead = end;
@@ -181,7 +191,7 @@ export class Spool {
     if (drop === 0) return;
     this.ackedId = this.taken[drop - 1]!.record.id;
     this.taken = this.taken.slice(drop);
-    this.takenBytes -= bytes;
+    this.takenBytes -= bytes + drop * recordOverheadBytes;
     this.pendingCount -= drop;
     this.pendingByteCount -= bytes;
     this.writeCheckpoint();
@@ -214,7 +224,7 @@ export class Spool {
     return this.pendingByteCount;
   }
 
-  /** Bytes the spool holds in memory now: read-ahead and taken records, and its read buffer. */
+  /** Bytes the spool holds in memory now: read-ahead and taken records (frames and per-record objects), and its read buffer. */
   get memoryBytes(): number {
     return this.heldRecordBytes + this.reader.bufferBytes;
   }
@@ -252,9 +262,9 @@ export class Spool {
       const r = this.reader.scan(fd, this.readOffset, seg.end, (body, _offset, bytes) => {
         if (added >= wanted) return false;
         // One record always fits, however large: a drain that acknowledged what it took makes progress.
-        if (this.heldRecordBytes > 0 && this.heldRecordBytes + bytes > this.recordBudget) return false;
+        if (this.heldRecordBytes > 0 && this.heldRecordBytes + bytes + recordOverheadBytes > this.recordBudget) return false;
         this.window.push({ record: decodeBody(body), bytes });
-        this.windowBytes += bytes;
+        this.windowBytes += bytes + recordOverheadBytes;
         added++;
         return true;
       });

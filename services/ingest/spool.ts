@@ -85,9 +85,8 @@ export class Spool {
   private ackedId = 0;
   private pendingCount = 0;
   private pendingByteCount = 0;
-  /** Records loaded and not yet taken, oldest first from windowHead; windowBytes is their memory cost. */
+  /** Records loaded and not yet taken, oldest first; windowBytes is their memory cost. */
   private window: Entry[] = [];
-  private windowHead = 0;
   private windowBytes = 0;
   /** Records handed out by take() and not yet acknowledged, oldest first; takenBytes is their memory cost. */
   private taken: Entry[] = [];
@@ -155,20 +154,15 @@ export class Spool {
    * bound, so a second take before ack() may hand out none.
    */
   take(max: number): SpoolRecord[] {
-    if (this.window.length - this.windowHead < max) this.fill(max - (this.window.length - this.windowHead));
-    const end = Math.min(this.window.length, this.windowHead + max);
+    if (this.window.length < max) this.fill(max - this.window.length);
+    // Out of the window (no slot keeps a taken record alive once it is acknowledged).
+    const batch = this.window.splice(0, max);
     const out: SpoolRecord[] = [];
-    for (let i = this.windowHead; i < end; i++) {
-      const e = this.window[i]!;
+    for (const e of batch) {
       this.taken.push(e);
       this.takenBytes += memoryCost(e);
       this.windowBytes -= memoryCost(e);
       out.push(e.record);
-    }
-    this.windowHead = end;
-    if (this.windowHead === this.window.length) {
-      this.window = [];
-      this.windowHead = 0;
     }
     return out;
   }
@@ -176,8 +170,7 @@ export class Spool {
   /** Puts taken but unacknowledged records back, e.g. when a drain is abandoned at shutdown. */
   untake(): void {
     if (this.taken.length === 0) return;
-    this.window = this.taken.concat(this.window.slice(this.windowHead));
-    this.windowHead = 0;
+    this.window = this.taken.concat(this.window);
     this.windowBytes += this.takenBytes;
     this.taken = [];
     this.takenBytes = 0;

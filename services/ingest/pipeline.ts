@@ -69,7 +69,7 @@ export class IngestPipeline {
   private readonly o: PipelineOptions;
   private readonly dedup: DedupWindow;
   private readonly now: () => number;
-  /** Messages not yet acknowledged, oldest first: MQTT.js hands over the next only after done(), so at most one. */
+  /** Messages not yet acknowledged, oldest first: MQTT.js hands over the next only after done(), so one per connection. */
   private readonly held: HeldMessage[] = [];
   /** Acknowledgements are held because the spool reached a bound. */
   private full = false;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { envInt, envString } from '../../shared/config/env.ts';
 import { commonEnv, opsPort } from '../../shared/config/common.ts';
 import { busEnv, mqttEnv, registryEnv, timeSeriesEnv } from '../../shared/config/adapters-env.ts';
+import { defaultSpoolMemoryBytes } from './spool.ts';
 
 export const ingestConfigSchema = z.object({
   ...commonEnv,
@@ -18,6 +19,8 @@ export const ingestConfigSchema = z.object({
   SPOOL_DIR: envString('durable spool folder of this instance (default: DATA_DIR/spool/MQTT_CLIENT_ID)', { default: '' , minLength: 0 }),
   BATCH_MAX_MESSAGES: envInt('largest batch of MQTT messages drained to the sinks at once', { default: 5000, min: 1, max: 100_000 }),
   MAX_PENDING_MESSAGES: envInt('backpressure bound: spooled messages not yet in both sinks before acknowledgements are held', { default: 200_000, min: 10, max: 50_000_000 }),
+  MAX_PENDING_BYTES: envInt('backpressure bound by size: spooled bytes not yet in both sinks before acknowledgements are held (size it below the spool disk\'s free space)', { default: 1024 ** 3, min: 1024 * 1024, max: 1024 ** 4 }),
+  SPOOL_MEMORY_BYTES: envInt('memory the spool may hold for records read ahead or being written; a larger backlog stays on disk and is read back in order', { default: defaultSpoolMemoryBytes, min: 64 * 1024, max: 4 * 1024 ** 3 }),
   MAX_PAYLOAD_BYTES: envInt('larger MQTT payloads are dead-lettered as oversized', { default: 65_536, min: 256, max: 268_435_455 }),
   MAX_FUTURE_MS: envInt('readings further in the future than this are dead-lettered', { default: 300_000, min: 0, max: 86_400_000 }),
   DEDUP_WINDOW: envInt('sequence numbers remembered per meter to drop duplicates', { default: 1024, min: 1, max: 1_000_000 }),

@@ -24,7 +24,7 @@ export interface RunningIngest {
 export async function startIngest(config: IngestConfig, logger: Logger): Promise<RunningIngest> {
   const registry = loadParkRegistry(config.PARK_REGISTRY);
   const clientId = clientIdOf(config);
-  const spool = Spool.open({ dir: config.SPOOL_DIR || join(config.DATA_DIR, 'spool', clientId), logger });
+  const spool = Spool.open({ dir: config.SPOOL_DIR || join(config.DATA_DIR, 'spool', clientId), memoryBytes: config.SPOOL_MEMORY_BYTES, logger });
   const bus = createBus(config, clientId, logger);
   const store = createStore(config, logger);
   const metricsRegistry = createMetricsRegistry('ingest');
@@ -34,6 +34,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
     decode: { registry, maxFutureMs: config.MAX_FUTURE_MS, maxPayloadBytes: config.MAX_PAYLOAD_BYTES },
     batchMaxMessages: config.BATCH_MAX_MESSAGES,
     maxPending: config.MAX_PENDING_MESSAGES,
+    maxPendingBytes: config.MAX_PENDING_BYTES,
     dedupWindow: config.DEDUP_WINDOW,
   });
   // Drain what a previous run spooled before taking more.

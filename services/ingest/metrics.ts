@@ -15,7 +15,9 @@ export function createIngestMetrics(registry: Registry) {
     spoolPending: new Gauge({ name: 'eip_ingest_spool_pending_messages', help: 'messages spooled and not yet in both sinks (the backlog)', ...r }),
     spoolBytes: new Gauge({ name: 'eip_ingest_spool_pending_bytes', help: 'bytes spooled and not yet in both sinks', ...r }),
     inFlight: new Gauge({ name: 'eip_ingest_in_flight_messages', help: 'messages in the batch being written', ...r }),
-    backpressure: new Gauge({ name: 'eip_ingest_backpressure', help: '1 while ingest holds MQTT acknowledgements because the spool is full', ...r }),
+    backpressure: new Gauge({ name: 'eip_ingest_backpressure', help: '1 while ingest holds MQTT acknowledgements: the spool is at its message or byte bound, or cannot write', ...r }),
+    spoolBlocked: new Gauge({ name: 'eip_ingest_spool_blocked', help: '1 while spool appends fail (full disk, I/O error) and acknowledgements are held until they pass', ...r }),
+    spoolWriteErrors: new Counter({ name: 'eip_ingest_spool_write_errors_total', help: 'failed spool appends, each retried with backoff, by error code', labelNames: ['code'], ...r }),
     batchSize: new Histogram({ name: 'eip_ingest_batch_messages', help: 'messages per drained batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000], ...r }),
     writeLatency: new Histogram({ name: 'eip_ingest_write_seconds', help: 'time to write one batch to a sink, retries included', labelNames: ['sink'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], ...r }),
     storedLatency: new Histogram({

@@ -2,8 +2,9 @@
  * Ingest's runtime: spool every MQTT message, acknowledge it, and drain the
  * spool in batches: decode, dedup, then write to the time-series store and the
  * bus side by side; a batch leaves the spool only when both have it.
- * Backpressure: past maxPending spooled messages, acknowledgements are held, so
- * MQTT.js stops reading and the broker keeps the rest in the session queue.
+ * Backpressure: past maxPending spooled messages or maxPendingBytes spooled
+ * bytes, or while the spool cannot write (a full disk), acknowledgements are
+ * held, so MQTT.js stops reading and the broker keeps the rest in the session queue.
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import type { MeterStatusEvent, ReadingBatchEvent } from '../../shared/contracts/events.ts';
@@ -11,6 +12,8 @@ import { deadLetterMessage } from '../../shared/dead-letters.ts';
 import type { EventBus, OutgoingMessage } from '../../shared/ports/event-bus.ts';
 import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { writeUntilDone } from '../../shared/write-until-done.ts';
+import { backoffDelay, type RetryPolicy } from '../../shared/retry.ts';
+import { errorMessage } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { decode, type DecodeOptions } from './domain/decode.ts';
 import { DedupWindow } from './domain/dedup.ts';
@@ -26,10 +29,30 @@ export interface PipelineOptions {
   logger: Logger;
   batchMaxMessages: number;
   maxPending: number;
+  /** Backpressure by bytes: frame bytes spooled and not yet in both sinks (default: no byte bound). */
+  maxPendingBytes?: number;
+  /** Backoff of a failed spool append (a full disk), for tests. */
+  appendRetry?: Partial<RetryPolicy>;
   dedupWindow: number;
   /** Stage name in dead letters. */
   stage?: string;
   now?: () => number;
+}
+
+interface HeldMessage {
+  topic: string;
+  payload: Buffer;
+  receivedAt: number;
+  done: () => void;
+}
+
+/** A failed append is retried from 100 ms, doubling to 5 s, for as long as it takes. */
+const appendRetryPolicy: RetryPolicy = { initialMs: 100, factor: 2, maxMs: 5000, maxAttempts: Infinity, jitter: 0.2 };
+
+/** The error code as a metric label, from a short known list (labels stay few). */
+function spoolErrorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && ['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE', 'ENOENT'].includes(code) ? code : 'other';
 }
 
 interface PreparedBatch {
@@ -46,7 +69,13 @@ export class IngestPipeline {
   private readonly o: PipelineOptions;
   private readonly dedup: DedupWindow;
   private readonly now: () => number;
-  private held: { topic: string; payload: Buffer; receivedAt: number; done: () => void } | undefined;
+  /** Messages not yet acknowledged, oldest first: MQTT.js hands over the next only after done(), so one per connection. */
+  private readonly held: HeldMessage[] = [];
+  /** Acknowledgements are held because the spool reached a bound. */
+  private full = false;
+  /** Consecutive failed appends; a retry is scheduled while retryTimer is set. */
+  private appendFailures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -58,39 +87,79 @@ export class IngestPipeline {
     this.now = options.now ?? Date.now;
   }
 
-  /** The MQTT message handler: spool, then acknowledge, unless the spool is full. */
+  /** The MQTT message handler: spool, then acknowledge, unless the spool is full or cannot write. */
   onMessage(topic: string, payload: Buffer, done: () => void): void {
-    const receivedAt = this.now();
-    if (this.o.spool.pending >= this.o.maxPending) {
-      // Held until the drain makes room: MQTT.js reads nothing more meanwhile.
-      this.held = { topic, payload, receivedAt, done };
-      this.o.metrics.backpressure.set(1);
-      this.o.logger.warn({ pending: this.o.spool.pending }, 'spool full: holding acknowledgements (backpressure)');
-      return;
-    }
-    this.spool(topic, payload, receivedAt, done);
+    // Queued behind any held message, so the order of acknowledgements is the order of arrival.
+    this.held.push({ topic, payload, receivedAt: this.now(), done });
+    this.releaseHeld();
   }
 
-  private spool(topic: string, payload: Buffer, receivedAt: number, done: () => void): void {
+  /** Appends one held message to the spool; false when that failed (it stays held and unacknowledged). */
+  private spool(h: HeldMessage): boolean {
     try {
-      this.o.spool.append(topic, payload, receivedAt);
+      this.o.spool.append(h.topic, h.payload, h.receivedAt);
     } catch (err) {
-      // Not acknowledged: the broker redelivers it once we come back.
-      this.o.logger.error({ err }, 'spool append failed; message left unacknowledged');
-      return;
+      this.appendFailed(err);
+      return false;
     }
-    this.o.metrics.received.inc();
-    done();
-    this.wake?.();
+    if (this.appendFailures > 0) {
+      this.o.logger.info({ attempts: this.appendFailures, pending: this.o.spool.pending }, 'spool writable again: acknowledging');
+      this.appendFailures = 0;
+      this.o.metrics.spoolBlocked.set(0);
+      this.showHold();
+    }
+    return true;
   }
 
+  /** A full disk or an I/O error: hold the message and try it again later, with backoff. */
+  private appendFailed(err: unknown): void {
+    const code = spoolErrorCode(err);
+    this.o.metrics.spoolWriteErrors.inc({ code });
+    if (this.appendFailures++ === 0) {
+      this.o.metrics.spoolBlocked.set(1);
+      this.showHold();
+      this.o.logger.error({ code, err: errorMessage(err), pending: this.o.spool.pending }, 'spool append failed: holding acknowledgements until it can write again');
+    }
+    const delayMs = backoffDelay(this.appendFailures, { ...appendRetryPolicy, ...this.o.appendRetry });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      // Once stopping, held messages stay with the broker.
+      if (!this.stopping) this.releaseHeld();
+    }, delayMs);
+    this.retryTimer.unref();
+  }
+
+  /** Spools held messages while there is room (resuming at 80 % of a bound once it was reached) and the disk takes them. */
   private releaseHeld(): void {
-    if (!this.held || this.o.spool.pending >= this.o.maxPending * 0.8) return;
-    const h = this.held;
-    this.held = undefined;
-    this.o.metrics.backpressure.set(0);
-    this.o.logger.info({ pending: this.o.spool.pending }, 'spool has room again: acknowledging');
-    this.spool(h.topic, h.payload, h.receivedAt, h.done);
+    while (this.held.length > 0 && !this.retryTimer) {
+      const s = this.o.spool;
+      const f = this.full ? 0.8 : 1;
+      const full = s.pending >= this.o.maxPending * f || s.pendingBytes >= (this.o.maxPendingBytes ?? Infinity) * f;
+      if (full) {
+        if (!this.full) {
+          this.full = true;
+          this.showHold();
+          this.o.logger.warn({ pending: s.pending, pendingBytes: s.pendingBytes }, 'spool full: holding acknowledgements (backpressure)');
+        }
+        return;
+      }
+      if (this.full) {
+        this.full = false;
+        this.showHold();
+        this.o.logger.info({ pending: s.pending, pendingBytes: s.pendingBytes }, 'spool has room again: acknowledging');
+      }
+      const h = this.held[0]!;
+      if (!this.spool(h)) return;
+      // Out of the queue before done(): acknowledging may hand over the next message at once.
+      this.held.shift();
+      this.o.metrics.received.inc();
+      h.done();
+      this.wake?.();
+    }
+  }
+
+  private showHold(): void {
+    this.o.metrics.backpressure.set(this.full || this.appendFailures > 0 ? 1 : 0);
   }
 
   start(): void {

@@ -1,6 +1,6 @@
 /**
  * A durable local spool: every MQTT message is appended here (one synchronous
- * write, so it survives a SIGKILL of the process once write() returns) before
+ * write, so it survives a SIGKILL of the process once append() returns) before
  * it is acknowledged to the broker, then drained in batches to InfluxDB and
  * Kafka and released only when both have it.
  *
@@ -8,59 +8,104 @@
  * when the handler calls back, so a per-message remote write caps ingest at a
  * few hundred messages/s; a local append costs microseconds.
  *
- * On disk: segment files of framed records
- *   [u32 body length][u32 crc32(body)][f64 id][f64 receivedAt][u16 topic length][topic][payload]
- * and a checkpoint file holding the highest id drained. A torn tail (the process
- * died inside write()) fails its length or CRC check and is cut off: that
- * message was never acknowledged, so the broker still has it.
+ * Memory does not grow with the backlog: the spool holds at most `memoryBytes`
+ * of records (read ahead, or taken and not yet acknowledged). While the drain
+ * keeps up, appended records stay in that window and are never read back; past
+ * it they live only in the segment files, which the drain reads back in order.
+ *
+ * On disk: segment files of framed records (see spool-frame.ts) and a
+ * checkpoint file holding the highest id drained. A torn tail (the process died
+ * inside a write) fails its length or CRC check and is cut off at recovery: that
+ * message was never acknowledged, so the broker still has it. A failed append
+ * (full disk) cuts its partial frame off at once, so later appends never sit
+ * behind a torn one.
  */
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { Logger } from '../../shared/observability/logger.ts';
+import { EipError, errorMessage } from '../../shared/errors.ts';
+import { decodeBody, encodeFrame, FrameReader, frameId, type SpoolRecord } from './spool-frame.ts';
+import { nodeSpoolFs, type SpoolFs } from './spool-fs.ts';
 
-export interface SpoolRecord {
-  id: number;
-  topic: string;
-  payload: Buffer;
-  receivedAt: number;
-}
+export type { SpoolRecord } from './spool-frame.ts';
+
+export const defaultSpoolMemoryBytes = 16 * 1024 * 1024;
+
+/**
+ * What a record held in memory costs beyond its frame: its objects, payload
+ * view and topic string (measured at about 210 bytes appended, 320 read back).
+ * Counted, so that a window of small records stays within the bound too.
+ */
+export const recordOverheadBytes = 320;
 
 export interface SpoolOptions {
   dir: string;
   /** A new segment starts past this size; drained segments are deleted whole. */
   segmentBytes?: number;
+  /**
+   * Bound on the bytes the spool holds in memory: records read ahead or taken
+   * and not yet acknowledged, and its read buffer. A single record larger than
+   * that is still handed out, alone.
+   */
+  memoryBytes?: number;
+  /** File-system calls; a test injects failing ones. */
+  fs?: SpoolFs;
   logger: Logger;
 }
 
-const headerBytes = 8;
-const fixedBodyBytes = 8 + 8 + 2;
 const segmentName = (firstId: number): string => `seg-${String(firstId).padStart(16, '0')}.log`;
+const segmentPattern = /^seg-(\d{16})\.log$/;
 
 interface Segment {
   file: string;
   firstId: number;
   lastId: number;
+  /** Bytes of whole frames; only the last segment grows. */
+  end: number;
 }
+
+interface Entry {
+  record: SpoolRecord;
+  /** Frame bytes: what the record occupies on disk. */
+  bytes: number;
+}
+
+const memoryCost = (e: Entry): number => e.bytes + recordOverheadBytes;
 
 export class Spool {
   private readonly dir: string;
   private readonly segmentBytes: number;
+  private readonly memoryBound: number;
+  private readonly fs: SpoolFs;
   private readonly logger: Logger;
+  private readonly reader: FrameReader;
   private readonly segments: Segment[] = [];
+  /** Append descriptor of the last segment; -1 when none is open. */
   private fd = -1;
-  private activeSize = 0;
   private nextId = 1;
   private ackedId = 0;
-  /** Records appended and not yet drained, oldest first; records before `head` were taken. */
-  private queue: SpoolRecord[] = [];
-  private head = 0;
-  private bytes = 0;
+  private pendingCount = 0;
+  private pendingByteCount = 0;
+  /** Records loaded and not yet taken, oldest first; windowBytes is their memory cost. */
+  private window: Entry[] = [];
+  private windowBytes = 0;
+  /** Records handed out by take() and not yet acknowledged, oldest first; takenBytes is their memory cost. */
+  private taken: Entry[] = [];
+  private takenBytes = 0;
+  /** The first record that is only on disk: every record before it is acknowledged, taken or in the window. */
+  private readSeg: Segment | undefined;
+  private readOffset = 0;
+  private readFd = -1;
+  private readFdSeg: Segment | undefined;
+  private checkpointFailing = false;
 
   private constructor(options: SpoolOptions) {
     this.dir = options.dir;
     this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.memoryBound = options.memoryBytes ?? defaultSpoolMemoryBytes;
+    this.fs = options.fs ?? nodeSpoolFs;
     this.logger = options.logger;
+    // The read buffer is part of the bound: a sixteenth of it, 4 KiB to 1 MiB.
+    this.reader = new FrameReader(this.fs, Math.max(4096, Math.min(1024 * 1024, Math.floor(this.memoryBound / 16))));
   }
 
   /** Opens the spool, recovering what a previous process appended and did not drain. */
@@ -70,145 +115,286 @@ export class Spool {
     return spool;
   }
 
-  /** Appends one message durably (for a process crash) and returns its id. */
+  /**
+   * Appends one message durably (for a process crash) and returns its id. On a
+   * failed write (ENOSPC, EDQUOT, EIO, ...) it throws and the message is not in
+   * the spool: the caller must not acknowledge it.
+   */
   append(topic: string, payload: Buffer, receivedAt: number): number {
+    // Consumed even when the write fails, so a segment a failed append started is never reopened by name.
     const id = this.nextId++;
-    const topicBytes = Buffer.byteLength(topic);
-    const bodyLength = fixedBodyBytes + topicBytes + payload.length;
-    const frame = Buffer.allocUnsafe(headerBytes + bodyLength);
-    frame.writeUInt32LE(bodyLength, 0);
-    frame.writeDoubleLE(id, 8);
-    frame.writeDoubleLE(receivedAt, 16);
-    frame.writeUInt16LE(topicBytes, 24);
-    frame.write(topic, 26, 'utf8');
-    payload.copy(frame, 26 + topicBytes);
-    frame.writeUInt32LE(crc32(frame.subarray(headerBytes)), 4);
-    if (this.fd < 0 || this.activeSize >= this.segmentBytes) this.rotate(id);
-    writeSync(this.fd, frame);
-    this.activeSize += frame.length;
-    this.segments[this.segments.length - 1]!.lastId = id;
-    this.queue.push({ id, topic, payload, receivedAt });
-    this.bytes += frame.length;
+    const { frame, record } = encodeFrame(id, topic, payload, receivedAt);
+    if (this.fd < 0 || this.last().end >= this.segmentBytes) this.rotate(id);
+    const seg = this.last();
+    try {
+      this.writeAll(frame);
+    } catch (err) {
+      this.cutPartial(seg);
+      throw err;
+    }
+    const caughtUp = this.readSeg === seg && this.readOffset === seg.end;
+    seg.end += frame.length;
+    seg.lastId = id;
+    this.pendingCount++;
+    this.pendingByteCount += frame.length;
+    // The drain keeps up and there is room: keep it in memory, never read it back.
+    if (caughtUp && this.heldRecordBytes + frame.length + recordOverheadBytes <= this.recordBudget) {
+      this.window.push({ record, bytes: frame.length });
+      this.windowBytes += frame.length + recordOverheadBytes;
+      this.readOffset = seg.end;
+    }
     return id;
   }
 
-  /** The next records to drain, oldest first; they stay spooled until ack(). */
+  /**
+   * The next records to drain, oldest first; they stay spooled until ack().
+   * At most max records and no more than the memory bound allows. While any is
+   * waiting and none is taken, at least one: a record larger than the bound
+   * comes alone. Records taken and not yet acknowledged count against the
+   * bound, so a second take before ack() may hand out none.
+   */
   take(max: number): SpoolRecord[] {
-    const end = Math.min(this.queue.length, this.head + max);
-    const batch = this.queue.slice(this.head, end);
-    this.head = end;
-    return batch;
-  }
-
-  /** Puts taken but undrained records back, e.g. when a drain is abandoned at shutdown. */
-  untake(): void {
-    this.head = 0;
-  }
-
-  /** Releases every record up to and including id: both sinks have them. */
-  ack(id: number): void {
-    if (id <= this.ackedId) return;
-    this.ackedId = id;
-    let drop = 0;
-    while (drop < this.queue.length && this.queue[drop]!.id <= id) {
-      const r = this.queue[drop]!;
-      this.bytes -= headerBytes + fixedBodyBytes + Buffer.byteLength(r.topic) + r.payload.length;
-      drop++;
+    if (this.window.length < max) this.fill(max - this.window.length);
+    // Out of the window (no slot keeps a taken record alive once it is acknowledged).
+    const batch = this.window.splice(0, max);
+    const out: SpoolRecord[] = [];
+    for (const e of batch) {
+      this.taken.push(e);
+      this.takenBytes += memoryCost(e);
+      this.windowBytes -= memoryCost(e);
+      out.push(e.record);
     }
-    this.queue = this.queue.slice(drop);
-    this.head = Math.max(0, this.head - drop);
+    return out;
+  }
+
+  /** Puts taken but unacknowledged records back, e.g. when a drain is abandoned at shutdown. */
+  untake(): void {
+    if (this.taken.length === 0) return;
+    this.window = this.taken.concat(this.window);
+    this.windowBytes += this.takenBytes;
+    this.taken = [];
+    this.takenBytes = 0;
+  }
+
+  /** Releases the taken records up to and including id: both sinks have them. */
+  ack(id: number): void {
+    let drop = 0;
+    let bytes = 0;
+    while (drop < this.taken.length && this.taken[drop]!.record.id <= id) bytes += this.taken[drop++]!.bytes;
+    if (drop === 0) return;
+    this.ackedId = this.taken[drop - 1]!.record.id;
+    this.taken = this.taken.slice(drop);
+    this.takenBytes -= bytes + drop * recordOverheadBytes;
+    this.pendingCount -= drop;
+    this.pendingByteCount -= bytes;
     this.writeCheckpoint();
-    // Whole segments below the checkpoint are done; the active one stays open.
-    while (this.segments.length > 1 && this.segments[0]!.lastId <= id) {
+    // Whole segments below the checkpoint are done; the last one stays.
+    this.normalizeRead();
+    while (this.segments.length > 1 && this.segments[0]!.lastId <= this.ackedId) {
       const seg = this.segments.shift()!;
-      unlinkSync(join(this.dir, seg.file));
+      if (this.readFdSeg === seg) this.closeReadFd();
+      try {
+        this.fs.unlink(join(this.dir, seg.file));
+      } catch (err) {
+        // Its records are below the checkpoint: the next recovery deletes it.
+        this.logger.warn({ file: seg.file, err: errorMessage(err) }, 'spool could not delete a drained segment');
+      }
     }
   }
 
   /** Messages appended and not yet acknowledged by both sinks. */
   get pending(): number {
-    return this.queue.length;
+    return this.pendingCount;
   }
 
   /** Pending messages not yet taken for a drain. */
   get waiting(): number {
-    return this.queue.length - this.head;
+    return this.pendingCount - this.taken.length;
   }
 
+  /** Frame bytes of the pending messages (what they occupy in the segment files). */
   get pendingBytes(): number {
-    return this.bytes;
+    return this.pendingByteCount;
+  }
+
+  /** Bytes the spool holds in memory now: read-ahead and taken records (frames and per-record objects), and its read buffer. */
+  get memoryBytes(): number {
+    return this.heldRecordBytes + this.reader.bufferBytes;
+  }
+
+  get memoryBoundBytes(): number {
+    return this.memoryBound;
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd >= 0) this.fs.close(this.fd);
     this.fd = -1;
+    this.closeReadFd();
+  }
+
+  private get heldRecordBytes(): number {
+    return this.windowBytes + this.takenBytes;
+  }
+
+  private get recordBudget(): number {
+    return this.memoryBound - this.reader.bufferBytes;
+  }
+
+  private last(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /** Reads records that are only on disk into the window, in order, up to wanted records and the memory bound. */
+  private fill(wanted: number): void {
+    let added = 0;
+    while (added < wanted) {
+      this.normalizeRead();
+      const seg = this.readSeg;
+      if (!seg || this.readOffset >= seg.end) return;
+      const fd = this.readFdFor(seg);
+      const r = this.reader.scan(fd, this.readOffset, seg.end, (body, _offset, bytes) => {
+        if (added >= wanted) return false;
+        // One record always fits, however large: a drain that acknowledged what it took makes progress.
+        if (this.heldRecordBytes > 0 && this.heldRecordBytes + bytes + recordOverheadBytes > this.recordBudget) return false;
+        this.window.push({ record: decodeBody(body), bytes });
+        this.windowBytes += bytes + recordOverheadBytes;
+        added++;
+        return true;
+      });
+      this.readOffset = r.offset;
+      // These bytes passed their CRC at recovery or were written by this process: damage since then cannot be worked around here.
+      if (r.bad) throw new EipError('INTERNAL', `spool segment ${seg.file} is damaged at byte ${r.offset}; a restart cuts it there`);
+      if (r.offset < seg.end) return;
+    }
+  }
+
+  /** Moves the read position past the end of finished segments. */
+  private normalizeRead(): void {
+    while (this.readSeg && this.readSeg !== this.last() && this.readOffset >= this.readSeg.end) {
+      this.readSeg = this.segments[this.segments.indexOf(this.readSeg) + 1];
+      this.readOffset = 0;
+    }
+  }
+
+  private readFdFor(seg: Segment): number {
+    if (this.readFdSeg !== seg) {
+      this.closeReadFd();
+      this.readFd = this.fs.open(join(this.dir, seg.file), 'r');
+      this.readFdSeg = seg;
+    }
+    return this.readFd;
+  }
+
+  private closeReadFd(): void {
+    if (this.readFd >= 0) this.fs.close(this.readFd);
+    this.readFd = -1;
+    this.readFdSeg = undefined;
+  }
+
+  private writeAll(frame: Buffer): void {
+    for (let done = 0; done < frame.length;) {
+      const n = this.fs.write(this.fd, frame, done, frame.length - done);
+      if (n <= 0) throw Object.assign(new Error('spool write made no progress'), { code: 'EIO' });
+      done += n;
+    }
+  }
+
+  /** After a failed write: cut what part of the frame reached the file, or stop appending to that file. */
+  private cutPartial(seg: Segment): void {
+    try {
+      this.fs.truncate(this.fd, seg.end);
+    } catch (err) {
+      // The next append starts a new segment; this one ends at its last whole frame (recovery cuts the rest).
+      this.logger.warn({ file: seg.file, err: errorMessage(err) }, 'spool could not cut a failed append; sealing the segment');
+      try { this.fs.close(this.fd); } catch { /* already unusable */ }
+      this.fd = -1;
+    }
   }
 
   private rotate(firstId: number): void {
-    if (this.fd >= 0) closeSync(this.fd);
     const file = segmentName(firstId);
-    this.fd = openSync(join(this.dir, file), 'a');
-    this.activeSize = fstatSync(this.fd).size;
-    this.segments.push({ file, firstId, lastId: firstId - 1 });
+    const fd = this.fs.open(join(this.dir, file), 'a');
+    let size: number;
+    try {
+      size = this.fs.size(fd);
+    } catch (err) {
+      this.fs.close(fd);
+      throw err;
+    }
+    this.normalizeRead();
+    const caughtUp = !this.readSeg || (this.readSeg === this.last() && this.readOffset >= this.readSeg.end);
+    if (this.fd >= 0) this.fs.close(this.fd);
+    this.fd = fd;
+    const seg: Segment = { file, firstId, lastId: firstId - 1, end: size };
+    this.segments.push(seg);
+    if (caughtUp) {
+      this.readSeg = seg;
+      this.readOffset = size;
+    }
   }
 
   private writeCheckpoint(): void {
     const tmp = join(this.dir, 'checkpoint.tmp');
-    writeFileSync(tmp, String(this.ackedId));
-    renameSync(tmp, join(this.dir, 'checkpoint'));
+    try {
+      this.fs.writeText(tmp, String(this.ackedId));
+      this.fs.rename(tmp, join(this.dir, 'checkpoint'));
+      if (this.checkpointFailing) this.logger.info({ ackedId: this.ackedId }, 'spool checkpoint written again');
+      this.checkpointFailing = false;
+    } catch (err) {
+      // Only costs repeats after a restart (at least once); the next ack tries again.
+      if (!this.checkpointFailing) this.logger.error({ err: errorMessage(err) }, 'spool checkpoint write failed; a restart now would replay drained messages');
+      this.checkpointFailing = true;
+    }
   }
 
   private recover(): void {
-    mkdirSync(this.dir, { recursive: true });
-    const checkpointFile = join(this.dir, 'checkpoint');
-    this.ackedId = existsSync(checkpointFile) ? Number(readFileSync(checkpointFile, 'utf8')) || 0 : 0;
+    this.fs.mkdir(this.dir);
+    const checkpoint = Number(this.fs.readText(join(this.dir, 'checkpoint')));
+    this.ackedId = Number.isSafeInteger(checkpoint) && checkpoint > 0 ? checkpoint : 0;
     let maxId = this.ackedId;
     let recovered = 0;
     let torn = 0;
-    const files = readdirSync(this.dir).filter((f) => /^seg-\d{16}\.log$/.test(f)).sort();
+    const files = this.fs.list(this.dir).filter((f) => segmentPattern.test(f)).sort();
     for (const file of files) {
       const path = join(this.dir, file);
-      const data = readFileSync(path);
-      let pos = 0;
-      let firstId = Number(file.slice(4, 20));
-      let lastId = firstId - 1;
-      while (pos + headerBytes <= data.length) {
-        const bodyLength = data.readUInt32LE(pos);
-        const end = pos + headerBytes + bodyLength;
-        if (bodyLength < fixedBodyBytes || end > data.length) break;
-        const body = data.subarray(pos + headerBytes, end);
-        if (crc32(body) !== data.readUInt32LE(pos + 4)) break;
-        const id = body.readDoubleLE(0);
-        const receivedAt = body.readDoubleLE(8);
-        const topicBytes = body.readUInt16LE(16);
-        const topic = body.toString('utf8', 18, 18 + topicBytes);
-        lastId = id;
-        maxId = Math.max(maxId, id);
-        if (id > this.ackedId) {
-          // Copy: the file buffer is released after recovery.
-          const payload = Buffer.from(body.subarray(18 + topicBytes));
-          this.queue.push({ id, topic, payload, receivedAt });
-          this.bytes += headerBytes + bodyLength;
-          recovered++;
-        }
-        pos = end;
+      const named = Number(segmentPattern.exec(file)![1]);
+      let lastId = named - 1;
+      let firstPending = -1;
+      const fd = this.fs.open(path, 'r');
+      let size: number;
+      let end: number;
+      try {
+        size = this.fs.size(fd);
+        end = this.reader.scan(fd, 0, size, (body, offset, bytes) => {
+          const id = frameId(body);
+          lastId = id;
+          maxId = Math.max(maxId, id);
+          if (id > this.ackedId) {
+            if (firstPending < 0) firstPending = offset;
+            this.pendingCount++;
+            this.pendingByteCount += bytes;
+            recovered++;
+          }
+          return true;
+        }).offset;
+      } finally {
+        this.fs.close(fd);
       }
-      if (pos < data.length) {
+      if (end < size) {
         torn++;
-        const fd = openSync(path, 'r+');
-        ftruncateSync(fd, pos);
-        closeSync(fd);
+        const wfd = this.fs.open(path, 'r+');
+        try { this.fs.truncate(wfd, end); } finally { this.fs.close(wfd); }
       }
-      if (lastId < firstId && pos === 0) {
-        unlinkSync(path);
+      if (end === 0 || lastId <= this.ackedId) {
+        this.fs.unlink(path);
         continue;
       }
-      if (lastId <= this.ackedId) {
-        unlinkSync(path);
-        continue;
+      const seg: Segment = { file, firstId: named, lastId, end };
+      this.segments.push(seg);
+      if (!this.readSeg && firstPending >= 0) {
+        this.readSeg = seg;
+        this.readOffset = firstPending;
       }
-      firstId = Math.min(firstId, lastId);
-      this.segments.push({ file, firstId, lastId });
     }
     this.nextId = maxId + 1;
     if (recovered > 0 || torn > 0) this.logger.warn({ recovered, torn, dir: this.dir }, 'spool recovered messages a previous run had not drained');

@@ -80,6 +80,7 @@ export async function writeIsolating<T>(items: readonly T[], o: IsolatedWrite<T>
   while (parts.length > 0) {
     const part = parts.pop()!;
     if (part.length === 0) continue;
+    if (o.signal?.aborted === true) throw new EipError('CLOSED', `${o.stage}: write to ${o.sink} aborted`);
     const refusal = await attempt(part, o);
     if (refusal === undefined) {
       written.push(...part);

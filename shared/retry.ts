@@ -17,6 +17,18 @@ export function backoffDelay(attempt: number, policy: RetryPolicy = defaultRetry
   return Math.max(0, Math.round(base - spread + random() * 2 * spread));
 }
 
+/** Longest wait a remote side's Retry-After can impose: a hostile or broken header must not park a stage for days. */
+export const maxRetryAfterMs = 300_000;
+
+/**
+ * The wait before retry `attempt` (1-based) of a failed call: the backoff, or
+ * longer when the error carries the remote side's Retry-After (capped).
+ */
+export function retryDelay(err: unknown, attempt: number, policy: RetryPolicy = defaultRetryPolicy, random: () => number = Math.random): number {
+  const hinted = err instanceof EipError && err.retryAfterMs !== undefined && Number.isFinite(err.retryAfterMs) ? Math.min(maxRetryAfterMs, Math.max(0, err.retryAfterMs)) : 0;
+  return Math.max(hinted, backoffDelay(attempt, policy, random));
+}
+
 export interface RetryOptions {
   policy?: Partial<RetryPolicy>;
   signal?: AbortSignal;
@@ -42,8 +54,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
       return await fn(attempt);
     } catch (err) {
       if (!isRetriable(err) || attempt >= policy.maxAttempts || options.signal?.aborted) throw err;
-      const hinted = err instanceof EipError ? err.retryAfterMs : undefined;
-      const delay = Math.max(hinted ?? 0, backoffDelay(attempt, policy));
+      const delay = retryDelay(err, attempt, policy);
       options.onRetry?.(err, attempt, delay);
       await wait(delay, options.signal);
     }

@@ -24,12 +24,12 @@ import { partitionForKey } from '../../shared/ports/partitioner.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { EipError } from '../../shared/errors.ts';
-import { writeUntilDone } from '../../shared/write-until-done.ts';
+import { deadLetterItem, publishIsolating, type Publish, type WriteContext } from '../../shared/write-isolating.ts';
 import { Serial } from '../../shared/runtime/serial.ts';
 import { WindowAggregator, watermarkFrom, parseAggregatorState, type AggregatorState, type PartialsMessage, type RollupPartial } from './domain/window-aggregator.ts';
 import { slowestActive } from './domain/progress.ts';
 import { RollupStage } from './rollup-stage.ts';
-import { packCheckpoint, toAggregatePoint, unpackCheckpoint } from './output.ts';
+import { outputItem, packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
 
 export { toAggregatePoint } from './output.ts';
 import type { AggregatorMetrics } from './metrics.ts';
@@ -257,31 +257,28 @@ export class AggregatorRuntime {
       }
       if (recorded.has(partition) || r.events.length > 0 || r.partials.length > 0) changed.push(partition);
     }
-    const messages: OutgoingMessage[] = [...events.map((a) => ({ topic: topics.aggregates.name, key: a.meter ?? a.tenant ?? a.park, value: JSON.stringify(a) })), ...reports, ...deadLetters];
     const checkpoints = changed.map((partition): OutgoingMessage => {
       const p = this.held.get(partition)!;
       return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value: packCheckpoint({ aggregator: p.agg.snapshot(), max: Number.isFinite(p.max) ? p.max : null }) };
     });
     const revoked = this.revocation.signal;
-    const signal = AbortSignal.any([this.abort.signal, revoked]);
-    const guarded = (fn: () => Promise<void>) => (): Promise<void> => {
-      if (revoked.aborted) return Promise.reject(new EipError('CLOSED', 'partitions revoked before this output was written', { retriable: false }));
-      return fn();
-    };
+    const context: WriteContext = { stage: 'aggregator', logger: this.o.logger, metrics: this.o.metrics.sinks, signal: AbortSignal.any([this.abort.signal, revoked]) };
+    const publish: Publish = (batch) => (revoked.aborted ? Promise.reject(new EipError('CLOSED', 'partitions revoked before this output was written', { retriable: false })) : this.o.bus.publish(batch));
+    let written: AggregateEvent[];
     try {
       // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.
-      await Promise.all([
-        events.length ? writeUntilDone('timeseries', () => this.o.store.writeAggregates(events.map(toAggregatePoint)), this.o.logger, undefined, signal) : undefined,
-        writeUntilDone('bus', guarded(() => this.o.bus.publish(messages)), this.o.logger, undefined, signal),
-      ]);
-      if (checkpoints.length) await writeUntilDone('checkpoint', guarded(() => this.o.bus.publish(checkpoints)), this.o.logger, undefined, signal);
+      written = await writeAggregateOutput(this.o.store, publish, {
+        events, keyOf: (a) => a.meter ?? a.tenant ?? a.park,
+        others: [...reports.map((m) => outputItem(m, this.now, context)), ...deadLetters.map(deadLetterItem)],
+      }, context, this.now);
+      if (checkpoints.length) await publishIsolating(publish, checkpoints.map((c) => outputItem(c, this.now, context)), context);
     } catch (err) {
       if (!revoked.aborted || this.abort.signal.aborted) throw err;
       // The next owner restores the checkpoint without this output and emits it again from there.
       this.o.logger.warn({ events: events.length, checkpoints: checkpoints.length }, 'partitions revoked while writing: output left to their next owner');
       return false;
     }
-    for (const a of events) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
+    for (const a of written) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
     for (const c of checkpoints) this.o.metrics.checkpointBytes.set((c.value as Buffer).length);
     this.o.metrics.openWindows.set(this.openWindows);
     if (watermark !== undefined) this.o.metrics.watermark.set(watermark);

@@ -1,10 +1,12 @@
 import { Counter, Gauge, Histogram, type Registry } from '../../shared/observability/metrics.ts';
+import { createSinkMetrics } from '../../shared/observability/sink-metrics.ts';
 
 export type AggregatorMetrics = ReturnType<typeof createAggregatorMetrics>;
 
 export function createAggregatorMetrics(registry: Registry) {
   const r = { registers: [registry] };
   return {
+    sinks: createSinkMetrics(registry),
     records: new Counter({ name: 'eip_aggregator_records_total', help: 'reading records consumed', ...r }),
     readings: new Counter({ name: 'eip_aggregator_readings_total', help: 'readings by outcome', labelNames: ['outcome'], ...r }),
     invalid: new Counter({ name: 'eip_aggregator_invalid_records_total', help: 'records that failed the schema, sent to the dead-letter topic', ...r }),

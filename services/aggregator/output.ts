@@ -1,7 +1,11 @@
 /** What both aggregator stages write: aggregate points for the time-series store, and gzipped checkpoints. */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { topics } from '../../shared/contracts/kafka-topics.ts';
 import type { AggregateEvent } from '../../shared/contracts/events.ts';
-import type { AggregatePoint } from '../../shared/ports/time-series.ts';
+import { sinkRefusedMessage } from '../../shared/dead-letters.ts';
+import type { OutgoingMessage } from '../../shared/ports/event-bus.ts';
+import type { AggregatePoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
+import { deadLetterItem, publishIsolating, writeIsolating, type Publish, type PublishItem, type WriteContext } from '../../shared/write-isolating.ts';
 
 export function toAggregatePoint(a: AggregateEvent): AggregatePoint {
   return {
@@ -18,4 +22,43 @@ export function packCheckpoint(value: unknown): Buffer {
 
 export function unpackCheckpoint(saved: Buffer): unknown {
   return JSON.parse(gunzipSync(saved).toString('utf8')) as unknown;
+}
+
+export interface AggregateOutput {
+  events: readonly AggregateEvent[];
+  /** The key of an aggregate's record on eip.aggregates.v1. */
+  keyOf(a: AggregateEvent): string;
+  /** The batch's other records (partials, dead letters, checkpoints), published after the aggregates. */
+  others: readonly PublishItem[];
+}
+
+/**
+ * A stage's own output record as a publish item: refused by the bus, it is
+ * dead-lettered with the record as payload and its topic as source.
+ */
+export function outputItem(message: OutgoingMessage, now: () => number, context: WriteContext): PublishItem {
+  return {
+    messages: [message],
+    deadLetter: (error) => sinkRefusedMessage({ stage: context.stage, sink: 'bus', error, source: message.topic, payload: typeof message.value === 'string' ? Buffer.from(message.value) : message.value, receivedAt: now() }),
+  };
+}
+
+/**
+ * Writes aggregates to the store first, then, with the batch's other records,
+ * to the bus (shared/write-isolating.ts). An aggregate the store refuses (a
+ * value it cannot hold) is dead-lettered instead of produced, so the store and
+ * eip.aggregates.v1 hold the same windows. Resolves with the aggregates written to both.
+ */
+export async function writeAggregateOutput(store: TimeSeriesStore, publish: Publish, out: AggregateOutput, context: WriteContext, now: () => number): Promise<AggregateEvent[]> {
+  const letters: PublishItem[] = [];
+  const stored = out.events.length === 0 ? [] : await writeIsolating(out.events, {
+    ...context, sink: 'timeseries',
+    write: (part) => store.writeAggregates(part.map(toAggregatePoint)),
+    onRefused: ({ item, error }) => {
+      letters.push(deadLetterItem(sinkRefusedMessage({ stage: context.stage, sink: 'timeseries', error, source: 'timeseries/aggregate', payload: Buffer.from(JSON.stringify(item)), receivedAt: now() })));
+    },
+  });
+  const items = new Map<PublishItem, AggregateEvent>(stored.map((a) => [outputItem({ topic: topics.aggregates.name, key: out.keyOf(a), value: JSON.stringify(a) }, now, context), a]));
+  const published = await publishIsolating(publish, [...items.keys(), ...out.others, ...letters], context);
+  return published.flatMap((i) => { const a = items.get(i); return a ? [a] : []; });
 }

@@ -13,10 +13,10 @@ import type { AggregateEvent } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
 import type { ConsumedBatch, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
 import { EipError } from '../../shared/errors.ts';
-import { writeUntilDone } from '../../shared/write-until-done.ts';
+import { deadLetterItem, publishIsolating, type Publish, type WriteContext } from '../../shared/write-isolating.ts';
 import { Serial } from '../../shared/runtime/serial.ts';
 import { partialsMessageSchema, parseAggregatorState, parseRollupState, RollupCombiner, type RollupCombinerOptions } from './domain/window-aggregator.ts';
-import { packCheckpoint, toAggregatePoint, unpackCheckpoint } from './output.ts';
+import { outputItem, packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
 import type { AggregatorRuntimeOptions } from './aggregator.ts';
 
 export const rollupCheckpointKey = (group: string): string => `${group}/rollups`;
@@ -118,23 +118,20 @@ export class RollupStage {
     const now = this.now();
     this.lastWatermark = combiner.watermarkAt(now);
     const events: AggregateEvent[] = combiner.flush(now);
-    const messages: OutgoingMessage[] = [...events.map((a) => ({ topic: topics.aggregates.name, key: a.tenant ?? a.park, value: JSON.stringify(a) })), ...deadLetters];
     const checkpoint = packCheckpoint(combiner.snapshot());
     const revoked = this.revocation.signal;
-    const signal = AbortSignal.any([this.abort.signal, revoked]);
-    const guarded = (fn: () => Promise<void>) => (): Promise<void> => (revoked.aborted ? Promise.reject(new EipError('CLOSED', 'revoked', { retriable: false })) : fn());
+    const context: WriteContext = { stage: 'aggregator', logger: this.o.logger, metrics: this.o.metrics.sinks, signal: AbortSignal.any([this.abort.signal, revoked]) };
+    const publish: Publish = (batch) => (revoked.aborted ? Promise.reject(new EipError('CLOSED', 'revoked', { retriable: false })) : this.o.bus.publish(batch));
+    let written: AggregateEvent[];
     try {
-      await Promise.all([
-        events.length ? writeUntilDone('timeseries', () => this.o.store.writeAggregates(events.map(toAggregatePoint)), this.o.logger, undefined, signal) : undefined,
-        messages.length ? writeUntilDone('bus', guarded(() => this.o.bus.publish(messages)), this.o.logger, undefined, signal) : undefined,
-      ]);
-      await writeUntilDone('checkpoint', guarded(() => this.o.bus.publish([{ topic: topics.aggregatorState.name, key: rollupCheckpointKey(this.o.group), value: checkpoint }])), this.o.logger, undefined, signal);
+      written = await writeAggregateOutput(this.o.store, publish, { events, keyOf: (a) => a.tenant ?? a.park, others: deadLetters.map(deadLetterItem) }, context, this.now);
+      await publishIsolating(publish, [outputItem({ topic: topics.aggregatorState.name, key: rollupCheckpointKey(this.o.group), value: checkpoint }, this.now, context)], context);
     } catch (err) {
       if (!revoked.aborted || this.abort.signal.aborted) throw err;
       this.o.logger.warn({ events: events.length }, 'partials partition revoked while writing: output left to the next owner');
       return false;
     }
-    for (const a of events) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
+    for (const a of written) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
     this.o.metrics.rollupCheckpointBytes.set(checkpoint.length);
     this.o.metrics.rollupOpenWindows.set(combiner.openWindows);
     if (combiner.watermark !== undefined) this.o.metrics.rollupWatermark.set(combiner.watermark);

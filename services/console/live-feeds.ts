@@ -11,7 +11,8 @@ import type { EventBus, ConsumedBatch, Subscription } from '../../shared/ports/e
 import type { Logger } from '../../shared/observability/logger.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { alertCommandSchema, alertEventSchema, deadLetterSchema, meterStatusSchema } from '../../shared/contracts/events.ts';
-import { parseRecord } from '../../shared/dead-letters.ts';
+import { parseRecord, recordSource } from '../../shared/dead-letters.ts';
+import { errorMessage } from '../../shared/errors.ts';
 import type { AlertView } from './api/schemas.ts';
 import type { ConsoleModels } from './console-models.ts';
 
@@ -19,9 +20,12 @@ export interface LiveFeedsOptions {
   bus: EventBus;
   models: ConsoleModels;
   logger: Logger;
-  onRecordRejected?: (topic: string) => void;
+  /** A record skipped: `unreadable` (not its topic's schema) or `not-applied` (a read model threw on it). */
+  onRecordRejected?: (topic: string, reason: SkipReason) => void;
   now?: () => number;
 }
+
+export type SkipReason = 'unreadable' | 'not-applied';
 
 export class LiveFeeds {
   private readonly subscriptions: Subscription[] = [];
@@ -68,37 +72,46 @@ export class LiveFeeds {
   }
 
   private handle(batch: ConsumedBatch): void {
-    const { models } = this.o;
     for (const m of batch.messages) {
-      switch (batch.topic) {
-        case topics.alerts.name: {
-          const r = parseRecord(m.value, alertEventSchema, 'alert event');
-          if (!r.ok) { this.rejected(batch.topic, r.detail); break; }
-          let view = models.alerts.apply(r.value);
-          if (!view) break;
-          const silenced = models.silences.mutes(view, this.now());
-          if (silenced !== view.silenced) view = models.alerts.setSilenced(view.fingerprint, silenced) ?? view;
-          this.emit(view);
-          break;
-        }
-        case topics.alertCommands.name: {
-          const r = parseRecord(m.value, alertCommandSchema, 'alert command');
-          if (!r.ok) { this.rejected(batch.topic, r.detail); break; }
-          if (models.silences.apply(r.value)) this.remarkSilences();
-          break;
-        }
-        case topics.meterStatus.name: {
-          const r = parseRecord(m.value, meterStatusSchema, 'meter status');
-          if (!r.ok) { this.rejected(batch.topic, r.detail); break; }
-          models.health.applyStatus(r.value);
-          break;
-        }
-        case topics.deadLetters.name: {
-          const r = parseRecord(m.value, deadLetterSchema, 'dead letter');
-          if (!r.ok) { this.rejected(batch.topic, r.detail); break; }
-          models.deadLetters.add(r.value);
-          break;
-        }
+      try {
+        this.apply(batch.topic, m.value);
+      } catch (err) {
+        // Thrown back to the bus, the batch would come again and fail again for ever.
+        this.rejected(batch.topic, `${recordSource(batch.topic, batch.partition, m.offset)}: ${errorMessage(err)}`, 'not-applied');
+      }
+    }
+  }
+
+  private apply(topic: string, value: Buffer | null): void {
+    const { models } = this.o;
+    switch (topic) {
+      case topics.alerts.name: {
+        const r = parseRecord(value, alertEventSchema, 'alert event');
+        if (!r.ok) { this.rejected(topic, r.detail); break; }
+        let view = models.alerts.apply(r.value);
+        if (!view) break;
+        const silenced = models.silences.mutes(view, this.now());
+        if (silenced !== view.silenced) view = models.alerts.setSilenced(view.fingerprint, silenced) ?? view;
+        this.emit(view);
+        break;
+      }
+      case topics.alertCommands.name: {
+        const r = parseRecord(value, alertCommandSchema, 'alert command');
+        if (!r.ok) { this.rejected(topic, r.detail); break; }
+        if (models.silences.apply(r.value)) this.remarkSilences();
+        break;
+      }
+      case topics.meterStatus.name: {
+        const r = parseRecord(value, meterStatusSchema, 'meter status');
+        if (!r.ok) { this.rejected(topic, r.detail); break; }
+        models.health.applyStatus(r.value);
+        break;
+      }
+      case topics.deadLetters.name: {
+        const r = parseRecord(value, deadLetterSchema, 'dead letter');
+        if (!r.ok) { this.rejected(topic, r.detail); break; }
+        models.deadLetters.add(r.value);
+        break;
       }
     }
   }
@@ -125,9 +138,14 @@ export class LiveFeeds {
     }
   }
 
-  private rejected(topic: string, detail: string): void {
-    // Not the console's to dead-letter (the producer's stage does); counted and logged.
-    this.o.onRecordRejected?.(topic);
-    this.o.logger.warn({ topic, detail }, 'skipped a record the console cannot read');
+  /**
+   * Not the console's to dead-letter: every console instance reads every record,
+   * so each would write its own dead letter of it, and one it cannot read on the
+   * dead-letter topic would beget another; the stage that produced it owns that.
+   * Counted (eip_console_records_skipped_total{topic,reason}) and logged instead.
+   */
+  private rejected(topic: string, detail: string, reason: SkipReason = 'unreadable'): void {
+    this.o.onRecordRejected?.(topic, reason);
+    this.o.logger.warn({ topic, reason, detail }, 'skipped a record the console cannot read or apply');
   }
 }

@@ -50,7 +50,7 @@ export async function startConsole(config: ConsoleConfig, logger: Logger): Promi
   const models = createModels({ deadLettersKept: config.CONSOLE_DEAD_LETTERS_KEPT, historyPerAlert: config.CONSOLE_ALERT_HISTORY });
   const metricsRegistry = createMetricsRegistry('console');
   const metrics = createConsoleMetrics(metricsRegistry, models);
-  const feeds = new LiveFeeds({ bus, models, logger, onRecordRejected: (topic) => metrics.recordsSkipped.inc({ topic }) });
+  const feeds = new LiveFeeds({ bus, models, logger, onRecordRejected: (topic, reason) => metrics.recordsSkipped.inc({ topic, reason }) });
   const now = Date.now;
   const app = await createConsoleServer({
     registry, models, store, bus, pack, deadmanRules, logger, ui, now,

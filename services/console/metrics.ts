@@ -3,7 +3,7 @@ import type { ConsoleModels } from './console-models.ts';
 
 export function createConsoleMetrics(registry: Registry, models: ConsoleModels) {
   return {
-    recordsSkipped: new Counter({ name: 'eip_console_records_skipped_total', help: 'records on the bus the console could not read, by topic', labelNames: ['topic'], registers: [registry] }),
+    recordsSkipped: new Counter({ name: 'eip_console_records_skipped_total', help: 'records on the bus the console skipped, by topic and reason (unreadable: not its schema; not-applied: a read model failed on it)', labelNames: ['topic', 'reason'], registers: [registry] }),
     alertsKnown: new Gauge({ name: 'eip_console_alerts_known', help: 'alerts (fingerprints) held by the console', registers: [registry], collect() { this.set(models.alerts.size); } }),
   };
 }

@@ -1,10 +1,12 @@
 import { Counter, Gauge, Histogram, type Registry } from '../../shared/observability/metrics.ts';
+import { createSinkMetrics } from '../../shared/observability/sink-metrics.ts';
 
 export type IngestMetrics = ReturnType<typeof createIngestMetrics>;
 
 export function createIngestMetrics(registry: Registry) {
   const r = { registers: [registry] };
   return {
+    sinks: createSinkMetrics(registry),
     received: new Counter({ name: 'eip_ingest_messages_received_total', help: 'MQTT messages received and spooled', ...r }),
     readingsWritten: new Counter({ name: 'eip_ingest_readings_written_total', help: 'readings stored in the time-series store and produced to the bus', ...r }),
     messagesWritten: new Counter({ name: 'eip_ingest_messages_written_total', help: 'meter messages whose readings are stored and produced', ...r }),

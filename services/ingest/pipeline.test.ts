@@ -1,7 +1,8 @@
 /**
  * The pipeline on the embedded adapters (SQLite bus and store, in memory), with
  * faults injected in front of them: backpressure holds acknowledgements, failed
- * writes are retried until they pass, and every reading ends up in both sinks once.
+ * writes are retried until they pass, and every reading ends up in both sinks once;
+ * a record a sink refuses is dead-lettered and the rest flows past it.
  */
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,9 +19,10 @@ import { quietLogger } from '../../shared/observability/logger.ts';
 import { loadParkRegistry, demoParkPath } from '../../shared/contracts/park-registry.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { EipError } from '../../shared/errors.ts';
+import { deadLetterSchema, type DeadLetter } from '../../shared/contracts/events.ts';
 import type { EventBus } from '../../shared/ports/event-bus.ts';
-import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
-import { waitFor } from '../../test/helpers/bus.ts';
+import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
+import { randomGroup, waitFor } from '../../test/helpers/bus.ts';
 
 const logger = quietLogger();
 const registry = loadParkRegistry(demoParkPath);
@@ -130,5 +132,75 @@ describe('ingest pipeline on embedded adapters', () => {
     await waitFor(async () => (await stored()) === 30, 30_000, 'recovered messages stored');
     await second.p.stop();
     second.spool.close();
+  });
+
+  /** Readings events and dead letters on the bus, read from the beginning until at least the numbers expected are in. */
+  async function onBus(expected: { readings: number; letters: number }): Promise<{ readings: number; letters: DeadLetter[] }> {
+    let readings = 0;
+    const letters: DeadLetter[] = [];
+    const sub = await bus.subscribe({ groupId: randomGroup('check'), topics: [topics.readings.name, topics.deadLetters.name], fromBeginning: true, handleBatch: async (b) => {
+      if (b.topic === topics.readings.name) readings += b.messages.length;
+      else for (const m of b.messages) letters.push(deadLetterSchema.parse(JSON.parse(m.value!.toString())));
+    } });
+    await waitFor(() => readings >= expected.readings && letters.length >= expected.letters, 30_000, 'records on the bus');
+    await sub.stop();
+    return { readings, letters };
+  }
+
+  /** The SQLite store, with the readings of one meter message turned into a value it refuses (NaN) on their way in. */
+  function poisoning(target: TimeSeriesStore, poisonTs: number): TimeSeriesStore {
+    return new Proxy(target, {
+      get(obj, prop, receiver) {
+        const value = Reflect.get(obj, prop, receiver) as unknown;
+        if (prop !== 'writeReadings') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(obj) : value;
+        return (points: readonly ReadingPoint[]) => obj.writeReadings(points.map((p) => (p.ts === poisonTs && p.metric === 'cod' ? { ...p, value: Number.NaN } : p)));
+      },
+    });
+  }
+
+  it('stores the valid records of a batch the store refuses, dead-letters the refused one with the store\'s reason, and keeps draining', async () => {
+    const poisonSeq = 23;
+    const { p, spool, metrics } = pipeline({ store: poisoning(store, base + poisonSeq * 120_000) });
+    for (let i = 0; i < 40; i++) p.onMessage(topic, msg(i), () => {});
+    p.start();
+    await waitFor(() => spool.pending === 0, 30_000, 'the first batch drained');
+    for (let i = 40; i < 60; i++) p.onMessage(topic, msg(i), () => {});
+    await waitFor(() => spool.pending === 0, 30_000, 'a later batch drained');
+    await p.stop();
+    assert.equal(await stored(), 59, 'every cod reading but the refused one is stored');
+    const ph = await store.queryAggregate({ scope: { park: 'nusantara-eip', meter: 'wwtp-sparing-outlet' }, metric: 'ph', from: 0, to: base + 10 * 86_400_000, fn: 'count' });
+    assert.equal(ph.reduce((s, b) => s + b.value, 0), 59, 'the refused message is refused whole: its valid pH reading is not stored either');
+    const { readings, letters } = await onBus({ readings: 59, letters: 1 });
+    assert.equal(readings, 59, 'the bus holds the same records as the store: the refused one is not produced');
+    assert.equal(letters.length, 1);
+    const dl = letters[0]!;
+    assert.equal(dl.reason, 'sink-refused');
+    assert.equal(dl.stage, 'ingest');
+    assert.equal(dl.source, topic);
+    assert.match(dl.detail, /^timeseries refused it \(REJECTED\): reading #\d+: field value must be a finite number/);
+    assert.deepEqual(JSON.parse(Buffer.from(dl.payloadBase64, 'base64').toString()), JSON.parse(msg(poisonSeq).toString()), 'the payload is the meter\'s message');
+    assert.equal((await metrics.deadLettered.get()).values.find((v) => v.labels.reason === 'sink-refused')?.value, 1);
+    assert.deepEqual((await metrics.sinks.refused.get()).values.map((v) => [v.labels, v.value]), [[{ stage: 'ingest', sink: 'timeseries', code: 'REJECTED' }, 1]]);
+    assert.equal((await metrics.readingsWritten.get()).values[0]?.value, 118);
+    spool.close();
+  });
+
+  it('a reading that overflows on unit conversion (1e306 MWh) in a batch of valid ones: the rest is stored, it is dead-lettered with a reason', async () => {
+    const energy = 'eip/nusantara-eip/sulawesi-nickel/snk-elec-main/telemetry';
+    const reading = (seq: number, value: number): Buffer => Buffer.from(JSON.stringify({ v: 1, ts: base + seq * 60_000, seq, readings: [{ metric: 'active_energy_import', value, unit: 'MWh' }] }));
+    const { p, spool } = pipeline();
+    for (let i = 0; i < 30; i++) p.onMessage(energy, reading(i, i === 10 ? 1e306 : 1000 + i), () => {});
+    p.start();
+    await waitFor(() => spool.pending === 0, 30_000, 'drained past the poison');
+    for (let i = 30; i < 40; i++) p.onMessage(energy, reading(i, 1000 + i), () => {});
+    await waitFor(() => spool.pending === 0, 30_000, 'a later batch drained');
+    await p.stop();
+    const r = await store.queryAggregate({ scope: { park: 'nusantara-eip', meter: 'snk-elec-main' }, metric: 'active_energy_import', from: 0, to: base + 10 * 86_400_000, fn: 'count' });
+    assert.equal(r.reduce((s, b) => s + b.value, 0), 39);
+    const { letters } = await onBus({ readings: 39, letters: 1 });
+    // Refused by the store today; a decode that refuses non-finite values first gives it its own reason.
+    assert.equal(letters.length, 1);
+    assert.ok(letters[0]!.detail.length > 0);
+    spool.close();
   });
 });

@@ -1,17 +1,19 @@
 /**
  * Ingest's runtime: spool every MQTT message, acknowledge it, and drain the
  * spool in batches: decode, dedup, then write to the time-series store and the
- * bus side by side; a batch leaves the spool only when both have it.
+ * bus; a batch leaves the spool only when both have it, or a record a sink
+ * refused is dead-lettered (shared/write-isolating.ts).
  * Backpressure: past maxPending spooled messages or maxPendingBytes spooled
  * bytes, or while the spool cannot write (a full disk), acknowledgements are
  * held, so MQTT.js stops reading and the broker keeps the rest in the session queue.
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import type { MeterStatusEvent, ReadingBatchEvent } from '../../shared/contracts/events.ts';
-import { deadLetterMessage } from '../../shared/dead-letters.ts';
+import { deadLetterMessage, sinkRefusedMessage, withoutPayload } from '../../shared/dead-letters.ts';
+import type { EipError } from '../../shared/errors.ts';
 import type { EventBus, OutgoingMessage } from '../../shared/ports/event-bus.ts';
 import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
-import { writeUntilDone } from '../../shared/write-until-done.ts';
+import { deadLetterItem, publishIsolating, writeIsolating, type PublishItem, type WriteContext } from '../../shared/write-isolating.ts';
 import { backoffDelay, type RetryPolicy } from '../../shared/retry.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
@@ -53,6 +55,11 @@ const appendRetryPolicy: RetryPolicy = { initialMs: 100, factor: 2, maxMs: 5000,
 function spoolErrorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && ['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE', 'ENOENT'].includes(code) ? code : 'other';
+}
+
+/** One spooled message with what it becomes: it is written, or refused, whole. */
+interface PreparedRecord extends PreparedBatch {
+  rec: SpoolRecord;
 }
 
 interface PreparedBatch {
@@ -194,19 +201,19 @@ export class IngestPipeline {
         continue;
       }
       const records = this.o.spool.take(this.o.batchMaxMessages);
-      const batch = this.prepare(records);
+      // Prepared one record at a time: a sink refuses records, and each is accepted or refused whole.
+      const batch = records.map((rec): PreparedRecord => ({ rec, ...this.prepare([rec]) }));
       this.o.metrics.inFlight.set(records.length);
       this.o.metrics.batchSize.observe(records.length);
-      await Promise.all([
-        this.write('timeseries', () => this.o.store.writeReadings(batch.points), batch.points.length === 0),
-        this.write('bus', () => this.o.bus.publish(batch.messages), batch.messages.length === 0),
-      ]);
+      const written = await this.write(batch);
       const storedAt = this.now();
-      this.o.spool.ack(batch.last);
+      this.o.spool.ack(records.at(-1)!.id);
       this.o.metrics.inFlight.set(0);
-      this.o.metrics.readingsWritten.inc(batch.readingCount);
-      this.o.metrics.messagesWritten.inc(batch.meterMessages);
-      for (const t of batch.eventTimes) this.o.metrics.storedLatency.observe(Math.max(0, storedAt - t) / 1000);
+      for (const r of written) {
+        this.o.metrics.readingsWritten.inc(r.readingCount);
+        this.o.metrics.messagesWritten.inc(r.meterMessages);
+        for (const t of r.eventTimes) this.o.metrics.storedLatency.observe(Math.max(0, storedAt - t) / 1000);
+      }
       this.releaseHeld();
     }
   }
@@ -216,15 +223,63 @@ export class IngestPipeline {
     this.o.metrics.spoolBytes.set(this.o.spool.pendingBytes);
   }
 
-  /** Retries until the sink has the batch: nothing is dropped, the spool and the broker hold the rest. */
-  private async write(sink: 'timeseries' | 'bus', fn: () => Promise<void>, empty: boolean): Promise<void> {
-    if (empty) return;
-    const end = this.o.metrics.writeLatency.startTimer({ sink });
-    await writeUntilDone(sink, fn, this.o.logger, () => {
-      this.o.metrics.retries.inc({ sink });
-      this.updateGauges();
-    });
-    end();
+  /**
+   * Writes a batch to the store, then to the bus: the store first, because it is
+   * the sink that refuses readings (a value or time it cannot hold), and a
+   * record it refuses is dead-lettered instead of produced, so the store and the
+   * bus hold the same readings. Retriable failures are retried for as long as
+   * it takes (the spool and the broker hold the rest); see shared/write-isolating.ts.
+   * A record the bus refuses after the store took it (over the broker's size
+   * limit) stays in the store: its dead letter says so. Resolves with the
+   * records in both sinks.
+   */
+  private async write(batch: readonly PreparedRecord[]): Promise<PreparedRecord[]> {
+    const stage = this.o.stage ?? 'ingest';
+    const context: WriteContext = {
+      stage, logger: this.o.logger, metrics: this.o.metrics.sinks,
+      onRetry: (sink) => {
+        this.o.metrics.retries.inc({ sink });
+        this.updateGauges();
+      },
+    };
+    const letter = (r: PreparedRecord, sink: string, error: EipError): OutgoingMessage => {
+      this.o.metrics.deadLettered.inc({ reason: 'sink-refused' });
+      return sinkRefusedMessage({ stage, sink, error, source: r.rec.topic, payload: r.rec.payload.subarray(0, this.o.decode.maxPayloadBytes), receivedAt: r.rec.receivedAt });
+    };
+    const refusedByStore = new Set<PreparedRecord>();
+    const letters: PublishItem[] = [];
+    const withPoints = batch.filter((r) => r.points.length > 0);
+    if (withPoints.length > 0) {
+      const end = this.o.metrics.writeLatency.startTimer({ sink: 'timeseries' });
+      await writeIsolating(withPoints, {
+        ...context, sink: 'timeseries',
+        write: (part) => this.o.store.writeReadings(part.length === 1 ? part[0]!.points : part.flatMap((r) => r.points)),
+        onRefused: ({ item, error }) => {
+          refusedByStore.add(item);
+          letters.push(deadLetterItem(letter(item, 'timeseries', error)));
+        },
+      });
+      end();
+    }
+    const records = new Map<PublishItem, PreparedRecord>();
+    for (const r of batch) {
+      if (r.messages.length === 0 || refusedByStore.has(r)) continue;
+      records.set({
+        messages: r.messages,
+        // A record that is a dead letter already keeps its reason; the bus refusing it drops only its payload.
+        deadLetter: (error) => (r.meterMessages === 0 && r.messages[0]!.topic === topics.deadLetters.name ? withoutPayload(r.messages[0]!, error, this.now) : letter(r, 'bus', error)),
+      }, r);
+    }
+    const published = new Set<PreparedRecord>();
+    if (records.size + letters.length > 0) {
+      const end = this.o.metrics.writeLatency.startTimer({ sink: 'bus' });
+      for (const item of await publishIsolating((m) => this.o.bus.publish(m), [...records.keys(), ...letters], context)) {
+        const r = records.get(item);
+        if (r) published.add(r);
+      }
+      end();
+    }
+    return batch.filter((r) => r.meterMessages > 0 && published.has(r));
   }
 
   private prepare(records: readonly SpoolRecord[]): PreparedBatch {

@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { createSqliteBus } from '../../shared/adapters/sqlite-bus/sqlite-bus.ts';
 import { createSqliteStore } from '../../shared/adapters/sqlite-timeseries/index.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import type { AlertEvent } from '../../shared/contracts/events.ts';
+import { deadLetterSchema, type AlertEvent, type DeadLetter } from '../../shared/contracts/events.ts';
 import { loadParkRegistry, demoParkPath } from '../../shared/contracts/park-registry.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { EipError } from '../../shared/errors.ts';
@@ -62,6 +62,53 @@ describe('AlertOutputs', () => {
       assert.deepEqual(history.map((h) => h.fingerprint).sort(), ['a', 'b', 'old'], 'silenced and stale transitions are still recorded');
       await outputs.stop();
     } finally {
+      await bus.close();
+      await realStore.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('dead-letters a record it cannot read and a history point the store refuses, stores and notifies the rest, and moves on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outputs-'));
+    const bus = createSqliteBus({ path: join(dir, 'bus.sqlite'), logger, pollIntervalMs: 10 });
+    const realStore = createSqliteStore({ path: join(dir, 'ts.sqlite'), logger });
+    const published: string[] = [];
+    const mqtt = { publishAsync: async (_topic: string, payload: string) => { published.push((JSON.parse(payload) as AlertEvent).fingerprint); } } as unknown as MqttClient;
+    // The real SQLite store, handed a summary it refuses (not a string) for fingerprint "poison".
+    const store: TimeSeriesStore = { ...realStore, writeAlertEvents: (events) => realStore.writeAlertEvents(events.map((e) => (e.fingerprint === 'poison' ? { ...e, summary: 42 as unknown as string } : e))) };
+    const metrics = createRulesMetrics(new Registry());
+    const outputs = new AlertOutputs({ bus, store, registry: loadParkRegistry(demoParkPath), mqtt, webhooks: [], webhookTimeoutMs: 1_000, metrics, logger, group: 'rules-test', stopGraceMs: 200, notifyMaxAgeMs: 60_000 });
+    const letters: DeadLetter[] = [];
+    const sub = await bus.subscribe({ groupId: 'letters', topics: [topics.deadLetters.name], fromBeginning: true, handleBatch: async (b) => {
+      for (const m of b.messages) letters.push(deadLetterSchema.parse(JSON.parse(m.value!.toString())));
+    } });
+    try {
+      await outputs.start();
+      await bus.publish([
+        { topic: topics.alerts.name, key: 'a', value: JSON.stringify(event('a', 1)) },
+        { topic: topics.alerts.name, key: 'junk', value: '{"not":"an alert"}' },
+        { topic: topics.alerts.name, key: 'poison', value: JSON.stringify(event('poison', 1)) },
+        { topic: topics.alerts.name, key: 'c', value: JSON.stringify(event('c', 1)) },
+      ]);
+      await until('two dead letters', () => letters.length >= 2);
+      await bus.publish([{ topic: topics.alerts.name, key: 'd', value: JSON.stringify(event('d', 1)) }]);
+      await until('a later batch stored', async () => (await realStore.queryAlertEvents({ scope: { park: 'nusantara-eip' }, from: 0, to: Date.now() })).length === 3);
+      const history = await realStore.queryAlertEvents({ scope: { park: 'nusantara-eip' }, from: 0, to: Date.now() });
+      assert.deepEqual(history.map((h) => h.fingerprint).sort(), ['a', 'c', 'd']);
+      await until('notified', () => published.length === 4);
+      assert.deepEqual(published.sort(), ['a', 'c', 'd', 'poison'], 'a transition whose history point was refused is still notified');
+      const byReason = new Map(letters.map((l) => [l.reason, l]));
+      assert.equal(letters.length, 2);
+      assert.equal(byReason.get('bad-event')?.stage, 'rules');
+      assert.match(byReason.get('bad-event')!.source, /^eip\.alerts\.v1\/\d+@\d+$/);
+      assert.equal(Buffer.from(byReason.get('bad-event')!.payloadBase64, 'base64').toString(), '{"not":"an alert"}');
+      assert.match(byReason.get('sink-refused')!.detail, /^timeseries refused it \(REJECTED\): alert event #0: summary must be a string/);
+      assert.equal((JSON.parse(Buffer.from(byReason.get('sink-refused')!.payloadBase64, 'base64').toString()) as AlertEvent).fingerprint, 'poison');
+      assert.equal((await metrics.invalid.get()).values[0]?.value, 1);
+      assert.equal((await metrics.sinks.refused.get()).values[0]?.value, 1);
+    } finally {
+      await outputs.stop();
+      await sub.stop();
       await bus.close();
       await realStore.close();
       rmSync(dir, { recursive: true, force: true });

@@ -5,18 +5,22 @@
  * commits only after the history is stored and the notifications are sent, so
  * a crash between the rules decision and its outputs loses none of them: they
  * are sent again (at least once; consumers drop repeats by fingerprint and
- * transition). Silenced transitions are recorded but not notified.
+ * transition). Silenced transitions are recorded but not notified. A record it
+ * cannot read, and a history point or MQTT message its sink refuses, become
+ * dead letters (shared/write-isolating.ts), written before the offsets commit.
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { alertEventSchema, type AlertEvent } from '../../shared/contracts/events.ts';
 import { alertTopic } from '../../shared/contracts/mqtt-topics.ts';
 import type { RegistryIndex } from '../../shared/contracts/park-registry.ts';
-import { parseRecord } from '../../shared/dead-letters.ts';
-import type { ConsumedBatch, EventBus, Subscription } from '../../shared/ports/event-bus.ts';
+import { deadLetterMessage, parseRecord, recordSource, sinkRefusedMessage } from '../../shared/dead-letters.ts';
+import type { EipError } from '../../shared/errors.ts';
+import type { ConsumedBatch, ConsumedMessage, EventBus, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import type { MqttClient } from '../../shared/adapters/mqtt/connect.ts';
-import { writeUntilDone } from '../../shared/write-until-done.ts';
+import { mqttPublishError } from '../../shared/adapters/mqtt/publish-errors.ts';
+import { deadLetterItem, publishIsolating, writeIsolating, type WriteContext } from '../../shared/write-isolating.ts';
 import { toAlertmanager } from './alertmanager.ts';
 import type { RulesMetrics } from './metrics.ts';
 
@@ -72,45 +76,72 @@ export class AlertOutputs {
 
   private async handle(batch: ConsumedBatch): Promise<void> {
     const events: AlertEvent[] = [];
+    const records = new Map<AlertEvent, ConsumedMessage>();
+    const letters: OutgoingMessage[] = [];
     const stale = new Set<AlertEvent>();
-    const now = (this.o.now ?? Date.now)();
+    const now = this.now();
+    const context: WriteContext = { stage: 'rules', logger: this.o.logger, metrics: this.o.metrics.sinks, signal: this.abort.signal };
     for (const m of batch.messages) {
       const r = parseRecord(m.value, alertEventSchema, 'alert event');
       if (!r.ok) {
-        this.o.logger.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, detail: r.detail }, 'skipped an alert record that is not an alert event');
+        // As every stage does with a record it cannot read: a dead letter, counted.
+        this.o.metrics.invalid.inc({ topic: batch.topic });
+        letters.push(deadLetterMessage({ stage: 'rules', reason: 'bad-event', detail: r.detail, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: now }));
         continue;
       }
       // Several parks' rules services may share one bus: each sends its own park's outputs.
       if (!this.o.registry.ownsScope(r.value.park)) continue;
       events.push(r.value);
+      records.set(r.value, m);
       // The record's own time is when rules decided; the event's `at` may be the (older) reading time.
       if (now - m.timestamp > this.o.notifyMaxAgeMs) stale.add(r.value);
     }
-    if (events.length === 0) return;
-    await writeUntilDone('timeseries', () => this.o.store.writeAlertEvents(events.map((e) => ({
-      fingerprint: e.fingerprint, ruleId: e.ruleId, state: e.state, severity: e.severity, park: e.park, tenant: e.tenant, meter: e.meter, metric: e.metric,
-      summary: e.summary, value: e.provenance.values.at(-1), at: e.at, ...(e.simulated && { simulated: true }),
-    }))), this.o.logger, undefined, this.abort.signal);
+    const refused = (e: AlertEvent, sink: string, error: EipError): void => {
+      const m = records.get(e)!;
+      letters.push(sinkRefusedMessage({ stage: 'rules', sink, error, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: now }));
+    };
+    // A history point the store refuses is dead-lettered; the transition is still notified: it happened.
+    if (events.length) {
+      await writeIsolating(events, {
+        ...context, sink: 'timeseries',
+        write: (part) => this.o.store.writeAlertEvents(part.map((e) => ({
+          fingerprint: e.fingerprint, ruleId: e.ruleId, state: e.state, severity: e.severity, park: e.park, tenant: e.tenant, meter: e.meter, metric: e.metric,
+          summary: e.summary, value: e.provenance.values.at(-1), at: e.at, ...(e.simulated && { simulated: true }),
+        }))),
+        onRefused: ({ item, error }) => refused(item, 'timeseries', error),
+      });
+    }
     for (const e of events) if (e.previousState === null || e.previousState === 'resolved') this.startedAt.set(e.fingerprint, e.at);
     const notify = events.filter((e) => e.silenced !== true && !stale.has(e));
     if (stale.size) this.o.logger.info({ transitions: stale.size }, 'recorded stale transitions without notifying them');
-    await Promise.all(notify.flatMap((e) => [this.publishMqtt(e), ...this.o.webhooks.map((url) => this.postWebhook(url, e))]));
+    await Promise.all(notify.flatMap((e) => [this.publishMqtt(e, context, refused), ...this.o.webhooks.map((url) => this.postWebhook(url, e))]));
     for (const e of events) if (e.state === 'resolved') this.startedAt.delete(e.fingerprint);
+    // Before the offsets commit: a dead letter is as durable as the outputs.
+    if (letters.length) await publishIsolating((messages) => this.o.bus.publish(messages), letters.map(deadLetterItem), context);
   }
 
-  /** QoS 1 until the broker acknowledges: the batch (and its offsets) waits for it. */
-  private async publishMqtt(e: AlertEvent): Promise<void> {
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  /** QoS 1 until the broker acknowledges: the batch (and its offsets) waits for it, unless the broker refuses that message. */
+  private async publishMqtt(e: AlertEvent, context: WriteContext, refused: (e: AlertEvent, sink: string, error: EipError) => void): Promise<void> {
     const mqtt = this.o.mqtt;
     if (!mqtt) return;
-    await writeUntilDone('mqtt', async () => {
-      try {
-        await mqtt.publishAsync(alertTopic(e.park, e.severity), JSON.stringify(e), { qos: 1 });
-      } catch (err) {
-        this.o.metrics.notifications.inc({ channel: 'mqtt', outcome: 'failed' });
-        throw err;
-      }
-    }, this.o.logger, undefined, this.abort.signal);
-    this.o.metrics.notifications.inc({ channel: 'mqtt', outcome: 'sent' });
+    const topic = alertTopic(e.park, e.severity);
+    const sent = await writeIsolating([e], {
+      ...context, sink: 'mqtt',
+      write: async () => {
+        try {
+          await mqtt.publishAsync(topic, JSON.stringify(e), { qos: 1 });
+        } catch (err) {
+          this.o.metrics.notifications.inc({ channel: 'mqtt', outcome: 'failed' });
+          throw mqttPublishError(err, topic);
+        }
+      },
+      onRefused: ({ error }) => refused(e, 'mqtt', error),
+    });
+    if (sent.length) this.o.metrics.notifications.inc({ channel: 'mqtt', outcome: 'sent' });
   }
 
   private async postWebhook(url: string, e: AlertEvent): Promise<void> {

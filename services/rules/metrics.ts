@@ -1,10 +1,12 @@
 import { Counter, Gauge, Histogram, type Registry } from '../../shared/observability/metrics.ts';
+import { createSinkMetrics } from '../../shared/observability/sink-metrics.ts';
 
 export type RulesMetrics = ReturnType<typeof createRulesMetrics>;
 
 export function createRulesMetrics(registry: Registry) {
   const r = { registers: [registry] };
   return {
+    sinks: createSinkMetrics(registry),
     inputs: new Counter({ name: 'eip_rules_inputs_total', help: 'input records handled, by topic', labelNames: ['topic'], ...r }),
     invalid: new Counter({ name: 'eip_rules_invalid_inputs_total', help: 'input records that failed their schema (dead-lettered)', labelNames: ['topic'], ...r }),
     transitions: new Counter({ name: 'eip_rules_transitions_total', help: 'alert transitions, by new state and severity', labelNames: ['state', 'severity'], ...r }),

@@ -21,11 +21,11 @@
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { aggregateEventSchema, alertCommandSchema, meterStatusSchema, readingBatchEventSchema } from '../../shared/contracts/events.ts';
-import { deadLetterMessage, parseRecord, recordSource, type Parsed } from '../../shared/dead-letters.ts';
+import { deadLetterMessage, parseRecord, recordSource, sinkRefusedMessage, type Parsed } from '../../shared/dead-letters.ts';
 import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription, TopicPartitions } from '../../shared/ports/event-bus.ts';
 import { EipError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
-import { writeUntilDone } from '../../shared/write-until-done.ts';
+import { deadLetterItem, publishIsolating, type PublishItem, type WriteContext } from '../../shared/write-isolating.ts';
 import { Serial } from '../../shared/runtime/serial.ts';
 import type { Home, RulesEngine, Transition } from './domain/index.ts';
 import { fingerprintsOf, homePartition, type InputPartitions } from './domain/ownership.ts';
@@ -162,35 +162,49 @@ export class RulesRuntime {
 
   /** Forwards meter status and alert commands to the routed partition of the state they concern. */
   private async route(batch: ConsumedBatch): Promise<void> {
-    const out: OutgoingMessage[] = [];
+    const items: PublishItem[] = [];
+    const context = this.context(this.abort.signal);
     for (const m of batch.messages) {
+      const out: OutgoingMessage[] = [];
       const headers = { ...m.headers, [routedFromHeader]: batch.topic };
       const to = (home: Home, key: string = home.key): void => {
         out.push({ topic: topics.rulesRouted.name, key, partition: homePartition(home, this.counts), value: m.value, headers });
+      };
+      // The record the bus refuses to take forward is dead-lettered as read.
+      const item = (): void => {
+        if (out.length) items.push({ messages: out, deadLetter: (error) => sinkRefusedMessage({ stage: 'rules', sink: 'bus', error, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: this.now() }) });
       };
       if (batch.topic === topics.meterStatus.name) {
         const p = parseRecord(m.value, meterStatusSchema, 'meter status v1');
         // A bad record goes on, so the owner of its partition dead-letters it as before.
         if (p.ok) to({ input: 'reading', key: p.value.meter });
         else out.push({ topic: topics.rulesRouted.name, key: m.key, value: m.value, headers });
+        item();
         continue;
       }
       const p = parseRecord(m.value, alertCommandSchema, 'alert command v1');
       if (!p.ok) {
         out.push({ topic: topics.rulesRouted.name, key: m.key, value: m.value, headers });
+        item();
         continue;
       }
       const cmd = p.value;
       if (cmd.kind === 'silence' || cmd.kind === 'unsilence') {
         for (let partition = 0; partition < this.counts.routed; partition++) out.push({ topic: topics.rulesRouted.name, key: cmd.silenceId, partition, value: m.value, headers });
+        item();
         continue;
       }
       const home = this.o.engine.homeOf(cmd.fingerprint);
       if (home) to(home);
       else this.o.logger.debug({ fingerprint: cmd.fingerprint, kind: cmd.kind }, 'command for an unknown fingerprint ignored');
+      item();
     }
-    if (out.length) await writeUntilDone('bus', () => this.o.bus.publish(out), this.o.logger, undefined, this.abort.signal);
+    if (items.length) await publishIsolating((messages) => this.o.bus.publish(messages), items, context);
     this.o.metrics.routed.inc({ topic: batch.topic }, batch.messages.length);
+  }
+
+  private context(signal: AbortSignal): WriteContext {
+    return { stage: 'rules', logger: this.o.logger, metrics: this.o.metrics.sinks, signal };
   }
 
   private async handle(batch: ConsumedBatch): Promise<void> {
@@ -232,25 +246,39 @@ export class RulesRuntime {
    */
   private async commit(transitions: Transition[], extra: OutgoingMessage[]): Promise<boolean> {
     const changes = this.o.engine.takeChanges();
-    const messages: OutgoingMessage[] = [
-      ...transitions.map((t) => ({ topic: topics.alerts.name, key: t.event.fingerprint, value: JSON.stringify(t.event) })),
-      ...changes.states.map((s) => ({ topic: topics.alertState.name, key: stateKey(s.fp), value: JSON.stringify(s) })),
-      ...changes.silences.map((s) => ({ topic: topics.alertState.name, key: silenceKey(s.id), value: JSON.stringify(s) })),
-      ...changes.removedSilences.map((id) => ({ topic: topics.alertState.name, key: silenceKey(id), value: null })),
-      ...extra,
+    // An alert's transitions and its state record stand or fall together: the bus never holds one without the other.
+    const byFingerprint = new Map<string, OutgoingMessage[]>();
+    const of = (fp: string): OutgoingMessage[] => {
+      let list = byFingerprint.get(fp);
+      if (!list) byFingerprint.set(fp, (list = []));
+      return list;
+    };
+    for (const t of transitions) of(t.event.fingerprint).push({ topic: topics.alerts.name, key: t.event.fingerprint, value: JSON.stringify(t.event) });
+    for (const st of changes.states) of(st.fp).push({ topic: topics.alertState.name, key: stateKey(st.fp), value: JSON.stringify(st) });
+    const records: OutgoingMessage[][] = [
+      ...byFingerprint.values(),
+      ...changes.silences.map((sl) => [{ topic: topics.alertState.name, key: silenceKey(sl.id), value: JSON.stringify(sl) }]),
+      ...changes.removedSilences.map((id) => [{ topic: topics.alertState.name, key: silenceKey(id), value: null }]),
     ];
-    if (messages.length === 0) return true;
+    if (records.length === 0 && extra.length === 0) return true;
     const revoked = this.revocation.signal;
-    const signal = AbortSignal.any([this.abort.signal, revoked]);
+    const context = this.context(AbortSignal.any([this.abort.signal, revoked]));
+    const items: PublishItem[] = [
+      ...records.map((messages): PublishItem => ({
+        messages,
+        deadLetter: (error) => sinkRefusedMessage({ stage: 'rules', sink: 'bus', error, source: messages.map((m) => m.topic).join(','), payload: Buffer.from(JSON.stringify(messages.map((m) => ({ topic: m.topic, key: m.key, value: m.value === null ? null : String(m.value) })))), receivedAt: this.now() }),
+      })),
+      ...extra.map(deadLetterItem),
+    ];
     try {
-      await writeUntilDone('bus', () => {
-        if (revoked.aborted) throw new EipError('CLOSED', 'partitions revoked before this output was written', { retriable: false });
+      await publishIsolating((messages) => {
+        if (revoked.aborted) return Promise.reject(new EipError('CLOSED', 'partitions revoked before this output was written', { retriable: false }));
         return this.o.bus.publish(messages);
-      }, this.o.logger, undefined, signal);
+      }, items, context);
     } catch (err) {
       if (!revoked.aborted || this.abort.signal.aborted) throw err;
       // The next owner loaded the state without this output and decides again from there; a batch is not committed.
-      this.o.logger.warn({ transitions: transitions.length, records: messages.length }, 'partitions revoked while writing: output left to their next owner');
+      this.o.logger.warn({ transitions: transitions.length, records: items.length }, 'partitions revoked while writing: output left to their next owner');
       return false;
     }
     if (transitions.length === 0) return true;

@@ -28,7 +28,7 @@ import type {
  *   or with `from` when there are no buckets; `last` breaks a tie in time by the
  *   greatest tenant, then meter;
  * - a batch with an invalid point (NaN, empty tag, fractional ms) is refused
- *   whole with a non-retriable PAYLOAD_INVALID.
+ *   whole with a non-retriable REJECTED (what a sink says of records it will never take).
  */
 
 export interface TimeSeriesStoreHandle {
@@ -341,10 +341,10 @@ export function timeSeriesContract(name: string, makeStore: () => Promise<TimeSe
     it('refuses a batch with an invalid point whole, as not retriable', async () => {
       const park = newId('park');
       const good = reading(park, { ts: base + 1 });
-      await assertRejects(store.writeReadings([good, reading(park, { ts: base + 2, value: Number.NaN })]), 'PAYLOAD_INVALID', false);
-      await assertRejects(store.writeReadings([good, reading(park, { ts: base + 2.5 })]), 'PAYLOAD_INVALID', false);
-      await assertRejects(store.writeReadings([good, reading(park, { ts: base + 3, unit: '' })]), 'PAYLOAD_INVALID', false);
-      await assertRejects(store.writeAggregates([{ scope: 'park', park, metric: 'power', unit: 'kW', window: '1m', start: base, count: 1, sum: Infinity, min: 1, max: 1, mean: 1, last: 1 }]), 'PAYLOAD_INVALID', false);
+      await assertRejects(store.writeReadings([good, reading(park, { ts: base + 2, value: Number.NaN })]), 'REJECTED', false);
+      await assertRejects(store.writeReadings([good, reading(park, { ts: base + 2.5 })]), 'REJECTED', false);
+      await assertRejects(store.writeReadings([good, reading(park, { ts: base + 3, unit: '' })]), 'REJECTED', false);
+      await assertRejects(store.writeAggregates([{ scope: 'park', park, metric: 'power', unit: 'kW', window: '1m', start: base, count: 1, sum: Infinity, min: 1, max: 1, mean: 1, last: 1 }]), 'REJECTED', false);
       assert.deepEqual(await store.queryReadings({ scope: { park }, from: base, to: base + HOUR }), []);
     });
 

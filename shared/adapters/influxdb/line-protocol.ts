@@ -16,7 +16,7 @@ const SPECIAL = /[ ,=\\\p{Cc}]/u;
 const CONTROL = /\p{Cc}/u;
 
 function invalid(kind: string, index: number, reason: string): EipError {
-  return new EipError('PAYLOAD_INVALID', `${kind} #${index}: ${reason}`, { details: { index } });
+  return new EipError('REJECTED', `${kind} #${index}: ${reason}`, { details: { index } });
 }
 
 function tagValue(value: unknown, key: string, kind: string, index: number): string {
@@ -101,7 +101,7 @@ export function alertEventLine(e: AlertEventPoint, i: number): string {
 
 /**
  * Serialises a whole batch into request bodies of at most `linesPerBody` lines.
- * Throws PAYLOAD_INVALID before anything is sent, so a bad point never leaves
+ * Throws REJECTED (as InfluxDB answers a bad line) before anything is sent, so a bad point never leaves
  * half a batch written.
  */
 export interface WriteBody {

@@ -25,6 +25,12 @@ const connectionNames = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClo
 const timeoutNames = new Set(['KafkaJSRequestTimeoutError', 'KafkaJSTimeout', 'KafkaJSLockTimeout']);
 const socketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENOTFOUND']);
 const tooLargeTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+/**
+ * The broker refusing the records themselves. kafkajs marks CORRUPT_MESSAGE
+ * retriable and retries it itself (producerRetries); once it surfaces, the same
+ * bytes sent again fail the same way, so it is a refusal of those records.
+ */
+const refusedTypes = new Set(['INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP']);
 
 /**
  * Maps a kafkajs error to an EipError. Retriability comes from the innermost
@@ -44,6 +50,7 @@ export function kafkaError(err: unknown, action: string): EipError {
   const options = { cause: err, details };
 
   if (types.some((t) => tooLargeTypes.has(t))) return new EipError('TOO_LARGE', message, options);
+  if (types.some((t) => refusedTypes.has(t))) return new EipError('REJECTED', message, { ...options, retriable: false });
   if (types.some((t) => t.endsWith('_AUTHORIZATION_FAILED') || t === 'SASL_AUTHENTICATION_FAILED') || names.includes('KafkaJSSASLAuthenticationError')) {
     return new EipError('UNAUTHORIZED', message, options);
   }

@@ -65,6 +65,7 @@ function storeError(err: unknown, action: string): EipError {
   if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) {
     return new EipError('UNAVAILABLE', `embedded bus: ${action}: ${errorMessage(err)}`, { cause: err, details: { code } });
   }
+  if (code === 'SQLITE_TOOBIG') return new EipError('TOO_LARGE', `embedded bus: ${action}: ${errorMessage(err)}`, { cause: err, details: { code } });
   return new EipError('INTERNAL', `embedded bus: ${action}: ${errorMessage(err)}`, { cause: err });
 }
 

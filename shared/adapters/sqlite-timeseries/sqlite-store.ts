@@ -310,7 +310,8 @@ function toEipError(err: unknown, what: string): EipError {
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) {
       return new EipError('UNAVAILABLE', text, { cause: err, details: { sqliteCode: code } });
     }
-    if (code.startsWith('SQLITE_CONSTRAINT')) return new EipError('REJECTED', text, { cause: err, details: { sqliteCode: code } });
+    if (code === 'SQLITE_TOOBIG') return new EipError('TOO_LARGE', text, { cause: err, details: { sqliteCode: code } });
+    if (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_RANGE') return new EipError('REJECTED', text, { cause: err, details: { sqliteCode: code } });
   }
   return new EipError('INTERNAL', text, { cause: err });
 }

@@ -3,12 +3,12 @@ import type { AggregatePoint, AlertEventPoint, ReadingPoint } from '../../ports/
 
 /**
  * The same checks the InfluxDB adapter makes while building line protocol, so
- * both refuse the same batches (PAYLOAD_INVALID, nothing written) rather than
+ * both refuse the same batches (REJECTED, not retriable, nothing written) rather than
  * SQLite storing what InfluxDB would reject.
  */
 
 function invalid(kind: string, index: number, reason: string): EipError {
-  return new EipError('PAYLOAD_INVALID', `${kind} #${index}: ${reason}`, { details: { index } });
+  return new EipError('REJECTED', `${kind} #${index}: ${reason}`, { details: { index } });
 }
 
 function text(value: unknown, key: string, kind: string, index: number): void {

@@ -26,9 +26,9 @@ import { topics } from '../shared/contracts/kafka-topics.ts';
 import { alertEventSchema, aggregateEventSchema, deadLetterSchema, readingBatchEventSchema } from '../shared/contracts/events.ts';
 import { servicePassword } from '../test/helpers/servers.ts';
 
-const usage = 'usage: npm run bench:chaos [-- --readings N (1000000) --meters N (200) --rate READINGS_PER_S (8000) --faults N (10) --poison N (300) --seed N (1) --base-port P (21883) --keep]\n';
+const usage = 'usage: npm run bench:chaos [-- --readings N (1000000) --meters N (200) --rate READINGS_PER_S (5000) --faults N (10) --poison N (300) --seed N (1) --base-port P (21883) --keep]\n';
 const { values } = parseArgs({ options: {
-  readings: { type: 'string', default: '1000000' }, meters: { type: 'string', default: '200' }, rate: { type: 'string', default: '8000' },
+  readings: { type: 'string', default: '1000000' }, meters: { type: 'string', default: '200' }, rate: { type: 'string', default: '5000' },
   faults: { type: 'string', default: '10' }, poison: { type: 'string', default: '300' }, seed: { type: 'string', default: '1' },
   'base-port': { type: 'string', default: '21883' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } });
@@ -168,19 +168,36 @@ async function main(): Promise<Record<string, unknown>> {
   log(`publishing ${elecMessages} messages of 2 readings at ${msgRate}/s from ${meterCount} meters, a pH reading a second, ${poisonCount} poison; ${faults.length} faults`);
 
   publishStart = Date.now();
+  const sweeper = setInterval(() => publisher.sweep(), 100);
   const faultResults: FaultResult[] = [];
   const faultLoop = (async () => {
     for (const f of faults) {
       const wait = publishStart + f.atMs - Date.now();
-      if (wait > 0) await sleep(wait);
+      // One fault at a time, with a breath after the previous recovery.
+      await sleep(Math.max(5_000, wait));
       faultResults.push(await inject(f));
     }
   })();
 
-  let sent = 0;
+  // The pH meter publishes once a second from start to end, faults included:
+  // its readings are the heartbeat that recovery times are measured by.
   let phSent = 0;
-  let poisonSent = 0;
+  let phStop = false;
   const phTs0 = publishStart;
+  const sendPh = (): void => {
+    publisher.send(meterTopic(phTenant, phMeter), `{"v":1,"ts":${phTs0 + phSent * phEvery},"seq":${phSent},"readings":[{"metric":"ph","value":${phAt(phSent)},"unit":"pH"}]}`);
+    phSent++;
+  };
+  const phLoop = (async () => {
+    // Runs on to the end of a calm stretch once stopped, so every excursion resolves.
+    while (!phStop || phSent % 60 !== 50) {
+      await sleep(Math.max(0, phTs0 + phSent * phEvery - Date.now()));
+      sendPh();
+    }
+  })();
+
+  let sent = 0;
+  let poisonSent = 0;
   let lastProgress = Date.now();
   while (sent < elecMessages) {
     const allowed = Math.min(elecMessages, Math.floor(((Date.now() - publishStart) / 1000) * msgRate) + 1);
@@ -197,30 +214,18 @@ async function main(): Promise<Record<string, unknown>> {
         publisher.send(target, p.payload);
       }
     }
-    while (phSent * phEvery <= Date.now() - publishStart && publisher.canSend) {
-      const ts = phTs0 + phSent * phEvery;
-      publisher.send(meterTopic(phTenant, phMeter), `{"v":1,"ts":${ts},"seq":${phSent},"readings":[{"metric":"ph","value":${phAt(phSent)},"unit":"pH"}]}`);
-      phSent++;
-    }
-    publisher.sweep();
     if (Date.now() - lastProgress > 10_000) {
       lastProgress = Date.now();
       log(`published ${sent}/${elecMessages} messages, ${publisher.stats.acknowledged} acknowledged, ${publisher.inFlight} in flight, ingest wrote ${await ingestWritten()} readings`);
     }
     await sleep(5);
   }
-  // The pH meter runs on to the end of a calm stretch, so every excursion resolves.
-  while (phSent % 60 !== 50) {
-    await sleep(Math.max(0, phTs0 + phSent * phEvery - Date.now()));
-    publisher.send(meterTopic(phTenant, phMeter), `{"v":1,"ts":${phTs0 + phSent * phEvery},"seq":${phSent},"readings":[{"metric":"ph","value":${phAt(phSent)},"unit":"pH"}]}`);
-    phSent++;
-  }
-  log(`published; waiting for ${publisher.inFlight} acknowledgements and the remaining faults`);
+  log('load published; waiting for the remaining faults and acknowledgements');
   await faultLoop;
-  while (publisher.inFlight > 0) {
-    publisher.sweep();
-    await sleep(100);
-  }
+  phStop = true;
+  await phLoop;
+  while (publisher.inFlight > 0) await sleep(100);
+  clearInterval(sweeper);
   const publishSeconds = (Date.now() - publishStart) / 1000;
   await publisher.close();
 

@@ -2,7 +2,13 @@ import { Counter, Gauge, Histogram, type Registry } from '../../shared/observabi
 
 export type IngestMetrics = ReturnType<typeof createIngestMetrics>;
 
-export function createIngestMetrics(registry: Registry) {
+/** What the backlog gauges read at each scrape, so they are current even when the drain loop is not running. */
+export interface SpoolGauges {
+  readonly pending: number;
+  readonly pendingBytes: number;
+}
+
+export function createIngestMetrics(registry: Registry, spool?: SpoolGauges) {
   const r = { registers: [registry] };
   return {
     received: new Counter({ name: 'eip_ingest_messages_received_total', help: 'MQTT messages received and spooled', ...r }),
@@ -12,8 +18,8 @@ export function createIngestMetrics(registry: Registry) {
     deadLettered: new Counter({ name: 'eip_ingest_dead_lettered_total', help: 'messages sent to the dead-letter topic', labelNames: ['reason'], ...r }),
     duplicates: new Counter({ name: 'eip_ingest_duplicates_total', help: 'messages dropped as a repeat of (meter, seq)', ...r }),
     retries: new Counter({ name: 'eip_ingest_write_retries_total', help: 'failed writes that were retried', labelNames: ['sink'], ...r }),
-    spoolPending: new Gauge({ name: 'eip_ingest_spool_pending_messages', help: 'messages spooled and not yet in both sinks (the backlog)', ...r }),
-    spoolBytes: new Gauge({ name: 'eip_ingest_spool_pending_bytes', help: 'bytes spooled and not yet in both sinks', ...r }),
+    spoolPending: new Gauge({ name: 'eip_ingest_spool_pending_messages', help: 'messages spooled and not yet in both sinks (the backlog), read at scrape', ...r, ...(spool && { collect() { this.set(spool.pending); } }) }),
+    spoolBytes: new Gauge({ name: 'eip_ingest_spool_pending_bytes', help: 'bytes spooled and not yet in both sinks, read at scrape', ...r, ...(spool && { collect() { this.set(spool.pendingBytes); } }) }),
     inFlight: new Gauge({ name: 'eip_ingest_in_flight_messages', help: 'messages in the batch being written', ...r }),
     backpressure: new Gauge({ name: 'eip_ingest_backpressure', help: '1 while ingest holds MQTT acknowledgements because the spool is full', ...r }),
     batchSize: new Histogram({ name: 'eip_ingest_batch_messages', help: 'messages per drained batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000], ...r }),

@@ -139,6 +139,11 @@ export class Spool {
     return this.bytes;
   }
 
+  /** The highest id both sinks have: it moves whenever the drain makes progress. */
+  get drainedId(): number {
+    return this.ackedId;
+  }
+
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;

@@ -1,7 +1,8 @@
 /**
  * The ingest drain loop dying of an unexpected error: the service says so in
  * /readyz, logs the cause as fatal and exits 1 after its graceful shutdown;
- * the backlog gauges keep reading the spool, dead loop or not.
+ * the backlog gauges keep reading the spool, dead loop or not. A write that
+ * never lands: the spool stage is stalled, and clears when it lands.
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,11 @@ import { startOpsServer } from '../../shared/observability/ops-server.ts';
 import { loadParkRegistry, demoParkPath } from '../../shared/contracts/park-registry.ts';
 import { createShutdown } from '../../shared/runtime/shutdown.ts';
 import { failureCheck } from '../../shared/runtime/supervisor.ts';
-import { deferred } from '../../test/helpers/bus.ts';
+import { deferred, waitFor } from '../../test/helpers/bus.ts';
+import { EipError } from '../../shared/errors.ts';
+import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
+import { StageMonitor } from '../../shared/runtime/stage-monitor.ts';
+import { spoolProgress, spoolStage } from './ingest.ts';
 
 const logger = quietLogger();
 
@@ -72,6 +77,44 @@ it('a drain loop that throws fails the service: not ready with the cause, fatal 
     assert.match(text, /^eip_ingest_spool_pending_messages\{service="ingest-test"\} 5$/m, 'the gauge reads the spool, not what the dead loop last set');
   } finally {
     await ops.close();
+    spool.close();
+    await bus.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('a write that never lands: the spool stage is stalled with its backlog, and clears once the write lands', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drain-stall-'));
+  const bus = createSqliteBus({ path: ':memory:', logger });
+  const store = createSqliteStore({ path: ':memory:', logger });
+  let down = true;
+  let attempts = 0;
+  const flaky: TimeSeriesStore = { ...store, writeReadings: (points) => { attempts++; return down ? Promise.reject(new EipError('UNAVAILABLE', 'injected: store away')) : store.writeReadings(points); } };
+  const spool = Spool.open({ dir, logger });
+  let now = Date.UTC(2026, 11, 1, 10);
+  const since = new Date(now).toISOString();
+  const monitor = new StageMonitor({ stallTimeoutMs: 60_000, now: () => now, sampleIntervalMs: 0 });
+  monitor.add(spoolStage, () => spoolProgress(spool));
+  const pipeline = new IngestPipeline({
+    spool, bus, store: flaky, metrics: createIngestMetrics(createMetricsRegistry('ingest-test'), spool), logger,
+    decode: { registry: loadParkRegistry(demoParkPath), maxFutureMs: 300_000, maxPayloadBytes: 65_536 },
+    batchMaxMessages: 50, maxPending: 10_000, dedupWindow: 1024, now: () => now,
+  });
+  try {
+    assert.equal(monitor.check(), true);
+    pipeline.start();
+    for (let i = 0; i < 3; i++) pipeline.onMessage('eip/nusantara-eip/park-wwtp/wwtp-sparing-outlet/telemetry', Buffer.from(JSON.stringify({ v: 1, ts: now - 60_000, seq: i, readings: [{ metric: 'ph', value: 7, unit: 'pH' }] })), () => {});
+    await waitFor(() => attempts >= 2, 10_000, 'the write retried');
+    now += 60_000;
+    const out = monitor.check();
+    assert.ok(typeof out === 'object' && !out.ok, 'stalled');
+    assert.equal(out.reason, `ingest:spool: 3 pending, no progress for 60 s (since ${since})`);
+    down = false;
+    await waitFor(() => spool.pending === 0, 20_000, 'drained once the store is back');
+    assert.equal(monitor.check(), true);
+  } finally {
+    await pipeline.stop();
     spool.close();
     await bus.close();
     await store.close();

@@ -10,6 +10,7 @@ import { connectMqtt, subscribeAsync, type MqttClient } from '../../shared/adapt
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { startOpsServer } from '../../shared/observability/ops-server.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
+import type { ProgressSample } from '../../shared/runtime/progress-watchdog.ts';
 import { StageMonitor } from '../../shared/runtime/stage-monitor.ts';
 import { failureCheck, type Supervisor } from '../../shared/runtime/supervisor.ts';
 import { Spool } from './spool.ts';
@@ -26,6 +27,9 @@ export interface RunningIngest {
 /** The ingest spool's stage name in readiness and the eip_stage_* metrics. */
 export const spoolStage = 'ingest:spool';
 
+/** The spool's progress: what waits for both sinks, and the last id they both have (it moves with every batch released). */
+export const spoolProgress = (spool: Spool): ProgressSample => ({ pending: spool.pending, processed: spool.drainedId });
+
 export async function startIngest(config: IngestConfig, logger: Logger, supervisor: Supervisor): Promise<RunningIngest> {
   const registry = loadParkRegistry(config.PARK_REGISTRY);
   const clientId = clientIdOf(config);
@@ -35,7 +39,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, supervis
   const metricsRegistry = createMetricsRegistry('ingest');
   const metrics = createIngestMetrics(metricsRegistry, spool);
   const monitor = new StageMonitor({ stallTimeoutMs: config.STALL_TIMEOUT_MS, registry: metricsRegistry });
-  monitor.add(spoolStage, () => ({ pending: spool.pending, processed: spool.drainedId }));
+  monitor.add(spoolStage, () => spoolProgress(spool));
   const pipeline = new IngestPipeline({
     spool, bus, store, metrics, logger,
     onLoopFailed: (err) => supervisor.fail('ingest drain loop', err),

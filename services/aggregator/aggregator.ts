@@ -26,6 +26,7 @@ import type { Logger } from '../../shared/observability/logger.ts';
 import { EipError } from '../../shared/errors.ts';
 import { deadLetterItem, publishIsolating, type Publish, type WriteContext } from '../../shared/write-isolating.ts';
 import { Serial } from '../../shared/runtime/serial.ts';
+import { reportLoopError, type Supervisor } from '../../shared/runtime/supervisor.ts';
 import { WindowAggregator, watermarkFrom, parseAggregatorState, type AggregatorState, type PartialsMessage, type RollupPartial } from './domain/window-aggregator.ts';
 import { slowestActive } from './domain/progress.ts';
 import { RollupStage } from './rollup-stage.ts';
@@ -46,6 +47,8 @@ export interface AggregatorRuntimeOptions {
   /** A partition that delivered nothing for this long stops holding the watermark back. */
   idlePartitionMs: number;
   batchMax: number;
+  /** Where an unexpected error of a timer turn goes (batches are supervised by the bus decorator). */
+  supervisor: Supervisor;
   now?: () => number;
 }
 
@@ -106,7 +109,7 @@ export class AggregatorRuntime {
     this.timer = setInterval(() => {
       void this.exclusive(async () => {
         if (this.held.size > 0 && this.watermark() !== this.lastWatermark) await this.emit([], new Set());
-      }).catch((err: unknown) => this.o.logger.error({ err }, 'timed flush failed'));
+      }).catch((err: unknown) => reportLoopError(this.o.supervisor, this.o.logger, 'aggregator timed flush', err, 'timed flush failed'));
     }, Math.max(250, Math.min(1000, this.o.idlePartitionMs / 2)));
   }
 

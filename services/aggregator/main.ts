@@ -8,6 +8,9 @@ import { createBus, createStore } from '../../shared/adapters/select.ts';
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { startOpsServer } from '../../shared/observability/ops-server.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
+import { StageMonitor } from '../../shared/runtime/stage-monitor.ts';
+import { supervisedBus } from '../../shared/runtime/supervised-bus.ts';
+import { failureCheck, type Supervisor } from '../../shared/runtime/supervisor.ts';
 import { aggregatorConfigSchema, type AggregatorConfig } from './config.ts';
 import { AggregatorRuntime } from './aggregator.ts';
 import { createAggregatorMetrics } from './metrics.ts';
@@ -17,19 +20,20 @@ export interface RunningAggregator {
   stop(): Promise<void>;
 }
 
-export async function startAggregator(config: AggregatorConfig, logger: Logger): Promise<RunningAggregator> {
+export async function startAggregator(config: AggregatorConfig, logger: Logger, supervisor: Supervisor): Promise<RunningAggregator> {
   const registry = loadParkRegistry(config.PARK_REGISTRY);
-  const bus = createBus(config, `aggregator-${config.AGGREGATOR_GROUP}`, logger);
-  const store = createStore(config, logger);
   const metricsRegistry = createMetricsRegistry('aggregator');
+  const monitor = new StageMonitor({ stallTimeoutMs: config.STALL_TIMEOUT_MS, registry: metricsRegistry });
+  const bus = supervisedBus(createBus(config, `aggregator-${config.AGGREGATOR_GROUP}`, logger), { supervisor, monitor });
+  const store = createStore(config, logger);
   const runtime = new AggregatorRuntime({
-    bus, store, registry, logger, metrics: createAggregatorMetrics(metricsRegistry), group: config.AGGREGATOR_GROUP,
+    bus, store, registry, logger, supervisor, metrics: createAggregatorMetrics(metricsRegistry), group: config.AGGREGATOR_GROUP,
     allowedLatenessMs: config.ALLOWED_LATENESS_MS, outOfOrdernessMs: config.OUT_OF_ORDERNESS_MS, idlePartitionMs: config.IDLE_PARTITION_MS, batchMax: config.AGGREGATOR_BATCH_MAX,
   });
   let started = false;
   const ops = await startOpsServer({
     host: config.OPS_HOST, port: config.OPS_PORT, registry: metricsRegistry, logger,
-    checks: { started: () => started, bus: () => bus.ping(), timeseries: () => store.ping() },
+    checks: { started: () => started, loops: failureCheck(supervisor), progress: monitor.check, bus: () => bus.ping(), timeseries: () => store.ping() },
   });
   await runtime.start();
   started = true;
@@ -39,13 +43,14 @@ export async function startAggregator(config: AggregatorConfig, logger: Logger):
     stop: async () => {
       ops.setShuttingDown();
       await runtime.stop();
+      monitor.stop();
       await Promise.allSettled([bus.close(), store.close(), ops.close()]);
     },
   };
 }
 
 export async function start(config: AggregatorConfig, ctx: MainContext): Promise<void> {
-  const running = await startAggregator(config, ctx.logger);
+  const running = await startAggregator(config, ctx.logger, ctx.shutdown);
   ctx.shutdown.register('aggregator', () => running.stop());
 }
 

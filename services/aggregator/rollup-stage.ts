@@ -15,6 +15,7 @@ import type { ConsumedBatch, OutgoingMessage, Subscription } from '../../shared/
 import { EipError } from '../../shared/errors.ts';
 import { deadLetterItem, publishIsolating, type Publish, type WriteContext } from '../../shared/write-isolating.ts';
 import { Serial } from '../../shared/runtime/serial.ts';
+import { reportLoopError } from '../../shared/runtime/supervisor.ts';
 import { partialsMessageSchema, parseAggregatorState, parseRollupState, RollupCombiner, type RollupCombinerOptions } from './domain/window-aggregator.ts';
 import { outputItem, packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
 import type { AggregatorRuntimeOptions } from './aggregator.ts';
@@ -52,7 +53,7 @@ export class RollupStage {
     this.timer = setInterval(() => {
       void this.turns.run(async () => {
         if (this.combiner && this.combiner.watermarkAt(this.now()) !== this.lastWatermark) await this.emit([]);
-      }).catch((err: unknown) => this.o.logger.error({ err }, 'timed roll-up flush failed'));
+      }).catch((err: unknown) => reportLoopError(this.o.supervisor, this.o.logger, 'roll-up stage timed flush', err, 'timed roll-up flush failed'));
     }, Math.max(250, Math.min(1000, this.o.idlePartitionMs / 2)));
   }
 

@@ -10,6 +10,7 @@ import { registryEnv, dataEnv } from '../../shared/config/adapters-env.ts';
  */
 export const allInOneConfigSchema = z.object({
   LOG_LEVEL: commonEnv.LOG_LEVEL,
+  STALL_TIMEOUT_MS: commonEnv.STALL_TIMEOUT_MS,
   ...dataEnv,
   ...registryEnv,
   EMBEDDED_BROKER: envBool('start the embedded MQTT broker (aedes, MQTT 3.1.1); false to use MQTT_URL as it is', { default: true }),

@@ -43,19 +43,19 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
     overlay.MQTT_PROTOCOL_VERSION = '4';
   }
   // Each service validates its own variables, as it would alone; a bad one is named with the service.
-  const aggregator = await startAggregator(loadConfig(aggregatorConfigSchema, { ...overlay, OPS_PORT: String(config.AGGREGATOR_OPS_PORT) }, 'aggregator'), logger.child({ component: 'aggregator' }));
+  const aggregator = await startAggregator(loadConfig(aggregatorConfigSchema, { ...overlay, OPS_PORT: String(config.AGGREGATOR_OPS_PORT) }, 'aggregator'), logger.child({ component: 'aggregator' }), shutdown);
   shutdown.register('aggregator', () => aggregator.stop());
-  const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: env.RULES_MQTT_PASSWORD ?? 'rules-dev-secret', MQTT_CLIENT_ID: 'rules-embedded' }, 'rules'), logger.child({ component: 'rules' }));
+  const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: env.RULES_MQTT_PASSWORD ?? 'rules-dev-secret', MQTT_CLIENT_ID: 'rules-embedded' }, 'rules'), logger.child({ component: 'rules' }), shutdown);
   shutdown.register('rules', () => rules.stop());
   let consoleUrl: string | undefined;
   if (config.CONSOLE) {
-    const consoleService = await startConsole(loadConfig(consoleConfigSchema, { ...overlay, OPS_PORT: String(config.CONSOLE_OPS_PORT), CONSOLE_PORT: String(config.CONSOLE_PORT) }, 'console'), logger.child({ component: 'console' }));
+    const consoleService = await startConsole(loadConfig(consoleConfigSchema, { ...overlay, OPS_PORT: String(config.CONSOLE_OPS_PORT), CONSOLE_PORT: String(config.CONSOLE_PORT) }, 'console'), logger.child({ component: 'console' }), shutdown);
     shutdown.register('console', () => consoleService.stop());
     consoleUrl = consoleService.url;
   }
   // Ingest last: it is the one that takes input, and it stops first.
   const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? 'ingest-embedded', MQTT_USERNAME: 'ingest', MQTT_PASSWORD: env.INGEST_MQTT_PASSWORD ?? 'ingest-dev-secret' }, 'ingest');
-  const ingest = await startIngest(ingestConfig, logger.child({ component: 'ingest' }));
+  const ingest = await startIngest(ingestConfig, logger.child({ component: 'ingest' }), shutdown);
   shutdown.register('ingest', () => ingest.stop());
   if (config.SIMULATOR && config.EMBEDDED_BROKER && overlay.MQTT_URL) {
     const sim = startSimulator(config, overlay.MQTT_URL, logger.child({ component: 'simulator' }));

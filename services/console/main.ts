@@ -11,6 +11,9 @@ import { createBus, createStore } from '../../shared/adapters/select.ts';
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { startOpsServer } from '../../shared/observability/ops-server.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
+import { StageMonitor } from '../../shared/runtime/stage-monitor.ts';
+import { supervisedBus } from '../../shared/runtime/supervised-bus.ts';
+import { failureCheck, type Supervisor } from '../../shared/runtime/supervisor.ts';
 import { consoleConfigSchema, type ConsoleConfig } from './config.ts';
 import { loadUsersFile } from './auth/users-file.ts';
 import { Authenticator } from './auth/authenticator.ts';
@@ -37,7 +40,7 @@ async function loadUi(logger: Logger): Promise<Map<string, UiFile> | undefined> 
   return files;
 }
 
-export async function startConsole(config: ConsoleConfig, logger: Logger): Promise<RunningConsole> {
+export async function startConsole(config: ConsoleConfig, logger: Logger, supervisor: Supervisor): Promise<RunningConsole> {
   const registry = loadParkRegistry(config.PARK_REGISTRY);
   const users = loadUsersFile(config.CONSOLE_USERS);
   const { view: pack, deadmanRules } = loadRulePackView(config.RULE_PACK);
@@ -45,10 +48,11 @@ export async function startConsole(config: ConsoleConfig, logger: Logger): Promi
   if (!config.CONSOLE_SESSION_SECRET) logger.info('CONSOLE_SESSION_SECRET not set: a random key signs sessions, so sign-ins end when the console restarts');
   const ui = config.CONSOLE_UI ? await loadUi(logger) : undefined;
 
-  const bus = createBus(config, 'console', logger);
+  const metricsRegistry = createMetricsRegistry('console');
+  const monitor = new StageMonitor({ stallTimeoutMs: config.STALL_TIMEOUT_MS, registry: metricsRegistry });
+  const bus = supervisedBus(createBus(config, 'console', logger), { supervisor, monitor });
   const store = createStore(config, logger);
   const models = createModels({ deadLettersKept: config.CONSOLE_DEAD_LETTERS_KEPT, historyPerAlert: config.CONSOLE_ALERT_HISTORY });
-  const metricsRegistry = createMetricsRegistry('console');
   const metrics = createConsoleMetrics(metricsRegistry, models);
   const feeds = new LiveFeeds({ bus, models, logger, onRecordRejected: (topic, reason) => metrics.recordsSkipped.inc({ topic, reason }) });
   const now = Date.now;
@@ -63,7 +67,7 @@ export async function startConsole(config: ConsoleConfig, logger: Logger): Promi
   let started = false;
   const ops = await startOpsServer({
     host: config.OPS_HOST, port: config.OPS_PORT, registry: metricsRegistry, logger,
-    checks: { started: () => started, bus: () => bus.ping(), timeseries: () => store.ping() },
+    checks: { started: () => started, loops: failureCheck(supervisor), progress: monitor.check, bus: () => bus.ping(), timeseries: () => store.ping() },
   });
   await feeds.start();
   await app.listen({ host: config.CONSOLE_HOST, port: config.CONSOLE_PORT });
@@ -77,13 +81,14 @@ export async function startConsole(config: ConsoleConfig, logger: Logger): Promi
       ops.setShuttingDown();
       // Open event streams would hold close() forever: end them first.
       await Promise.allSettled([feeds.stop(), app.close()]);
+      monitor.stop();
       await Promise.allSettled([bus.close(), store.close(), ops.close()]);
     },
   };
 }
 
 export async function start(config: ConsoleConfig, ctx: MainContext): Promise<void> {
-  const running = await startConsole(config, ctx.logger);
+  const running = await startConsole(config, ctx.logger, ctx.shutdown);
   ctx.shutdown.register('console', () => running.stop());
 }
 

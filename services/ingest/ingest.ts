@@ -10,6 +10,9 @@ import { connectMqtt, subscribeAsync, type MqttClient } from '../../shared/adapt
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { startOpsServer } from '../../shared/observability/ops-server.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
+import type { ProgressSample } from '../../shared/runtime/progress-watchdog.ts';
+import { StageMonitor } from '../../shared/runtime/stage-monitor.ts';
+import { failureCheck, type Supervisor } from '../../shared/runtime/supervisor.ts';
 import { Spool } from './spool.ts';
 import { IngestPipeline } from './pipeline.ts';
 import { createIngestMetrics } from './metrics.ts';
@@ -21,16 +24,25 @@ export interface RunningIngest {
   stop(): Promise<void>;
 }
 
-export async function startIngest(config: IngestConfig, logger: Logger): Promise<RunningIngest> {
+/** The ingest spool's stage name in readiness and the eip_stage_* metrics. */
+export const spoolStage = 'ingest:spool';
+
+/** The spool's progress: what waits for both sinks, and the last id they both have (it moves with every batch released). */
+export const spoolProgress = (spool: Spool): ProgressSample => ({ pending: spool.pending, processed: spool.drainedId });
+
+export async function startIngest(config: IngestConfig, logger: Logger, supervisor: Supervisor): Promise<RunningIngest> {
   const registry = loadParkRegistry(config.PARK_REGISTRY);
   const clientId = clientIdOf(config);
   const spool = Spool.open({ dir: config.SPOOL_DIR || join(config.DATA_DIR, 'spool', clientId), memoryBytes: config.SPOOL_MEMORY_BYTES, logger });
   const bus = createBus(config, clientId, logger);
   const store = createStore(config, logger);
   const metricsRegistry = createMetricsRegistry('ingest');
-  const metrics = createIngestMetrics(metricsRegistry);
+  const metrics = createIngestMetrics(metricsRegistry, spool);
+  const monitor = new StageMonitor({ stallTimeoutMs: config.STALL_TIMEOUT_MS, registry: metricsRegistry });
+  monitor.add(spoolStage, () => spoolProgress(spool));
   const pipeline = new IngestPipeline({
     spool, bus, store, metrics, logger,
+    onLoopFailed: (err) => supervisor.fail('ingest drain loop', err),
     decode: { registry, maxFutureMs: config.MAX_FUTURE_MS, maxPayloadBytes: config.MAX_PAYLOAD_BYTES },
     batchMaxMessages: config.BATCH_MAX_MESSAGES,
     maxPending: config.MAX_PENDING_MESSAGES,
@@ -43,7 +55,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
   const mqtt: { client?: MqttClient } = {};
   const ops = await startOpsServer({
     host: config.OPS_HOST, port: config.OPS_PORT, registry: metricsRegistry, logger,
-    checks: { mqtt: () => mqtt.client?.connected ?? false, bus: () => bus.ping(), timeseries: () => store.ping() },
+    checks: { loops: failureCheck(supervisor), progress: monitor.check, mqtt: () => mqtt.client?.connected ?? false, bus: () => bus.ping(), timeseries: () => store.ping() },
   });
 
   const v5 = config.MQTT_PROTOCOL_VERSION === '5';
@@ -71,6 +83,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
       // Stop taking messages first; what is not acknowledged stays with the broker.
       await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
       await pipeline.stop();
+      monitor.stop();
       spool.close();
       await Promise.allSettled([bus.close(), store.close(), ops.close()]);
       logger.info('ingest stopped');

@@ -8,7 +8,7 @@ import type { MainContext } from '../../shared/runtime/run-main.ts';
 import { startIngest } from './ingest.ts';
 
 export async function start(config: IngestConfig, ctx: MainContext): Promise<void> {
-  const ingest = await startIngest(config, ctx.logger);
+  const ingest = await startIngest(config, ctx.logger, ctx.shutdown);
   ctx.shutdown.register('ingest', () => ingest.stop());
 }
 

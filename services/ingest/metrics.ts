@@ -3,7 +3,13 @@ import { createSinkMetrics } from '../../shared/observability/sink-metrics.ts';
 
 export type IngestMetrics = ReturnType<typeof createIngestMetrics>;
 
-export function createIngestMetrics(registry: Registry) {
+/** What the backlog gauges read at each scrape, so they are current even when the drain loop is not running. */
+export interface SpoolGauges {
+  readonly pending: number;
+  readonly pendingBytes: number;
+}
+
+export function createIngestMetrics(registry: Registry, spool?: SpoolGauges) {
   const r = { registers: [registry] };
   return {
     sinks: createSinkMetrics(registry),
@@ -14,8 +20,8 @@ export function createIngestMetrics(registry: Registry) {
     deadLettered: new Counter({ name: 'eip_ingest_dead_lettered_total', help: 'messages sent to the dead-letter topic', labelNames: ['reason'], ...r }),
     duplicates: new Counter({ name: 'eip_ingest_duplicates_total', help: 'messages dropped as a repeat of (meter, seq)', ...r }),
     retries: new Counter({ name: 'eip_ingest_write_retries_total', help: 'failed writes that were retried', labelNames: ['sink'], ...r }),
-    spoolPending: new Gauge({ name: 'eip_ingest_spool_pending_messages', help: 'messages spooled and not yet in both sinks (the backlog)', ...r }),
-    spoolBytes: new Gauge({ name: 'eip_ingest_spool_pending_bytes', help: 'bytes spooled and not yet in both sinks', ...r }),
+    spoolPending: new Gauge({ name: 'eip_ingest_spool_pending_messages', help: 'messages spooled and not yet in both sinks (the backlog), read at scrape', ...r, ...(spool && { collect() { this.set(spool.pending); } }) }),
+    spoolBytes: new Gauge({ name: 'eip_ingest_spool_pending_bytes', help: 'bytes spooled and not yet in both sinks, read at scrape', ...r, ...(spool && { collect() { this.set(spool.pendingBytes); } }) }),
     inFlight: new Gauge({ name: 'eip_ingest_in_flight_messages', help: 'messages in the batch being written', ...r }),
     backpressure: new Gauge({ name: 'eip_ingest_backpressure', help: '1 while ingest holds MQTT acknowledgements: the spool is at its message or byte bound, or cannot write', ...r }),
     spoolBlocked: new Gauge({ name: 'eip_ingest_spool_blocked', help: '1 while spool appends fail (full disk, I/O error) and acknowledgements are held until they pass', ...r }),

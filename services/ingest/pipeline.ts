@@ -38,6 +38,8 @@ export interface PipelineOptions {
   dedupWindow: number;
   /** Stage name in dead letters. */
   stage?: string;
+  /** The drain loop died of an unexpected error: nothing drains any more, so the owner stops the process. */
+  onLoopFailed?: (err: unknown) => void;
   now?: () => number;
 }
 
@@ -172,7 +174,10 @@ export class IngestPipeline {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.drainLoop();
+    this.loop = this.drainLoop().catch((err: unknown) => {
+      if (!this.o.onLoopFailed) throw err;
+      this.o.onLoopFailed(err);
+    });
   }
 
   /** Drains what is spooled (bounded by the caller's timeout), then stops. */

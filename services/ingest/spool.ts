@@ -226,6 +226,11 @@ export class Spool {
     return this.memoryBound;
   }
 
+  /** The highest id both sinks have: it moves whenever the drain makes progress. */
+  get drainedId(): number {
+    return this.ackedId;
+  }
+
   close(): void {
     if (this.fd >= 0) this.fs.close(this.fd);
     this.fd = -1;

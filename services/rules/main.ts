@@ -10,6 +10,9 @@ import { connectMqtt, type MqttClient } from '../../shared/adapters/mqtt/connect
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { startOpsServer } from '../../shared/observability/ops-server.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
+import { StageMonitor } from '../../shared/runtime/stage-monitor.ts';
+import { supervisedBus } from '../../shared/runtime/supervised-bus.ts';
+import { failureCheck, type Supervisor } from '../../shared/runtime/supervisor.ts';
 import { RulesEngine, parseRulePack } from './domain/index.ts';
 import { rulesConfigSchema, webhookUrls, type RulesConfig } from './config.ts';
 import { RulesRuntime } from './rules.ts';
@@ -21,13 +24,15 @@ export interface RunningRules {
   stop(): Promise<void>;
 }
 
-export async function startRules(config: RulesConfig, logger: Logger): Promise<RunningRules> {
+export async function startRules(config: RulesConfig, logger: Logger, supervisor: Supervisor): Promise<RunningRules> {
   const registry = loadParkRegistry(config.PARK_REGISTRY);
   // A bad pack stops the service before any I/O, naming the rule, field and line.
   const pack = parseRulePack(readFileSync(config.RULE_PACK, 'utf8'), config.RULE_PACK);
   const engine = new RulesEngine(pack, registry);
   if (engine.skipped.length) logger.info({ skipped: engine.skipped.length }, 'some rules do not apply to some meters (no limit in the registry)');
-  const bus = createBus(config, `rules-${config.RULES_GROUP}`, logger);
+  const metricsRegistry = createMetricsRegistry('rules');
+  const monitor = new StageMonitor({ stallTimeoutMs: config.STALL_TIMEOUT_MS, registry: metricsRegistry });
+  const bus = supervisedBus(createBus(config, `rules-${config.RULES_GROUP}`, logger), { supervisor, monitor });
   const store = createStore(config, logger);
   let mqtt: MqttClient | undefined;
   if (config.ALERTS_MQTT) {
@@ -36,10 +41,9 @@ export async function startRules(config: RulesConfig, logger: Logger): Promise<R
       protocolVersion: config.MQTT_PROTOCOL_VERSION === '5' ? 5 : 4, clean: true, logger,
     });
   }
-  const metricsRegistry = createMetricsRegistry('rules');
   const metrics = createRulesMetrics(metricsRegistry);
   const runtime = new RulesRuntime({
-    engine, bus, logger, metrics, group: config.RULES_GROUP, tickIntervalMs: config.TICK_INTERVAL_MS, batchMax: config.RULES_BATCH_MAX,
+    engine, bus, logger, metrics, supervisor, group: config.RULES_GROUP, tickIntervalMs: config.TICK_INTERVAL_MS, batchMax: config.RULES_BATCH_MAX,
   });
   const outputs = new AlertOutputs({
     bus, store, registry, mqtt, webhooks: webhookUrls(config), webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS, metrics, logger, group: config.RULES_GROUP,
@@ -48,7 +52,7 @@ export async function startRules(config: RulesConfig, logger: Logger): Promise<R
   let started = false;
   const ops = await startOpsServer({
     host: config.OPS_HOST, port: config.OPS_PORT, registry: metricsRegistry, logger,
-    checks: { started: () => started, bus: () => bus.ping(), timeseries: () => store.ping(), ...(mqtt && { mqtt: () => mqtt.connected }) },
+    checks: { started: () => started, loops: failureCheck(supervisor), progress: monitor.check, bus: () => bus.ping(), timeseries: () => store.ping(), ...(mqtt && { mqtt: () => mqtt.connected }) },
   });
   // Outputs first: a transition the runtime writes right away is read by an outputs group already in place.
   await outputs.start();
@@ -62,13 +66,14 @@ export async function startRules(config: RulesConfig, logger: Logger): Promise<R
       await runtime.stop();
       await outputs.stop();
       await mqtt?.endAsync();
+      monitor.stop();
       await Promise.allSettled([bus.close(), store.close(), ops.close()]);
     },
   };
 }
 
 export async function start(config: RulesConfig, ctx: MainContext): Promise<void> {
-  const running = await startRules(config, ctx.logger);
+  const running = await startRules(config, ctx.logger, ctx.shutdown);
   ctx.shutdown.register('rules', () => running.stop());
 }
 

@@ -14,6 +14,7 @@ import { randomGroup, waitFor } from '../../test/helpers/bus.ts';
 import { RulesEngine, parseRulePack } from './domain/index.ts';
 import { createRulesMetrics } from './metrics.ts';
 import { RulesRuntime } from './rules.ts';
+import { recordingSupervisor } from '../../test/helpers/supervisor.ts';
 
 const logger = quietLogger('rules-runtime-test');
 const root = new URL('../../', import.meta.url).pathname;
@@ -41,7 +42,8 @@ describe('RulesRuntime writes', () => {
     const engine = new RulesEngine(parseRulePack(readFileSync(`${root}services/rules/rule-packs/default.yaml`, 'utf8')), registry);
     const metrics = createRulesMetrics(new Registry());
     const t0 = Date.now() - 60_000;
-    const runtime = new RulesRuntime({ engine, bus, logger, metrics, group: randomGroup('rules'), tickIntervalMs: 60_000, batchMax: 500, now: () => t0 + 120_000 });
+    const supervisor = recordingSupervisor();
+    const runtime = new RulesRuntime({ engine, bus, logger, metrics, supervisor, group: randomGroup('rules'), tickIntervalMs: 60_000, batchMax: 500, now: () => t0 + 120_000 });
     const alerts: AlertEvent[] = [];
     const states: string[] = [];
     const letters: DeadLetter[] = [];
@@ -73,6 +75,7 @@ describe('RulesRuntime writes', () => {
       assert.deepEqual(records.map((r) => r.topic).sort(), [topics.alerts.name, topics.alertState.name].sort(), 'the transition and its state record, together');
       assert.ok(!states.includes(`state:${fp}`), 'its state record was not written without its transition');
       assert.equal((await metrics.sinks.refused.get()).values.find((v) => v.labels.sink === 'bus')?.value, letters.filter((l) => l.reason === 'sink-refused').length);
+      assert.deepEqual(supervisor.failures, [], 'a refusal is not a loop failure');
     } finally {
       await runtime.stop();
       await sub.stop();

@@ -27,6 +27,7 @@ import { EipError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { deadLetterItem, publishIsolating, type PublishItem, type WriteContext } from '../../shared/write-isolating.ts';
 import { Serial } from '../../shared/runtime/serial.ts';
+import { reportLoopError, type Supervisor } from '../../shared/runtime/supervisor.ts';
 import type { Home, RulesEngine, Transition } from './domain/index.ts';
 import { fingerprintsOf, homePartition, type InputPartitions } from './domain/ownership.ts';
 import type { RulesMetrics } from './metrics.ts';
@@ -39,6 +40,8 @@ export interface RulesRuntimeOptions {
   group: string;
   tickIntervalMs: number;
   batchMax: number;
+  /** Where an unexpected error of a tick goes (batches are supervised by the bus decorator). */
+  supervisor: Supervisor;
   now?: () => number;
 }
 
@@ -96,7 +99,7 @@ export class RulesRuntime {
       handleBatch: (batch) => this.route(batch),
     });
     this.timer = setInterval(() => {
-      void this.exclusive(async () => { await this.commit(this.o.engine.tick(this.now()), []); }).catch((err: unknown) => this.o.logger.error({ err }, 'tick failed'));
+      void this.exclusive(async () => { await this.commit(this.o.engine.tick(this.now()), []); }).catch((err: unknown) => reportLoopError(this.o.supervisor, this.o.logger, 'rules tick', err, 'tick failed'));
     }, this.o.tickIntervalMs);
   }
 

@@ -1,7 +1,8 @@
 /**
  * The small HTTP server every service exposes for operations:
  *   GET /healthz  200 while the process is alive and not shutting down
- *   GET /readyz   200 only when every readiness check passes (503 with the failing ones)
+ *   GET /readyz   200 only when every readiness check passes (503 with the failing ones,
+ *                 and for each the reason it gave: which stage stalled, which loop failed)
  *   GET /metrics  Prometheus text exposition
  */
 import { createServer, type Server } from 'node:http';
@@ -9,7 +10,15 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
 
-export type ReadinessCheck = () => Promise<boolean> | boolean;
+/** A check answers yes or no, or no with a reason (and details) shown in the /readyz body. */
+export type CheckOutcome = boolean | { ok: boolean; reason?: string; details?: unknown };
+export type ReadinessCheck = () => Promise<CheckOutcome> | CheckOutcome;
+
+interface CheckResult {
+  ok: boolean;
+  reason?: string;
+  details?: unknown;
+}
 
 export interface OpsServerOptions {
   host: string;
@@ -27,15 +36,16 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<boolean> {
+async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([
+    const outcome = await Promise.race([
       Promise.resolve().then(check),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); }),
+      new Promise<CheckResult>((resolve) => { timer = setTimeout(() => resolve({ ok: false, reason: `no answer within ${timeoutMs} ms` }), timeoutMs); }),
     ]);
-  } catch {
-    return false;
+    return typeof outcome === 'boolean' ? { ok: outcome } : { ok: outcome.ok === true, ...(outcome.reason !== undefined && { reason: outcome.reason }), ...(outcome.details !== undefined && { details: outcome.details }) };
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   } finally {
     clearTimeout(timer);
   }
@@ -54,9 +64,17 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     if (path === '/healthz') return reply(shuttingDown ? 503 : 200, JSON.stringify({ status: shuttingDown ? 'shutting-down' : 'ok' }));
     if (path === '/readyz') {
       void Promise.all(Object.entries(options.checks).map(async ([name, check]) => [name, await runCheck(check, timeoutMs)] as const)).then((results) => {
-        const failing = results.filter(([, ok]) => !ok).map(([name]) => name);
+        const failing = results.filter(([, r]) => !r.ok);
         const ready = !shuttingDown && failing.length === 0;
-        reply(ready ? 200 : 503, JSON.stringify({ ready, checks: Object.fromEntries(results), ...(shuttingDown && { shuttingDown }) }));
+        const reasons = failing.filter(([, r]) => r.reason !== undefined).map(([name, r]) => [name, r.reason] as const);
+        const details = failing.filter(([, r]) => r.details !== undefined).map(([name, r]) => [name, r.details] as const);
+        reply(ready ? 200 : 503, JSON.stringify({
+          ready,
+          checks: Object.fromEntries(results.map(([name, r]) => [name, r.ok])),
+          ...(reasons.length > 0 && { reasons: Object.fromEntries(reasons) }),
+          ...(details.length > 0 && { details: Object.fromEntries(details) }),
+          ...(shuttingDown && { shuttingDown }),
+        }));
       });
       return;
     }

@@ -55,7 +55,9 @@ export async function runMain<S extends EnvSchema>(options: MainOptions<S>): Pro
   const logger = createLogger(options.service, level);
   warnOnUnsupportedNode(logger);
   const shutdown = createShutdown(logger);
-  process.on('unhandledRejection', (reason) => { logger.error({ err: reason }, 'unhandled rejection'); });
+  // A promise or callback nobody handles belongs to some loop that has now stopped: fail, never carry on half dead.
+  process.on('unhandledRejection', (reason) => { shutdown.fail('unhandled rejection', reason); });
+  process.on('uncaughtException', (err) => { shutdown.fail('uncaught exception', err); });
   try {
     await options.start(config, { logger, shutdown });
   } catch (err) {

@@ -12,11 +12,12 @@ export interface AllInOneProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startAllInOne(env: Record<string, string>, ports: { console?: number; broker?: number } = {}): Promise<AllInOneProcess> {
+/** `preload`: modules loaded with --import before main.ts (test fault injection). */
+export async function startAllInOne(env: Record<string, string>, ports: { console?: number; broker?: number } = {}, options: { preload?: string[] } = {}): Promise<AllInOneProcess> {
   const consolePort = ports.console ?? freePort();
   const brokerPort = ports.broker ?? freePort();
   const consoleOps = freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/all-in-one/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...(options.preload ?? []).flatMap((m) => ['--import', m]), 'services/all-in-one/main.ts'], {
     cwd: repoRoot,
     env: {
       ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',

@@ -2,7 +2,7 @@
  * Feeds the console's read models from the bus: alert transitions, operators'
  * commands (for silences), meter status and dead letters from the beginning of
  * their topics, readings (only their keys and timestamps, for "last seen") from
- * now on. Each console instance reads everything on its own, under a consumer
+ * now on, and the sessions ended on any instance. Each console instance reads everything on its own, under a consumer
  * group of its own, so instances need no coordination.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,12 +14,15 @@ import { alertCommandSchema, alertEventSchema, deadLetterSchema, meterStatusSche
 import { parseRecord } from '../../shared/dead-letters.ts';
 import type { AlertView } from './api/schemas.ts';
 import type { ConsoleModels } from './console-models.ts';
+import { sessionEventSchema, type SessionEvent } from './auth/session-revocations.ts';
 
 export interface LiveFeedsOptions {
   bus: EventBus;
   models: ConsoleModels;
   logger: Logger;
   onRecordRejected?: (topic: string) => void;
+  /** A sign-out or revocation, from this instance or another (eip.console-sessions.v1). */
+  onSessionEvent?: (e: SessionEvent) => void;
   now?: () => number;
 }
 
@@ -44,7 +47,7 @@ export class LiveFeeds {
     const { bus } = this.o;
     this.subscriptions.push(await bus.subscribe({
       groupId: `${this.instance}-state`,
-      topics: [topics.alerts.name, topics.alertCommands.name, topics.meterStatus.name, topics.deadLetters.name],
+      topics: [topics.alerts.name, topics.alertCommands.name, topics.meterStatus.name, topics.deadLetters.name, topics.consoleSessions.name],
       fromBeginning: true,
       maxBatchSize: 2_000,
       handleBatch: (batch) => Promise.resolve(this.handle(batch)),
@@ -97,6 +100,12 @@ export class LiveFeeds {
           const r = parseRecord(m.value, deadLetterSchema, 'dead letter');
           if (!r.ok) { this.rejected(batch.topic, r.detail); break; }
           models.deadLetters.add(r.value);
+          break;
+        }
+        case topics.consoleSessions.name: {
+          const r = parseRecord(m.value, sessionEventSchema, 'session event');
+          if (!r.ok) { this.rejected(batch.topic, r.detail); break; }
+          this.o.onSessionEvent?.(r.value);
           break;
         }
       }

@@ -63,6 +63,8 @@ export interface TestConsoleOptions {
   limits?: SignInLimits;
   /** More users (password: password(name)). */
   users?: Array<{ name: string; role: 'viewer' | 'operator' | 'admin'; parks: string[] }>;
+  /** Rule pack file (default: the rules service's default pack). */
+  rulePack?: string;
   /** More API tokens. */
   tokens?: Array<{ name: string; role: 'viewer' | 'operator' | 'admin'; parks: string[]; token: string }>;
 }
@@ -93,7 +95,7 @@ export async function startTestConsole(options: TestConsoleOptions = {}): Promis
   const now = options.now ?? Date.now;
   const auth = new Authenticator({ users, secret: 'test-secret-0123456789', sessionTtlMs: 3_600_000, now, ...(options.limits && { limits: options.limits }) });
   const feeds = new LiveFeeds({ bus, models, logger, onSessionEvent: (e) => auth.applySessionEvent(e), ...(options.now && { now: options.now }) });
-  const { view: pack, deadmanRules } = loadRulePackView('services/rules/rule-packs/default.yaml');
+  const { view: pack, deadmanRules } = loadRulePackView(options.rulePack ?? 'services/rules/rule-packs/default.yaml');
   const app = await createConsoleServer({
     registry, models, store, bus, pack, deadmanRules, logger, now, auth,
     ui: new Map([['/', { body: Buffer.from('<!doctype html><title>console</title>'), contentType: 'text/html; charset=utf-8' }]]),

@@ -323,6 +323,7 @@ describe('console API', () => {
       assert.deepEqual(all.byReason, { 'not-json': 1, schema: 1, 'bad-event': 1 });
       const anas = (await get('/api/dead-letters', 'ana')).json<DeadLetterList>();
       assert.deepEqual(anas.deadLetters.map((d) => d.reason), ['not-json']);
+      assert.deepEqual(anas.byReason, { 'not-json': 1 }, 'counts by reason cover only the letters of the caller\'s parks');
     });
 
     it('serves the rule pack the rules service runs', async () => {

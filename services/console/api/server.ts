@@ -76,8 +76,10 @@ export async function createConsoleServer(ctx: ApiContext): Promise<FastifyInsta
   });
   // One line per API call, with who made it; never headers or bodies (they carry secrets).
   app.addHook('onResponse', (req, reply, done) => {
-    if (req.url.startsWith('/api/') && req.routeOptions.url !== '/api/alerts/stream') {
-      ctx.logger.info({ method: req.method, path: req.routeOptions.url ?? req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: req.caller?.name }, 'api');
+    // By the matched route, so /%61pi/... is logged as the /api call it is.
+    const path = req.routeOptions.url ?? req.url.split('?')[0]!;
+    if (path.startsWith('/api/') && path !== '/api/alerts/stream') {
+      ctx.logger.info({ method: req.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: req.caller?.name }, 'api');
     }
     done();
   });

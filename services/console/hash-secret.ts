@@ -9,6 +9,7 @@ import { hashPassword, hashToken, newToken } from './auth/secrets.ts';
 const usage = `console:hash: hashes for services/console users files
 
   echo -n '<password>' | npm run -s console:hash          prints a scrypt hash for "passwordHash"
+                                                           (N=2^17, r=8, p=1: about a second, 128 MiB)
   npm run -s console:hash -- --token                       prints a new API token (give it to the client)
                                                            and its "tokenHash" (put it in the users file)
 `;

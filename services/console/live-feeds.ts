@@ -2,7 +2,7 @@
  * Feeds the console's read models from the bus: alert transitions, operators'
  * commands (for silences), meter status and dead letters from the beginning of
  * their topics, readings (only their keys and timestamps, for "last seen") from
- * now on. Each console instance reads everything on its own, under a consumer
+ * now on, and the sessions ended on any instance. Each console instance reads everything on its own, under a consumer
  * group of its own, so instances need no coordination.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,6 +15,7 @@ import { parseRecord, recordSource } from '../../shared/dead-letters.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import type { AlertView } from './api/schemas.ts';
 import type { ConsoleModels } from './console-models.ts';
+import { sessionEventSchema, type SessionEvent } from './auth/session-revocations.ts';
 
 export interface LiveFeedsOptions {
   bus: EventBus;
@@ -22,6 +23,8 @@ export interface LiveFeedsOptions {
   logger: Logger;
   /** A record skipped: `unreadable` (not its topic's schema) or `not-applied` (a read model threw on it). */
   onRecordRejected?: (topic: string, reason: SkipReason) => void;
+  /** A sign-out or revocation, from this instance or another (eip.console-sessions.v1). */
+  onSessionEvent?: (e: SessionEvent) => void;
   now?: () => number;
 }
 
@@ -48,7 +51,7 @@ export class LiveFeeds {
     const { bus } = this.o;
     this.subscriptions.push(await bus.subscribe({
       groupId: `${this.instance}-state`,
-      topics: [topics.alerts.name, topics.alertCommands.name, topics.meterStatus.name, topics.deadLetters.name],
+      topics: [topics.alerts.name, topics.alertCommands.name, topics.meterStatus.name, topics.deadLetters.name, topics.consoleSessions.name],
       fromBeginning: true,
       maxBatchSize: 2_000,
       handleBatch: (batch) => Promise.resolve(this.handle(batch)),
@@ -111,6 +114,12 @@ export class LiveFeeds {
         const r = parseRecord(value, deadLetterSchema, 'dead letter');
         if (!r.ok) { this.rejected(topic, r.detail); break; }
         models.deadLetters.add(r.value);
+        break;
+      }
+      case topics.consoleSessions.name: {
+        const r = parseRecord(value, sessionEventSchema, 'session event');
+        if (!r.ok) { this.rejected(topic, r.detail); break; }
+        this.o.onSessionEvent?.(r.value);
         break;
       }
     }

@@ -4,6 +4,7 @@
  * time-series store, and sends operators' commands to eip.alert-commands.v1.
  */
 import { randomBytes } from 'node:crypto';
+import { unwatchFile, watchFile } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { runMain, type MainContext } from '../../shared/runtime/run-main.ts';
 import { loadParkRegistry } from '../../shared/contracts/park-registry.ts';
@@ -14,7 +15,7 @@ import type { Logger } from '../../shared/observability/logger.ts';
 import { StageMonitor } from '../../shared/runtime/stage-monitor.ts';
 import { supervisedBus } from '../../shared/runtime/supervised-bus.ts';
 import { failureCheck, type Supervisor } from '../../shared/runtime/supervisor.ts';
-import { consoleConfigSchema, type ConsoleConfig } from './config.ts';
+import { consoleConfigSchema, trustedProxies, type ConsoleConfig } from './config.ts';
 import { loadUsersFile } from './auth/users-file.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { createModels } from './console-models.ts';
@@ -54,13 +55,31 @@ export async function startConsole(config: ConsoleConfig, logger: Logger, superv
   const store = createStore(config, logger);
   const models = createModels({ deadLettersKept: config.CONSOLE_DEAD_LETTERS_KEPT, historyPerAlert: config.CONSOLE_ALERT_HISTORY });
   const metrics = createConsoleMetrics(metricsRegistry, models);
-  const feeds = new LiveFeeds({ bus, models, logger, onRecordRejected: (topic, reason) => metrics.recordsSkipped.inc({ topic, reason }) });
   const now = Date.now;
+  const auth = new Authenticator({ users, secret, sessionTtlMs: config.CONSOLE_SESSION_TTL_MS });
+  const flagWeak = (): void => {
+    const weak = auth.weakHashes();
+    if (weak.length > 0) logger.warn({ users: weak }, 'password hashes below the current scrypt cost: they verify, but make new ones with `npm run console:hash`');
+  };
+  flagWeak();
+  // A password changed, a user or token removed in the file: in force within seconds, without a restart.
+  watchFile(config.CONSOLE_USERS, { interval: 5_000, persistent: false }, (cur, prev) => {
+    if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
+    try {
+      const next = loadUsersFile(config.CONSOLE_USERS);
+      auth.reload(next);
+      logger.info({ users: next.users.length, tokens: next.tokens.length }, 'users file reloaded');
+      flagWeak();
+    } catch (err) {
+      logger.error({ err }, 'users file changed but cannot be used; keeping the previous one');
+    }
+  });
+  const feeds = new LiveFeeds({ bus, models, logger, onRecordRejected: (topic, reason) => metrics.recordsSkipped.inc({ topic, reason }), onSessionEvent: (e) => auth.applySessionEvent(e) });
   const app = await createConsoleServer({
-    registry, models, store, bus, pack, deadmanRules, logger, ui, now,
-    auth: new Authenticator({ users, secret, sessionTtlMs: config.CONSOLE_SESSION_TTL_MS }),
+    registry, models, store, bus, pack, deadmanRules, logger, ui, now, auth,
     onAlert: (l) => feeds.onAlert(l),
     secureCookies: config.CONSOLE_SECURE_COOKIES,
+    trustProxy: trustedProxies(config),
     sessionTtlMs: config.CONSOLE_SESSION_TTL_MS,
     heartbeatMs: config.CONSOLE_SSE_HEARTBEAT_MS,
   });
@@ -79,6 +98,7 @@ export async function startConsole(config: ConsoleConfig, logger: Logger, superv
     port, url, opsPort: ops.port,
     stop: async () => {
       ops.setShuttingDown();
+      unwatchFile(config.CONSOLE_USERS);
       // Open event streams would hold close() forever: end them first.
       await Promise.allSettled([feeds.stop(), app.close()]);
       monitor.stop();

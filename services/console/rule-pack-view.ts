@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { parseRulePack } from '../rules/domain/index.ts';
+import type { RegistryIndex } from '../../shared/contracts/park-registry.ts';
 import type { RulePackView } from './api/schemas.ts';
 
 export function loadRulePackView(path: string): { view: RulePackView; deadmanRules: Set<string> } {
@@ -25,4 +26,47 @@ export function loadRulePackView(path: string): { view: RulePackView; deadmanRul
     })),
   };
   return { view, deadmanRules: new Set(pack.rules.filter((r) => r.kind === 'deadman').map((r) => r.id)) };
+}
+
+type Ref = { park?: unknown; tenant?: unknown; meter?: unknown };
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : []);
+
+/**
+ * The pack as a caller limited to `parks` may read it: rules whose selector
+ * names only other parks (or their tenants and meters) are left out, and so are
+ * the names and overrides (another park's permit limits) that are not theirs.
+ */
+export function packFor(view: RulePackView, parks: ReadonlySet<string> | null, registry: RegistryIndex): RulePackView {
+  if (parks === null) return view;
+  const parkOf = (ref: Ref): string | undefined => {
+    if (typeof ref.park === 'string') return ref.park;
+    if (typeof ref.tenant === 'string') return registry.tenant(ref.tenant)?.park.id;
+    if (typeof ref.meter === 'string') return registry.meter(ref.meter)?.park.id;
+    return undefined;
+  };
+  const mine = (ref: Ref): boolean => {
+    const p = parkOf(ref);
+    return p !== undefined && parks.has(p);
+  };
+  const rules = view.rules.flatMap((rule) => {
+    const selector = isRecord(rule.spec.selector) ? rule.spec.selector : {};
+    const named: Ref[] = [
+      ...strings(selector.parks).map((park) => ({ park })),
+      ...strings(selector.tenants).map((tenant) => ({ tenant })),
+      ...strings(selector.meters).map((meter) => ({ meter })),
+    ];
+    if (named.length > 0 && !named.some(mine)) return [];
+    const spec: Record<string, unknown> = { ...rule.spec };
+    if (named.length > 0) {
+      const narrowed: Record<string, unknown> = { ...selector };
+      for (const [key, as] of [['parks', 'park'], ['tenants', 'tenant'], ['meters', 'meter']] as const) {
+        if (selector[key] !== undefined) narrowed[key] = strings(selector[key]).filter((id) => mine({ [as]: id }));
+      }
+      spec.selector = narrowed;
+    }
+    if (Array.isArray(rule.spec.overrides)) spec.overrides = rule.spec.overrides.filter((o) => isRecord(o) && mine(o));
+    return [{ ...rule, spec }];
+  });
+  return { ...view, rules };
 }

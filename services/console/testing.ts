@@ -14,8 +14,9 @@ import { createLogger } from '../../shared/observability/logger.ts';
 import type { EventBus } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { Authenticator } from './auth/authenticator.ts';
-import { hashPassword, hashToken } from './auth/secrets.ts';
-import { usersFileSchema } from './auth/users-file.ts';
+import { hashPassword, hashToken, type ScryptCost } from './auth/secrets.ts';
+import type { SignInLimits } from './auth/sign-in-limiter.ts';
+import { usersFileSchema, type UsersFile } from './auth/users-file.ts';
 import { createModels, type ConsoleModels } from './console-models.ts';
 import { LiveFeeds } from './live-feeds.ts';
 import { loadRulePackView } from './rule-pack-view.ts';
@@ -23,6 +24,8 @@ import { createConsoleServer } from './api/server.ts';
 
 export const testToken = 'eipt_test-operator-token';
 export const password = (user: string): string => `${user}-test-password`;
+/** Test users' hashes at a low cost, so the suites do not spend seconds on scrypt; the current cost has its own test. */
+export const testCost: ScryptCost = { N: 1024, r: 8, p: 1 };
 
 export const twoParks = {
   version: 1,
@@ -48,10 +51,25 @@ export interface TestConsole {
   store: TimeSeriesStore;
   models: ConsoleModels;
   feeds: LiveFeeds;
+  auth: Authenticator;
+  users: UsersFile;
   close(): Promise<void>;
 }
 
-export async function startTestConsole(options: { now?: () => number; logLines?: string[]; heartbeatMs?: number } = {}): Promise<TestConsole> {
+export interface TestConsoleOptions {
+  now?: () => number;
+  logLines?: string[];
+  heartbeatMs?: number;
+  limits?: SignInLimits;
+  /** More users (password: password(name)). */
+  users?: Array<{ name: string; role: 'viewer' | 'operator' | 'admin'; parks: string[] }>;
+  /** Rule pack file (default: the rules service's default pack). */
+  rulePack?: string;
+  /** More API tokens. */
+  tokens?: Array<{ name: string; role: 'viewer' | 'operator' | 'admin'; parks: string[]; token: string }>;
+}
+
+export async function startTestConsole(options: TestConsoleOptions = {}): Promise<TestConsole> {
   const dir = mkdtempSync(join(tmpdir(), 'eip-console-'));
   const lines = options.logLines;
   const logger = lines ? createLogger('console-test', 'debug', { write: (line) => { lines.push(line); } }) : createLogger('console-test', 'silent');
@@ -63,26 +81,30 @@ export async function startTestConsole(options: { now?: () => number; logLines?:
       { name: 'olu', role: 'operator', parks: ['*'] },
       { name: 'vic', role: 'viewer', parks: ['*'] },
       { name: 'ana', role: 'operator', parks: ['park-a'] },
-    ].map(async (u) => ({ ...u, passwordHash: await hashPassword(password(u.name)) }))),
-    tokens: [{ name: 'robot', role: 'operator', parks: ['park-b'], tokenHash: hashToken(testToken) }],
+      ...(options.users ?? []),
+    ].map(async (u) => ({ ...u, passwordHash: await hashPassword(password(u.name), testCost) }))),
+    tokens: [
+      { name: 'robot', role: 'operator', parks: ['park-b'], tokenHash: hashToken(testToken) },
+      ...(options.tokens ?? []).map(({ token, ...t }) => ({ ...t, tokenHash: hashToken(token) })),
+    ],
   });
   writeFileSync(join(dir, 'users.json'), JSON.stringify(users));
   const bus = createSqliteBus({ path: join(dir, 'bus.sqlite'), logger, pollIntervalMs: 20 });
   const store = createSqliteStore({ path: join(dir, 'ts.sqlite'), logger });
   const models = createModels({ deadLettersKept: 100, historyPerAlert: 20 });
-  const feeds = new LiveFeeds({ bus, models, logger, ...(options.now && { now: options.now }) });
-  const { view: pack, deadmanRules } = loadRulePackView('services/rules/rule-packs/default.yaml');
   const now = options.now ?? Date.now;
+  const auth = new Authenticator({ users, secret: 'test-secret-0123456789', sessionTtlMs: 3_600_000, now, ...(options.limits && { limits: options.limits }) });
+  const feeds = new LiveFeeds({ bus, models, logger, onSessionEvent: (e) => auth.applySessionEvent(e), ...(options.now && { now: options.now }) });
+  const { view: pack, deadmanRules } = loadRulePackView(options.rulePack ?? 'services/rules/rule-packs/default.yaml');
   const app = await createConsoleServer({
-    registry, models, store, bus, pack, deadmanRules, logger, now,
+    registry, models, store, bus, pack, deadmanRules, logger, now, auth,
     ui: new Map([['/', { body: Buffer.from('<!doctype html><title>console</title>'), contentType: 'text/html; charset=utf-8' }]]),
-    auth: new Authenticator({ users, secret: 'test-secret-0123456789', sessionTtlMs: 3_600_000, now }),
     onAlert: (l) => feeds.onAlert(l),
     secureCookies: false, sessionTtlMs: 3_600_000, heartbeatMs: options.heartbeatMs ?? 60_000,
   });
   await feeds.start();
   return {
-    app, bus, store, models, feeds,
+    app, bus, store, models, feeds, auth, users,
     close: async () => {
       await feeds.stop();
       await app.close().catch(() => undefined);

@@ -10,7 +10,9 @@ import { createSqliteStore } from '../../shared/adapters/sqlite-timeseries/index
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { deadLetterSchema, type AlertEvent, type DeadLetter } from '../../shared/contracts/events.ts';
 import { loadParkRegistry, demoParkPath } from '../../shared/contracts/park-registry.ts';
-import { quietLogger } from '../../shared/observability/logger.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, quietLogger } from '../../shared/observability/logger.ts';
 import { EipError } from '../../shared/errors.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { AlertOutputs } from './alert-outputs.ts';
@@ -111,6 +113,36 @@ describe('AlertOutputs', () => {
       await sub.stop();
       await bus.close();
       await realStore.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('logs a failing webhook by its origin only, never the token in its path or its user info', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outputs-'));
+    const lines: string[] = [];
+    const logs = createLogger('outputs-test', 'debug', { write: (line) => { lines.push(line); } });
+    const bus = createSqliteBus({ path: join(dir, 'bus.sqlite'), logger: logs, pollIntervalMs: 10 });
+    const store = createSqliteStore({ path: join(dir, 'ts.sqlite'), logger: logs });
+    const receiver = createServer((_req, res) => { res.statusCode = 500; res.end(); });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const port = (receiver.address() as AddressInfo).port;
+    const refusing = `http://127.0.0.1:${port}/services/T0KEN-IN-PATH/hook?key=QUERY-SECRET`;
+    const unreachable = 'http://hookuser:PASSWORD-IN-URL@127.0.0.1:1/hooks/SECOND-TOKEN';
+    const metrics = createRulesMetrics(new Registry());
+    const outputs = new AlertOutputs({ bus, store, registry: loadParkRegistry(demoParkPath), webhooks: [refusing, unreachable], webhookAttempts: 1, webhookTimeoutMs: 1_000, metrics, logger: logs, group: 'rules-test', stopGraceMs: 200, notifyMaxAgeMs: 60_000 });
+    try {
+      await outputs.start();
+      await bus.publish([{ topic: topics.alerts.name, key: 'a', value: JSON.stringify(event('a', 1)) }]);
+      await until('both webhooks logged', () => lines.some((l) => l.includes('webhook refused the alert')) && lines.some((l) => l.includes('"msg":"webhook failed"')));
+      const text = lines.join('');
+      assert.match(text, new RegExp(`"webhook":"http://127.0.0.1:${port}"`));
+      assert.match(text, /"webhook":"http:\/\/127.0.0.1:1"/);
+      for (const secret of ['T0KEN-IN-PATH', 'QUERY-SECRET', 'PASSWORD-IN-URL', 'hookuser', 'SECOND-TOKEN']) assert.ok(!text.includes(secret), `${secret} is not logged`);
+    } finally {
+      await outputs.stop();
+      await new Promise((resolve) => receiver.close(resolve));
+      await bus.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

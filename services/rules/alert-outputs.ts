@@ -21,6 +21,7 @@ import type { Logger } from '../../shared/observability/logger.ts';
 import type { MqttClient } from '../../shared/adapters/mqtt/connect.ts';
 import { mqttPublishError } from '../../shared/adapters/mqtt/publish-errors.ts';
 import { deadLetterItem, publishIsolating, writeIsolating, type WriteContext } from '../../shared/write-isolating.ts';
+import { urlOrigin, withOriginsOnly } from '../../shared/observability/url-origin.ts';
 import { toAlertmanager } from './alertmanager.ts';
 import type { RulesMetrics } from './metrics.ts';
 
@@ -146,6 +147,8 @@ export class AlertOutputs {
 
   private async postWebhook(url: string, e: AlertEvent): Promise<void> {
     const attempts = this.o.webhookAttempts ?? 3;
+    // Webhook paths often hold the receiver's token: the log names the origin only.
+    const webhook = urlOrigin(url);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const res = await fetch(url, {
@@ -157,9 +160,9 @@ export class AlertOutputs {
           this.o.metrics.notifications.inc({ channel: 'webhook', outcome: 'sent' });
           return;
         }
-        this.o.logger.warn({ url, status: res.status, attempt }, 'webhook refused the alert');
+        this.o.logger.warn({ webhook, status: res.status, attempt }, 'webhook refused the alert');
       } catch (err) {
-        this.o.logger.warn({ url, err: (err as Error).message, attempt }, 'webhook failed');
+        this.o.logger.warn({ webhook, err: withOriginsOnly((err as Error).message, [url]), attempt }, 'webhook failed');
       }
       if (this.abort.signal.aborted) return;
       await new Promise((r) => setTimeout(r, 500 * attempt));

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { envBool, envEnum, envInt, envList, envString, envUrl, loadConfig, variablesMarkdown } from './env.ts';
+import { envBool, envEnum, envInt, envList, envSecret, envString, envUrl, loadConfig, variablesHelp, variablesMarkdown } from './env.ts';
 import { EipError } from '../errors.ts';
 
 const schema = z.object({
@@ -45,5 +45,30 @@ describe('configuration from the environment', () => {
     const md = variablesMarkdown(schema);
     assert.match(md, /\| `BATCH_SIZE` \| readings per batch \| an integer from 1 to 10000 \| `500` \|/);
     assert.match(md, /\| `INFLUX_TOKEN` \| InfluxDB token \| a secret string \| \(required\) \|/);
+  });
+  it('never echoes the value of a secret variable, nor the user info of a URL, in errors or --help', () => {
+    const secrets = z.object({
+      SESSION_KEY: envSecret('signing key', { minLength: 16, default: 'dev-default-signing-key' }),
+      HOOKS: envSecret('webhook URLs', { default: '', minLength: 0, allowed: 'comma-separated http, https URLs' }),
+      PASSWORD: envString('a password', { secret: true }),
+      MQTT_URL: envUrl('broker URL', ['mqtt']),
+    }).superRefine((c, ctx) => {
+      if (c.HOOKS.includes('bad')) ctx.addIssue({ code: 'custom', path: ['HOOKS'], message: 'URL number 1 is not an http or https URL' });
+    });
+    try {
+      loadConfig(secrets, { SESSION_KEY: 'hunter2-short', PASSWORD: '', MQTT_URL: 'http://bob:pw-in-url@broker:1883' }, 'svc');
+      assert.fail('should have thrown');
+    } catch (err) {
+      assert.ok(err instanceof EipError);
+      assert.match(err.message, /SESSION_KEY: .*got a value, not shown as it is secret/);
+      assert.match(err.message, /PASSWORD: is required/);
+      assert.match(err.message, /MQTT_URL: .*got "http:\/\/\*\*\*@broker:1883"/);
+      for (const leak of ['hunter2', 'pw-in-url', 'bob']) assert.ok(!err.message.includes(leak), `${leak} is not echoed`);
+    }
+    assert.throws(() => loadConfig(secrets, { PASSWORD: 'p', MQTT_URL: 'mqtt://x', HOOKS: 'https://bad.example/T0KEN' }), (err: Error) => /HOOKS: URL number 1/.test(err.message) && !err.message.includes('T0KEN'));
+    const help = variablesHelp(secrets) + variablesMarkdown(secrets);
+    assert.ok(!help.includes('dev-default-signing-key'), 'a secret default is not shown');
+    assert.match(help, /`\(dev default\)`/);
+    assert.match(help, /\| `HOOKS` \| webhook URLs \| comma-separated http, https URLs \| `\(empty\)` \|/);
   });
 });

@@ -10,6 +10,8 @@ export interface VariableDoc {
   description: string;
   allowed: string;
   default?: string;
+  /** A password, token or key (or a URL that carries one): its value is never echoed, in errors or in --help. */
+  secret?: boolean;
 }
 
 /** Documentation registry keyed by schema instance. */
@@ -20,10 +22,19 @@ function documented<T extends z.ZodType>(schema: T, doc: VariableDoc): T {
   return schema;
 }
 
-export function envString(description: string, options: { default?: string; minLength?: number; secret?: boolean } = {}) {
+export function envString(description: string, options: { default?: string; minLength?: number; secret?: boolean; allowed?: string } = {}) {
   const base = z.string().min(options.minLength ?? 1, `must not be empty`);
   const schema = options.default === undefined ? base : base.default(options.default);
-  return documented(schema, { description, allowed: options.secret ? 'a secret string' : 'a string', ...(options.default !== undefined && { default: options.secret ? '(dev default)' : options.default }) });
+  const shownDefault = options.default === undefined ? undefined : !options.secret ? options.default : options.default === '' ? '(empty)' : '(dev default)';
+  return documented(schema, {
+    description, allowed: options.allowed ?? (options.secret ? 'a secret string' : 'a string'),
+    ...(shownDefault !== undefined && { default: shownDefault }), ...(options.secret && { secret: true }),
+  });
+}
+
+/** A password, token, key or secret-bearing URL: documented and validated like a string, never echoed. */
+export function envSecret(description: string, options: { default?: string; minLength?: number; allowed?: string } = {}) {
+  return envString(description, { ...options, secret: true });
 }
 
 export function envInt(description: string, options: { default?: number; min?: number; max?: number } = {}) {
@@ -89,10 +100,15 @@ export function loadConfig<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEn
   const lines = result.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? '(unknown)');
     const doc = describeVariables(schema).find((d) => d.name === key);
-    const given = input[key] === undefined ? 'it is not set' : `got "${input[key]}"`;
+    const given = input[key] === undefined ? 'it is not set' : doc?.secret ? 'got a value, not shown as it is secret' : `got "${withoutCredentials(input[key])}"`;
     return `  ${key}: ${issue.code === 'invalid_type' && input[key] === undefined ? 'is required' : issue.message} (${given}; allowed: ${doc?.allowed ?? 'see the README'})`;
   });
   throw new EipError('CONFIG_INVALID', `invalid configuration for ${service}:\n${lines.join('\n')}`, { details: { variables: result.error.issues.map((i) => String(i.path[0])) } });
+}
+
+/** A URL's user and password are as secret as a password variable: never echoed. */
+function withoutCredentials(value: string): string {
+  return value.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
 }
 
 export interface NamedVariableDoc extends VariableDoc {

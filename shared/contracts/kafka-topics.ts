@@ -26,6 +26,7 @@ export const topics = {
   aggregatorState: { name: 'eip.aggregator-state.v1', partitions: 1, retentionMs: -1, compacted: true, key: 'consumer group id / readings partition, and consumer group id / rollups', description: 'aggregator checkpoints, one per readings partition (open windows and register values) and one of the roll-up stage, restored when the partition is assigned' },
   deadLetters: { name: 'eip.deadletter.v1', partitions: 3, retentionMs: 30 * day, compacted: false, key: 'stage', description: 'refused input with its reason and raw payload' },
   meterStatus: { name: 'eip.meter-status.v1', partitions: 3, retentionMs: 30 * day, compacted: false, key: 'meter id', description: 'meter online / offline transitions' },
+  consoleSessions: { name: 'eip.console-sessions.v1', partitions: 1, retentionMs: 31 * day, compacted: false, key: 'user name', description: 'internal to the console: sign-outs and revoked sessions, folded by every console instance so a session ended on one is refused by all; kept longer than the longest session (CONSOLE_SESSION_TTL_MS at most 30 days)' },
   meterState: { name: 'eip.meter-state.v1', partitions: 3, retentionMs: -1, compacted: true, key: 'meter id', description: 'latest status per meter' },
 } as const satisfies Record<string, TopicSpec>;
 

@@ -93,6 +93,8 @@ describe('operator console in Chromium', { timeout: 240_000 }, () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // The console's Content-Security-Policy must not block any part of the UI: Chromium reports each refusal on the console.
+    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text()); });
     t.after(() => context.close());
     try {
       const wwtp = await connect(stack.mqttUrl, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: 'browser-test-wwtp' });

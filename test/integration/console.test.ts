@@ -81,4 +81,34 @@ describe('console on real Kafka and InfluxDB, with the rules service', { timeout
     }, 60_000, 'resolved', 250);
     assert.equal(resolved.acknowledgedBy, 'dev-automation');
   });
+
+  it('ends a session on every console instance: sign-out on one, an admin\'s revocation on the other', async () => {
+    const secret = randomBytes(24).toString('hex');
+    const bases: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const port = freePort();
+      services.push(await startService('console', { ...common, CONSOLE_PORT: String(port), CONSOLE_UI: 'false', CONSOLE_SESSION_SECRET: secret }, freePort()));
+      bases.push(`http://127.0.0.1:${port}`);
+    }
+    const [a, b] = bases as [string, string];
+    const signIn = async (base: string, username: string): Promise<string> => {
+      const res = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: `${username}-dev-secret` }) });
+      assert.equal(res.status, 200);
+      return res.headers.get('set-cookie')!.split(';')[0]!;
+    };
+    const me = async (base: string, cookie: string): Promise<number> => (await fetch(`${base}/api/me`, { headers: { cookie } })).status;
+
+    const viewer = await signIn(a, 'viewer');
+    assert.equal(await me(b, viewer), 200, 'one signed cookie, any instance');
+    assert.equal((await fetch(`${a}/api/session`, { method: 'DELETE', headers: { cookie: viewer } })).status, 204);
+    assert.equal(await me(a, viewer), 401);
+    await eventually(async () => ((await me(b, viewer)) === 401 ? true : undefined), 30_000, 'the other instance refuses the signed-out session', 250);
+
+    const operator = await signIn(a, 'operator');
+    const admin = await signIn(b, 'admin');
+    assert.equal((await fetch(`${b}/api/users/operator/sessions`, { method: 'DELETE', headers: { cookie: admin } })).status, 200);
+    assert.equal(await me(b, operator), 401);
+    await eventually(async () => ((await me(a, operator)) === 401 ? true : undefined), 30_000, 'the instance that issued it refuses the revoked session', 250);
+    assert.equal(await me(a, await signIn(a, 'operator')), 200, 'signing in again works');
+  });
 });

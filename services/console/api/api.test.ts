@@ -97,11 +97,16 @@ describe('console API', () => {
       assert.equal((await get('/api/parks/park-b', undefined, auth)).statusCode, 200);
     });
 
-    it('signs out by clearing the cookie', async () => {
-      const res = await c.app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: cookies.get('vic')! } });
+    it('signs out by ending the session on the server, not only clearing the cookie', async () => {
+      const signIn = await c.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'vic', password: password('vic') } });
+      const session = `eip_session=${signIn.cookies.find((k) => k.name === 'eip_session')!.value}`;
+      assert.equal((await get('/api/me', undefined, { cookie: session })).statusCode, 200);
+      const res = await c.app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: session } });
       assert.equal(res.statusCode, 204);
       const cleared = res.cookies.find((k) => k.name === 'eip_session');
       assert.equal(cleared?.value, '');
+      assert.equal((await get('/api/me', undefined, { cookie: session })).statusCode, 401, 'the signed-out cookie, replayed, is refused');
+      assert.equal((await get('/api/me', 'vic')).statusCode, 200, 'another session of the same user lives on');
     });
   });
 
@@ -318,6 +323,7 @@ describe('console API', () => {
       assert.deepEqual(all.byReason, { 'not-json': 1, schema: 1, 'bad-event': 1 });
       const anas = (await get('/api/dead-letters', 'ana')).json<DeadLetterList>();
       assert.deepEqual(anas.deadLetters.map((d) => d.reason), ['not-json']);
+      assert.deepEqual(anas.byReason, { 'not-json': 1 }, 'counts by reason cover only the letters of the caller\'s parks');
     });
 
     it('serves the rule pack the rules service runs', async () => {
@@ -339,6 +345,11 @@ describe('console API', () => {
           assert.ok(c.app.hasRoute({ method: method.toUpperCase(), url }), `${method} ${path} is served`);
         }
       }
+      // And the other way round: every API route served is in the document.
+      const documented = new Set(Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`)));
+      const apiRoutes = c.app.servedRoutes.filter((r) => r.split(' ')[1]!.startsWith('/api/'));
+      assert.ok(apiRoutes.length >= 18, apiRoutes.join(', '));
+      for (const route of apiRoutes) assert.ok(documented.has(route), `${route} is in the OpenAPI document`);
       const alertSchema = doc.paths['/api/alerts/{fingerprint}']!.get!.responses['200']!.content!['application/json']!.schema;
       assert.equal(alertSchema.type, 'object');
       assert.ok(alertSchema.properties && 'provenance' in alertSchema.properties);

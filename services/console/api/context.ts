@@ -24,7 +24,10 @@ export interface ApiContext {
   onAlert: (listener: (view: AlertView) => void) => () => void;
   logger: Logger;
   ui?: Map<string, UiFile> | undefined;
+  /** Served over HTTPS (Secure cookies, HSTS). */
   secureCookies: boolean;
+  /** Proxies whose X-Forwarded-For names the client (addresses or CIDRs); empty: the socket's address. */
+  trustProxy?: string[] | undefined;
   sessionTtlMs: number;
   heartbeatMs: number;
   now: () => number;

@@ -40,8 +40,8 @@ export function openApiDocument(): Json {
     security: [{ session: [] }, { token: [] }],
     paths: {
       '/api/session': {
-        post: { summary: 'sign in; sets the session cookie', security: [], requestBody: { required: true, content: { 'application/json': { schema: schema(s.signInRequestSchema, 'input') } } }, responses: { 200: json(s.meSchema, 'signed in'), 400: error('invalid body'), 401: error('wrong user name or password'), 429: error('too many failed attempts') } },
-        delete: { summary: 'sign out', responses: { 204: { description: 'signed out' }, ...common } },
+        post: { summary: 'sign in; sets the session cookie', security: [], requestBody: { required: true, content: { 'application/json': { schema: schema(s.signInRequestSchema, 'input') } } }, responses: { 200: json(s.meSchema, 'signed in'), 400: error('invalid body'), 401: error('wrong user name or password'), 429: error('too many failed attempts from this address or for this name; Retry-After says when to try again'), 503: error('too many sign-ins at once; Retry-After') } },
+        delete: { summary: 'sign out: ends the session on every console instance', responses: { 204: { description: 'signed out' }, ...common } },
       },
       '/api/me': { get: { summary: 'who the caller is', responses: { 200: json(s.meSchema, 'the caller'), ...common } } },
       '/api/parks': { get: { summary: 'parks the caller may see', responses: { 200: json(z.object({ parks: z.array(s.parkSummarySchema) }), 'parks'), ...common } } },
@@ -60,6 +60,7 @@ export function openApiDocument(): Json {
       '/api/silences/{id}': { delete: { summary: 'end a silence (operator, admin)', parameters: params('id'), responses: accepted } },
       '/api/rule-pack': { get: { summary: 'the rule pack the rules service runs', responses: { 200: json(s.rulePackViewSchema, 'the pack'), ...common } } },
       '/api/dead-letters': { get: { summary: 'recent refused input with reasons (operator, admin)', parameters: queryParams(s.deadLetterQuerySchema), responses: { 200: json(s.deadLetterListSchema, 'dead letters'), 400: error('invalid query'), 403: error('viewers may not see raw payloads'), ...common } } },
+      '/api/users/{name}/sessions': { delete: { summary: 'end every session of a user on every console instance (admin; the user must be within the admin\'s parks)', parameters: params('name'), responses: { 200: json(s.sessionsRevokedSchema, 'sessions revoked'), 403: error('the caller is not an admin'), 404: error('no such user within the caller\'s parks'), ...common } } },
       '/api/openapi.json': { get: { summary: 'this document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
     },
   };

@@ -14,6 +14,7 @@ import { readablePark } from './routes-parks.ts';
 import type { AlertView } from './schemas.ts';
 import { callerOf } from './server.ts';
 import { openStates } from '../read-model/alert-board.ts';
+import { securityHeaders } from './security-headers.ts';
 
 const maxBufferedBytes = 1 << 20;
 
@@ -34,8 +35,10 @@ export function registerStreamRoute(app: FastifyInstance, ctx: ApiContext): void
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
+      // Hijacked: the onSend hook never sees this response.
+      ...securityHeaders(req, ctx.secureCookies),
       'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
+      'cache-control': 'no-store, no-transform',
       connection: 'keep-alive',
       // Reverse proxies (nginx) must not buffer the stream.
       'x-accel-buffering': 'no',

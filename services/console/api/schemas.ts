@@ -38,6 +38,13 @@ export const meSchema = z.object({
 });
 export type Me = z.infer<typeof meSchema>;
 
+export const sessionsRevokedSchema = z.object({
+  user: z.string(),
+  /** Every session of the user issued until this time (epoch ms) is refused by every console instance. */
+  revokedUntil: epochMsSchema,
+});
+export type SessionsRevoked = z.infer<typeof sessionsRevokedSchema>;
+
 // --- parks, tenants, meters ---------------------------------------------------
 
 export const meterHealthSchema = z.object({

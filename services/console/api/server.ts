@@ -1,49 +1,85 @@
 /**
  * The console's HTTP server: the JSON API under /api, the live alert stream,
  * the OpenAPI document and the web UI. Every body is checked against the
- * schemas in schemas.ts; every /api route but sign-in and the OpenAPI document
- * needs a caller (session cookie or API token).
+ * schemas in schemas.ts. Who may call a route is a property of the route
+ * (`config.access`), decided on the route the router matched, never on the raw
+ * URL: a route that says nothing needs a caller, so every /api route is closed
+ * unless it says `public`. Every response carries the security headers
+ * (security-headers.ts).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import { EipError } from '../../../shared/errors.ts';
 import type { Caller } from '../auth/authenticator.ts';
+import type { Role } from './schemas.ts';
 import type { ApiContext } from './context.ts';
-import { HttpError, unauthorized } from './http-errors.ts';
+import { forbidden, HttpError, unauthorized } from './http-errors.ts';
+import { securityHeaders } from './security-headers.ts';
 import { registerSessionRoutes, sessionCookie } from './routes-session.ts';
 import { registerParkRoutes } from './routes-parks.ts';
 import { registerAlertRoutes } from './routes-alerts.ts';
 import { registerStreamRoute } from './routes-stream.ts';
 import { registerPackRoutes } from './routes-pack.ts';
+import { registerUserRoutes } from './routes-users.ts';
 import { openApiDocument } from './openapi.ts';
+
+/** `public`: anyone; a role: a caller with that role or a higher one. */
+export type Access = 'public' | Role;
 
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null;
   }
+  interface FastifyInstance {
+    /** Every route served, as "METHOD /url" (the OpenAPI test checks each is documented). */
+    servedRoutes: readonly string[];
+  }
+  interface FastifyContextConfig {
+    /** Unset: any caller (the viewer role). */
+    access?: Access;
+  }
 }
 
-const publicApi = new Set(['POST /api/session', 'GET /api/openapi.json']);
+const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+const needs: Record<Role, string> = { viewer: 'a caller', operator: 'the operator or admin role', admin: 'the admin role' };
 
 export async function createConsoleServer(ctx: ApiContext): Promise<FastifyInstance> {
   // pino's Logger is a FastifyBaseLogger; naming the type keeps Fastify's generics at their defaults.
   const loggerInstance: FastifyBaseLogger = ctx.logger;
-  const app: FastifyInstance = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024, trustProxy: false });
+  const app: FastifyInstance = Fastify({
+    loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024,
+    // The client address limits sign-in: behind a reverse proxy, name the proxies whose X-Forwarded-For is believed.
+    trustProxy: ctx.trustProxy && ctx.trustProxy.length > 0 ? ctx.trustProxy : false,
+  });
   await app.register(cookie);
   app.decorateRequest('caller', null);
+  const served: string[] = [];
+  app.decorate('servedRoutes', served);
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') served.push(`${m} ${r.url}`);
+  });
 
   app.addHook('onRequest', (req, _reply, done) => {
-    const url = req.url.split('?')[0]!;
-    if (url.startsWith('/api/')) {
-      req.caller = ctx.auth.fromBearer(req.headers.authorization) ?? ctx.auth.fromSession(req.cookies[sessionCookie]) ?? null;
-      if (!req.caller && !publicApi.has(`${req.method} ${url}`)) return done(unauthorized());
-    }
+    // The not-found handler serves the UI or a 404; every matched route states its own access.
+    const access: Access = req.is404 ? 'public' : req.routeOptions.config.access ?? 'viewer';
+    req.caller = ctx.auth.fromBearer(req.headers.authorization) ?? ctx.auth.fromSession(req.cookies[sessionCookie]) ?? null;
+    if (access === 'public') return done();
+    if (!req.caller) return done(unauthorized());
+    if (rank[req.caller.role] < rank[access]) return done(forbidden(`${req.caller.name} is a ${req.caller.role}; this needs ${needs[access]}`));
     done();
+  });
+  app.addHook('onSend', (req, reply, payload, done) => {
+    for (const [name, value] of Object.entries(securityHeaders(req, ctx.secureCookies))) void reply.header(name, value);
+    // Answers about alerts and parks are the caller's alone: no shared or browser cache keeps them.
+    if (req.routeOptions.url?.startsWith('/api/') && !reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
   // One line per API call, with who made it; never headers or bodies (they carry secrets).
   app.addHook('onResponse', (req, reply, done) => {
-    if (req.url.startsWith('/api/') && !req.url.startsWith('/api/alerts/stream')) {
-      ctx.logger.info({ method: req.method, path: req.routeOptions.url ?? req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: req.caller?.name }, 'api');
+    // By the matched route, so /%61pi/... is logged as the /api call it is.
+    const path = req.routeOptions.url ?? req.url.split('?')[0]!;
+    if (path.startsWith('/api/') && path !== '/api/alerts/stream') {
+      ctx.logger.info({ method: req.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: req.caller?.name }, 'api');
     }
     done();
   });
@@ -75,13 +111,14 @@ export async function createConsoleServer(ctx: ApiContext): Promise<FastifyInsta
   registerAlertRoutes(app, ctx);
   registerStreamRoute(app, ctx);
   registerPackRoutes(app, ctx);
+  registerUserRoutes(app, ctx);
   const doc = openApiDocument();
-  app.get('/api/openapi.json', () => doc);
+  app.get('/api/openapi.json', { config: { access: 'public' } }, () => doc);
 
   if (ctx.ui) {
     for (const [path, file] of ctx.ui) {
       // Assets carry no hash in their names: revalidate rather than cache for long.
-      app.get(path, (_req, reply) => reply.type(file.contentType).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(file.body));
+      app.get(path, { config: { access: 'public' } }, (_req, reply) => reply.type(file.contentType).header('cache-control', 'no-cache').send(file.body));
     }
   }
   return app;

@@ -9,7 +9,8 @@ const previewBytes = 2048;
 
 export class DeadLetterLog {
   private readonly ring: DeadLetterView[] = [];
-  private readonly counts = new Map<string, number>();
+  /** Per park (null: none known), per reason: counts are scoped like the letters themselves. */
+  private readonly counts = new Map<string | null, Map<string, number>>();
 
   constructor(private readonly capacity: number) {}
 
@@ -21,7 +22,9 @@ export class DeadLetterLog {
     };
     this.ring.push(view);
     if (this.ring.length > this.capacity) this.ring.shift();
-    this.counts.set(letter.reason, (this.counts.get(letter.reason) ?? 0) + 1);
+    const ofPark = this.counts.get(view.park) ?? new Map<string, number>();
+    ofPark.set(letter.reason, (ofPark.get(letter.reason) ?? 0) + 1);
+    this.counts.set(view.park, ofPark);
     return view;
   }
 
@@ -36,8 +39,14 @@ export class DeadLetterLog {
     return out;
   }
 
-  byReason(): Record<string, number> {
-    return Object.fromEntries(this.counts);
+  /** Letters seen since start by reason, over the same parks `list` would show. */
+  byReason(parks?: ReadonlySet<string>, includeUnknown = true): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [park, reasons] of this.counts) {
+      if (parks && (park === null ? !includeUnknown : !parks.has(park))) continue;
+      for (const [reason, n] of reasons) out[reason] = (out[reason] ?? 0) + n;
+    }
+    return out;
   }
 }
 

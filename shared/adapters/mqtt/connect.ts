@@ -5,6 +5,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { EipError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { urlOrigin } from '../../observability/url-origin.ts';
 
 export type { MqttClient };
 
@@ -56,7 +57,8 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<MqttClie
       handle(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, () => callback());
     };
   }
-  const log = options.logger.child({ mqtt: options.url, clientId: options.clientId });
+  // A broker URL may carry a user and password: logs and errors name its origin only.
+  const log = options.logger.child({ mqtt: urlOrigin(options.url), clientId: options.clientId });
   let everConnected = false;
   client.on('connect', (ack) => {
     if (everConnected) log.info({ sessionPresent: ack.sessionPresent }, 'mqtt reconnected');
@@ -67,7 +69,7 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<MqttClie
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       client.end(true);
-      reject(new EipError('UNAVAILABLE', `MQTT broker ${options.url} not reachable within ${options.connectTimeoutMs ?? 10_000} ms`));
+      reject(new EipError('UNAVAILABLE', `MQTT broker ${urlOrigin(options.url)} not reachable within ${options.connectTimeoutMs ?? 10_000} ms`));
     }, (options.connectTimeoutMs ?? 10_000) + 500);
     client.once('connect', (ack) => {
       clearTimeout(timer);

@@ -30,6 +30,8 @@ export interface InfluxStoreOptions {
   timeoutMs?: number;
   /** Lines per write request; a larger batch is sent as several requests. Default 5,000. */
   linesPerRequest?: number;
+  /** For an https URL: PEM CA(s) to verify InfluxDB's certificate (default: the system's), and an optional client certificate. */
+  tls?: { ca?: string; cert?: string; key?: string };
   logger: Logger;
 }
 
@@ -54,7 +56,7 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
   const aggregatesBucket = options.aggregatesBucket ?? options.bucket;
   const log = options.logger.child({ component: 'time-series-influxdb' });
   // Our own keep-alive agent, so close() can release its sockets.
-  const agent = url.startsWith('https:') ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const agent = url.startsWith('https:') ? new HttpsAgent({ keepAlive: true, ...options.tls, rejectUnauthorized: true }) : new HttpAgent({ keepAlive: true });
   const influx = new InfluxDB({ url, token: options.token, timeout: timeoutMs, transportOptions: { agent } });
   const queryApi = influx.getQueryApi(options.org);
   const inFlight = new Set<Promise<unknown>>();

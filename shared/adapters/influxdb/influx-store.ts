@@ -239,10 +239,9 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
     async ping() {
       if (closed) return false;
       try {
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-        if (!res.ok) return false;
-        const body = (await res.json()) as { status?: unknown };
-        return body.status === 'pass';
+        // Through the client's transport, so an https URL is verified with the configured CA like every other request.
+        const body = (await influx.transport.request('/health', null, { method: 'GET', signal: AbortSignal.timeout(timeoutMs) })) as { status?: unknown } | undefined;
+        return body?.status === 'pass';
       } catch {
         return false;
       }

@@ -59,6 +59,7 @@ render() {
     [[ -n $SSL_PORT ]] || die "EIP_KAFKA_SCRAM_PORT needs EIP_KAFKA_SSL_PORT too (the SASL_SSL listener)"
     [[ $SCRAM_USER =~ ^[A-Za-z0-9._-]+$ && $SCRAM_PASSWORD =~ ^[A-Za-z0-9._-]+$ ]] ||
       die "EIP_KAFKA_SCRAM_USER and EIP_KAFKA_SCRAM_PASSWORD: letters, digits, . _ - only"
+    command -v openssl >/dev/null || apt_ensure openssl
     bash "$EIP_INFRA_DIR/dev-tls.sh" "$DIR/tls"
     # Kafka's PEM keystore: the private key, then the certificate.
     (umask 077 && cat "$DIR/tls/server.key" "$DIR/tls/server.crt" >"$DIR/tls/server.pem")
@@ -67,8 +68,6 @@ render() {
   cat "${templates[@]}" | sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
       -e "s|@SCRAM_PORT@|$SCRAM_PORT|g" -e "s|@SSL_PORT@|$SSL_PORT|g" -e "s|@RUN_DIR@|$DIR|g" >"$CONF"
 }
-
-scram_credentials() { echo "SCRAM-SHA-256=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" "SCRAM-SHA-512=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]"; }
 
 # A storage formatted without this SCRAM user (or before SCRAM was asked for)
 # gets it through the running broker instead.
@@ -92,8 +91,10 @@ kafka_java() { # runs a Kafka main class with the cached jars
 format_once() {
   [[ -f $DIR/data/meta.properties ]] && return 0
   log "formatting storage (cluster id $CLUSTER_ID)"
-  local scram=() c
-  if [[ -n $SCRAM_PORT ]]; then for c in $(scram_credentials); do scram+=(--add-scram "$c"); done; fi
+  local scram=() m
+  if [[ -n $SCRAM_PORT ]]; then
+    for m in SCRAM-SHA-256 SCRAM-SHA-512; do scram+=(--add-scram "$m=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]"); done
+  fi
   kafka_java kafka.tools.StorageTool format --cluster-id "$CLUSTER_ID" \
     --config "$CONF" --standalone "${scram[@]}" >>"$(log_file)" 2>&1 || {
     show_log_tail 20

@@ -50,6 +50,7 @@ render_tls() {
   rm -rf "$DIR/conf.d"
   [[ -n $TLS_PORT || -n $MTLS_PORT ]] || return 0
   mkdir -p "$DIR/conf.d"
+  command -v openssl >/dev/null || apt_ensure openssl
   bash "$EIP_INFRA_DIR/dev-tls.sh" "$DIR/tls"
   local name port
   for name in tls mtls; do

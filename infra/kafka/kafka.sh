@@ -69,16 +69,23 @@ render() {
       -e "s|@SCRAM_PORT@|$SCRAM_PORT|g" -e "s|@SSL_PORT@|$SSL_PORT|g" -e "s|@RUN_DIR@|$DIR|g" >"$CONF"
 }
 
+# Which SCRAM user and password the storage holds, as a digest (not the password).
+scram_marker() { printf '%s:%s' "$SCRAM_USER" "$SCRAM_PASSWORD" | sha256sum | cut -c1-64; }
+
 # A storage formatted without this SCRAM user (or before SCRAM was asked for)
 # gets it through the running broker instead.
 ensure_scram_user() {
   [[ -n $SCRAM_PORT ]] || return 0
-  [[ $(cat "$DIR/data/.scram-user" 2>/dev/null) == "$SCRAM_USER:$SCRAM_PASSWORD" ]] && return 0
+  [[ $(cat "$DIR/data/.scram-user" 2>/dev/null) == "$(scram_marker)" ]] && return 0
   log "adding SCRAM user $SCRAM_USER (kafka-configs)"
-  kafka_java kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter --entity-type users --entity-name "$SCRAM_USER" \
-    --add-config "SCRAM-SHA-256=[password=$SCRAM_PASSWORD],SCRAM-SHA-512=[password=$SCRAM_PASSWORD]" >>"$(log_file)" 2>&1 ||
-    die "could not add the SCRAM user (log $(log_file))"
-  echo "$SCRAM_USER:$SCRAM_PASSWORD" >"$DIR/data/.scram-user"
+  local m
+  # One mechanism per request: the broker refuses two alterations of one user in one request.
+  for m in SCRAM-SHA-256 SCRAM-SHA-512; do
+    kafka_java kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter --entity-type users --entity-name "$SCRAM_USER" \
+      --add-config "$m=[password=$SCRAM_PASSWORD]" >>"$(log_file)" 2>&1 ||
+      die "could not add the SCRAM user (log $(log_file))"
+  done
+  scram_marker >"$DIR/data/.scram-user"
 }
 
 kafka_java() { # runs a Kafka main class with the cached jars
@@ -100,7 +107,7 @@ format_once() {
     show_log_tail 20
     die "kafka storage format failed"
   }
-  if [[ -n $SCRAM_PORT ]]; then (umask 077 && echo "$SCRAM_USER:$SCRAM_PASSWORD" >"$DIR/data/.scram-user"); fi
+  if [[ -n $SCRAM_PORT ]]; then scram_marker >"$DIR/data/.scram-user"; fi
 }
 
 # Ready = answers metadata and has a group coordinator (probe with kafkajs
@@ -115,8 +122,9 @@ bootstrap_topics() {
   log "creating the project's topics (infra/kafka/bootstrap-topics.ts)"
   # Once more on failure: a broker seconds old can answer the metadata of a
   # topic it has just created with UNKNOWN_TOPIC_OR_PARTITION.
-  (cd "$EIP_REPO_DIR" && KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" node --import tsx "$script") ||
-    { sleep 2; (cd "$EIP_REPO_DIR" && KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" node --import tsx "$script"); } ||
+  # Through the PLAINTEXT listener, whatever Kafka client settings the caller's shell holds.
+  local run=(env KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" KAFKA_SSL=false KAFKA_SSL_CA_FILE= KAFKA_SSL_CERT_FILE= KAFKA_SSL_KEY_FILE= KAFKA_SASL_MECHANISM=none node --import tsx "$script")
+  (cd "$EIP_REPO_DIR" && "${run[@]}") || { sleep 2; (cd "$EIP_REPO_DIR" && "${run[@]}"); } ||
     die "infra/kafka/bootstrap-topics.ts failed (the broker is running)"
 }
 

@@ -6,6 +6,11 @@ EIP_NAME=compose
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v docker-compose >/dev/null || apt_ensure docker-compose
 cd "$EIP_REPO_DIR"
-# The file needs INFLUX_TOKEN etc. only at run time; defaults are in the file.
+# The file requires its secrets from the environment (and refuses to render
+# without them): validation fills in placeholders for those not set.
+for v in INFLUX_TOKEN INFLUX_PASSWORD CONSOLE_SESSION_SECRET INGEST_MQTT_PASSWORD RULES_MQTT_PASSWORD; do
+  export "$v=${!v:-compose-check-placeholder}"
+done
+export CONSOLE_USERS_FILE=${CONSOLE_USERS_FILE:-/dev/null} MQTT_CREDENTIALS_FILE=${MQTT_CREDENTIALS_FILE:-/dev/null}
 docker-compose -f docker-compose.yml config -q
 log "docker-compose.yml is valid ($(docker-compose version --short))"

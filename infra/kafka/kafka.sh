@@ -9,6 +9,12 @@ KAFKA_VERSION=${EIP_KAFKA_VERSION:-4.1.1}
 KAFKA_PORT=${EIP_KAFKA_PORT:-9092}
 CONTROLLER_PORT=${EIP_KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_HEAP=${EIP_KAFKA_HEAP:-512m}
+# Optional authenticated listeners (secure-listeners.properties): SCRAM on
+# SASL_PLAINTEXT at EIP_KAFKA_SCRAM_PORT and over TLS at EIP_KAFKA_SSL_PORT.
+SCRAM_PORT=${EIP_KAFKA_SCRAM_PORT:-}
+SSL_PORT=${EIP_KAFKA_SSL_PORT:-}
+SCRAM_USER=${EIP_KAFKA_SCRAM_USER:-eip}
+SCRAM_PASSWORD=${EIP_KAFKA_SCRAM_PASSWORD:-eip-kafka-dev-secret}
 # Fixed, so that a formatted data dir is recognisable; base64 of "eip-telemetry-01".
 CLUSTER_ID=${EIP_KAFKA_CLUSTER_ID:-ZWlwLXRlbGVtZXRyeS0wMQ}
 LIBS=$EIP_CACHE_DIR/kafka-$KAFKA_VERSION/libs
@@ -48,8 +54,38 @@ do_install() {
 
 render() {
   mkdir -p "$DIR/data"
-  sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
-      -e "s|@RUN_DIR@|$DIR|g" "$HERE/server.properties" >"$CONF"
+  local templates=("$HERE/server.properties")
+  if [[ -n $SCRAM_PORT ]]; then
+    [[ -n $SSL_PORT ]] || die "EIP_KAFKA_SCRAM_PORT needs EIP_KAFKA_SSL_PORT too (the SASL_SSL listener)"
+    [[ $SCRAM_USER =~ ^[A-Za-z0-9._-]+$ && $SCRAM_PASSWORD =~ ^[A-Za-z0-9._-]+$ ]] ||
+      die "EIP_KAFKA_SCRAM_USER and EIP_KAFKA_SCRAM_PASSWORD: letters, digits, . _ - only"
+    command -v openssl >/dev/null || apt_ensure openssl
+    bash "$EIP_INFRA_DIR/dev-tls.sh" "$DIR/tls"
+    # Kafka's PEM keystore: the private key, then the certificate.
+    (umask 077 && cat "$DIR/tls/server.key" "$DIR/tls/server.crt" >"$DIR/tls/server.pem")
+    templates+=("$HERE/secure-listeners.properties")
+  fi
+  cat "${templates[@]}" | sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+      -e "s|@SCRAM_PORT@|$SCRAM_PORT|g" -e "s|@SSL_PORT@|$SSL_PORT|g" -e "s|@RUN_DIR@|$DIR|g" >"$CONF"
+}
+
+# Which SCRAM user and password the storage holds, as a digest (not the password).
+scram_marker() { printf '%s:%s' "$SCRAM_USER" "$SCRAM_PASSWORD" | sha256sum | cut -c1-64; }
+
+# A storage formatted without this SCRAM user (or before SCRAM was asked for)
+# gets it through the running broker instead.
+ensure_scram_user() {
+  [[ -n $SCRAM_PORT ]] || return 0
+  [[ $(cat "$DIR/data/.scram-user" 2>/dev/null) == "$(scram_marker)" ]] && return 0
+  log "adding SCRAM user $SCRAM_USER (kafka-configs)"
+  local m
+  # One mechanism per request: the broker refuses two alterations of one user in one request.
+  for m in SCRAM-SHA-256 SCRAM-SHA-512; do
+    kafka_java kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter --entity-type users --entity-name "$SCRAM_USER" \
+      --add-config "$m=[password=$SCRAM_PASSWORD]" >>"$(log_file)" 2>&1 ||
+      die "could not add the SCRAM user (log $(log_file))"
+  done
+  scram_marker >"$DIR/data/.scram-user"
 }
 
 kafka_java() { # runs a Kafka main class with the cached jars
@@ -62,11 +98,16 @@ kafka_java() { # runs a Kafka main class with the cached jars
 format_once() {
   [[ -f $DIR/data/meta.properties ]] && return 0
   log "formatting storage (cluster id $CLUSTER_ID)"
+  local scram=() m
+  if [[ -n $SCRAM_PORT ]]; then
+    for m in SCRAM-SHA-256 SCRAM-SHA-512; do scram+=(--add-scram "$m=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]"); done
+  fi
   kafka_java kafka.tools.StorageTool format --cluster-id "$CLUSTER_ID" \
-    --config "$CONF" --standalone >>"$(log_file)" 2>&1 || {
+    --config "$CONF" --standalone "${scram[@]}" >>"$(log_file)" 2>&1 || {
     show_log_tail 20
     die "kafka storage format failed"
   }
+  if [[ -n $SCRAM_PORT ]]; then scram_marker >"$DIR/data/.scram-user"; fi
 }
 
 # Ready = answers metadata and has a group coordinator (probe with kafkajs
@@ -79,7 +120,11 @@ bootstrap_topics() {
   local script=$HERE/bootstrap-topics.ts
   [[ -f $script ]] || return 0
   log "creating the project's topics (infra/kafka/bootstrap-topics.ts)"
-  (cd "$EIP_REPO_DIR" && KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" node --import tsx "$script") ||
+  # Once more on failure: a broker seconds old can answer the metadata of a
+  # topic it has just created with UNKNOWN_TOPIC_OR_PARTITION.
+  # Through the PLAINTEXT listener, whatever Kafka client settings the caller's shell holds.
+  local run=(env KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" KAFKA_SSL=false KAFKA_SSL_CA_FILE= KAFKA_SSL_CERT_FILE= KAFKA_SSL_KEY_FILE= KAFKA_SASL_MECHANISM=none node --import tsx "$script")
+  (cd "$EIP_REPO_DIR" && "${run[@]}") || { sleep 2; (cd "$EIP_REPO_DIR" && "${run[@]}"); } ||
     die "infra/kafka/bootstrap-topics.ts failed (the broker is running)"
 }
 
@@ -95,6 +140,7 @@ do_up() {
   need_cmd node "Node.js is needed for the readiness probe"
   require_free_port "$KAFKA_PORT"
   require_free_port "$CONTROLLER_PORT"
+  if [[ -n $SCRAM_PORT ]]; then require_free_port "$SCRAM_PORT"; require_free_port "${SSL_PORT:-$SCRAM_PORT}"; fi
   render
   format_once
   touch "$(log_file)"
@@ -112,6 +158,8 @@ do_up() {
     wait_until "$pid" "a metadata answer and a group coordinator (kafkajs)" probe
   fi
   log "ready on 127.0.0.1:$KAFKA_PORT (pid $pid, log $(log_file))"
+  ensure_scram_user
+  [[ -z $SCRAM_PORT ]] || log "SCRAM user $SCRAM_USER on SASL_PLAINTEXT 127.0.0.1:$SCRAM_PORT and SASL_SSL 127.0.0.1:$SSL_PORT (CA $DIR/tls/ca.crt)"
   bootstrap_topics
 }
 

@@ -4,6 +4,9 @@ EIP_NAME=mosquitto
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 MQTT_PORT=${EIP_MQTT_PORT:-1883}
+# Optional TLS listeners (tls-listener.conf, mtls-listener.conf), off unless asked for.
+TLS_PORT=${EIP_MQTT_TLS_PORT:-}
+MTLS_PORT=${EIP_MQTT_MTLS_PORT:-}
 REGISTRY=${EIP_PARK_REGISTRY:-$EIP_REPO_DIR/shared/parks/demo-park.json}
 CREDENTIALS=${EIP_DEV_CREDENTIALS:-$EIP_INFRA_DIR/dev-credentials.json}
 DIR=$(srv_dir)
@@ -29,15 +32,34 @@ render() {
   sed -e "s|@USER@|$(id -un)|" -e "s|@PORT@|$MQTT_PORT|" -e "s|@BIND@|127.0.0.1|" \
       -e "s|@RUN_DIR@|$DIR|g" "$EIP_INFRA_DIR/mosquitto/mosquitto.conf" >"$DIR/mosquitto.conf"
   cp "$EIP_INFRA_DIR/mosquitto/acl" "$DIR/acl"
+  render_tls
   local plain sum
   plain=$(node "$EIP_INFRA_DIR/mosquitto/passwd-plain.mjs" "$REGISTRY" "$CREDENTIALS")
   # Hashes are salted, so changes are detected on the inputs, not the file.
-  sum=$(cat "$DIR/mosquitto.conf" "$DIR/acl" - <<<"$plain" | sha256sum | cut -c1-32)
+  sum=$(cat "$DIR/mosquitto.conf" "$DIR/acl" "$DIR"/conf.d/*.conf - <<<"$plain" 2>/dev/null | sha256sum | cut -c1-32)
   [[ -f $DIR/passwd && $sum == "$(cat "$DIR/render.sum" 2>/dev/null)" ]] && return 1
   (umask 077 && printf '%s\n' "$plain" >"$DIR/passwd.new")
   mosquitto_passwd -U "$DIR/passwd.new"
   mv "$DIR/passwd.new" "$DIR/passwd"
   echo "$sum" >"$DIR/render.sum"
+}
+
+# The TLS listeners live in their own files under conf.d/, included only when
+# a TLS port is set; the certificates come from infra/dev-tls.sh (CA in tls/ca.crt).
+render_tls() {
+  rm -rf "$DIR/conf.d"
+  [[ -n $TLS_PORT || -n $MTLS_PORT ]] || return 0
+  mkdir -p "$DIR/conf.d"
+  command -v openssl >/dev/null || apt_ensure openssl
+  bash "$EIP_INFRA_DIR/dev-tls.sh" "$DIR/tls"
+  local name port
+  for name in tls mtls; do
+    port=$TLS_PORT; [[ $name == mtls ]] && port=$MTLS_PORT
+    [[ -n $port ]] || continue
+    sed -e "s|@TLS_PORT@|$port|" -e "s|@MTLS_PORT@|$port|" -e "s|@BIND@|127.0.0.1|" -e "s|@RUN_DIR@|$DIR|g" \
+      "$EIP_INFRA_DIR/mosquitto/$name-listener.conf" >"$DIR/conf.d/$name.conf"
+  done
+  printf '\ninclude_dir %s\n' "$DIR/conf.d" >>"$DIR/mosquitto.conf"
 }
 
 do_up() {
@@ -56,9 +78,11 @@ do_up() {
   do_install
   render || true
   require_free_port "$MQTT_PORT"
+  for p in $TLS_PORT $MTLS_PORT; do require_free_port "$p"; done
   start_daemon mosquitto -c "$DIR/mosquitto.conf"
   pid=$(<"$(pid_file)")
   wait_for_port "$pid" "$MQTT_PORT"
+  for p in $TLS_PORT $MTLS_PORT; do wait_for_port "$pid" "$p"; done
   log "ready on 127.0.0.1:$MQTT_PORT (pid $pid, log $(log_file))"
 }
 

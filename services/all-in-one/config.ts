@@ -9,6 +9,7 @@ import { registryEnv, dataEnv } from '../../shared/config/adapters-env.ts';
  * MQTT_URL to point a part at real servers instead of the embedded ones.
  */
 export const allInOneConfigSchema = z.object({
+  NODE_ENV: commonEnv.NODE_ENV,
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   STALL_TIMEOUT_MS: commonEnv.STALL_TIMEOUT_MS,
   ...dataEnv,
@@ -16,7 +17,9 @@ export const allInOneConfigSchema = z.object({
   EMBEDDED_BROKER: envBool('start the embedded MQTT broker (aedes, MQTT 3.1.1); false to use MQTT_URL as it is', { default: true }),
   EMBEDDED_BROKER_HOST: envString('address the embedded broker binds to', { default: '127.0.0.1' }),
   EMBEDDED_BROKER_PORT: envInt('port of the embedded broker (0 picks a free one)', { default: 1883, min: 0, max: 65_535 }),
-  MQTT_CREDENTIALS: envString('MQTT users for the embedded broker: service passwords and the tenant password pattern', { default: 'infra/dev-credentials.json' }),
+  MQTT_CREDENTIALS: envString('MQTT users for the embedded broker: service passwords and the tenant password pattern', { default: 'infra/dev-credentials.json', credentialsFile: true, usedWhen: (c) => c.EMBEDDED_BROKER === true }),
+  INGEST_MQTT_PASSWORD: envString('MQTT password of the ingest inside (user ingest)', { default: 'ingest-dev-secret', secret: true }),
+  RULES_MQTT_PASSWORD: envString('MQTT password of the rules service inside (user rules)', { default: 'rules-dev-secret', secret: true }),
   SIMULATOR: envBool('run the park simulator (simulators/park-sim.ts, real time, tenants\' own credentials) against the embedded broker', { default: true }),
   SIMULATOR_SCENARIO: envString('scenario the simulator plays (empty: none)', { default: 'simulators/scenarios/npm-start.yaml', minLength: 0 }),
   SIMULATOR_BACKFILL_MINUTES: envInt('minutes of the past the simulator publishes at once before running live, so charts and alerts have a history (0: none)', { default: 60, min: 0, max: 1_440 }),

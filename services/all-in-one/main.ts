@@ -36,25 +36,28 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
   const registry = loadParkRegistry(config.PARK_REGISTRY);
   // Defaults for the services inside: the embedded adapters, unless the environment says otherwise.
   const overlay: NodeJS.ProcessEnv = { BUS: 'sqlite', TIMESERIES: 'sqlite', ...env, DATA_DIR: config.DATA_DIR, PARK_REGISTRY: config.PARK_REGISTRY };
+  // Each service validates its own variables, as it would alone; a bad one is named with the service.
+  // These two need no broker address, so they are checked before anything starts.
+  const aggregatorConfig = loadConfig(aggregatorConfigSchema, { ...overlay, OPS_PORT: String(config.AGGREGATOR_OPS_PORT) }, 'aggregator');
+  const consoleConfig = config.CONSOLE ? loadConfig(consoleConfigSchema, { ...overlay, OPS_PORT: String(config.CONSOLE_OPS_PORT), CONSOLE_PORT: String(config.CONSOLE_PORT) }, 'console') : undefined;
   if (config.EMBEDDED_BROKER) {
     const broker = await startEmbeddedBroker({ host: config.EMBEDDED_BROKER_HOST, port: config.EMBEDDED_BROKER_PORT, users: loadMqttUsers(config.MQTT_CREDENTIALS, registry), logger });
     shutdown.register('embedded broker', () => broker.close());
     overlay.MQTT_URL = broker.url;
     overlay.MQTT_PROTOCOL_VERSION = '4';
   }
-  // Each service validates its own variables, as it would alone; a bad one is named with the service.
-  const aggregator = await startAggregator(loadConfig(aggregatorConfigSchema, { ...overlay, OPS_PORT: String(config.AGGREGATOR_OPS_PORT) }, 'aggregator'), logger.child({ component: 'aggregator' }), shutdown);
+  const aggregator = await startAggregator(aggregatorConfig, logger.child({ component: 'aggregator' }), shutdown);
   shutdown.register('aggregator', () => aggregator.stop());
-  const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: env.RULES_MQTT_PASSWORD ?? 'rules-dev-secret', MQTT_CLIENT_ID: 'rules-embedded' }, 'rules'), logger.child({ component: 'rules' }), shutdown);
+  const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: config.RULES_MQTT_PASSWORD, MQTT_CLIENT_ID: 'rules-embedded' }, 'rules'), logger.child({ component: 'rules' }), shutdown);
   shutdown.register('rules', () => rules.stop());
   let consoleUrl: string | undefined;
-  if (config.CONSOLE) {
-    const consoleService = await startConsole(loadConfig(consoleConfigSchema, { ...overlay, OPS_PORT: String(config.CONSOLE_OPS_PORT), CONSOLE_PORT: String(config.CONSOLE_PORT) }, 'console'), logger.child({ component: 'console' }), shutdown);
+  if (consoleConfig) {
+    const consoleService = await startConsole(consoleConfig, logger.child({ component: 'console' }), shutdown);
     shutdown.register('console', () => consoleService.stop());
     consoleUrl = consoleService.url;
   }
   // Ingest last: it is the one that takes input, and it stops first.
-  const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? 'ingest-embedded', MQTT_USERNAME: 'ingest', MQTT_PASSWORD: env.INGEST_MQTT_PASSWORD ?? 'ingest-dev-secret' }, 'ingest');
+  const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? 'ingest-embedded', MQTT_USERNAME: 'ingest', MQTT_PASSWORD: config.INGEST_MQTT_PASSWORD }, 'ingest');
   const ingest = await startIngest(ingestConfig, logger.child({ component: 'ingest' }), shutdown);
   shutdown.register('ingest', () => ingest.stop());
   if (config.SIMULATOR && config.EMBEDDED_BROKER && overlay.MQTT_URL) {

@@ -11,7 +11,7 @@ export const consoleConfigSchema = z.object({
   ...registryEnv,
   CONSOLE_HOST: envString('address the console (web UI and API) binds to', { default: '127.0.0.1' }),
   CONSOLE_PORT: envInt('port of the console (0 picks a free one)', { default: 8080, min: 0, max: 65535 }),
-  CONSOLE_USERS: envString('users and API tokens file (JSON, hashed secrets); see services/console/README.md', { default: 'services/console/dev-users.json' }),
+  CONSOLE_USERS: envString('users and API tokens file (JSON, hashed secrets); see services/console/README.md', { default: 'services/console/dev-users.json', credentialsFile: true }),
   CONSOLE_SESSION_SECRET: envSecret('key that signs session cookies (16+ characters; instances behind one load balancer share it); empty: a random key per start, so sessions end on restart', { default: '', minLength: 0 }),
   CONSOLE_SESSION_TTL_MS: envInt('how long a sign-in lasts', { default: 12 * 3_600_000, min: 60_000, max: 30 * 86_400_000 }),
   CONSOLE_SECURE_COOKIES: envBool('served over HTTPS: mark the session cookie Secure and send Strict-Transport-Security (set true behind HTTPS)', { default: false }),

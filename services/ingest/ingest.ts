@@ -7,6 +7,7 @@ import { loadParkRegistry } from '../../shared/contracts/park-registry.ts';
 import { sharedFilter, statusFilter, telemetryFilter } from '../../shared/contracts/mqtt-topics.ts';
 import { createBus, createStore } from '../../shared/adapters/select.ts';
 import { connectMqtt, subscribeAsync, type MqttClient } from '../../shared/adapters/mqtt/connect.ts';
+import { readTlsFiles } from '../../shared/adapters/tls-files.ts';
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { startOpsServer } from '../../shared/observability/ops-server.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
@@ -32,6 +33,7 @@ export const spoolProgress = (spool: Spool): ProgressSample => ({ pending: spool
 
 export async function startIngest(config: IngestConfig, logger: Logger, supervisor: Supervisor): Promise<RunningIngest> {
   const registry = loadParkRegistry(config.PARK_REGISTRY);
+  const mqttTls = readTlsFiles(config, 'MQTT');
   const clientId = clientIdOf(config);
   const spool = Spool.open({ dir: config.SPOOL_DIR || join(config.DATA_DIR, 'spool', clientId), memoryBytes: config.SPOOL_MEMORY_BYTES, logger });
   const bus = createBus(config, clientId, logger);
@@ -64,6 +66,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, supervis
     protocolVersion: v5 ? 5 : 4, clean: false,
     ...(v5 && { sessionExpirySeconds: config.MQTT_SESSION_EXPIRY_SECONDS, receiveMaximum: config.MQTT_RECEIVE_MAXIMUM }),
     handleMessage: (topic, payload, done) => pipeline.onMessage(topic, payload, done),
+    tls: mqttTls,
     logger,
   });
   mqtt.client = client;

@@ -7,6 +7,7 @@ import { runMain, type MainContext } from '../../shared/runtime/run-main.ts';
 import { loadParkRegistry } from '../../shared/contracts/park-registry.ts';
 import { createBus, createStore } from '../../shared/adapters/select.ts';
 import { connectMqtt, type MqttClient } from '../../shared/adapters/mqtt/connect.ts';
+import { readTlsFiles } from '../../shared/adapters/tls-files.ts';
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { startOpsServer } from '../../shared/observability/ops-server.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
@@ -30,6 +31,7 @@ export async function startRules(config: RulesConfig, logger: Logger, supervisor
   const pack = parseRulePack(readFileSync(config.RULE_PACK, 'utf8'), config.RULE_PACK);
   const engine = new RulesEngine(pack, registry);
   if (engine.skipped.length) logger.info({ skipped: engine.skipped.length }, 'some rules do not apply to some meters (no limit in the registry)');
+  const mqttTls = readTlsFiles(config, 'MQTT');
   const metricsRegistry = createMetricsRegistry('rules');
   const monitor = new StageMonitor({ stallTimeoutMs: config.STALL_TIMEOUT_MS, registry: metricsRegistry });
   const bus = supervisedBus(createBus(config, `rules-${config.RULES_GROUP}`, logger), { supervisor, monitor });
@@ -38,7 +40,7 @@ export async function startRules(config: RulesConfig, logger: Logger, supervisor
   if (config.ALERTS_MQTT) {
     mqtt = await connectMqtt({
       url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId: config.MQTT_CLIENT_ID,
-      protocolVersion: config.MQTT_PROTOCOL_VERSION === '5' ? 5 : 4, clean: true, logger,
+      protocolVersion: config.MQTT_PROTOCOL_VERSION === '5' ? 5 : 4, clean: true, tls: mqttTls, logger,
     });
   }
   const metrics = createRulesMetrics(metricsRegistry);

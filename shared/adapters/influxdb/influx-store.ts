@@ -30,6 +30,8 @@ export interface InfluxStoreOptions {
   timeoutMs?: number;
   /** Lines per write request; a larger batch is sent as several requests. Default 5,000. */
   linesPerRequest?: number;
+  /** For an https URL: PEM CA(s) to verify InfluxDB's certificate (default: the system's), and an optional client certificate. */
+  tls?: { ca?: string; cert?: string; key?: string };
   logger: Logger;
 }
 
@@ -54,7 +56,7 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
   const aggregatesBucket = options.aggregatesBucket ?? options.bucket;
   const log = options.logger.child({ component: 'time-series-influxdb' });
   // Our own keep-alive agent, so close() can release its sockets.
-  const agent = url.startsWith('https:') ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const agent = url.startsWith('https:') ? new HttpsAgent({ keepAlive: true, ...options.tls, rejectUnauthorized: true }) : new HttpAgent({ keepAlive: true });
   const influx = new InfluxDB({ url, token: options.token, timeout: timeoutMs, transportOptions: { agent } });
   const queryApi = influx.getQueryApi(options.org);
   const inFlight = new Set<Promise<unknown>>();
@@ -237,10 +239,9 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
     async ping() {
       if (closed) return false;
       try {
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-        if (!res.ok) return false;
-        const body = (await res.json()) as { status?: unknown };
-        return body.status === 'pass';
+        // Through the client's transport, so an https URL is verified with the configured CA like every other request.
+        const body = (await influx.transport.request('/health', null, { method: 'GET', signal: AbortSignal.timeout(timeoutMs) })) as { status?: unknown } | undefined;
+        return body?.status === 'pass';
       } catch {
         return false;
       }

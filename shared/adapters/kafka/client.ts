@@ -1,4 +1,5 @@
-import { Kafka } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../../observability/logger.ts';
 import { kafkajsLevels, pinoLogCreator, type KafkajsLogLevel } from './log-creator.ts';
 
@@ -12,6 +13,10 @@ export interface KafkaConnectionOptions {
   connectionTimeoutMs?: number;
   /** Timeout of one request. Default 30 s. */
   requestTimeoutMs?: number;
+  /** TLS to the brokers: true for the system's CAs, or Node's TLS options (ca, cert, key). Default off. */
+  ssl?: boolean | ConnectionOptions;
+  /** SASL authentication (SCRAM-SHA-256/512, or PLAIN over TLS). Default none. */
+  sasl?: SASLOptions;
 }
 
 export function createKafkaClient(options: KafkaConnectionOptions): Kafka {
@@ -22,5 +27,7 @@ export function createKafkaClient(options: KafkaConnectionOptions): Kafka {
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     logLevel: kafkajsLevels[options.kafkajsLogLevel ?? 'warn'],
     logCreator: pinoLogCreator(options.logger),
+    ...(options.ssl !== undefined && options.ssl !== false && { ssl: options.ssl }),
+    ...(options.sasl && { sasl: options.sasl }),
   });
 }

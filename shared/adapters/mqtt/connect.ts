@@ -22,6 +22,8 @@ export interface MqttConnectOptions {
   /** MQTT 5 only: how many unacknowledged QoS 1 messages the broker may send us. */
   receiveMaximum?: number;
   will?: IClientOptions['will'];
+  /** For mqtts:// and wss://: PEM CA(s) to verify the broker (default: the system's) and an optional client certificate. */
+  tls?: { ca?: string; cert?: string; key?: string };
   logger: Logger;
   connectTimeoutMs?: number;
   /**
@@ -44,6 +46,7 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<MqttClie
     // We resubscribe ourselves only for clean sessions; a kept session keeps its subscriptions.
     resubscribe: true,
     ...(options.will && { will: options.will }),
+    ...(options.tls && { ...options.tls, rejectUnauthorized: true }),
     ...(options.protocolVersion === 5 && {
       properties: {
         ...(options.sessionExpirySeconds !== undefined && { sessionExpiryInterval: options.sessionExpirySeconds }),

@@ -10,7 +10,7 @@ import { runMain, type MainContext } from '../../shared/runtime/run-main.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { loadConfig } from '../../shared/config/env.ts';
 import { loadParkRegistry } from '../../shared/contracts/park-registry.ts';
-import { loadMqttUsers } from '../../shared/adapters/mqtt/credentials.ts';
+import { isDevCredentialSource, loadMqttAccounts } from '../../shared/adapters/mqtt/credentials.ts';
 import { startEmbeddedBroker } from '../../shared/adapters/mqtt/embedded-broker.ts';
 import { ingestConfigSchema } from '../ingest/config.ts';
 import { startIngest } from '../ingest/ingest.ts';
@@ -37,7 +37,9 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
   // Defaults for the services inside: the embedded adapters, unless the environment says otherwise.
   const overlay: NodeJS.ProcessEnv = { BUS: 'sqlite', TIMESERIES: 'sqlite', ...env, DATA_DIR: config.DATA_DIR, PARK_REGISTRY: config.PARK_REGISTRY };
   if (config.EMBEDDED_BROKER) {
-    const broker = await startEmbeddedBroker({ host: config.EMBEDDED_BROKER_HOST, port: config.EMBEDDED_BROKER_PORT, users: loadMqttUsers(config.MQTT_CREDENTIALS, registry), logger });
+    const accounts = loadMqttAccounts(config.MQTT_CREDENTIALS, registry);
+    if (isDevCredentialSource(accounts)) logger.info({ credentials: config.MQTT_CREDENTIALS }, 'embedded broker on the development MQTT credentials (known passwords; MQTT_CREDENTIALS names a credential store for real ones)');
+    const broker = await startEmbeddedBroker({ host: config.EMBEDDED_BROKER_HOST, port: config.EMBEDDED_BROKER_PORT, accounts, logger });
     shutdown.register('embedded broker', () => broker.close());
     overlay.MQTT_URL = broker.url;
     overlay.MQTT_PROTOCOL_VERSION = '4';
@@ -45,7 +47,7 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
   // Each service validates its own variables, as it would alone; a bad one is named with the service.
   const aggregator = await startAggregator(loadConfig(aggregatorConfigSchema, { ...overlay, OPS_PORT: String(config.AGGREGATOR_OPS_PORT) }, 'aggregator'), logger.child({ component: 'aggregator' }));
   shutdown.register('aggregator', () => aggregator.stop());
-  const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: env.RULES_MQTT_PASSWORD ?? 'rules-dev-secret', MQTT_CLIENT_ID: 'rules-embedded' }, 'rules'), logger.child({ component: 'rules' }));
+  const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: env.RULES_MQTT_PASSWORD ?? 'rules-dev-secret', MQTT_CLIENT_ID: '' }, 'rules'), logger.child({ component: 'rules' }));
   shutdown.register('rules', () => rules.stop());
   let consoleUrl: string | undefined;
   if (config.CONSOLE) {
@@ -54,7 +56,7 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
     consoleUrl = consoleService.url;
   }
   // Ingest last: it is the one that takes input, and it stops first.
-  const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? 'ingest-embedded', MQTT_USERNAME: 'ingest', MQTT_PASSWORD: env.INGEST_MQTT_PASSWORD ?? 'ingest-dev-secret' }, 'ingest');
+  const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? '', MQTT_USERNAME: 'ingest', MQTT_PASSWORD: env.INGEST_MQTT_PASSWORD ?? 'ingest-dev-secret' }, 'ingest');
   const ingest = await startIngest(ingestConfig, logger.child({ component: 'ingest' }));
   shutdown.register('ingest', () => ingest.stop());
   if (config.SIMULATOR && config.EMBEDDED_BROKER && overlay.MQTT_URL) {

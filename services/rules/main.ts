@@ -11,7 +11,7 @@ import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { startOpsServer } from '../../shared/observability/ops-server.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { RulesEngine, parseRulePack } from './domain/index.ts';
-import { rulesConfigSchema, webhookUrls, type RulesConfig } from './config.ts';
+import { rulesClientIdOf, rulesConfigSchema, webhookUrls, type RulesConfig } from './config.ts';
 import { RulesRuntime } from './rules.ts';
 import { AlertOutputs } from './alert-outputs.ts';
 import { createRulesMetrics } from './metrics.ts';
@@ -32,7 +32,7 @@ export async function startRules(config: RulesConfig, logger: Logger): Promise<R
   let mqtt: MqttClient | undefined;
   if (config.ALERTS_MQTT) {
     mqtt = await connectMqtt({
-      url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId: config.MQTT_CLIENT_ID,
+      url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId: rulesClientIdOf(config),
       protocolVersion: config.MQTT_PROTOCOL_VERSION === '5' ? 5 : 4, clean: true, logger,
     });
   }

@@ -64,7 +64,7 @@ export function makeE2ePark(): E2ePark {
  */
 export async function clearRetainedStatuses(registryPath: string): Promise<void> {
   const registry = JSON.parse(readFileSync(registryPath, 'utf8')) as { parks: Array<{ id: string; tenants: Array<{ id: string; meters: Array<{ id: string }> }> }> };
-  const client = await connect(mqttUrl, { username: 'simulator', password: servicePassword('simulator'), protocolVersion: 5, clientId: `e2e-clear-${randomBytes(3).toString('hex')}` });
+  const client = await connect(mqttUrl, { username: 'simulator', password: servicePassword('simulator'), protocolVersion: 5, clientId: `simulator:e2e-clear-${randomBytes(3).toString('hex')}` });
   try {
     for (const park of registry.parks) for (const t of park.tenants) for (const m of t.meters) {
       await client.publishAsync(`eip/${park.id}/${t.id}/${m.id}/status`, '', { qos: 1, retain: true });

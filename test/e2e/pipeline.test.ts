@@ -37,11 +37,11 @@ describe('end to end, real Mosquitto, Kafka and InfluxDB', { timeout: 300_000 },
   it('raises and resolves exactly the scenario\'s alerts, seen through the console API', async () => {
     const consolePort = freePort();
     services.push(await startService('console', { ...common, CONSOLE_PORT: String(consolePort), CONSOLE_UI: 'false' }, freePort()));
-    services.push(await startService('rules', { ...common, RULES_GROUP: `${run}-rules`, MQTT_URL: mqttUrl, MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: `${run}-rules`, TICK_INTERVAL_MS: '1000' }, freePort()));
+    services.push(await startService('rules', { ...common, RULES_GROUP: `${run}-rules`, MQTT_URL: mqttUrl, MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: `rules:${run}`, TICK_INTERVAL_MS: '1000' }, freePort()));
     services.push(await startService('aggregator', { ...common, AGGREGATOR_GROUP: `${run}-aggregator` }, freePort()));
     services.push(await startService('ingest', {
       ...common, MQTT_URL: mqttUrl, MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), MQTT_PROTOCOL_VERSION: '5',
-      MQTT_CLIENT_ID: `${run}-ingest`, MQTT_SHARE_GROUP: run,
+      MQTT_CLIENT_ID: `ingest:${run}`, MQTT_SHARE_GROUP: run,
     }, freePort()));
 
     const sim = spawn(process.execPath, ['--import', 'tsx', 'simulators/park-sim.ts', '--url', mqttUrl, '--protocol', '5', '--mode', 'realtime', '--registry', p.registryPath,

@@ -141,7 +141,7 @@ function plainAccount(principal: MqttPrincipal, password: string): MqttAccount {
   const expected = Buffer.from(password);
   return {
     principal,
-    check: async (given) => given.length === expected.length && timingSafeEqual(given, expected),
+    check: (given) => Promise.resolve(given.length === expected.length && timingSafeEqual(given, expected)),
     passwordHash: () => hashPassword(password),
   };
 }

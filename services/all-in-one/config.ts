@@ -15,7 +15,7 @@ export const allInOneConfigSchema = z.object({
   EMBEDDED_BROKER: envBool('start the embedded MQTT broker (aedes, MQTT 3.1.1); false to use MQTT_URL as it is', { default: true }),
   EMBEDDED_BROKER_HOST: envString('address the embedded broker binds to', { default: '127.0.0.1' }),
   EMBEDDED_BROKER_PORT: envInt('port of the embedded broker (0 picks a free one)', { default: 1883, min: 0, max: 65_535 }),
-  MQTT_CREDENTIALS: envString('MQTT users for the embedded broker: service passwords and the tenant password pattern', { default: 'infra/dev-credentials.json' }),
+  MQTT_CREDENTIALS: envString('MQTT accounts of the embedded broker: a credential store (npm run mqtt:credentials; then set INGEST_MQTT_PASSWORD and RULES_MQTT_PASSWORD, and SIMULATOR=false) or the development template', { default: 'infra/dev-credentials.json' }),
   SIMULATOR: envBool('run the park simulator (simulators/park-sim.ts, real time, tenants\' own credentials) against the embedded broker', { default: true }),
   SIMULATOR_SCENARIO: envString('scenario the simulator plays (empty: none)', { default: 'simulators/scenarios/npm-start.yaml', minLength: 0 }),
   SIMULATOR_BACKFILL_MINUTES: envInt('minutes of the past the simulator publishes at once before running live, so charts and alerts have a history (0: none)', { default: 60, min: 0, max: 1_440 }),

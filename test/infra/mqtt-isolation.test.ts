@@ -149,6 +149,27 @@ for (const a of tenants) {
         assert.ok(!ctx.seen.some((s) => s.startsWith(status(v.park, v.id, v.meter)) && s.includes('offline')), 'its last will did not fire');
       },
     });
+    rows.push({
+      name: `${a.id} leaves a last will on ${v.id}'s status`,
+      run: async (ctx) => {
+        const m = marker('foreign-will');
+        const c = mqtt.connect(ctx.url, {
+          username: a.id, password: ctx.secret(a.id), clientId: `${a.id}:will-${randomBytes(3).toString('hex')}`, protocolVersion: ctx.protocol, reconnectPeriod: 0, connectTimeout: 5000,
+          will: { topic: status(v.park, v.id, v.meter), payload: Buffer.from(m), qos: 1, retain: true },
+        });
+        const connected = await new Promise<boolean>((resolve) => {
+          c.once('connect', () => resolve(true));
+          c.once('error', () => resolve(false));
+          c.once('close', () => resolve(false));
+        });
+        // Dropping the socket without DISCONNECT is what fires a will.
+        if (connected) c.stream.destroy();
+        c.end(true);
+        await new Promise((r) => setTimeout(r, 200));
+        await ctx.fence();
+        assert.ok(!ctx.seen.some((x) => x.includes(m)), `the will was not published (connect ${connected ? 'accepted' : 'refused'})`);
+      },
+    });
   }
   rows.push({
     name: `${a.id} publishes under its own tenant in another park`,
@@ -238,6 +259,18 @@ for (const a of tenants) {
     },
   });
 }
+rows.push({
+  name: 'control: a tenant\'s own last will fires when its connection drops',
+  control: true,
+  run: async (ctx) => {
+    const m = marker('own-will');
+    const c = await ctx.connect('alpha', 'alpha:will-own', { will: { topic: status('park-a', 'alpha', 'alpha-m1-w'), payload: Buffer.from(m), qos: 1, retain: true } });
+    c.stream.destroy();
+    const end = Date.now() + 5000;
+    while (!ctx.seen.some((x) => x.includes(m)) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(ctx.seen.some((x) => x.includes(m)), 'the will was published');
+  },
+});
 rows.push({
   name: 'control: a gateway account publishes for its tenant with its own secret and client ids',
   control: true,

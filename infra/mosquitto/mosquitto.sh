@@ -61,7 +61,7 @@ render() {
     awk -v block="$block" '$0 == "@SECURITY@" { print block; next } { print }' >"$DIR/mosquitto.conf"
   # Hashes are salted, so changes are detected on the inputs, not the output.
   sum=$(cat "$DIR/mosquitto.conf" "$REGISTRY" "$CREDENTIALS" "$EIP_REPO_DIR/shared/contracts/mqtt-acl.ts" \
-          "$EIP_INFRA_DIR/mosquitto/render-dynsec.ts" | sha256sum | cut -c1-32)
+          "$EIP_INFRA_DIR/mosquitto/render-dynsec.ts" "$EIP_REPO_DIR/shared/adapters/mqtt/credentials.ts" | sha256sum | cut -c1-32)
   [[ -f $DIR/dynamic-security.json && $sum == "$(cat "$DIR/render.sum" 2>/dev/null)" ]] && return 1
   (umask 077 && render_ts dynsec "$REGISTRY" "$CREDENTIALS" "$DIR/dynamic-security.json.new") || die "rendering the accounts failed"
   mv "$DIR/dynamic-security.json.new" "$DIR/dynamic-security.json"

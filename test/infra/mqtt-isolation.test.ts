@@ -12,7 +12,6 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +22,7 @@ import { loadMqttAccounts, newSecret, writeCredentialStore, type CredentialStore
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../shared/adapters/mqtt/embedded-broker.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { applyCommand } from '../../scripts/mqtt-credentials.ts';
-import { osFreePort } from '../helpers/service-process.ts';
-import { repoRoot } from '../helpers/servers.ts';
+import { startOwnMosquitto } from '../helpers/own-mosquitto.ts';
 
 interface T { id: string; park: string; meter: string }
 const tenants: T[] = [
@@ -293,24 +291,11 @@ interface Broker {
   start(dir: string, registryPath: string, storePath: string): Promise<{ url: string; stop: () => Promise<void> }>;
 }
 
-const mosquittoEnv = (dir: string, port: number, registryPath: string, storePath: string): NodeJS.ProcessEnv => ({
-  ...process.env, EIP_RUN_DIR: join(dir, 'run'), EIP_MQTT_PORT: String(port), EIP_PARK_REGISTRY: registryPath, EIP_MQTT_CREDENTIALS: storePath,
-});
-
 const brokers: Broker[] = [
   {
     name: 'Mosquitto (own instance, dynamic security + client-id guard)',
     protocol: 5,
-    start: async (dir, registryPath, storePath) => {
-      const port = await osFreePort();
-      const env = mosquittoEnv(dir, port, registryPath, storePath);
-      const up = spawnSync('bash', ['infra/mosquitto/mosquitto.sh', 'up'], { cwd: repoRoot, env, encoding: 'utf8' });
-      assert.equal(up.status, 0, `mosquitto.sh up failed:\n${up.stderr}`);
-      return {
-        url: `mqtt://127.0.0.1:${port}`,
-        stop: async () => { spawnSync('bash', ['infra/mosquitto/mosquitto.sh', 'down'], { cwd: repoRoot, env, stdio: 'ignore' }); },
-      };
-    },
+    start: (dir, registryPath, storePath) => startOwnMosquitto({ dir, registryPath, credentialsPath: storePath }),
   },
   {
     name: 'embedded broker (aedes)',

@@ -81,7 +81,7 @@ export const credentialStoreSchema = z.object({
 export type CredentialStore = z.infer<typeof credentialStoreSchema>;
 
 const devTemplateSchema = z.object({
-  services: z.record(z.enum(serviceRoles), z.string().min(1)),
+  services: z.partialRecord(z.enum(serviceRoles), z.string().min(1)),
   tenantPassword: z.string().includes('{tenant}'),
 });
 

@@ -50,7 +50,7 @@ const publish = async (count: number, rate = 0): Promise<void> => {
 
 // Ingest with every guarantee on: spool, dedup, InfluxDB + Kafka acknowledged.
 async function runIngest(phase: string, rate: number, count: number): Promise<Record<string, unknown>> {
-  const clientId = `bench-ingest-${tag}-${phase}`;
+  const clientId = `ingest:bench-${tag}-${phase}`;
   const opsPort = 19_990;
   const ingest = spawnTs('services/ingest/main.ts', [], {
     LOG_LEVEL: 'warn', BUS: 'kafka', TIMESERIES: 'influxdb', MQTT_PROTOCOL_VERSION: '5', MQTT_CLIENT_ID: clientId, MQTT_SHARE_GROUP: `bench-${tag}-${phase}`,

@@ -15,7 +15,7 @@ const { values } = parseArgs({
   },
 });
 const total = Number(values.messages);
-const client = mqtt.connect(values.url, { username: values.username, password: values.password, protocolVersion: 5, clean: true, clientId: `bench-null-${process.pid}`, properties: { receiveMaximum: 65535 } });
+const client = mqtt.connect(values.url, { username: values.username, password: values.password, protocolVersion: 5, clean: true, clientId: `${values.username}:bench-null-${process.pid}`, properties: { receiveMaximum: 65535 } });
 let count = 0;
 let first = 0;
 client.on('message', () => {

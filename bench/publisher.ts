@@ -35,7 +35,7 @@ const meters = [...registry.allMeters()].map((m) => telemetryTopic(m.park.id, m.
 const total = Number(values.messages);
 const window = Number(values.inflight);
 const rate = Number(values.rate);
-const client = mqtt.connect(values.url, { username: values.username, password: values.password, protocolVersion: values.protocol === '4' ? 4 : 5, clean: true, clientId: `bench-pub-${process.pid}` });
+const client = mqtt.connect(values.url, { username: values.username, password: values.password, protocolVersion: values.protocol === '4' ? 4 : 5, clean: true, clientId: `${values.username}:bench-pub-${process.pid}` });
 await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject); });
 
 let sent = 0;

@@ -689,7 +689,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
   cleanups.push({ label: 'rules (latency phase)', fn: () => rules.stop() });
   const rulesStartupSeconds = (rules.readyAt - r0) / 1000;
   const i0 = performance.now();
-  const clientId = `bench-rules-ingest-${tag}`;
+  const clientId = `ingest:bench-rules-${tag}`;
   const ingestPassword = passwordOf('ingest');
   const ingest = await startService('ingest', {
     BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influxUrl, MQTT_URL: mqttUrl, MQTT_PROTOCOL_VERSION: '5',
@@ -700,7 +700,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
   cleanups.push({ label: 'ingest MQTT session', fn: () => dropSession(mqttUrl, { clientId, username: 'ingest', password: ingestPassword }) });
   cleanups.push({ label: 'ingest', fn: () => ingest.stop() });
 
-  const sim: MqttClient = await within(connect(mqttUrl, { username: 'simulator', password: passwordOf('simulator'), protocolVersion: 5, clean: true, clientId: `bench-rules-sim-${tag}` }), 15_000, 'MQTT connect as simulator');
+  const sim: MqttClient = await within(connect(mqttUrl, { username: 'simulator', password: passwordOf('simulator'), protocolVersion: 5, clean: true, clientId: `simulator:bench-rules-sim-${tag}` }), 15_000, 'MQTT connect as simulator');
   cleanups.push({ label: 'MQTT simulator client', fn: () => sim.endAsync() });
 
   const ww = p.tenants.flatMap((t) => t.ww.map((m) => ({ tenant: t.id, meter: m })));

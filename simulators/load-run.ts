@@ -13,6 +13,7 @@ import { synthesiseLoadRegistry } from './domain/load-registry.ts';
 import { LoadFleet, type LoadMessage } from './domain/load-fleet.ts';
 import { progressBar, progressLine, type LoadProgress } from './load-progress.ts';
 import { connectTenants, disconnectTenant, groupByTenant } from './tenant-connection.ts';
+import { clientIdFor } from '../shared/contracts/mqtt-acl.ts';
 
 const flushTimeoutMs = 15_000;
 const barIntervalMs = 200;
@@ -73,7 +74,7 @@ export async function runLoad(options: SimOptions, load: LoadOptions, fail: Fail
   for (const tenant of byTenant.keys()) if (!users.has(tenant)) fail(`no MQTT password for tenant ${tenant} in ${options.credentials}`, 2);
   let clients: Map<string, MqttClient>;
   try {
-    clients = await connectTenants(byTenant, users, { url: options.url, protocol: options.protocol, clientIdOf: (t) => `sim-load-${t}-${process.pid}`, statusTsMs: Date.now() });
+    clients = await connectTenants(byTenant, users, { url: options.url, protocol: options.protocol, clientIdOf: (t) => clientIdFor(t, `sim-load-${process.pid}`), statusTsMs: Date.now() });
   } catch (err) {
     fail((err as Error).message, 1);
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker } from '../shared/adapters/mqtt/embedded-broker.ts';
-import { loadMqttUsers } from '../shared/adapters/mqtt/credentials.ts';
+import { loadMqttAccounts } from '../shared/adapters/mqtt/credentials.ts';
 import { loadParkRegistry, demoParkPath } from '../shared/contracts/park-registry.ts';
 import { parseMeterTopic, telemetryTopic } from '../shared/contracts/mqtt-topics.ts';
 import { readingEnvelopeSchema } from '../shared/contracts/payloads.ts';
@@ -51,9 +51,9 @@ test('bad flags and bad scenarios exit 2 with a message', async () => {
 
 test('end to end: the CLI publishes every demo meter to the embedded broker', { timeout: 60_000 }, async () => {
   const registry = loadParkRegistry(demoParkPath);
-  const users = loadMqttUsers(join(root, 'infra/dev-credentials.json'), registry);
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, users, logger: quietLogger() });
-  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'sim-e2e-observer', protocolVersion: 4 });
+  const users = loadMqttAccounts(join(root, 'infra/dev-credentials.json'), registry);
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, accounts: users, logger: quietLogger() });
+  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'simulator:e2e-observer', protocolVersion: 4 });
   try {
     const counts = new Map<string, number>();
     const statuses = new Map<string, string[]>();
@@ -97,8 +97,8 @@ test('end to end: the CLI publishes every demo meter to the embedded broker', { 
 
 test('realtime run exits cleanly on SIGINT after flushing, with a JSON summary', { timeout: 30_000 }, async () => {
   const registry = loadParkRegistry(demoParkPath);
-  const users = loadMqttUsers(join(root, 'infra/dev-credentials.json'), registry);
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, users, logger: quietLogger() });
+  const users = loadMqttAccounts(join(root, 'infra/dev-credentials.json'), registry);
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, accounts: users, logger: quietLogger() });
   try {
     const child = spawn(process.execPath, ['--import', 'tsx', cli, '--url', broker.url, '--meters', '^snk-', '--seed', '4'], { cwd: root });
     let stdout = '';
@@ -122,9 +122,9 @@ test('realtime run exits cleanly on SIGINT after flushing, with a JSON summary',
 
 test('end to end with the demo scenario: silent, duplicate and malformed reach the wire', { timeout: 60_000 }, async () => {
   const registry = loadParkRegistry(demoParkPath);
-  const users = loadMqttUsers(join(root, 'infra/dev-credentials.json'), registry);
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, users, logger: quietLogger() });
-  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'sim-e2e-scenario', protocolVersion: 4 });
+  const users = loadMqttAccounts(join(root, 'infra/dev-credentials.json'), registry);
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, accounts: users, logger: quietLogger() });
+  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'simulator:e2e-scenario', protocolVersion: 4 });
   try {
     const counts = new Map<string, number>();
     let malformed = 0;
@@ -155,9 +155,9 @@ test('end to end with the demo scenario: silent, duplicate and malformed reach t
 
 test('end to end with delivery faults: a shuffled span cut by the end of the run is still sent, a skewed clock reaches the wire', { timeout: 60_000 }, async () => {
   const registry = loadParkRegistry(demoParkPath);
-  const users = loadMqttUsers(join(root, 'infra/dev-credentials.json'), registry);
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, users, logger: quietLogger() });
-  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'sim-e2e-delivery', protocolVersion: 4 });
+  const users = loadMqttAccounts(join(root, 'infra/dev-credentials.json'), registry);
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, accounts: users, logger: quietLogger() });
+  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'simulator:e2e-delivery', protocolVersion: 4 });
   try {
     const received = new Map<string, { seq: number; ts: string }[]>();
     sub.on('message', (topic, payload) => {
@@ -207,9 +207,9 @@ test('load mode against the embedded broker: what the broker received is what th
   // The broker knows the generated tenant because it reads the written registry, as the services would.
   const registry = loadParkRegistry(registryPath);
   assert.ok(registry.tenant('load-t0'));
-  const users = loadMqttUsers(join(root, 'infra/dev-credentials.json'), registry);
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, users, logger: quietLogger() });
-  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'sim-e2e-load', protocolVersion: 4 });
+  const users = loadMqttAccounts(join(root, 'infra/dev-credentials.json'), registry);
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, accounts: users, logger: quietLogger() });
+  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'simulator:e2e-load', protocolVersion: 4 });
   try {
     let received = 0;
     let readings = 0;
@@ -288,8 +288,8 @@ test('load mode against the embedded broker: what the broker received is what th
 
 test('load mode without the written registry: a broker that does not know a generated tenant refuses it, exit 1', { timeout: 60_000 }, async () => {
   const registry = loadParkRegistry(demoParkPath);
-  const users = loadMqttUsers(join(root, 'infra/dev-credentials.json'), registry);
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, users, logger: quietLogger() });
+  const users = loadMqttAccounts(join(root, 'infra/dev-credentials.json'), registry);
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, accounts: users, logger: quietLogger() });
   try {
     const run = await runCli(['--mode', 'load', '--meters', '501', '--count', '10', '--url', broker.url, '--progress', '0']);
     assert.equal(run.code, 1);
@@ -302,9 +302,9 @@ test('load mode without the written registry: a broker that does not know a gene
 
 test('realtime with --backfill publishes the past at once with true timestamps, then stops at --duration', { timeout: 60_000 }, async () => {
   const registry = loadParkRegistry(demoParkPath);
-  const users = loadMqttUsers(join(root, 'infra/dev-credentials.json'), registry);
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, users, logger: quietLogger() });
-  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'sim-backfill-observer', protocolVersion: 4 });
+  const users = loadMqttAccounts(join(root, 'infra/dev-credentials.json'), registry);
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, accounts: users, logger: quietLogger() });
+  const sub = await mqtt.connectAsync(broker.url, { username: 'simulator', password: 'simulator-dev-secret', clientId: 'simulator:backfill-observer', protocolVersion: 4 });
   try {
     const stamps: number[] = [];
     sub.on('message', (topic, payload) => {

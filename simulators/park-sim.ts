@@ -13,6 +13,7 @@ import { ParkSimulation, type OutboundMessage } from './domain/simulation.ts';
 import { parseScenario, ScenarioError, type TimedEntry } from './domain/scenario.ts';
 import { runLoad } from './load-run.ts';
 import { connectTenants, disconnectTenant, groupByTenant } from './tenant-connection.ts';
+import { clientIdFor } from '../shared/contracts/mqtt-acl.ts';
 
 /** Stop generating while this many publishes wait for PUBACK, so a slow broker is not flooded. */
 const maxInFlight = 2000;
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
   for (const tenant of byTenant.keys()) if (!users.has(tenant)) fail(`no MQTT password for tenant ${tenant} in ${options.credentials}`, 2);
   let clients: Map<string, MqttClient>;
   try {
-    clients = await connectTenants(byTenant, users, { url: options.url, protocol: options.protocol, clientIdOf: (t) => `sim-${t}-${options.seed}`, statusTsMs: startMs });
+    clients = await connectTenants(byTenant, users, { url: options.url, protocol: options.protocol, clientIdOf: (t) => clientIdFor(t, `sim-${options.seed}`), statusTsMs: startMs });
   } catch (err) {
     fail((err as Error).message, 1);
   }

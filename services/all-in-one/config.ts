@@ -17,7 +17,7 @@ export const allInOneConfigSchema = z.object({
   EMBEDDED_BROKER: envBool('start the embedded MQTT broker (aedes, MQTT 3.1.1); false to use MQTT_URL as it is', { default: true }),
   EMBEDDED_BROKER_HOST: envString('address the embedded broker binds to', { default: '127.0.0.1' }),
   EMBEDDED_BROKER_PORT: envInt('port of the embedded broker (0 picks a free one)', { default: 1883, min: 0, max: 65_535 }),
-  MQTT_CREDENTIALS: envString('MQTT users for the embedded broker: service passwords and the tenant password pattern', { default: 'infra/dev-credentials.json', credentialsFile: true, usedWhen: (c) => c.EMBEDDED_BROKER === true }),
+  MQTT_CREDENTIALS: envString('MQTT accounts of the embedded broker: a credential store (npm run mqtt:credentials; then set INGEST_MQTT_PASSWORD and RULES_MQTT_PASSWORD, and SIMULATOR=false) or the development template', { default: 'infra/dev-credentials.json', credentialsFile: true, usedWhen: (c) => c.EMBEDDED_BROKER === true }),
   INGEST_MQTT_PASSWORD: envString('MQTT password of the ingest inside (user ingest)', { default: 'ingest-dev-secret', secret: true }),
   RULES_MQTT_PASSWORD: envString('MQTT password of the rules service inside (user rules)', { default: 'rules-dev-secret', secret: true }),
   SIMULATOR: envBool('run the park simulator (simulators/park-sim.ts, real time, tenants\' own credentials) against the embedded broker', { default: true }),

@@ -10,7 +10,7 @@ import { runMain, type MainContext } from '../../shared/runtime/run-main.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { loadConfig } from '../../shared/config/env.ts';
 import { loadParkRegistry } from '../../shared/contracts/park-registry.ts';
-import { loadMqttUsers } from '../../shared/adapters/mqtt/credentials.ts';
+import { isDevCredentialSource, loadMqttAccounts } from '../../shared/adapters/mqtt/credentials.ts';
 import { startEmbeddedBroker } from '../../shared/adapters/mqtt/embedded-broker.ts';
 import { ingestConfigSchema } from '../ingest/config.ts';
 import { startIngest } from '../ingest/ingest.ts';
@@ -41,14 +41,16 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
   const aggregatorConfig = loadConfig(aggregatorConfigSchema, { ...overlay, OPS_PORT: String(config.AGGREGATOR_OPS_PORT) }, 'aggregator');
   const consoleConfig = config.CONSOLE ? loadConfig(consoleConfigSchema, { ...overlay, OPS_PORT: String(config.CONSOLE_OPS_PORT), CONSOLE_PORT: String(config.CONSOLE_PORT) }, 'console') : undefined;
   if (config.EMBEDDED_BROKER) {
-    const broker = await startEmbeddedBroker({ host: config.EMBEDDED_BROKER_HOST, port: config.EMBEDDED_BROKER_PORT, users: loadMqttUsers(config.MQTT_CREDENTIALS, registry), logger });
+    const accounts = loadMqttAccounts(config.MQTT_CREDENTIALS, registry);
+    if (isDevCredentialSource(accounts)) logger.info({ credentials: config.MQTT_CREDENTIALS }, 'embedded broker on the development MQTT credentials (known passwords; MQTT_CREDENTIALS names a credential store for real ones)');
+    const broker = await startEmbeddedBroker({ host: config.EMBEDDED_BROKER_HOST, port: config.EMBEDDED_BROKER_PORT, accounts, logger });
     shutdown.register('embedded broker', () => broker.close());
     overlay.MQTT_URL = broker.url;
     overlay.MQTT_PROTOCOL_VERSION = '4';
   }
   const aggregator = await startAggregator(aggregatorConfig, logger.child({ component: 'aggregator' }), shutdown);
   shutdown.register('aggregator', () => aggregator.stop());
-  const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: config.RULES_MQTT_PASSWORD, MQTT_CLIENT_ID: 'rules-embedded' }, 'rules'), logger.child({ component: 'rules' }), shutdown);
+  const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: config.RULES_MQTT_PASSWORD, MQTT_CLIENT_ID: '' }, 'rules'), logger.child({ component: 'rules' }), shutdown);
   shutdown.register('rules', () => rules.stop());
   let consoleUrl: string | undefined;
   if (consoleConfig) {
@@ -57,7 +59,7 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
     consoleUrl = consoleService.url;
   }
   // Ingest last: it is the one that takes input, and it stops first.
-  const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? 'ingest-embedded', MQTT_USERNAME: 'ingest', MQTT_PASSWORD: config.INGEST_MQTT_PASSWORD }, 'ingest');
+  const ingestConfig = loadConfig(ingestConfigSchema, { ...overlay, OPS_PORT: String(config.INGEST_OPS_PORT), MQTT_CLIENT_ID: env.MQTT_CLIENT_ID ?? '', MQTT_USERNAME: 'ingest', MQTT_PASSWORD: config.INGEST_MQTT_PASSWORD }, 'ingest');
   const ingest = await startIngest(ingestConfig, logger.child({ component: 'ingest' }), shutdown);
   shutdown.register('ingest', () => ingest.stop());
   if (config.SIMULATOR && config.EMBEDDED_BROKER && overlay.MQTT_URL) {

@@ -1,9 +1,9 @@
-import { hostname } from 'node:os';
 import { z } from 'zod';
 import { envInt, envString } from '../../shared/config/env.ts';
 import { commonEnv, opsPort } from '../../shared/config/common.ts';
 import { busEnv, mqttEnv, registryEnv, timeSeriesEnv } from '../../shared/config/adapters-env.ts';
 import { defaultSpoolMemoryBytes } from './spool.ts';
+import { ownedClientId } from '../../shared/adapters/mqtt/client-id.ts';
 
 export const ingestConfigSchema = z.object({
   ...commonEnv,
@@ -12,7 +12,7 @@ export const ingestConfigSchema = z.object({
   ...busEnv,
   ...timeSeriesEnv,
   ...registryEnv,
-  MQTT_CLIENT_ID: envString('stable MQTT client id of this instance: the broker keeps its session (and queued readings) under this id (default: ingest-HOSTNAME)', { default: '', minLength: 0 }),
+  MQTT_CLIENT_ID: envString('stable MQTT client id of this instance: the broker keeps its session (and queued readings) under this id; MQTT_USERNAME or MQTT_USERNAME:<name> (default: MQTT_USERNAME:HOSTNAME-<digest of MQTT_PASSWORD and host>, not guessable)', { default: '', minLength: 0 }),
   MQTT_SHARE_GROUP: envString('MQTT 5 shared-subscription group; instances in one group split the messages', { default: 'ingest' }),
   MQTT_SESSION_EXPIRY_SECONDS: envInt('MQTT 5: how long the broker keeps this instance\'s session and queue while it is away', { default: 7 * 86_400, min: 60, max: 4_294_967_295 }),
   MQTT_RECEIVE_MAXIMUM: envInt('MQTT 5: unacknowledged QoS 1 messages the broker may send at once', { default: 2000, min: 1, max: 65_535 }),
@@ -28,4 +28,5 @@ export const ingestConfigSchema = z.object({
 
 export type IngestConfig = z.infer<typeof ingestConfigSchema>;
 
-export const clientIdOf = (config: IngestConfig): string => config.MQTT_CLIENT_ID || `ingest-${hostname()}`;
+export const clientIdOf = (config: IngestConfig): string =>
+  ownedClientId({ username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, configured: config.MQTT_CLIENT_ID, variable: 'MQTT_CLIENT_ID' });

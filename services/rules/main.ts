@@ -15,7 +15,7 @@ import { StageMonitor } from '../../shared/runtime/stage-monitor.ts';
 import { supervisedBus } from '../../shared/runtime/supervised-bus.ts';
 import { failureCheck, type Supervisor } from '../../shared/runtime/supervisor.ts';
 import { RulesEngine, parseRulePack } from './domain/index.ts';
-import { rulesConfigSchema, webhookUrls, type RulesConfig } from './config.ts';
+import { rulesClientIdOf, rulesConfigSchema, webhookUrls, type RulesConfig } from './config.ts';
 import { RulesRuntime } from './rules.ts';
 import { AlertOutputs } from './alert-outputs.ts';
 import { createRulesMetrics } from './metrics.ts';
@@ -39,7 +39,7 @@ export async function startRules(config: RulesConfig, logger: Logger, supervisor
   let mqtt: MqttClient | undefined;
   if (config.ALERTS_MQTT) {
     mqtt = await connectMqtt({
-      url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId: config.MQTT_CLIENT_ID,
+      url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId: rulesClientIdOf(config),
       protocolVersion: config.MQTT_PROTOCOL_VERSION === '5' ? 5 : 4, clean: true, tls: mqttTls, logger,
     });
   }

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { normalise, metricCatalogue, metricNames } from './metric-catalogue.ts';
 import { parseTimestamp, readingEnvelopeSchema, senmlPackSchema } from './payloads.ts';
 import { parseMeterTopic, telemetryTopic, topicMatches, sharedFilter, telemetryFilter } from './mqtt-topics.ts';
-import { mayPublish, maySubscribe, roleOf } from './mqtt-acl.ts';
 import { loadParkRegistry, demoParkPath, parseParkRegistry } from './park-registry.ts';
 import { allTopics } from './kafka-topics.ts';
 import { readingBatchEventSchema } from './events.ts';
@@ -94,28 +93,6 @@ describe('MQTT topics', () => {
   });
 });
 
-describe('MQTT access rules', () => {
-  const tenant = { username: 'sulawesi-nickel', role: roleOf('sulawesi-nickel') };
-  it('lets a tenant publish only under its own topics', () => {
-    assert.equal(tenant.role, 'tenant');
-    assert.ok(mayPublish(tenant, 'eip/nusantara-eip/sulawesi-nickel/snk-elec-main/telemetry'));
-    assert.ok(mayPublish(tenant, 'eip/nusantara-eip/sulawesi-nickel/snk-elec-main/status'));
-    assert.ok(!mayPublish(tenant, 'eip/nusantara-eip/celebes-battery/cbr-elec-main/telemetry'));
-    assert.ok(!mayPublish(tenant, 'eip/nusantara-eip/alerts/critical'));
-    assert.ok(!maySubscribe(tenant, 'eip/+/+/+/telemetry'));
-  });
-  it('gives services their own rights', () => {
-    const ingest = { username: 'ingest', role: roleOf('ingest') };
-    assert.ok(maySubscribe(ingest, '$share/ingest/eip/+/+/+/telemetry'));
-    assert.ok(!mayPublish(ingest, 'eip/p/t/m/telemetry'));
-    const rules = { username: 'rules', role: roleOf('rules') };
-    assert.ok(mayPublish(rules, 'eip/p/alerts/critical'));
-    const consoleUser = { username: 'console', role: roleOf('console') };
-    assert.ok(maySubscribe(consoleUser, 'eip/+/alerts/#'));
-    assert.ok(!maySubscribe(consoleUser, 'eip/+/+/+/telemetry'));
-  });
-});
-
 describe('park registry', () => {
   it('loads the demo park: an Indonesian park with at least five tenants', () => {
     const index = loadParkRegistry(demoParkPath);
@@ -133,6 +110,14 @@ describe('park registry', () => {
     const bad = { version: 1, parks: [{ id: 'p', name: 'P', country: 'ID', timezone: 'UTC', usedAreaHa: 1, emissionFactors: {}, tenants: [{ id: 't', name: 'T', sector: 's', supplySource: 'grid', meters: [{ id: 'm', kind: 'water', cadenceSeconds: 60, metrics: ['water_intake', 'unobtainium'] }] }] }] };
     assert.throws(() => parseParkRegistry(bad), /parks\.0\.tenants\.0\.meters\.0\.metrics\.1: unknown metric/);
     assert.throws(() => parseParkRegistry(bad), /supplySource: "grid" is not in the park's emissionFactors/);
+  });
+  it('refuses tenant ids that would pass for a service or a reserved topic segment', () => {
+    const withTenant = (id: string) => ({ version: 1, parks: [{ id: 'p', name: 'P', country: 'ID', timezone: 'UTC', usedAreaHa: 1, emissionFactors: { grid: { kgCo2ePerKwh: 1, source: 's' } }, tenants: [{ id, name: 'T', sector: 's', supplySource: 'grid', meters: [{ id: 'm', kind: 'water', cadenceSeconds: 60, metrics: ['water_intake'] }] }] }] });
+    for (const id of ['simulator', 'ingest', 'rules', 'console', 'alerts', 'eip']) {
+      assert.throws(() => parseParkRegistry(withTenant(id)), /parks\.0\.tenants\.0\.id: reserved: a tenant id must not be one of/, id);
+    }
+    for (const id of ['$sys', '+', '#', 'a/b', 'a.b', 'a:b']) assert.throws(() => parseParkRegistry(withTenant(id)), /parks\.0\.tenants\.0\.id/, id);
+    assert.equal(parseParkRegistry(withTenant('simulator-co')).parks[0]!.tenants[0]!.id, 'simulator-co');
   });
 });
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { idSchema } from './ids.ts';
 import { isMetricName, metricNames } from './metric-catalogue.ts';
+import { reservedTenantIds } from './mqtt-acl.ts';
 
 const metricNameSchema = z.string().refine(isMetricName, { message: `unknown metric; known: ${metricNames.join(', ')}` });
 
@@ -46,8 +47,13 @@ export const budgetsSchema = z.object({
   dailyWaterIntakeM3: z.number().positive().optional(),
 });
 
+/** A tenant id is its MQTT username and a topic segment: it must not pass for a service or a reserved segment. */
+export const tenantIdSchema = idSchema.refine((id) => !reservedTenantIds.includes(id), {
+  message: `reserved: a tenant id must not be one of ${reservedTenantIds.join(', ')} (service accounts and topic segments)`,
+});
+
 export const tenantSchema = z.object({
-  id: idSchema,
+  id: tenantIdSchema,
   name: z.string().min(1),
   sector: z.string().min(1),
   /** Key into the park's emissionFactors: the factor belongs to the supply source. */

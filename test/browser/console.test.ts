@@ -97,8 +97,8 @@ describe('operator console in Chromium', { timeout: 240_000 }, () => {
     page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text()); });
     t.after(() => context.close());
     try {
-      const wwtp = await connect(stack.mqttUrl, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: 'browser-test-wwtp' });
-      const battery = await connect(stack.mqttUrl, { username: 'celebes-battery', password: tenantPassword('celebes-battery'), protocolVersion: 4, clientId: 'browser-test-cbr' });
+      const wwtp = await connect(stack.mqttUrl, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: 'park-wwtp:browser-test' });
+      const battery = await connect(stack.mqttUrl, { username: 'celebes-battery', password: tenantPassword('celebes-battery'), protocolVersion: 4, clientId: 'celebes-battery:browser-test' });
       tenants.push(wwtp, battery);
       const now = Date.now();
       await publishMany(wwtp, history.map((h, i) => phReading('park-wwtp', 'wwtp-sparing-outlet', now - h.ago, i + 1, h.ph)));
@@ -170,7 +170,7 @@ describe('operator console in Chromium', { timeout: 240_000 }, () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     t.after(() => context.close());
-    const food = await connect(stack.mqttUrl, { username: 'makassar-food', password: tenantPassword('makassar-food'), protocolVersion: 4, clientId: 'browser-test-mfp' });
+    const food = await connect(stack.mqttUrl, { username: 'makassar-food', password: tenantPassword('makassar-food'), protocolVersion: 4, clientId: 'makassar-food:browser-test' });
     tenants.push(food);
     await publishMany(food, [{ topic: `eip/${park}/makassar-food/mfp-elec-main/telemetry`, payload: '{"v":1,"ts":' }]);
 
@@ -224,7 +224,7 @@ describe('operator console in Chromium', { timeout: 240_000 }, () => {
       await battery.waitFor({ timeout: liveTimeout });
 
       // Live after the reconnect: the outlet back in range resolves its alert, which leaves the open board.
-      const logger = await connect(stack.mqttUrl, { username: 'celebes-battery', password: tenantPassword('celebes-battery'), protocolVersion: 4, clientId: 'browser-test-cbr-2' });
+      const logger = await connect(stack.mqttUrl, { username: 'celebes-battery', password: tenantPassword('celebes-battery'), protocolVersion: 4, clientId: 'celebes-battery:browser-test-2' });
       tenants.push(logger);
       await publishMany(logger, [phReading('celebes-battery', 'cbr-pretreat-outlet', Date.now() - 1_000, 50, 7.1)]);
       await row(page, 'cbr-pretreat-outlet').waitFor({ state: 'detached', timeout: liveTimeout });

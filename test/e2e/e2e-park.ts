@@ -1,7 +1,8 @@
 /**
  * The end-to-end scenario, shared by the embedded and the real-server runs: the
- * demo park under a park id of its own per run (tenant ids stay, so Mosquitto's
- * users and ACL accept the simulator), every meter reporting every 2 seconds,
+ * demo park under a park id of its own per run (tenant ids stay, so the
+ * development passwords apply; a tenant may publish only under its own park, so
+ * the real-server run gives its Mosquitto this registry), every meter reporting every 2 seconds,
  * and a timeline with a known breach. What the console must show afterwards is
  * written down here once.
  */
@@ -9,8 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { mqttUrl, repoRoot, servicePassword } from '../helpers/servers.ts';
-import { connect } from '../helpers/mqtt.ts';
+import { repoRoot } from '../helpers/servers.ts';
 
 export interface E2ePark {
   park: string;
@@ -55,21 +55,4 @@ export function makeE2ePark(): E2ePark {
   const scenarioPath = join(dir, 'scenario.yaml');
   writeFileSync(scenarioPath, scenario);
   return { park, registryPath, scenarioPath, dir };
-}
-
-/**
- * The simulator leaves retained birth / offline statuses on the broker (as a
- * gateway would). On the shared test broker they would reach every later fresh
- * subscription: clear them (an empty retained message deletes one).
- */
-export async function clearRetainedStatuses(registryPath: string): Promise<void> {
-  const registry = JSON.parse(readFileSync(registryPath, 'utf8')) as { parks: Array<{ id: string; tenants: Array<{ id: string; meters: Array<{ id: string }> }> }> };
-  const client = await connect(mqttUrl, { username: 'simulator', password: servicePassword('simulator'), protocolVersion: 5, clientId: `e2e-clear-${randomBytes(3).toString('hex')}` });
-  try {
-    for (const park of registry.parks) for (const t of park.tenants) for (const m of t.meters) {
-      await client.publishAsync(`eip/${park.id}/${t.id}/${m.id}/status`, '', { qos: 1, retain: true });
-    }
-  } finally {
-    await client.endAsync();
-  }
 }

@@ -1,18 +1,21 @@
 /**
- * End to end on the real servers: Mosquitto, Kafka and InfluxDB from infra/,
+ * End to end on the real servers: Kafka and InfluxDB from infra/, and a
+ * Mosquitto of this run's own (infra/mosquitto/mosquitto.sh on a free port)
+ * that knows the run's park: tenants may publish only under their own park.
  * ingest, aggregator, rules and console each as its own process, the simulator
  * CLI publishing with the tenants' own credentials. The same scenario and the
  * same expected alerts as the embedded run, checked through the console API.
  */
-import { describe, it, after } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { influx, kafkaBrokers, mqttUrl, repoRoot, servicePassword } from '../helpers/servers.ts';
+import { influx, kafkaBrokers, repoRoot, servicePassword } from '../helpers/servers.ts';
+import { startOwnMosquitto, type OwnMosquitto } from '../helpers/own-mosquitto.ts';
 import { startService, freePort, type ServiceProcess } from '../helpers/service-process.ts';
 import { eventually } from '../helpers/bus.ts';
-import { makeE2ePark, expectedAlerts, clearRetainedStatuses } from './e2e-park.ts';
+import { makeE2ePark, expectedAlerts } from './e2e-park.ts';
 import { ConsoleClient, assertExactAlerts } from './console-client.ts';
 import type { Series } from '../../services/console/api/schemas.ts';
 
@@ -21,10 +24,16 @@ describe('end to end, real Mosquitto, Kafka and InfluxDB', { timeout: 300_000 },
   const run = `e2e-${randomBytes(4).toString('hex')}`;
   const services: ServiceProcess[] = [];
   let stopSimulator: (() => Promise<void>) | undefined;
+  let mosquitto: OwnMosquitto | undefined;
+  let mqttUrl = '';
+  before(async () => {
+    mosquitto = await startOwnMosquitto({ dir: p.dir, registryPath: p.registryPath });
+    mqttUrl = mosquitto.url;
+  });
   after(async () => {
     await stopSimulator?.();
     for (const s of services.reverse()) await s.stop('SIGTERM');
-    await clearRetainedStatuses(p.registryPath);
+    await mosquitto?.stop();
     rmSync(p.dir, { recursive: true, force: true });
   });
 
@@ -37,11 +46,11 @@ describe('end to end, real Mosquitto, Kafka and InfluxDB', { timeout: 300_000 },
   it('raises and resolves exactly the scenario\'s alerts, seen through the console API', async () => {
     const consolePort = freePort();
     services.push(await startService('console', { ...common, CONSOLE_PORT: String(consolePort), CONSOLE_UI: 'false' }, freePort()));
-    services.push(await startService('rules', { ...common, RULES_GROUP: `${run}-rules`, MQTT_URL: mqttUrl, MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: `${run}-rules`, TICK_INTERVAL_MS: '1000' }, freePort()));
+    services.push(await startService('rules', { ...common, RULES_GROUP: `${run}-rules`, MQTT_URL: mqttUrl, MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: `rules:${run}`, TICK_INTERVAL_MS: '1000' }, freePort()));
     services.push(await startService('aggregator', { ...common, AGGREGATOR_GROUP: `${run}-aggregator` }, freePort()));
     services.push(await startService('ingest', {
       ...common, MQTT_URL: mqttUrl, MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), MQTT_PROTOCOL_VERSION: '5',
-      MQTT_CLIENT_ID: `${run}-ingest`, MQTT_SHARE_GROUP: run,
+      MQTT_CLIENT_ID: `ingest:${run}`, MQTT_SHARE_GROUP: run,
     }, freePort()));
 
     const sim = spawn(process.execPath, ['--import', 'tsx', 'simulators/park-sim.ts', '--url', mqttUrl, '--protocol', '5', '--mode', 'realtime', '--registry', p.registryPath,

@@ -34,7 +34,7 @@ describe('npm start restarted mid-incident', { timeout: 240_000 }, () => {
     JSON.stringify({ v: 1, ts: t0 + seq * 2 * minute, seq, readings: [{ metric: 'ph', value, unit: 'pH' }] }),
     { qos: 1 },
   );
-  const tenantClient = (s: AllInOneProcess) => connect(s.mqttUrl, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: 'wwtp-logger-restart' });
+  const tenantClient = (s: AllInOneProcess) => connect(s.mqttUrl, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: 'park-wwtp:logger-restart' });
 
   it('keeps the alert firing across the restart without a second firing, then resolves it once', async () => {
     stack = await startAllInOne(env);

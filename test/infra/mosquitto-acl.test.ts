@@ -7,13 +7,15 @@ import { connect } from '../helpers/mqtt.ts';
 import { mqttUrl, servicePassword, tenantPassword } from '../helpers/servers.ts';
 
 const id = (p: string): string => `${p}-${randomBytes(4).toString('hex')}`;
+/** A client id of this user's own (the broker refuses another user's). */
+const cid = (user: string, p: string): string => `${user}:${id(p)}`;
 
 describe('Mosquitto ACL (real broker)', () => {
   let watcher: MqttClient;
   const received: string[] = [];
 
   before(async () => {
-    watcher = await connect(mqttUrl, { username: 'ingest', password: servicePassword('ingest'), protocolVersion: 5, clientId: id('acl-watch'), clean: true });
+    watcher = await connect(mqttUrl, { username: 'ingest', password: servicePassword('ingest'), protocolVersion: 5, clientId: cid('ingest', 'acl-watch'), clean: true });
     watcher.on('message', (topic, payload) => { received.push(`${topic} ${payload.toString()}`); });
     await watcher.subscribeAsync('$share/acl-test/eip/+/+/+/telemetry', { qos: 1 });
   });
@@ -29,7 +31,7 @@ describe('Mosquitto ACL (real broker)', () => {
   };
 
   it('accepts a tenant publishing under its own topics and refuses another tenant\'s', async () => {
-    const tenant = await connect(mqttUrl, { username: 'sulawesi-nickel', password: tenantPassword('sulawesi-nickel'), protocolVersion: 5, clientId: id('acl-tenant') });
+    const tenant = await connect(mqttUrl, { username: 'sulawesi-nickel', password: tenantPassword('sulawesi-nickel'), protocolVersion: 5, clientId: cid('sulawesi-nickel', 'acl-tenant') });
     try {
       const own = id('own');
       const foreign = id('foreign');
@@ -45,21 +47,21 @@ describe('Mosquitto ACL (real broker)', () => {
   });
 
   it('refuses a wrong password and anonymous clients', async () => {
-    await assert.rejects(connect(mqttUrl, { username: 'sulawesi-nickel', password: 'guess', protocolVersion: 5, clientId: id('acl-bad') }));
+    await assert.rejects(connect(mqttUrl, { username: 'sulawesi-nickel', password: 'guess', protocolVersion: 5, clientId: cid('sulawesi-nickel', 'acl-bad') }));
     await assert.rejects(connect(mqttUrl, { protocolVersion: 5, clientId: id('acl-anon') }));
   });
 
   it('does not let ingest publish readings or a tenant read the whole park', async () => {
-    const ingest = await connect(mqttUrl, { username: 'ingest', password: servicePassword('ingest'), protocolVersion: 5, clientId: id('acl-ingest') });
+    const ingest = await connect(mqttUrl, { username: 'ingest', password: servicePassword('ingest'), protocolVersion: 5, clientId: cid('ingest', 'acl-ingest') });
     const marker = id('from-ingest');
     await ingest.publishAsync('eip/nusantara-eip/sulawesi-nickel/snk-elec-main/telemetry', marker, { qos: 1 }).catch(() => undefined);
     assert.equal(await waitForMessage(marker, 1000), false);
     await ingest.endAsync();
-    const tenant = await connect(mqttUrl, { username: 'celebes-battery', password: tenantPassword('celebes-battery'), protocolVersion: 5, clientId: id('acl-peek') });
+    const tenant = await connect(mqttUrl, { username: 'celebes-battery', password: tenantPassword('celebes-battery'), protocolVersion: 5, clientId: cid('celebes-battery', 'acl-peek') });
     const seen: string[] = [];
     tenant.on('message', (t) => seen.push(t));
     await tenant.subscribeAsync('eip/+/+/+/telemetry', { qos: 1 }).catch(() => undefined);
-    const other = await connect(mqttUrl, { username: 'sulawesi-nickel', password: tenantPassword('sulawesi-nickel'), protocolVersion: 5, clientId: id('acl-other') });
+    const other = await connect(mqttUrl, { username: 'sulawesi-nickel', password: tenantPassword('sulawesi-nickel'), protocolVersion: 5, clientId: cid('sulawesi-nickel', 'acl-other') });
     await other.publishAsync('eip/nusantara-eip/sulawesi-nickel/snk-elec-main/telemetry', 'x', { qos: 1 });
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(seen.filter((t) => t.includes('sulawesi-nickel')), [], 'a tenant does not read another tenant\'s readings');

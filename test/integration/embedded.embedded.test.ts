@@ -34,9 +34,9 @@ describe('embedded mode: aedes + ingest + aggregator + rules on SQLite', { timeo
 
   before(async () => {
     const config = loadConfig(allInOneConfigSchema, { DATA_DIR: dir, EMBEDDED_BROKER_PORT: '0', INGEST_OPS_PORT: '0', AGGREGATOR_OPS_PORT: '0', RULES_OPS_PORT: '0', SIMULATOR: 'false', LOG_LEVEL: 'silent' });
-    const running = await start(config, { logger, shutdown }, { MQTT_CLIENT_ID: 'ingest-embedded-test' });
+    const running = await start(config, { logger, shutdown }, { MQTT_CLIENT_ID: 'ingest:embedded-test' });
     url = running.mqttUrl;
-    tenant = await connect(url, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: 'wwtp-logger' });
+    tenant = await connect(url, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: 'park-wwtp:logger' });
   });
   after(async () => {
     await tenant.endAsync().catch(() => {});
@@ -68,7 +68,7 @@ describe('embedded mode: aedes + ingest + aggregator + rules on SQLite', { timeo
   });
 
   it('refuses a tenant publishing under another tenant, as Mosquitto does', async () => {
-    const intruder = await connect(url, { username: 'bugis-textile', password: tenantPassword('bugis-textile'), protocolVersion: 4, clientId: 'intruder' });
+    const intruder = await connect(url, { username: 'bugis-textile', password: tenantPassword('bugis-textile'), protocolVersion: 4, clientId: 'bugis-textile:intruder' });
     const closed = new Promise<void>((resolve) => intruder.once('close', () => resolve()));
     intruder.publish('eip/nusantara-eip/park-wwtp/wwtp-sparing-outlet/telemetry', JSON.stringify({ v: 1, ts: Date.now(), seq: 999, readings: [{ metric: 'ph', value: 2, unit: 'pH' }] }), { qos: 1 });
     // MQTT 3.1.1 has no negative PUBACK: the broker drops the connection.
@@ -81,12 +81,12 @@ describe('embedded mode: aedes + ingest + aggregator + rules on SQLite', { timeo
     } finally {
       await store.close();
     }
-    await assert.rejects(connect(url, { username: 'park-wwtp', password: 'wrong', protocolVersion: 4, clientId: 'bad-pass' }));
+    await assert.rejects(connect(url, { username: 'park-wwtp', password: 'wrong', protocolVersion: 4, clientId: 'park-wwtp:bad-pass' }));
   });
 
   it('aggregates the readings and raises a pH alert, on the bus and on the MQTT alert topic', async () => {
     const onMqtt: AlertEvent[] = [];
-    const operator = await connect(url, { username: 'console', password: servicePassword('console'), protocolVersion: 4, clientId: 'console-embedded' });
+    const operator = await connect(url, { username: 'console', password: servicePassword('console'), protocolVersion: 4, clientId: 'console:embedded-test' });
     operator.on('message', (_t, payload) => onMqtt.push(alertEventSchema.parse(JSON.parse(payload.toString()))));
     await operator.subscribeAsync('eip/nusantara-eip/alerts/#', { qos: 1 });
     // After the first test's samples: the rules engine skips samples older than what it has seen.

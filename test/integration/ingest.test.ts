@@ -40,7 +40,7 @@ function newRun(meters: number): Run {
       BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','),
       INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.bucket,
       MQTT_URL: mqttUrl, MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), MQTT_PROTOCOL_VERSION: '5',
-      MQTT_CLIENT_ID: `${group}-${clientId}`, MQTT_SHARE_GROUP: group, PARK_REGISTRY: park.registryPath,
+      MQTT_CLIENT_ID: `ingest:${group}-${clientId}`, MQTT_SHARE_GROUP: group, PARK_REGISTRY: park.registryPath,
       DATA_DIR: park.dir, BATCH_MAX_MESSAGES: '1000',
     }),
   };
@@ -101,7 +101,7 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
   before(async () => {
     bus = createKafkaBus({ brokers: kafkaBrokers, clientId: 'ingest-test', logger });
     store = createInfluxStore({ ...influx, logger });
-    publisher = await connect(mqttUrl, { username: 'simulator', password: servicePassword('simulator'), protocolVersion: 5, clientId: `pub-${randomBytes(4).toString('hex')}` });
+    publisher = await connect(mqttUrl, { username: 'simulator', password: servicePassword('simulator'), protocolVersion: 5, clientId: `simulator:pub-${randomBytes(4).toString('hex')}` });
   });
   after(async () => {
     await publisher.endAsync();
@@ -113,7 +113,7 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
     const svc = await startService('ingest', run.env(id), freePort());
     cleanup.push(async () => {
       await svc.stop('SIGTERM');
-      await dropSession(mqttUrl, { clientId: `${run.group}-${id}`, username: 'ingest', password: servicePassword('ingest') });
+      await dropSession(mqttUrl, { clientId: `ingest:${run.group}-${id}`, username: 'ingest', password: servicePassword('ingest') });
     });
     return svc;
   }

@@ -81,11 +81,11 @@ describe('rules against real Kafka', { timeout: 300_000 }, () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     cleanup.push(() => new Promise((r) => receiver.close(r)));
     const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alertmanager`;
-    const env = { ...common(p), RULES_GROUP: group, MQTT_URL: mqttUrl, MQTT_USERNAME: 'rules', MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: group, TICK_INTERVAL_MS: '500', WEBHOOK_URLS: hookUrl };
+    const env = { ...common(p), RULES_GROUP: group, MQTT_URL: mqttUrl, MQTT_USERNAME: 'rules', MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: `rules:${group}`, TICK_INTERVAL_MS: '500', WEBHOOK_URLS: hookUrl };
     const watch = new AlertWatch(bus, p.id);
     await watch.start();
     cleanup.push(() => watch.stop());
-    const consoleClient: MqttClient = await connect(mqttUrl, { username: 'console', password: servicePassword('console'), protocolVersion: 5, clientId: `console-${group}` });
+    const consoleClient: MqttClient = await connect(mqttUrl, { username: 'console', password: servicePassword('console'), protocolVersion: 5, clientId: `console:${group}` });
     cleanup.push(() => consoleClient.endAsync());
     const onMqtt: AlertEvent[] = [];
     consoleClient.on('message', (_t, payload) => { const e = alertEventSchema.parse(JSON.parse(payload.toString())); if (e.park === p.id) onMqtt.push(e); });

@@ -31,7 +31,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
   const metrics = createIngestMetrics(metricsRegistry);
   const pipeline = new IngestPipeline({
     spool, bus, store, metrics, logger,
-    decode: { registry, maxFutureMs: config.MAX_FUTURE_MS, maxPayloadBytes: config.MAX_PAYLOAD_BYTES },
+    decode: { registry, maxFutureMs: config.MAX_FUTURE_MS, maxPastMs: config.MAX_PAST_MS, maxPayloadBytes: config.MAX_PAYLOAD_BYTES },
     batchMaxMessages: config.BATCH_MAX_MESSAGES,
     maxPending: config.MAX_PENDING_MESSAGES,
     dedupWindow: config.DEDUP_WINDOW,

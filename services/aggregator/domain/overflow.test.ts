@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregateEventSchema } from '../../../shared/contracts/events.ts';
 import { loadParkRegistry, demoParkPath } from '../../../shared/contracts/park-registry.ts';
+import { maxStorableEpochMs } from '../../../shared/contracts/ids.ts';
 import { registerStep } from './register.ts';
 import { summariseSamples } from './summary.ts';
 import { RollupCombiner, WindowAggregator } from './window-aggregator.ts';
@@ -40,5 +41,11 @@ describe('aggregator arithmetic at the edge of a double', () => {
     }
     const power = events.find((e) => e.metric === 'active_power' && e.window === '1m');
     assert.equal(power?.sum, MAX, 'the saturated sum is the flag');
+  });
+  it('ignores readings at times no store can hold, whose windows would end past a safe integer', () => {
+    const agg = new WindowAggregator({ registry, allowedLatenessMs: 0 });
+    const r = agg.record({ v: 1, park: 'nusantara-eip', tenant: 'sulawesi-nickel', meter: 'snk-elec-main', seq: 1, receivedAt: t0, simulated: false,
+      readings: [{ metric: 'active_power', unit: 'kW', value: 1, ts: Number.MAX_SAFE_INTEGER }, { metric: 'active_power', unit: 'kW', value: 1, ts: maxStorableEpochMs + 1 }, { metric: 'active_power', unit: 'kW', value: 1, ts: t0 }] });
+    assert.deepEqual(r, { accepted: 1, late: 0, duplicates: 0, ignored: 2 });
   });
 });

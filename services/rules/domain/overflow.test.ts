@@ -40,4 +40,13 @@ describe('rules arithmetic at the edge of a double', () => {
     assertValid(out);
     for (const s of e.takeChanges().states) assert.doesNotMatch(JSON.stringify(s), /null/);
   });
+  it('does not judge a window after the last storable time (its local period is not computable)', () => {
+    const e = engine(rule({
+      id: 'scope2', kind: 'budget', selector: { metric: 'active_energy_import', scope: 'tenant' }, input: 'aggregate', window: '1h', field: 'consumption',
+      limit: 'budget.monthlyKgCo2e', levels: { warning: {} }, params: { period: 'month', proRata: true },
+    }));
+    const start = Math.floor(8.64e15 / HOUR) * HOUR;
+    assert.deepEqual(e.onAggregate(agg({ metric: 'active_energy_import', window: '1h', start, tenant: 't1', consumption: 1 }), T0), []);
+    assert.equal(e.counters.unstorable, 1);
+  });
 });

@@ -102,7 +102,7 @@ const sumOf = async (metric: { get: () => Promise<{ values: Array<{ value: numbe
  * never uses, so no poison can take its (meter, seq)), one valid message behind
  * all of it, and one more once the loop has drained the poison.
  */
-async function pipelineCase(plan: ReadonlyArray<Message | null>): Promise<void> {
+export async function pipelineCase(plan: ReadonlyArray<Message | null>, expect: { deadLetters?: number } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fuzz-pipeline-'));
   const bus = createSqliteBus({ path: ':memory:', logger });
   const store = createSqliteStore({ path: ':memory:', logger });
@@ -142,6 +142,7 @@ async function pipelineCase(plan: ReadonlyArray<Message | null>): Promise<void> 
     const duplicates = await sumOf(metrics.duplicates);
     const statuses = await sumOf(metrics.statusEvents);
     assert.equal(await sumOf(metrics.received), sent);
+    if (expect.deadLetters !== undefined) assert.equal(dead, expect.deadLetters, 'dead letters');
     assert.equal(dead + written + duplicates + statuses, sent, `dead ${dead} + written ${written} + duplicates ${duplicates} + status ${statuses} != ${sent} inputs`);
 
     const stored = await store.queryAggregate({ scope: { park: validMeter.park, meter: validMeter.meter }, metric: 'cod', from: 0, to: NOW + DAY, fn: 'count' });
@@ -255,7 +256,7 @@ export const fuzzProperties: readonly FuzzProperty[] = [
   { name: 'decode: envelopes', runsShare: 1, property: () => asRaw(decodeProperty(envelopeArb.map((v) => Buffer.from(toJsonText(v))))) },
   { name: 'decode: SenML packs', runsShare: 1, property: () => asRaw(decodeProperty(senmlArb.map((v) => Buffer.from(toJsonText(v))))) },
   { name: 'decode: any payload', runsShare: 1, property: () => asRaw(decodeProperty(payloadArb)) },
-  { name: 'ingest pipeline on embedded adapters', runsShare: 0.1, property: () => asRaw(fc.asyncProperty(planArb, pipelineCase)) },
+  { name: 'ingest pipeline on embedded adapters', runsShare: 0.1, property: () => asRaw(fc.asyncProperty(planArb, (plan) => pipelineCase(plan))) },
   { name: 'aggregator and roll-ups: any reading batches', runsShare: 0.2, property: () => asRaw(fc.property(fc.array(readingBatchArb, { maxLength: 25 }), fc.array(fc.option(fc.nat(2 * DAY), { nil: null }), { maxLength: 25 }), aggregatorCase)) },
   { name: 'rules engine: any readings, aggregates, statuses', runsShare: 0.5, property: () => asRaw(fc.property(rulesInputsArb, rulesCase)) },
 ];

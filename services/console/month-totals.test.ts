@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { coverRange, monthBounds } from './month-totals.ts';
+import { coverRange, monthBounds, parkTotals } from './month-totals.ts';
+import { loadParkRegistry, demoParkPath } from '../../shared/contracts/park-registry.ts';
+import type { AggregatePoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
 
 const t = (iso: string) => Date.parse(iso);
 
@@ -32,5 +34,21 @@ describe('monthBounds', () => {
     assert.equal(new Date(m.to).toISOString(), '2026-12-31T16:00:00.000Z');
     const utc = monthBounds(t('2026-02-10T00:00:00Z'), 'UTC');
     assert.equal(new Date(utc.to).toISOString(), '2026-03-01T00:00:00.000Z');
+  });
+});
+
+describe('parkTotals at the edge of a double', () => {
+  it('keeps energy, water and CO2e totals finite when stored windows sum past the largest double', async () => {
+    const park = loadParkRegistry(demoParkPath).registry.parks[0]!;
+    const huge = (q: { metric: string; window: AggregatePoint['window']; from: number }): AggregatePoint => ({
+      scope: 'tenant', park: park.id, metric: q.metric, unit: '-', window: q.window, start: q.from, count: 1, sum: 0, min: 0, max: 0, mean: 0, last: 0, consumption: 1e308,
+    });
+    // Only what parkTotals reads: every span answers with two windows of 1e308 each.
+    const store = { queryStoredAggregates: async (q: { metric: string; window: AggregatePoint['window']; from: number }) => [huge(q), huge(q)] } as unknown as TimeSeriesStore;
+    const totals = await parkTotals(store, park, t('2026-11-27T10:30:00Z'));
+    const json = JSON.parse(JSON.stringify(totals)) as typeof totals;
+    assert.equal(json.energyKwh.value, Number.MAX_VALUE);
+    assert.equal(json.co2eKg.value, Number.MAX_VALUE);
+    for (const tenant of json.tenants) for (const v of [tenant.energyKwh, tenant.waterM3, tenant.co2eKg]) assert.ok(v !== null && Number.isFinite(v), `${tenant.tenant}: ${v}`);
   });
 });

@@ -9,6 +9,7 @@ import type { Park } from '../../shared/contracts/park-registry.ts';
 import type { TimeSeriesStore, SeriesScope } from '../../shared/ports/time-series.ts';
 import type { ParkTotals } from './api/schemas.ts';
 import { periodBounds, zoneOffsetMs } from '../../shared/time-zones.ts';
+import { satAdd, satMul } from '../../shared/saturating.ts';
 
 export interface Span {
   window: WindowSize;
@@ -46,7 +47,7 @@ async function consumption(store: TimeSeriesStore, scope: SeriesScope, aggregate
   let total: number | null = null;
   for (const span of spans) {
     const points = await store.queryStoredAggregates({ scope, aggregateScope, metric, window: span.window, from: span.from, to: span.to });
-    for (const p of points) if (p.consumption !== undefined) total = (total ?? 0) + p.consumption;
+    for (const p of points) if (p.consumption !== undefined) total = satAdd(total ?? 0, p.consumption);
   }
   return total;
 }
@@ -64,10 +65,10 @@ export async function parkTotals(store: TimeSeriesStore, park: Park, now: number
     ]);
     // Scope 2: the tenant's electricity times its supply source's emission factor.
     const factor = park.emissionFactors[t.supplySource]?.kgCo2ePerKwh;
-    const co2eKg = energyKwh !== null && factor !== undefined ? energyKwh * factor : null;
+    const co2eKg = energyKwh !== null && factor !== undefined ? satMul(energyKwh, factor) : null;
     return { tenant: t.id, energyKwh, waterM3, co2eKg, co2eBudgetKg: t.budgets?.monthlyKgCo2e ?? null };
   }));
-  const sum = (xs: Array<number | null>): number | null => xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null;
+  const sum = (xs: Array<number | null>): number | null => xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => satAdd(a, x ?? 0), 0) : null;
   const co2Budget = park.budgets?.monthlyKgCo2e ?? null;
   const waterBudget = park.budgets?.dailyWaterIntakeM3 !== undefined ? park.budgets.dailyWaterIntakeM3 * days : null;
   return {

@@ -22,6 +22,9 @@ export const ingestConfigSchema = z.object({
   MAX_PENDING_BYTES: envInt('backpressure bound by size: spooled bytes not yet in both sinks before acknowledgements are held (size it below the spool disk\'s free space)', { default: 1024 ** 3, min: 1024 * 1024, max: 1024 ** 4 }),
   SPOOL_MEMORY_BYTES: envInt('memory the spool may hold for records read ahead or being written; a larger backlog stays on disk and is read back in order', { default: defaultSpoolMemoryBytes, min: 64 * 1024, max: 4 * 1024 ** 3 }),
   MAX_PAYLOAD_BYTES: envInt('larger MQTT payloads are dead-lettered as oversized', { default: 65_536, min: 256, max: 268_435_455 }),
+  // 29 days: a day under the 30-day retention of the raw bucket infra/ creates, so a reading
+  // still spooled through a day's outage is not beyond retention when InfluxDB gets it.
+  MAX_PAST_MS: envInt('readings older than this before their receive time are dead-lettered as past-timestamp; keep it under the raw bucket\'s retention', { default: 29 * 86_400_000, min: 60_000, max: 100 * 365 * 86_400_000 }),
   MAX_FUTURE_MS: envInt('readings further in the future than this are dead-lettered', { default: 300_000, min: 0, max: 86_400_000 }),
   DEDUP_WINDOW: envInt('sequence numbers remembered per meter to drop duplicates', { default: 1024, min: 1, max: 1_000_000 }),
 });

@@ -48,7 +48,7 @@ it('a drain loop that throws fails the service: not ready with the cause, fatal 
   const metrics = createIngestMetrics(registry, spool);
   const pipeline = new IngestPipeline({
     spool: broken, bus, store, metrics, logger,
-    decode: { registry: loadParkRegistry(demoParkPath), maxFutureMs: 300_000, maxPayloadBytes: 65_536 },
+    decode: { registry: loadParkRegistry(demoParkPath), maxFutureMs: 300_000, maxPastMs: 29 * 86_400_000, maxPayloadBytes: 65_536 },
     batchMaxMessages: 50, maxPending: 10_000, dedupWindow: 1024,
     onLoopFailed: (err) => shutdown.fail('ingest drain loop', err),
   });
@@ -98,7 +98,7 @@ it('a write that never lands: the spool stage is stalled with its backlog, and c
   monitor.add(spoolStage, () => spoolProgress(spool));
   const pipeline = new IngestPipeline({
     spool, bus, store: flaky, metrics: createIngestMetrics(createMetricsRegistry('ingest-test'), spool), logger,
-    decode: { registry: loadParkRegistry(demoParkPath), maxFutureMs: 300_000, maxPayloadBytes: 65_536 },
+    decode: { registry: loadParkRegistry(demoParkPath), maxFutureMs: 300_000, maxPastMs: 29 * 86_400_000, maxPayloadBytes: 65_536 },
     batchMaxMessages: 50, maxPending: 10_000, dedupWindow: 1024, now: () => now,
   });
   try {

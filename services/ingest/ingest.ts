@@ -45,7 +45,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, supervis
   const pipeline = new IngestPipeline({
     spool, bus, store, metrics, logger,
     onLoopFailed: (err) => supervisor.fail('ingest drain loop', err),
-    decode: { registry, maxFutureMs: config.MAX_FUTURE_MS, maxPayloadBytes: config.MAX_PAYLOAD_BYTES },
+    decode: { registry, maxFutureMs: config.MAX_FUTURE_MS, maxPastMs: config.MAX_PAST_MS, maxPayloadBytes: config.MAX_PAYLOAD_BYTES },
     batchMaxMessages: config.BATCH_MAX_MESSAGES,
     maxPending: config.MAX_PENDING_MESSAGES,
     maxPendingBytes: config.MAX_PENDING_BYTES,

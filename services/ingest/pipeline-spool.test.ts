@@ -66,7 +66,7 @@ describe('ingest pipeline and the spool bounds', () => {
     const metrics = createIngestMetrics(createMetricsRegistry('ingest-test'));
     const p = new IngestPipeline({
       spool, metrics, logger, bus, store,
-      decode: { registry, maxFutureMs: 300_000, maxPayloadBytes: 65_536 },
+      decode: { registry, maxFutureMs: 300_000, maxPastMs: 29 * 86_400_000, maxPayloadBytes: 65_536 },
       batchMaxMessages: 50, maxPending: opts.maxPending ?? 10_000, dedupWindow: 1024, now: () => base + 86_400_000,
       ...(opts.maxPendingBytes !== undefined && { maxPendingBytes: opts.maxPendingBytes }),
       appendRetry: { initialMs: 5, maxMs: 40 },

@@ -67,7 +67,7 @@ describe('ingest pipeline on embedded adapters', () => {
     const metrics = createIngestMetrics(createMetricsRegistry('ingest-test'));
     const p = new IngestPipeline({
       spool, metrics, logger, bus: opts.bus ?? bus, store: opts.store ?? store,
-      decode: { registry, maxFutureMs: 300_000, maxPayloadBytes: 65_536 },
+      decode: { registry, maxFutureMs: 300_000, maxPastMs: 29 * 86_400_000, maxPayloadBytes: 65_536 },
       batchMaxMessages: 50, maxPending: opts.maxPending ?? 10_000, dedupWindow: 1024, now: () => base + 86_400_000,
     });
     return { p, spool, metrics };

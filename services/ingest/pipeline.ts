@@ -17,7 +17,7 @@ import { deadLetterItem, publishIsolating, writeIsolating, type PublishItem, typ
 import { backoffDelay, type RetryPolicy } from '../../shared/retry.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
-import { decode, type DecodeOptions } from './domain/decode.ts';
+import { decodeOrRefuse, type DecodeOptions } from './domain/decode.ts';
 import { DedupWindow } from './domain/dedup.ts';
 import type { Spool, SpoolRecord } from './spool.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -291,7 +291,7 @@ export class IngestPipeline {
     const stage = this.o.stage ?? 'ingest';
     const out: PreparedBatch = { last: records.at(-1)!.id, points: [], messages: [], readingCount: 0, meterMessages: 0, eventTimes: [] };
     for (const rec of records) {
-      const d = decode(rec.topic, rec.payload, rec.receivedAt, this.o.decode);
+      const d = decodeOrRefuse(rec.topic, rec.payload, rec.receivedAt, this.o.decode);
       if (d.kind === 'dead') {
         out.messages.push(deadLetterMessage({ stage, reason: d.reason, detail: d.detail, source: rec.topic, payload: rec.payload.subarray(0, this.o.decode.maxPayloadBytes), receivedAt: rec.receivedAt }));
         this.o.metrics.deadLettered.inc({ reason: d.reason });

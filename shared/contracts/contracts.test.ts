@@ -35,6 +35,11 @@ describe('metric catalogue', () => {
     assert.equal(r.ok, false);
     assert.ok(!r.ok && r.reason === 'unknown-unit' && r.detail.includes('accepted: pH'));
   });
+  it('refuses a conversion that overflows a double', () => {
+    const r = normalise('active_energy_import', 'MWh', 1e306);
+    assert.ok(!r.ok && r.reason === 'non-finite-value', JSON.stringify(r));
+    assert.equal(normalise('active_energy_import', 'kWh', Number.MAX_VALUE).ok, true);
+  });
   it('marks registers as cumulative and samples as instantaneous', () => {
     assert.equal(metricCatalogue.active_energy_import.kind, 'cumulative');
     assert.equal(metricCatalogue.water_intake.kind, 'cumulative');
@@ -50,6 +55,13 @@ describe('timestamps', () => {
     assert.equal(parseTimestamp(1_764_237_600), 1_764_237_600_000);
     assert.equal(parseTimestamp(1_764_237_600_123), 1_764_237_600_123);
     assert.equal(parseTimestamp('1764237600'), 1_764_237_600_000);
+  });
+  it('reads epoch microseconds and nanoseconds by their magnitude, and never throws on extremes', () => {
+    assert.equal(parseTimestamp(1_764_237_600_123_456), 1_764_237_600_123);
+    assert.equal(parseTimestamp(Number('1764237600123456789')), 1_764_237_600_123);
+    assert.equal(parseTimestamp(1e300), 1e294);
+    assert.equal(parseTimestamp(Number.MAX_VALUE), Math.round(Number.MAX_VALUE / 1e6));
+    assert.equal(parseTimestamp(Infinity), null);
   });
   it('refuses times without a zone and garbage', () => {
     assert.equal(parseTimestamp('2026-11-27T10:00:00'), null);

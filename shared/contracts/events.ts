@@ -139,7 +139,7 @@ export type AlertCommand = z.infer<typeof alertCommandSchema>;
 
 export const deadLetterReasonSchema = z.enum([
   'oversized', 'not-json', 'schema', 'unknown-topic', 'unknown-meter', 'foreign-tenant', 'unknown-metric', 'unknown-unit',
-  'future-timestamp', 'bad-timestamp', 'bad-event',
+  'future-timestamp', 'past-timestamp', 'bad-timestamp', 'non-finite-value', 'decode-error', 'bad-event',
   // A sink (time-series store, bus, MQTT) refused the record as not retriable; the detail names the sink and its answer.
   'sink-refused',
 ]);

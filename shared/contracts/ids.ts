@@ -11,3 +11,10 @@ export type Id = z.infer<typeof idSchema>;
 
 /** Milliseconds since the Unix epoch. */
 export const epochMsSchema = z.number().int().nonnegative();
+
+/**
+ * The last millisecond the time-series store can hold: InfluxDB keeps int64
+ * nanoseconds, so nothing after 2262-04-11T23:47:16.854Z. Event times beyond it
+ * pass epochMsSchema but no stage can store what they produce.
+ */
+export const maxStorableEpochMs = 9_223_372_036_854;

@@ -72,17 +72,19 @@ export function metricDefinition(name: MetricName): MetricDefinition {
   return metricCatalogue[name];
 }
 
-export type Normalised = { ok: true; metric: MetricName; unit: CanonicalUnit; value: number } | { ok: false; reason: 'unknown-metric' | 'unknown-unit'; detail: string };
+export type Normalised = { ok: true; metric: MetricName; unit: CanonicalUnit; value: number } | { ok: false; reason: 'unknown-metric' | 'unknown-unit' | 'non-finite-value'; detail: string };
 
-/** Converts a value in the unit a meter sent into the metric's canonical unit. */
+/** Converts a value in the unit a meter sent into the metric's canonical unit; refuses a result no sink can store. */
 export function normalise(metric: string, unit: string, value: number): Normalised {
   if (!isMetricName(metric)) return { ok: false, reason: 'unknown-metric', detail: `unknown metric "${metric}"` };
   const def: MetricDefinition = metricCatalogue[metric];
-  if (unit === def.unit) return { ok: true, metric, unit: def.unit, value };
-  const conv = Object.hasOwn(def.from, unit) ? def.from[unit] : undefined;
+  const conv: Conversion | undefined = unit === def.unit ? { scale: 1 } : Object.hasOwn(def.from, unit) ? def.from[unit] : undefined;
   if (!conv) {
     const accepted = [def.unit, ...Object.keys(def.from)].join(', ');
     return { ok: false, reason: 'unknown-unit', detail: `unit "${unit}" is not accepted for ${metric}; accepted: ${accepted}` };
   }
-  return { ok: true, metric, unit: def.unit, value: value * conv.scale + (conv.offset ?? 0) };
+  const converted = conv.scale === 1 && conv.offset === undefined ? value : value * conv.scale + (conv.offset ?? 0);
+  // 1e306 MWh is a finite input but no double in kWh.
+  if (!Number.isFinite(converted)) return { ok: false, reason: 'non-finite-value', detail: `${metric} ${String(value)} ${unit} is not a finite number in ${def.unit}` };
+  return { ok: true, metric, unit: def.unit, value: converted };
 }

@@ -3,7 +3,7 @@
  *
  * 1. The reading envelope v1 (JSON):
  *    {"v":1,"ts":"2026-11-27T10:00:00Z","seq":42,"readings":[{"metric":"so2","value":180.5,"unit":"mg/Nm3"}]}
- *    ts is ISO 8601 or epoch (seconds or milliseconds); a reading may carry its own ts
+ *    ts is ISO 8601 or epoch (seconds, milliseconds, microseconds or nanoseconds); a reading may carry its own ts
  *    (a logger resending a buffered hour). "simulated": true marks simulator traffic.
  * 2. SenML (RFC 8428) JSON: an array of records; names resolve to metric names
  *    (the part after the last ":" or "/" of bn+n), times are seconds.
@@ -12,15 +12,26 @@
  */
 import { z } from 'zod';
 
-/** Epoch seconds below this are read as seconds, above as milliseconds (year 5138 in seconds). */
-const secondsCutoff = 1e11;
+/**
+ * Epoch numbers by magnitude: below 1e11 seconds (year 5138 in seconds), below
+ * 1e14 milliseconds, below 1e17 microseconds, else nanoseconds (as many gateways
+ * send). No real reading falls between the cut-offs, so the unit is never in doubt.
+ */
+const epochUnits: ReadonlyArray<readonly [below: number, times: number, per: number]> = [[1e11, 1000, 1], [1e14, 1, 1], [1e17, 1, 1e3], [Infinity, 1, 1e6]];
 
 export const timestampSchema = z.union([z.string().min(1).max(64), z.number().finite().nonnegative()]);
 export type TimestampInput = z.infer<typeof timestampSchema>;
 
-/** Epoch ms from ISO 8601 or epoch seconds/milliseconds; null when unreadable. */
+/**
+ * Epoch ms from ISO 8601 or epoch seconds, ms, us or ns; null when unreadable.
+ * The result is finite but unbounded: the caller judges whether it is plausible.
+ */
 export function parseTimestamp(input: TimestampInput): number | null {
-  if (typeof input === 'number') return Math.round(input < secondsCutoff ? input * 1000 : input);
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input)) return null;
+    const [, times, per] = epochUnits.find(([below]) => Math.abs(input) < below) ?? [Infinity, 1, 1e6];
+    return Math.round((input * times) / per);
+  }
   if (/^\d+(\.\d+)?$/.test(input)) return parseTimestamp(Number(input));
   // Require a date and a zone so "10:00" or a local time is not silently misread.
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(input)) return null;

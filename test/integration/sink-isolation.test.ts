@@ -82,7 +82,8 @@ describe('sink isolation on the real InfluxDB', () => {
     const topic = `eip/${park.park}/${park.tenants[0]}/${meter}/telemetry`;
     const message = (seq: number, ts: number): Buffer => Buffer.from(JSON.stringify({ v: 1, ts, seq, readings: [{ metric: 'active_power', value: seq, unit: 'kW' }] }));
     const pipeline = new IngestPipeline({
-      spool, bus, store, metrics, logger, decode: { registry: loadParkRegistry(park.registryPath), maxFutureMs: 300_000, maxPayloadBytes: 65_536 },
+      spool, bus, store, metrics, logger, // Decode's own past bound opened wide, so the refusal comes from InfluxDB's retention.
+      decode: { registry: loadParkRegistry(park.registryPath), maxFutureMs: 300_000, maxPastMs: 100 * 365 * 86_400_000, maxPayloadBytes: 65_536 },
       batchMaxMessages: 100, maxPending: 10_000, dedupWindow: 1024,
     });
     const letters: DeadLetter[] = [];

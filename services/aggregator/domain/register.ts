@@ -4,6 +4,7 @@
  * instead of summed blindly: real registers roll over, reset and get swapped.
  */
 import type { AggregateEvent } from '../../../shared/contracts/events.ts';
+import { satAdd, satDiv, satMul, satSub } from '../../../shared/saturating.ts';
 
 export type RegisterEvent = AggregateEvent['registerEvents'][number];
 
@@ -32,12 +33,13 @@ export const resetShareWithoutRating = 0.01;
 /** What was consumed between two readings of one register, `prev` strictly before `cur`. */
 export function registerStep(prev: RegisterReading, cur: RegisterReading, rating: RegisterRating): RegisterStep {
   // The plausible increase grows with the time between readings (a gap is not a jump).
-  const maxStep = rating.maxStepPerHour === undefined ? Infinity : (rating.maxStepPerHour * (cur.ts - prev.ts)) / 3_600_000;
-  const rise = cur.value - prev.value;
+  const maxStep = rating.maxStepPerHour === undefined ? Infinity : satDiv(satMul(rating.maxStepPerHour, cur.ts - prev.ts), 3_600_000);
+  // Saturating: two finite readings 1e308 apart still give a finite step.
+  const rise = satSub(cur.value, prev.value);
   if (rise >= 0) return rise <= maxStep ? { consumed: rise } : { consumed: 0, event: 'swap' };
 
   if (rating.rolloverAt !== undefined) {
-    const wrapped = rating.rolloverAt - prev.value + cur.value;
+    const wrapped = satAdd(satSub(rating.rolloverAt, prev.value), cur.value);
     // A counter that fell from its lower half cannot have wrapped: without a step rating, half the span is the bound.
     const plausible = rating.maxStepPerHour === undefined ? wrapped < rating.rolloverAt / 2 : wrapped <= maxStep;
     if (wrapped >= 0 && plausible) return { consumed: wrapped, event: 'rollover' };

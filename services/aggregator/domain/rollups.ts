@@ -19,6 +19,7 @@ import { fingerprint } from './fingerprint.ts';
 import { slowestActive } from './progress.ts';
 import { eventsFromBits } from './register.ts';
 import { decodeSummary, emptySummary, encodeSummary, type Summary } from './summary.ts';
+import { satAdd } from '../../../shared/saturating.ts';
 
 const num = z.number().finite();
 const count = z.number().int().nonnegative();
@@ -270,7 +271,7 @@ export class RollupCombiner {
       const { summary: s, lastMeter: lm } = c.parts.get(source)!;
       if (s.count === 0) continue;
       acc.count += s.count;
-      acc.sum += s.sum;
+      acc.sum = satAdd(acc.sum, s.sum);
       if (s.min < acc.min) acc.min = s.min;
       if (s.max > acc.max) acc.max = s.max;
       if (s.lastTs > acc.lastTs || (s.lastTs === acc.lastTs && lm > lastMeter)) {
@@ -279,7 +280,7 @@ export class RollupCombiner {
         lastMeter = lm;
       }
       acc.real += s.real;
-      acc.consumption += s.consumption;
+      acc.consumption = satAdd(acc.consumption, s.consumption);
       acc.events |= s.events;
     }
     return {

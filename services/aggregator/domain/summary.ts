@@ -4,6 +4,7 @@
  * a few numbers instead of a day of readings.
  */
 import { eventBit, registerStep, type RegisterRating, type RegisterReading } from './register.ts';
+import { satAdd } from '../../../shared/saturating.ts';
 
 export interface Summary {
   count: number;
@@ -38,7 +39,7 @@ export function emptySummary(): Summary {
 export function mergeInto(acc: Summary, next: Summary): Summary {
   if (next.count === 0) return acc;
   acc.count += next.count;
-  acc.sum += next.sum;
+  acc.sum = satAdd(acc.sum, next.sum);
   if (next.min < acc.min) acc.min = next.min;
   if (next.max > acc.max) acc.max = next.max;
   if (next.lastTs >= acc.lastTs) {
@@ -46,7 +47,7 @@ export function mergeInto(acc: Summary, next: Summary): Summary {
     acc.last = next.last;
   }
   acc.real += next.real;
-  acc.consumption += next.consumption;
+  acc.consumption = satAdd(acc.consumption, next.consumption);
   acc.events |= next.events;
   return acc;
 }
@@ -68,7 +69,7 @@ export function summariseSamples(
     const sample = samples.get(ts)!;
     const v = sample.value;
     s.count += 1;
-    s.sum += v;
+    s.sum = satAdd(s.sum, v);
     if (v < s.min) s.min = v;
     if (v > s.max) s.max = v;
     s.lastTs = ts;
@@ -78,7 +79,7 @@ export function summariseSamples(
       const cur = { ts, value: v };
       if (prev) {
         const step = registerStep(prev, cur, register.rating);
-        s.consumption += step.consumed;
+        s.consumption = satAdd(s.consumption, step.consumed);
         if (step.event) s.events |= eventBit(step.event);
       }
       prev = cur;

@@ -25,6 +25,7 @@
 import { windowMs, windowSizes, type AggregateEvent, type ReadingBatchEvent, type WindowSize } from '../../../shared/contracts/events.ts';
 import { isMetricName, metricCatalogue, type MetricName } from '../../../shared/contracts/metric-catalogue.ts';
 import type { MeterEntry, RegistryIndex } from '../../../shared/contracts/park-registry.ts';
+import { maxStorableEpochMs } from '../../../shared/contracts/ids.ts';
 import { fingerprint } from './fingerprint.ts';
 import { eventsFromBits, type RegisterRating, type RegisterReading } from './register.ts';
 import { byWindow, contentHash, type RollupPartial } from './rollups.ts';
@@ -47,7 +48,7 @@ export interface RecordResult {
   late: number;
   /** Readings identical to one already held (at-least-once redelivery): no change. */
   duplicates: number;
-  /** Readings of a meter or metric the registry and catalogue do not know (or not a finite value at an integer time). */
+  /** Readings of a meter or metric the registry and catalogue do not know (or not a finite value at a storable integer time). */
   ignored: number;
 }
 
@@ -130,6 +131,9 @@ interface Chain {
 
 const byPartial = (a: RollupPartial, b: RollupPartial): number => a.start + windowMs[a.window] - (b.start + windowMs[b.window]) || windowMs[a.window] - windowMs[b.window] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/** An integer event time whose windows the store and the aggregate schema can hold. */
+const storableTime = (ts: number): boolean => Number.isSafeInteger(ts) && ts >= 0 && ts <= maxStorableEpochMs;
+
 const coarseKey = (size: WindowSize, start: number): string => `${size}@${start}`;
 
 export class WindowAggregator {
@@ -199,7 +203,7 @@ export class WindowAggregator {
     const entry = this.registry.owned(event.park, event.tenant, event.meter);
     const simulated = event.simulated === true;
     for (const r of event.readings) {
-      if (!entry || !isMetricName(r.metric) || !Number.isFinite(r.value) || !Number.isSafeInteger(r.ts)) {
+      if (!entry || !isMetricName(r.metric) || !Number.isFinite(r.value) || !storableTime(r.ts)) {
         result.ignored++;
         continue;
       }

@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode, type DecodeOptions } from './decode.ts';
+import { decode, decodeOrRefuse, type DecodeOptions } from './decode.ts';
 import { DedupWindow } from './dedup.ts';
 import { resolveSenml } from './senml.ts';
 import { loadParkRegistry, demoParkPath } from '../../../shared/contracts/park-registry.ts';
 
 const registry = loadParkRegistry(demoParkPath);
-const options: DecodeOptions = { registry, maxFutureMs: 300_000, maxPayloadBytes: 65_536 };
+const options: DecodeOptions = { registry, maxFutureMs: 300_000, maxPastMs: 29 * 86_400_000, maxPayloadBytes: 65_536 };
 const now = Date.UTC(2026, 10, 27, 10, 0, 0);
 const stackTopic = 'eip/nusantara-eip/sulawesi-nickel/snk-stack-rkef1/telemetry';
 const buf = (v: unknown): Buffer => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
@@ -87,6 +87,65 @@ describe('decode: SenML and status', () => {
     assert.deepEqual(d, { kind: 'status', park: 'nusantara-eip', tenant: 'sulawesi-nickel', meter: 'snk-elec-main', status: 'offline', at: now, simulated: false });
     const bad = decode('eip/nusantara-eip/sulawesi-nickel/snk-elec-main/status', buf({ status: 'sleepy' }), now, options);
     assert.equal(bad.kind, 'dead');
+  });
+});
+
+describe('decode: what no sink can hold', () => {
+  const wwtp = 'eip/nusantara-eip/park-wwtp/wwtp-sparing-outlet/telemetry';
+  const energyTopic = 'eip/nusantara-eip/sulawesi-nickel/snk-elec-main/telemetry';
+  const reasonOf = (topic: string, payload: unknown): string => {
+    const d = decode(topic, buf(payload), now, options);
+    return d.kind === 'dead' ? d.reason : d.kind;
+  };
+  const env = (ts: unknown, extra: Record<string, unknown> = {}) => ({ v: 1, ts, seq: 1, readings: [{ metric: 'ph', value: 7, unit: 'pH', ...extra }] });
+  it('refuses a value that overflows on unit conversion as "non-finite-value"', () => {
+    const d = decode(energyTopic, buf({ v: 1, ts: now, seq: 1, readings: [{ metric: 'active_energy_import', value: 1e306, unit: 'MWh' }] }), now, options);
+    assert.ok(d.kind === 'dead' && d.reason === 'non-finite-value' && /not a finite number in kWh/.test(d.detail), JSON.stringify(d));
+    assert.equal(reasonOf(energyTopic, { v: 1, ts: now, seq: 1, readings: [{ metric: 'active_energy_import', value: 1e305, unit: 'MWh' }] }), 'readings');
+  });
+  it('refuses a SenML value whose base value overflows it', () => {
+    assert.equal(reasonOf(wwtp, [{ bn: 'x:', bv: 1e308, bt: now / 1000, n: 'ph', u: 'pH', v: 1e308 }]), 'non-finite-value');
+  });
+  it('refuses times before MAX_PAST_MS or 1970 as "past-timestamp"', () => {
+    assert.equal(reasonOf(wwtp, env(0)), 'past-timestamp');
+    assert.equal(reasonOf(wwtp, env('0001-01-01T00:00:00Z')), 'past-timestamp');
+    assert.equal(reasonOf(wwtp, env(now - options.maxPastMs)), 'readings');
+    assert.equal(reasonOf(wwtp, env(now - options.maxPastMs - 1)), 'past-timestamp');
+    assert.equal(reasonOf(wwtp, env(now, { ts: now - options.maxPastMs - 1 })), 'past-timestamp', 'a reading\'s own time is judged too');
+    assert.equal(reasonOf(wwtp, [{ n: 'ph', u: 'pH', v: 7, t: -5e9 }]), 'past-timestamp', 'a relative SenML time before 1970');
+  });
+  it('reads epoch microseconds and nanoseconds, and refuses far-future numbers without throwing', () => {
+    const at = (ts: number | string) => {
+      const d = decode(wwtp, buf(env(ts)), now, options);
+      return d.kind === 'readings' ? d.readings[0]!.ts : d.kind === 'dead' ? d.reason : d.kind;
+    };
+    assert.equal(at(now * 1000 + 123), now);
+    assert.equal(at(now * 1e6), now);
+    assert.equal(at(1e17), 'past-timestamp', '1e17 ns is 1973');
+    assert.equal(at(`${now}123456`), now, 'nanoseconds as a digit string');
+    for (const ts of [1e16, 1e19, 1e300, Number.MAX_VALUE, '9'.repeat(64), '9999-12-31T23:59:59Z']) assert.equal(at(ts), 'future-timestamp', String(ts));
+  });
+  it('refuses SenML base times and times at the extremes without throwing', () => {
+    for (const pack of [
+      [{ bt: -1e308, n: 'ph', u: 'pH', v: 7 }],
+      [{ bt: 1e308, n: 'ph', u: 'pH', v: 7, t: 1e308 }],
+      [{ bt: -1e308, n: 'ph', u: 'pH', v: 7, t: -1e308 }],
+      [{ bt: 1e300, n: 'ph', u: 'pH', v: 7 }],
+    ]) {
+      const r = reasonOf(wwtp, pack);
+      assert.ok(['bad-timestamp', 'past-timestamp', 'future-timestamp'].includes(r), `${JSON.stringify(pack)}: ${r}`);
+    }
+    assert.equal(reasonOf(wwtp, [{ bt: -1e308, n: 'ph', u: 'pH', v: 7 }]), 'bad-timestamp', '-1e308 s is no epoch ms at all');
+  });
+  it('bounds status times too, but not by MAX_PAST_MS (a retained birth may be old)', () => {
+    const status = 'eip/nusantara-eip/sulawesi-nickel/snk-elec-main/status';
+    assert.equal(reasonOf(status, { status: 'online', ts: 1e300 }), 'future-timestamp');
+    assert.equal(reasonOf(status, { status: 'online', ts: now - 2 * options.maxPastMs }), 'status');
+  });
+  it('turns an exception inside decode into that message\'s dead letter', () => {
+    const throwing: DecodeOptions = { ...options, registry: Object.assign(Object.create(registry) as typeof registry, { meter: () => { throw new Error('registry exploded'); } }) };
+    const d = decodeOrRefuse(wwtp, buf(env(now)), now, throwing);
+    assert.deepEqual(d, { kind: 'dead', reason: 'decode-error', detail: 'decode failed: Error: registry exploded' });
   });
 });
 

@@ -14,6 +14,8 @@ export interface DecodeOptions {
   registry: RegistryIndex;
   /** Readings further ahead of the receive time than this are refused. */
   maxFutureMs: number;
+  /** Readings older than this before the receive time are refused (the store would not keep them). */
+  maxPastMs: number;
   maxPayloadBytes: number;
 }
 
@@ -47,6 +49,27 @@ export type Decoded = DecodedReadings | DecodedStatus | Refused;
 
 const refuse = (reason: DeadLetterReason, detail: string): Refused => ({ kind: 'dead', reason, detail });
 
+/** Date#toISOString throws beyond +-8.64e15 ms: a detail must never throw. */
+const iso = (ms: number): string => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${String(ms)} ms`);
+
+/**
+ * Where an event time must lie to be stored: a finite epoch ms, not before 1970
+ * (the bus contract's epoch ms are non-negative), and within the window around
+ * the receive time (so a safe integer). Null when it does.
+ */
+function timeRefusal(what: string, ts: number, receivedAt: number, options: DecodeOptions, checkPast: boolean): Refused | null {
+  // Only SenML arithmetic (bt + t overflowing) gets here with a non-finite time; rounding made the rest integers.
+  if (!Number.isFinite(ts)) return refuse('bad-timestamp', `${what}: time ${String(ts)} is not a number of epoch ms`);
+  if (ts > receivedAt + options.maxFutureMs) {
+    return refuse('future-timestamp', `${what} at ${iso(ts)} is more than ${options.maxFutureMs} ms ahead of the receive time ${iso(receivedAt)}`);
+  }
+  if (ts < 0) return refuse('past-timestamp', `${what} at ${iso(ts)} is before 1970`);
+  if (checkPast && ts < receivedAt - options.maxPastMs) {
+    return refuse('past-timestamp', `${what} at ${iso(ts)} is more than ${options.maxPastMs} ms before the receive time ${iso(receivedAt)}`);
+  }
+  return null;
+}
+
 interface RawReading {
   metric: string;
   unit: string;
@@ -75,6 +98,9 @@ export function decode(topic: string, payload: Buffer, receivedAt: number, optio
     if (!parsed.success) return refuse('schema', `status payload: ${formatIssues(parsed.error)}`);
     const at = parsed.data.ts === undefined ? receivedAt : parseTimestamp(parsed.data.ts);
     if (at === null) return refuse('bad-timestamp', `unreadable timestamp ${JSON.stringify(parsed.data.ts)}`);
+    // Statuses go to the bus only, and a retained birth may be old: no MAX_PAST_MS.
+    const bad = timeRefusal('status', at, receivedAt, options, false);
+    if (bad) return bad;
     return { kind: 'status', park: where.park, tenant: where.tenant, meter: where.meter, status: parsed.data.status, at, simulated: parsed.data.simulated ?? false };
   }
 
@@ -108,13 +134,24 @@ export function decode(topic: string, payload: Buffer, receivedAt: number, optio
   const readings: Reading[] = [];
   const declared = entry.meter.metrics as readonly string[];
   for (const r of raw) {
-    if (r.ts > receivedAt + options.maxFutureMs) {
-      return refuse('future-timestamp', `reading ${r.metric} at ${new Date(r.ts).toISOString()} is more than ${options.maxFutureMs} ms ahead of the receive time ${new Date(receivedAt).toISOString()}`);
-    }
+    const bad = timeRefusal(`reading ${r.metric}`, r.ts, receivedAt, options, true);
+    if (bad) return bad;
     const n = normalise(r.metric, r.unit, r.value);
     if (!n.ok) return refuse(n.reason, n.detail);
     if (!declared.includes(n.metric)) return refuse('unknown-metric', `meter "${where.meter}" does not declare metric "${n.metric}" in the registry`);
     readings.push({ metric: n.metric, unit: n.unit, value: n.value, ts: r.ts });
   }
   return { kind: 'readings', park: where.park, tenant: where.tenant, meter: where.meter, seq, simulated, readings };
+}
+
+/**
+ * decode, with any exception (a bug, or an input no check foresaw) turned into
+ * this message's dead letter: never the batch's, never the drain loop's.
+ */
+export function decodeOrRefuse(topic: string, payload: Buffer, receivedAt: number, options: DecodeOptions): Decoded {
+  try {
+    return decode(topic, payload, receivedAt, options);
+  } catch (err) {
+    return refuse('decode-error', `decode failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+  }
 }

@@ -25,6 +25,7 @@ import { severityRank } from './levels.ts';
 import type { RulePack } from './pack.ts';
 import { silenceActive, silenceMatches, silenceRecordSchema, type SilenceRecord } from './silences.ts';
 import { buffers, stateRecordSchema, type OpenAlert, type Provenance, type RuleState, type StateRecord } from './state.ts';
+import { maxStorableEpochMs } from '../../../shared/contracts/ids.ts';
 
 /** One transition. `silencedBy` set: record and publish it, but do not notify anyone. */
 export interface Transition {
@@ -53,6 +54,8 @@ export interface EngineCounters {
   noO2: number;
   /** Records of meters, tenants or parks this registry does not have under those ids (another park on the same bus). */
   foreign: number;
+  /** Readings and windows after the last storable time (maxStorableEpochMs): not judged, their dates are not computable. */
+  unstorable: number;
 }
 
 export interface AlertView {
@@ -97,7 +100,7 @@ const ALL = '*';
 
 export class RulesEngine {
   readonly skipped: readonly SkippedBinding[];
-  readonly counters: EngineCounters = { duplicates: 0, noO2: 0, foreign: 0 };
+  readonly counters: EngineCounters = { duplicates: 0, noO2: 0, foreign: 0, unstorable: 0 };
   private readonly bindings: Binding[];
   private readonly byFp = new Map<string, Binding>();
   private readonly readings: Index = new Map();
@@ -291,6 +294,10 @@ export class RulesEngine {
     for (const r of readings) {
       const list = byMetric.get(r.metric);
       if (!list) continue;
+      if (r.ts > maxStorableEpochMs) {
+        this.counters.unstorable++;
+        continue;
+      }
       for (const b of list) {
         if (!b.active) continue;
         if (b.rule.spec.kind === 'deadman') {
@@ -322,6 +329,10 @@ export class RulesEngine {
     const ours = agg.scope === 'meter' ? agg.meter !== undefined && this.registry.owned(agg.park, agg.tenant, agg.meter) !== undefined : this.registry.ownsScope(agg.park, agg.scope === 'tenant' ? agg.tenant : undefined);
     if (!ours) {
       this.counters.foreign++;
+      return out;
+    }
+    if (agg.end > maxStorableEpochMs) {
+      this.counters.unstorable++;
       return out;
     }
     const id = agg.scope === 'meter' ? agg.meter : agg.scope === 'tenant' ? agg.tenant : agg.park;

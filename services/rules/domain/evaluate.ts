@@ -10,6 +10,7 @@ import { exceeds, levelOf, thresholdOf } from './levels.ts';
 import { correctToReferenceO2 } from './o2.ts';
 import type { Acc, BufferOf, Provenance } from './state.ts';
 import { periodBounds } from '../../../shared/time-zones.ts';
+import { satAdd, satDiv, satMul, satSub } from '../../../shared/saturating.ts';
 
 export interface Decision {
   lvl: number;
@@ -92,7 +93,7 @@ export function evaluateSample(b: Binding, ts: number, v: number, o2: number): D
       st.b = { t: ts, v };
       const gap = spec.params.maxGap;
       if (!prev || ts <= prev.t || (gap !== undefined && ts - prev.t > gap)) return undefined;
-      const rate = ((v - prev.v) / (ts - prev.t)) * spec.params.per;
+      const rate = satMul(satDiv(satSub(v, prev.v), ts - prev.t), spec.params.per);
       const dir = spec.params.direction;
       const value = dir === 'rise' ? rate : dir === 'fall' ? -rate : Math.abs(rate);
       const lvl = levelOf(op, L, value, st.lvl);
@@ -104,7 +105,7 @@ export function evaluateSample(b: Binding, ts: number, v: number, o2: number): D
       if (!buf) buf = st.b = newShare(b.rule.buckets);
       if (buf.h < 0 || hour === buf.h) {
         buf.h = hour;
-        buf.s += v;
+        buf.s = satAdd(buf.s, v);
         buf.c += 1;
         return undefined;
       }
@@ -136,7 +137,7 @@ function rollingAdd(b: Binding, idx: number, sum: number, count: number, overwri
     buf.s[slot] = 0;
     buf.c[slot] = 0;
   }
-  buf.s[slot] = (buf.s[slot] ?? 0) + sum;
+  buf.s[slot] = satAdd(buf.s[slot] ?? 0, sum);
   buf.c[slot] = (buf.c[slot] ?? 0) + count;
   if (idx > buf.top) buf.top = idx;
   let s = 0;
@@ -144,7 +145,7 @@ function rollingAdd(b: Binding, idx: number, sum: number, count: number, overwri
   for (let k = 0; k < n; k++) {
     const i = buf.i[k] ?? -1;
     if (i > buf.top - n && i <= buf.top) {
-      s += buf.s[k] ?? 0;
+      s = satAdd(s, buf.s[k] ?? 0);
       c += buf.c[k] ?? 0;
     }
   }
@@ -228,7 +229,7 @@ export function accumulate(acc: Acc, start: number, revision: number, sum: numbe
   for (let k = 0; k < w.length; k += 4) {
     if (w[k] === start) {
       if (revision <= (w[k + 1] ?? 0)) return false;
-      acc.t += sum - (w[k + 2] ?? 0);
+      acc.t = satAdd(acc.t, satSub(sum, w[k + 2] ?? 0));
       acc.n += count - (w[k + 3] ?? 0);
       w[k + 1] = revision;
       w[k + 2] = sum;
@@ -238,7 +239,7 @@ export function accumulate(acc: Acc, start: number, revision: number, sum: numbe
     if ((w[k] ?? 0) > start && at === w.length) at = k;
   }
   if (start <= acc.lo) return false;
-  acc.t += sum;
+  acc.t = satAdd(acc.t, sum);
   acc.n += count;
   w.splice(at, 0, start, revision, sum, count);
   if (w.length > RECENT_WINDOWS * 4) acc.lo = Math.max(acc.lo, w.splice(0, 4)[0] ?? acc.lo);
@@ -271,7 +272,7 @@ export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOut
     }
     case 'rolling': {
       const idx = Math.floor(agg.start / b.rule.bucketMs);
-      const [sum, count] = weighted && spec.params.stat === 'mean' ? [v * agg.count, agg.count] : [v, 1];
+      const [sum, count] = weighted && spec.params.stat === 'mean' ? [satMul(v, agg.count), agg.count] : [v, 1];
       return rollingAdd(b, idx, sum, count, true, agg.end, note);
     }
     case 'exceedance-share': {
@@ -290,7 +291,7 @@ export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOut
         if (buf && p < buf.p) return 'duplicate'; // a window of a closed period
         buf = st.b = spec.kind === 'ratio' ? { p, e, a: newAcc(), d: newAcc() } : { p, e, a: newAcc() };
       }
-      const [sum, count] = spec.kind === 'budget' && spec.params.stat === 'mean' && weighted ? [v * agg.count, agg.count] : [isDenominator ? v : v * b.mult, 1];
+      const [sum, count] = spec.kind === 'budget' && spec.params.stat === 'mean' && weighted ? [satMul(v, agg.count), agg.count] : [isDenominator ? v : satMul(v, b.mult), 1];
       const acc = isDenominator ? buf.d : buf.a;
       if (!acc || !accumulate(acc, agg.start, agg.revision, sum, count)) return 'duplicate';
       const period = spec.params.period;
@@ -309,7 +310,7 @@ export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOut
       const den = buf.d?.t ?? 0;
       const minDen = spec.params.minDenominator ?? Number.MIN_VALUE;
       if (den < minDen) return undefined;
-      const value = buf.a.t / den;
+      const value = satDiv(buf.a.t, den);
       const lvl = levelOf(b.rule.levelOp, b.levels, value, st.lvl);
       return { lvl, prov: provenance(b, value, lvl, [value, buf.a.t, den], window, `${period}-to-date ${spec.selector.metric ?? ''}${b.mult !== 1 ? ` x ${b.mult}` : ''} per ${spec.params.denominator}: ${fmt(buf.a.t)} / ${fmt(den)}`) };
     }

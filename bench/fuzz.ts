@@ -1,0 +1,59 @@
+/**
+ * The long fuzzing run: the same properties as the test suite
+ * (test/helpers/fuzz-properties.ts), with many more cases. Prints JSON: cases
+ * run per property, failures (with fast-check's seed and path to replay them),
+ * seconds. Exit 1 when a property failed.
+ *
+ *   node --import tsx bench/fuzz.ts --runs 100000 [--seed 20261127] [--only decode]
+ */
+import fc from 'fast-check';
+import { performance } from 'node:perf_hooks';
+import { fuzzProperties, fuzzSettings, runsFor } from '../test/helpers/fuzz-properties.ts';
+import { positiveInt } from './lib.ts';
+
+const usage = `usage: bench/fuzz.ts [--runs N] [--seed S] [--only NAME-PREFIX]
+  --runs N   cases per property (default 10000; the ingest pipeline makes 10 % of them,
+             the aggregator 20 %, the rules 50 %: each of their cases is a whole run)
+  --seed S   fast-check seed (default FUZZ_SEED or the suite's fixed seed)
+  --only P   only properties whose name starts with P
+`;
+
+const args = process.argv.slice(2);
+let runs = 10_000;
+let seed = fuzzSettings().seed;
+let only = '';
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  const value = args[i + 1] ?? '';
+  if (a === '--runs') runs = positiveInt('runs', value, usage);
+  else if (a === '--seed') {
+    seed = Number(value);
+    if (!Number.isInteger(seed)) {
+      process.stderr.write(`--seed must be an integer, not "${value}"\n${usage}`);
+      process.exit(2);
+    }
+  } else if (a === '--only') only = value;
+  else if (a === '--help' || a === '-h') {
+    process.stdout.write(usage);
+    process.exit(0);
+  } else {
+    process.stderr.write(`unknown argument "${a}"\n${usage}`);
+    process.exit(2);
+  }
+  i++;
+}
+
+const results: Array<{ property: string; cases: number; failed: boolean; seconds: number; failure?: string }> = [];
+const started = performance.now();
+for (const p of fuzzProperties.filter((x) => x.name.startsWith(only))) {
+  const t0 = performance.now();
+  const details = await fc.check(p.property(), { seed, numRuns: runsFor(p, runs) });
+  const seconds = Math.round((performance.now() - t0) / 10) / 100;
+  const entry: (typeof results)[number] = { property: p.name, cases: details.numRuns, failed: details.failed, seconds };
+  if (details.failed) entry.failure = fc.defaultReportMessage(details)?.slice(0, 4000) ?? 'failed';
+  results.push(entry);
+  process.stderr.write(`${p.name}: ${details.numRuns} cases, ${details.failed ? 'FAILED' : 'ok'}, ${seconds} s\n`);
+}
+const failures = results.filter((r) => r.failed).length;
+process.stdout.write(`${JSON.stringify({ seed, runs, properties: results, cases: results.reduce((s, r) => s + r.cases, 0), failures, seconds: Math.round((performance.now() - started) / 10) / 100 }, null, 2)}\n`);
+process.exit(failures > 0 ? 1 : 0);

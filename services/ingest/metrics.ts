@@ -15,6 +15,8 @@ export function createIngestMetrics(registry: Registry) {
     spoolPending: new Gauge({ name: 'eip_ingest_spool_pending_messages', help: 'messages spooled and not yet in both sinks (the backlog)', ...r }),
     spoolBytes: new Gauge({ name: 'eip_ingest_spool_pending_bytes', help: 'bytes spooled and not yet in both sinks', ...r }),
     inFlight: new Gauge({ name: 'eip_ingest_in_flight_messages', help: 'messages in the batch being written', ...r }),
+    probes: new Counter({ name: 'eip_ingest_subscription_probes_total', help: 'subscription probes by outcome: returned, or lost (then a fresh connection subscribes again)', labelNames: ['outcome'], ...r }),
+    subscriptionOk: new Gauge({ name: 'eip_ingest_subscription_ok', help: '1 while the last subscription probe came back, 0 from a lost probe until one returns', ...r }),
     backpressure: new Gauge({ name: 'eip_ingest_backpressure', help: '1 while ingest holds MQTT acknowledgements because the spool is full', ...r }),
     batchSize: new Histogram({ name: 'eip_ingest_batch_messages', help: 'messages per drained batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000], ...r }),
     writeLatency: new Histogram({ name: 'eip_ingest_write_seconds', help: 'time to write one batch to a sink, retries included', labelNames: ['sink'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], ...r }),

@@ -41,7 +41,7 @@ describe('end to end, real Mosquitto, Kafka and InfluxDB', { timeout: 300_000 },
     services.push(await startService('aggregator', { ...common, AGGREGATOR_GROUP: `${run}-aggregator` }, freePort()));
     services.push(await startService('ingest', {
       ...common, MQTT_URL: mqttUrl, MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), MQTT_PROTOCOL_VERSION: '5',
-      MQTT_CLIENT_ID: `${run}-ingest`, MQTT_SHARE_GROUP: run,
+      MQTT_CLIENT_ID: `${run}-ingest`,
     }, freePort()));
 
     const sim = spawn(process.execPath, ['--import', 'tsx', 'simulators/park-sim.ts', '--url', mqttUrl, '--protocol', '5', '--mode', 'realtime', '--registry', p.registryPath,

@@ -40,7 +40,7 @@ function newRun(meters: number): Run {
       BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','),
       INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.bucket,
       MQTT_URL: mqttUrl, MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), MQTT_PROTOCOL_VERSION: '5',
-      MQTT_CLIENT_ID: `${group}-${clientId}`, MQTT_SHARE_GROUP: group, PARK_REGISTRY: park.registryPath,
+      MQTT_CLIENT_ID: `${group}-${clientId}`, PARK_REGISTRY: park.registryPath,
       DATA_DIR: park.dir, BATCH_MAX_MESSAGES: '1000',
     }),
   };

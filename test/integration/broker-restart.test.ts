@@ -18,7 +18,7 @@ import { createKafkaBus } from '../../shared/adapters/kafka/index.ts';
 import { createInfluxStore } from '../../shared/adapters/influxdb/index.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { readingBatchEventSchema } from '../../shared/contracts/events.ts';
-import { ingestFilters } from '../../shared/contracts/mqtt-topics.ts';
+import { ingestFilters, ingestProbeTopic } from '../../shared/contracts/mqtt-topics.ts';
 import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
@@ -259,5 +259,77 @@ describe('ingest across broker restarts (a private Mosquitto, real Kafka and Inf
     const all = new Set([...restart.acked, ...crash.acked]);
     const storedAfterCrash = await expectAllStored(all, 'SIGKILL');
     t.diagnostic(JSON.stringify({ fault: 'SIGKILL, 1 s down, start', messagesAcknowledged: crash.acked.size, publishAttempts: crash.published, readingsAcknowledged: crash.acked.size * 2, readingsStored: storedAfterCrash - storedAfterRestart, recoveredMs: crash.recoveredMs, lostProbes: crash.lostProbes }));
+  });
+
+  it('finds a session that came back without its subscriptions by the probe, not by "session present", and subscribes again', async (t) => {
+    const ingest = await startIngest('probed', '+');
+    cleanup.push(async () => {
+      await ingest.stop('SIGTERM');
+      await dropSession(broker.url, { clientId: clientId('probed'), username: 'ingest', password: servicePassword('ingest') });
+    });
+    const before = await metricValue(ingest.opsUrl, 'eip_ingest_subscription_probes_total', { outcome: 'lost' });
+    // The session loses its subscriptions while keeping everything else, as Mosquitto 2.0
+    // does to a shared subscription across a restart: a client under ingest's id takes the
+    // session over, unsubscribes and leaves; ingest reconnects to "session present".
+    // A gateway keeps publishing meanwhile: what the broker acknowledges while no subscription matches is lost, the window this bounds.
+    const during = await Gateway.open(broker.url, park.tenants[1]);
+    let publishing = true;
+    const paced = (async () => {
+      for (let seq = 5000; publishing; seq++) {
+        await during.publish(messages(park, park.tenants[1], seq, 1, baseTs), 10);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const impostor = await connect(broker.url, { username: 'ingest', password: servicePassword('ingest'), protocolVersion: 5, clientId: clientId('probed'), clean: false, properties: { sessionExpiryInterval: 600 } });
+    await impostor.unsubscribeAsync([...ingestFilters(['+']), ingestProbeTopic(clientId('probed'))]);
+    await impostor.endAsync();
+    const lostAt = Date.now();
+    await waitFor(async () => (await metricValue(ingest.opsUrl, 'eip_ingest_subscription_probes_total', { outcome: 'lost' })) > before, 30_000, 'a lost probe counted');
+    const detectedMs = Date.now() - lostAt;
+    await waitFor(async () => (await fetch(`${ingest.opsUrl}/readyz`)).status === 200, 30_000, 'ingest ready again', 20);
+    const recoveredMs = Date.now() - lostAt;
+    publishing = false;
+    await paced;
+    await during.client.endAsync();
+    assert.match(ingest.output(), /subscription probe did not come back/);
+    // Subscribed again: what tenants publish now is stored.
+    const gw = await Gateway.open(broker.url, park.tenants[0]);
+    try {
+      await gw.publish(messages(park, park.tenants[0], 2000, 50, baseTs));
+    } finally {
+      await gw.client.endAsync();
+    }
+    await expectAllStored(gw.acked, 'after the fresh connection');
+    const droppedInWindow = missing(during.acked, keys.keys).length;
+    t.diagnostic(JSON.stringify({ fault: 'session present without subscriptions', lostProbeAfterMs: detectedMs, readyAgainAfterMs: recoveredMs, probeTimeoutMs: 2000, publishedMeanwhile: during.acked.size, acknowledgedAndDroppedByTheBroker: droppedInWindow }));
+  });
+
+  it('with the static split, keeps a dead instance\'s share for its replacement under the same client id, while the other goes on', async (t) => {
+    const [ta, tb] = park.tenants;
+    const a = await startIngest('split-a', `${park.park}/${ta}`);
+    let b = await startIngest('split-b', `${park.park}/${tb}`);
+    cleanup.push(async () => {
+      await a.stop('SIGTERM');
+      await b.stop('SIGTERM');
+      for (const name of ['split-a', 'split-b']) await dropSession(broker.url, { clientId: clientId(name), username: 'ingest', password: servicePassword('ingest') });
+    });
+    const writtenA0 = await metricValue(a.opsUrl, 'eip_ingest_readings_written_total');
+    await b.stop('SIGKILL');
+    const storedB0 = await storedPoints(store, park, tb);
+    // More than Mosquitto's default queue of 1,000 messages waits for b.
+    const gateways = await Promise.all([ta, tb].map((tenant) => Gateway.open(broker.url, tenant)));
+    try {
+      await Promise.all([gateways[0]!.publish(messages(park, ta, 3000, 150, baseTs)), gateways[1]!.publish(messages(park, tb, 3000, 150, baseTs))]);
+    } finally {
+      await Promise.all(gateways.map((g) => g.client.endAsync()));
+    }
+    const [ackedA, ackedB] = [gateways[0]!.acked, gateways[1]!.acked];
+    await waitFor(async () => (await metricValue(a.opsUrl, 'eip_ingest_readings_written_total')) - writtenA0 >= ackedA.size * 2, 60_000, 'instance a storing its share while b is dead', 100);
+    assert.equal(missing(ackedA, keys.keys).length, 0, 'a\'s share is stored while b is away');
+    assert.equal(await storedPoints(store, park, tb), storedB0, 'b\'s share waits in b\'s session; a does not take it');
+    const replacedAt = Date.now();
+    b = await startIngest('split-b', `${park.park}/${tb}`);
+    await expectAllStored(new Set([...ackedA, ...ackedB]), 'after the replacement');
+    t.diagnostic(JSON.stringify({ fault: 'instance b SIGKILLed, replaced', waitingForB: ackedB.size, storedByA: ackedA.size, replacementToAllStoredMs: Date.now() - replacedAt }));
   });
 });

@@ -13,6 +13,7 @@ import { Spool } from './spool.ts';
 import { IngestPipeline } from './pipeline.ts';
 import { createIngestMetrics } from './metrics.ts';
 import { startIngestSubscription, type IngestSubscription } from './mqtt-subscription.ts';
+import { readSubscribedFilters, staleFilters, subscribedFiltersFile, writeSubscribedFilters } from './subscribed-filters.ts';
 import { clientIdOf, type IngestConfig } from './config.ts';
 
 export interface RunningIngest {
@@ -24,7 +25,8 @@ export interface RunningIngest {
 export async function startIngest(config: IngestConfig, logger: Logger): Promise<RunningIngest> {
   const registry = loadParkRegistry(config.PARK_REGISTRY);
   const clientId = clientIdOf(config);
-  const spool = Spool.open({ dir: config.SPOOL_DIR || join(config.DATA_DIR, 'spool', clientId), logger });
+  const spoolDir = config.SPOOL_DIR || join(config.DATA_DIR, 'spool', clientId);
+  const spool = Spool.open({ dir: spoolDir, logger });
   const bus = createBus(config, clientId, logger);
   const store = createStore(config, logger);
   const metricsRegistry = createMetricsRegistry('ingest');
@@ -50,6 +52,7 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
   // topic space: a broker restores them with the session (Mosquitto 2.0 does
   // not restore shared ones), and no other instance's share waits in ours.
   const filters = ingestFilters(config.INGEST_SCOPES);
+  const filtersFile = subscribedFiltersFile(spoolDir);
   mqtt.subscription = await startIngestSubscription({
     connect: {
       url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId,
@@ -57,6 +60,8 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
       ...(v5 && { sessionExpirySeconds: config.MQTT_SESSION_EXPIRY_SECONDS, receiveMaximum: config.MQTT_RECEIVE_MAXIMUM }),
     },
     filters, probeTopic: ingestProbeTopic(clientId),
+    unsubscribe: staleFilters(readSubscribedFilters(filtersFile), filters),
+    onSubscribed: () => writeSubscribedFilters(filtersFile, filters),
     probeIntervalMs: config.MQTT_PROBE_INTERVAL_MS, probeTimeoutMs: config.MQTT_PROBE_TIMEOUT_MS,
     handleMessage: (topic, payload, done) => pipeline.onMessage(topic, payload, done),
     holding: () => pipeline.holding,

@@ -16,6 +16,10 @@ import type { IngestMetrics } from './metrics.ts';
 export interface IngestSubscriptionOptions {
   connect: Omit<MqttConnectOptions, 'handleMessage' | 'logger'>;
   filters: readonly string[];
+  /** Filters the session may still hold from an earlier configuration: unsubscribed once the new ones are in place. */
+  unsubscribe: readonly string[];
+  /** Called once the session holds exactly `filters` (and the probe topic). */
+  onSubscribed: () => void;
   probeTopic: string;
   probeIntervalMs: number;
   probeTimeoutMs: number;
@@ -68,6 +72,16 @@ export async function startIngestSubscription(o: IngestSubscriptionOptions): Pro
   };
 
   let client = await open();
+  try {
+    if (o.unsubscribe.length) {
+      await client.unsubscribeAsync([...o.unsubscribe]);
+      log.info({ filters: o.unsubscribe }, 'unsubscribed filters no longer in INGEST_SCOPES');
+    }
+    o.onSubscribed();
+  } catch (err) {
+    // Tried again at the next start: the record still names the old filters.
+    log.warn({ err: (err as Error).message, filters: o.unsubscribe }, 'could not unsubscribe (or record) filters no longer in INGEST_SCOPES');
+  }
 
   const recover = async (): Promise<void> => {
     recovering = true;

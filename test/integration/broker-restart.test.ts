@@ -332,4 +332,24 @@ describe('ingest across broker restarts (a private Mosquitto, real Kafka and Inf
     await expectAllStored(new Set([...ackedA, ...ackedB]), 'after the replacement');
     t.diagnostic(JSON.stringify({ fault: 'instance b SIGKILLed, replaced', waitingForB: ackedB.size, storedByA: ackedA.size, replacementToAllStoredMs: Date.now() - replacedAt }));
   });
+
+  it('unsubscribes, when restarted with fewer scopes, what the session still held from the old ones', async () => {
+    const [ta, tb] = park.tenants;
+    let svc = await startIngest('narrowed', park.park);
+    cleanup.push(async () => {
+      await svc.stop('SIGTERM');
+      await dropSession(broker.url, { clientId: clientId('narrowed'), username: 'ingest', password: servicePassword('ingest') });
+    });
+    await svc.stop('SIGTERM');
+    svc = await startIngest('narrowed', `${park.park}/${ta}`);
+    const gateways = await Promise.all([ta, tb].map((tenant) => Gateway.open(broker.url, tenant)));
+    try {
+      await Promise.all([gateways[0]!.publish(messages(park, ta, 4000, 20, baseTs)), gateways[1]!.publish(messages(park, tb, 4000, 20, baseTs))]);
+    } finally {
+      await Promise.all(gateways.map((g) => g.client.endAsync()));
+    }
+    await expectAllStored(gateways[0]!.acked, 'the scope it kept');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await metricValue(svc.opsUrl, 'eip_ingest_messages_received_total'), gateways[0]!.acked.size, 'nothing of the tenant it gave up');
+  });
 });

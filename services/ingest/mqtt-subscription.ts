@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { connectMqtt, subscribeAsync, type MqttClient, type MqttConnectOptions } from '../../shared/adapters/mqtt/connect.ts';
 import { retry } from '../../shared/retry.ts';
+import { ingestProbeRoot } from '../../shared/contracts/mqtt-topics.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { SubscriptionProbe, probeIdOf, probePayload } from './domain/subscription-probe.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -41,6 +42,8 @@ export async function startIngestSubscription(o: IngestSubscriptionOptions): Pro
   const probe = new SubscriptionProbe({ intervalMs: o.probeIntervalMs, timeoutMs: o.probeTimeoutMs, now: Date.now, nonce: randomBytes(4).toString('hex') });
   const abort = new AbortController();
   let recovering = false;
+  // Said once until a probe comes back, not at every interval.
+  let refusalLogged = false;
   o.metrics.subscriptionOk.set(1);
 
   const handleMessage = (topic: string, payload: Buffer, done: () => void): void => {
@@ -53,6 +56,7 @@ export async function startIngestSubscription(o: IngestSubscriptionOptions): Pro
     if (id !== undefined && probe.returned(id) !== undefined) {
       o.metrics.probes.inc({ outcome: 'returned' });
       o.metrics.subscriptionOk.set(1);
+      refusalLogged = false;
     }
     done();
   };
@@ -107,7 +111,16 @@ export async function startIngestSubscription(o: IngestSubscriptionOptions): Pro
     const action = probe.tick(o.holding());
     if (action.kind === 'send') {
       client.publish(o.probeTopic, probePayload(action.id), { qos: 1 }, (err) => {
-        if (err) log.debug({ err: err.message }, 'subscription probe not sent');
+        if (!err) return;
+        // An ACL without the probe topic: a configuration error that no reconnect mends.
+        if (/authori/i.test(err.message) && probe.refused(action.id)) {
+          o.metrics.probes.inc({ outcome: 'refused' });
+          o.metrics.subscriptionOk.set(0);
+          if (!refusalLogged) log.error({ err: err.message, topic: o.probeTopic }, `the broker refuses the subscription probe, so a lost subscription cannot be noticed: grant ${o.connect.username ?? 'this user'} read and write on ${ingestProbeRoot}/# in its ACL`);
+          refusalLogged = true;
+        } else {
+          log.debug({ err: err.message }, 'subscription probe not sent');
+        }
       });
     } else if (action.kind === 'lost') {
       o.metrics.probes.inc({ outcome: 'lost' });

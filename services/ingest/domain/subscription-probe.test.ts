@@ -75,6 +75,20 @@ describe('subscription probe', () => {
     assert.equal(probe.returned('n-1'), undefined, 'the one sent before the reconnect');
   });
 
+  it('is not healthy while the broker refuses the probe, without calling that a lost subscription', () => {
+    const { probe, advance } = probeAt();
+    const first = probe.tick(false);
+    assert.equal(probe.refused('other'), false, 'only the outstanding one');
+    assert.equal(probe.refused(first.kind === 'send' ? first.id : ''), true);
+    assert.equal(probe.healthy, false);
+    advance(10_000);
+    const next = probe.tick(false);
+    assert.equal(next.kind, 'send', 'tries again after an interval, never declares it lost');
+    advance(1);
+    probe.returned(next.kind === 'send' ? next.id : '');
+    assert.equal(probe.healthy, true, 'the ACL was fixed');
+  });
+
   it('reads its own payload and nothing else', () => {
     assert.equal(probeIdOf(Buffer.from(probePayload('abc-1'))), 'abc-1');
     for (const bad of ['', 'x', '{"probe":1}', 'null', '[]', '{"v":1}']) assert.equal(probeIdOf(Buffer.from(bad)), undefined, bad);

@@ -59,6 +59,19 @@ export class SubscriptionProbe {
     return rtt;
   }
 
+  /**
+   * The broker refused to take the probe (not authorized): nothing can be proved, and a
+   * fresh connection would not change that. Not healthy; the next probe follows after an
+   * interval, in case the broker's ACL is reloaded.
+   */
+  refused(id: string): boolean {
+    if (!this.outstanding || this.outstanding.id !== id) return false;
+    this.nextSendAt = this.outstanding.sentAt + this.o.intervalMs;
+    this.outstanding = undefined;
+    this.verified = false;
+    return true;
+  }
+
   /** Call on a timer while connected. `holding`: acknowledgements are held, so nothing can arrive. */
   tick(holding: boolean): ProbeAction {
     const now = this.o.now();
@@ -80,7 +93,7 @@ export class SubscriptionProbe {
     return { kind: 'send', id };
   }
 
-  /** False from a lost probe until one comes back. */
+  /** False from a lost or refused probe until one comes back. */
   get healthy(): boolean {
     return this.verified;
   }

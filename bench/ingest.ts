@@ -53,7 +53,7 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
   const clientId = `ingest:bench-${tag}-${phase}`;
   const opsPort = 19_990;
   const ingest = spawnTs('services/ingest/main.ts', [], {
-    LOG_LEVEL: 'warn', BUS: 'kafka', TIMESERIES: 'influxdb', MQTT_PROTOCOL_VERSION: '5', MQTT_CLIENT_ID: clientId, MQTT_SHARE_GROUP: `bench-${tag}-${phase}`,
+    LOG_LEVEL: 'warn', BUS: 'kafka', TIMESERIES: 'influxdb', MQTT_PROTOCOL_VERSION: '5', MQTT_CLIENT_ID: clientId,
     PARK_REGISTRY: registryPath, DATA_DIR: dir, OPS_PORT: String(opsPort),
   });
   ingest.stdout?.resume();

@@ -693,7 +693,7 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
   const ingestPassword = passwordOf('ingest');
   const ingest = await startService('ingest', {
     BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influxUrl, MQTT_URL: mqttUrl, MQTT_PROTOCOL_VERSION: '5',
-    MQTT_CLIENT_ID: clientId, MQTT_SHARE_GROUP: `bench-rules-${tag}`, MQTT_PASSWORD: ingestPassword, PARK_REGISTRY: path, DATA_DIR: dir,
+    MQTT_CLIENT_ID: clientId, MQTT_PASSWORD: ingestPassword, PARK_REGISTRY: path, DATA_DIR: dir,
   }, Math.min(phaseTimeoutMs, 120_000));
   const ingestStartupSeconds = (ingest.readyAt - i0) / 1000;
   // Stop first, then drop the persistent session it leaves on the broker.

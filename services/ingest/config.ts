@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { envInt, envString } from '../../shared/config/env.ts';
+import { envInt, envList, envString } from '../../shared/config/env.ts';
+import { ingestScopePattern } from '../../shared/contracts/mqtt-topics.ts';
 import { commonEnv, opsPort } from '../../shared/config/common.ts';
 import { busEnv, mqttEnv, registryEnv, timeSeriesEnv } from '../../shared/config/adapters-env.ts';
 import { defaultSpoolMemoryBytes } from './spool.ts';
@@ -13,7 +14,9 @@ export const ingestConfigSchema = z.object({
   ...timeSeriesEnv,
   ...registryEnv,
   MQTT_CLIENT_ID: envString('stable MQTT client id of this instance: the broker keeps its session (and queued readings) under this id; MQTT_USERNAME or MQTT_USERNAME:<name> (default: MQTT_USERNAME:HOSTNAME-<digest of MQTT_PASSWORD and host>, not guessable)', { default: '', minLength: 0 }),
-  MQTT_SHARE_GROUP: envString('MQTT 5 shared-subscription group; instances in one group split the messages', { default: 'ingest' }),
+  INGEST_SCOPES: envList('what this instance takes (plain persistent subscriptions): parks or park/tenant pairs, + for every park; instances split the parks or tenants between them', { default: '+', item: ingestScopePattern, itemHint: 'park, park/tenant or +' }),
+  MQTT_PROBE_INTERVAL_MS: envInt('time between subscription probes (a message to this instance\'s own probe topic that must come back)', { default: 5000, min: 100, max: 3_600_000 }),
+  MQTT_PROBE_TIMEOUT_MS: envInt('silence with a probe outstanding after which the subscription counts as lost: ingest is not ready and reconnects on a fresh connection', { default: 5000, min: 100, max: 600_000 }),
   MQTT_SESSION_EXPIRY_SECONDS: envInt('MQTT 5: how long the broker keeps this instance\'s session and queue while it is away', { default: 7 * 86_400, min: 60, max: 4_294_967_295 }),
   MQTT_RECEIVE_MAXIMUM: envInt('MQTT 5: unacknowledged QoS 1 messages the broker may send at once', { default: 2000, min: 1, max: 65_535 }),
   SPOOL_DIR: envString('durable spool folder of this instance (default: DATA_DIR/spool/MQTT_CLIENT_ID)', { default: '' , minLength: 0 }),

@@ -4,9 +4,8 @@
  */
 import { join } from 'node:path';
 import { loadParkRegistry } from '../../shared/contracts/park-registry.ts';
-import { sharedFilter, statusFilter, telemetryFilter } from '../../shared/contracts/mqtt-topics.ts';
+import { ingestFilters, ingestProbeTopic } from '../../shared/contracts/mqtt-topics.ts';
 import { createBus, createStore } from '../../shared/adapters/select.ts';
-import { connectMqtt, subscribeAsync, type MqttClient } from '../../shared/adapters/mqtt/connect.ts';
 import { readTlsFiles } from '../../shared/adapters/tls-files.ts';
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { startOpsServer } from '../../shared/observability/ops-server.ts';
@@ -17,6 +16,8 @@ import { failureCheck, type Supervisor } from '../../shared/runtime/supervisor.t
 import { Spool } from './spool.ts';
 import { IngestPipeline } from './pipeline.ts';
 import { createIngestMetrics } from './metrics.ts';
+import { startIngestSubscription, type IngestSubscription } from './mqtt-subscription.ts';
+import { readSubscribedFilters, staleFilters, subscribedFiltersFile, writeSubscribedFilters } from './subscribed-filters.ts';
 import { clientIdOf, type IngestConfig } from './config.ts';
 
 export interface RunningIngest {
@@ -35,7 +36,8 @@ export async function startIngest(config: IngestConfig, logger: Logger, supervis
   const registry = loadParkRegistry(config.PARK_REGISTRY);
   const mqttTls = readTlsFiles(config, 'MQTT');
   const clientId = clientIdOf(config);
-  const spool = Spool.open({ dir: config.SPOOL_DIR || join(config.DATA_DIR, 'spool', clientId), memoryBytes: config.SPOOL_MEMORY_BYTES, logger });
+  const spoolDir = config.SPOOL_DIR || join(config.DATA_DIR, 'spool', clientId);
+  const spool = Spool.open({ dir: spoolDir, memoryBytes: config.SPOOL_MEMORY_BYTES, logger });
   const bus = createBus(config, clientId, logger);
   const store = createStore(config, logger);
   const metricsRegistry = createMetricsRegistry('ingest');
@@ -54,25 +56,33 @@ export async function startIngest(config: IngestConfig, logger: Logger, supervis
   // Drain what a previous run spooled before taking more.
   pipeline.start();
 
-  const mqtt: { client?: MqttClient } = {};
+  const mqtt: { subscription?: IngestSubscription } = {};
   const ops = await startOpsServer({
     host: config.OPS_HOST, port: config.OPS_PORT, registry: metricsRegistry, logger,
-    checks: { loops: failureCheck(supervisor), progress: monitor.check, mqtt: () => mqtt.client?.connected ?? false, bus: () => bus.ping(), timeseries: () => store.ping() },
+    checks: { loops: failureCheck(supervisor), progress: monitor.check, mqtt: () => mqtt.subscription?.ready() ?? false, bus: () => bus.ping(), timeseries: () => store.ping() },
   });
 
   const v5 = config.MQTT_PROTOCOL_VERSION === '5';
-  const client = await connectMqtt({
-    url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId,
-    protocolVersion: v5 ? 5 : 4, clean: false,
-    ...(v5 && { sessionExpirySeconds: config.MQTT_SESSION_EXPIRY_SECONDS, receiveMaximum: config.MQTT_RECEIVE_MAXIMUM }),
+  // Plain persistent subscriptions over this instance's static share of the
+  // topic space: a broker restores them with the session (Mosquitto 2.0 does
+  // not restore shared ones), and no other instance's share waits in ours.
+  const filters = ingestFilters(config.INGEST_SCOPES);
+  const filtersFile = subscribedFiltersFile(spoolDir);
+  mqtt.subscription = await startIngestSubscription({
+    connect: {
+      url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, clientId,
+      protocolVersion: v5 ? 5 : 4, clean: false, tls: mqttTls,
+      ...(v5 && { sessionExpirySeconds: config.MQTT_SESSION_EXPIRY_SECONDS, receiveMaximum: config.MQTT_RECEIVE_MAXIMUM }),
+    },
+    filters, probeTopic: ingestProbeTopic(clientId),
+    unsubscribe: staleFilters(readSubscribedFilters(filtersFile), filters),
+    onSubscribed: () => writeSubscribedFilters(filtersFile, filters),
+    probeIntervalMs: config.MQTT_PROBE_INTERVAL_MS, probeTimeoutMs: config.MQTT_PROBE_TIMEOUT_MS,
     handleMessage: (topic, payload, done) => pipeline.onMessage(topic, payload, done),
-    tls: mqttTls,
-    logger,
+    holding: () => pipeline.holding,
+    metrics, logger,
   });
-  mqtt.client = client;
-  // MQTT 3.1.1 (the embedded broker) has no shared subscriptions: one instance.
-  const filters = v5 ? [sharedFilter(config.MQTT_SHARE_GROUP, telemetryFilter), sharedFilter(config.MQTT_SHARE_GROUP, statusFilter)] : [telemetryFilter, statusFilter];
-  await subscribeAsync(client, filters, 1);
+  const subscription = mqtt.subscription;
   logger.info({ filters, spooled: spool.pending }, 'ingest running');
 
   let stopped = false;
@@ -84,7 +94,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, supervis
       stopped = true;
       ops.setShuttingDown();
       // Stop taking messages first; what is not acknowledged stays with the broker.
-      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      await subscription.stop();
       await pipeline.stop();
       monitor.stop();
       spool.close();

@@ -1,5 +1,5 @@
 /**
- * Ingest: MQTT (shared subscription, QoS 1, persistent session) -> durable spool
+ * Ingest: MQTT (plain subscriptions over its scopes, QoS 1, persistent session, probed) -> durable spool
  * -> InfluxDB + Kafka, with dead letters, dedup and backpressure.
  */
 import { runMain } from '../../shared/runtime/run-main.ts';

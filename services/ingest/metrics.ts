@@ -23,6 +23,8 @@ export function createIngestMetrics(registry: Registry, spool?: SpoolGauges) {
     spoolPending: new Gauge({ name: 'eip_ingest_spool_pending_messages', help: 'messages spooled and not yet in both sinks (the backlog), read at scrape', ...r, ...(spool && { collect() { this.set(spool.pending); } }) }),
     spoolBytes: new Gauge({ name: 'eip_ingest_spool_pending_bytes', help: 'bytes spooled and not yet in both sinks, read at scrape', ...r, ...(spool && { collect() { this.set(spool.pendingBytes); } }) }),
     inFlight: new Gauge({ name: 'eip_ingest_in_flight_messages', help: 'messages in the batch being written', ...r }),
+    probes: new Counter({ name: 'eip_ingest_subscription_probes_total', help: 'subscription probes by outcome: returned, or lost (then a fresh connection subscribes again)', labelNames: ['outcome'], ...r }),
+    subscriptionOk: new Gauge({ name: 'eip_ingest_subscription_ok', help: '1 while the last subscription probe came back, 0 from a lost probe until one returns', ...r }),
     backpressure: new Gauge({ name: 'eip_ingest_backpressure', help: '1 while ingest holds MQTT acknowledgements: the spool is at its message or byte bound, or cannot write', ...r }),
     spoolBlocked: new Gauge({ name: 'eip_ingest_spool_blocked', help: '1 while spool appends fail (full disk, I/O error) and acknowledgements are held until they pass', ...r }),
     spoolWriteErrors: new Counter({ name: 'eip_ingest_spool_write_errors_total', help: 'failed spool appends, each retried with backoff, by error code', labelNames: ['code'], ...r }),

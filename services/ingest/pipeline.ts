@@ -192,6 +192,11 @@ export class IngestPipeline {
     return this.o.spool.pending;
   }
 
+  /** True while an acknowledgement is held (backpressure): the broker sends nothing more meanwhile. */
+  get holding(): boolean {
+    return this.held !== undefined;
+  }
+
   private async drainLoop(): Promise<void> {
     while (true) {
       this.updateGauges();

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalise, metricCatalogue, metricNames } from './metric-catalogue.ts';
 import { parseTimestamp, readingEnvelopeSchema, senmlPackSchema } from './payloads.ts';
-import { parseMeterTopic, telemetryTopic, topicMatches, sharedFilter, telemetryFilter } from './mqtt-topics.ts';
+import { parseMeterTopic, telemetryTopic, topicMatches, telemetryFilter, statusFilter, ingestFilters, ingestProbeTopic } from './mqtt-topics.ts';
+import { mayPublish, maySubscribe, type MqttPrincipal } from './mqtt-acl.ts';
 import { loadParkRegistry, demoParkPath, parseParkRegistry } from './park-registry.ts';
 import { allTopics } from './kafka-topics.ts';
 import { readingBatchEventSchema } from './events.ts';
@@ -101,7 +102,44 @@ describe('MQTT topics', () => {
     assert.ok(!topicMatches(telemetryFilter, 'eip/p/t/m/status'));
     assert.ok(topicMatches('eip/+/alerts/#', 'eip/p/alerts/critical'));
     assert.ok(!topicMatches('eip/+/alerts/#', 'eip/p/t/alerts'));
-    assert.equal(sharedFilter('ingest', telemetryFilter), '$share/ingest/eip/+/+/+/telemetry');
+  });
+  it('turns ingest scopes into plain filters, one park or one tenant each', () => {
+    assert.deepEqual(ingestFilters(['+']), [telemetryFilter, statusFilter]);
+    assert.deepEqual(ingestFilters(['park-a', 'park-b/tenant-c', 'park-a']), [
+      'eip/park-a/+/+/telemetry', 'eip/park-a/+/+/status', 'eip/park-b/tenant-c/+/telemetry', 'eip/park-b/tenant-c/+/status',
+    ]);
+    for (const bad of ['', '#', 'park-a/#', 'a/b/c', 'Park', 'park a', '+/']) assert.throws(() => ingestFilters([bad]), /not an ingest scope/, bad);
+  });
+  it('gives each ingest instance one probe topic outside the meter scheme', () => {
+    assert.equal(ingestProbeTopic('ingest-host-1'), 'ingest/probe/ingest-host-1');
+    assert.equal(ingestProbeTopic('a/b+#c'), 'ingest/probe/a_b__c');
+    assert.equal(parseMeterTopic(ingestProbeTopic('x')), null);
+  });
+});
+
+describe('MQTT access rules', () => {
+  const tenant: MqttPrincipal = { username: 'sulawesi-nickel', role: 'tenant', park: 'nusantara-eip', tenant: 'sulawesi-nickel' };
+  it('lets a tenant publish only under its own topics', () => {
+    assert.ok(mayPublish(tenant, 'eip/nusantara-eip/sulawesi-nickel/snk-elec-main/telemetry'));
+    assert.ok(mayPublish(tenant, 'eip/nusantara-eip/sulawesi-nickel/snk-elec-main/status'));
+    assert.ok(!mayPublish(tenant, 'eip/nusantara-eip/celebes-battery/cbr-elec-main/telemetry'));
+    assert.ok(!mayPublish(tenant, 'eip/nusantara-eip/alerts/critical'));
+    assert.ok(!maySubscribe(tenant, 'eip/+/+/+/telemetry'));
+  });
+  it('gives services their own rights', () => {
+    const ingest: MqttPrincipal = { username: 'ingest', role: 'ingest' };
+    assert.ok(maySubscribe(ingest, 'eip/+/+/+/telemetry'));
+    for (const f of ingestFilters(['park-a', 'park-b/tenant-c'])) assert.ok(maySubscribe(ingest, f), f);
+    assert.ok(!maySubscribe(ingest, 'eip/#'));
+    assert.ok(!maySubscribe(ingest, 'eip/+/+/#'));
+    assert.ok(!mayPublish(ingest, 'eip/p/t/m/telemetry'));
+    assert.ok(mayPublish(ingest, ingestProbeTopic('i-1')) && maySubscribe(ingest, ingestProbeTopic('i-1')));
+    assert.ok(!mayPublish(ingest, 'ingest/probe/a/b') && !mayPublish(tenant, ingestProbeTopic('i-1')) && !maySubscribe(tenant, ingestProbeTopic('i-1')));
+    const rules: MqttPrincipal = { username: 'rules', role: 'rules' };
+    assert.ok(mayPublish(rules, 'eip/p/alerts/critical'));
+    const consoleUser: MqttPrincipal = { username: 'console', role: 'console' };
+    assert.ok(maySubscribe(consoleUser, 'eip/+/alerts/#'));
+    assert.ok(!maySubscribe(consoleUser, 'eip/+/+/+/telemetry'));
   });
 });
 

@@ -8,7 +8,7 @@
  * its name: a tenant called like a service gets no service rights (and the
  * park registry refuses such ids anyway, see reservedTenantIds).
  */
-import { topicMatches, topicRoot } from './mqtt-topics.ts';
+import { ingestProbeRoot, topicMatches, topicRoot } from './mqtt-topics.ts';
 
 export type MqttRole = 'tenant' | 'ingest' | 'rules' | 'console' | 'simulator';
 
@@ -58,6 +58,7 @@ export const noRetainFilters: readonly string[] = [`${topicRoot}/+/+/+/telemetry
 const telemetryAll = `${topicRoot}/+/+/+/telemetry`;
 const statusAll = `${topicRoot}/+/+/+/status`;
 const alertsAll = `${topicRoot}/+/alerts/#`;
+const ingestProbeFilter = `${ingestProbeRoot}/+`;
 
 export function grantsOf(p: MqttPrincipal): MqttGrant[] {
   switch (p.role) {
@@ -66,9 +67,13 @@ export function grantsOf(p: MqttPrincipal): MqttGrant[] {
       { access: 'write', filter: `${topicRoot}/${p.park}/${p.tenant}/+/status` },
       { access: 'read', filter: `${topicRoot}/${p.park}/${p.tenant}/#` },
     ];
+    // Plain subscriptions to its scopes (narrowings of these), and its own
+    // subscription probes, published and read back (services/ingest/README.md).
     case 'ingest': return [
       { access: 'read', filter: telemetryAll, shared: true },
       { access: 'read', filter: statusAll, shared: true },
+      { access: 'write', filter: ingestProbeFilter },
+      { access: 'read', filter: ingestProbeFilter },
     ];
     case 'rules': return [
       { access: 'write', filter: alertsAll },

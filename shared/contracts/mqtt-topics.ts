@@ -26,10 +26,33 @@ export const telemetryFilter = `${topicRoot}/+/+/+/telemetry`;
 export const statusFilter = `${topicRoot}/+/+/+/status`;
 export const alertFilter = (park = '+'): string => `${topicRoot}/${park}/alerts/#`;
 
-/** MQTT 5 shared subscription: members of one group split the messages. */
-export const sharedFilter = (group: string, filter: string): string => `$share/${group}/${filter}`;
-
 const segment = /^[a-z0-9][a-z0-9_-]*$/;
+
+/**
+ * Ingest's static split of the topic space: each instance takes the scopes it
+ * is given, a park (`park-a`), a park's tenant (`park-a/tenant-b`), or `+` for
+ * every park, with plain (non-shared) subscriptions, which a broker restores
+ * with the session.
+ */
+export const ingestScopePattern = /^(\+|[a-z0-9][a-z0-9_-]*)(\/(\+|[a-z0-9][a-z0-9_-]*))?$/;
+
+export function ingestFilters(scopes: readonly string[]): string[] {
+  const filters = new Set<string>();
+  for (const scope of scopes) {
+    if (!ingestScopePattern.test(scope)) throw new Error(`not an ingest scope: ${scope}`);
+    const [park, tenant = '+'] = scope.split('/');
+    filters.add(`${topicRoot}/${park}/${tenant}/+/telemetry`);
+    filters.add(`${topicRoot}/${park}/${tenant}/+/status`);
+  }
+  return [...filters];
+}
+
+/**
+ * Where an ingest instance sends the probe that proves its session still
+ * delivers: outside the meter scheme, one level per client id.
+ */
+export const ingestProbeRoot = 'ingest/probe';
+export const ingestProbeTopic = (clientId: string): string => `${ingestProbeRoot}/${clientId.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 
 /** Parses a meter topic; null for anything outside the scheme. */
 export function parseMeterTopic(topic: string): MeterTopic | null {

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { influx, kafkaBrokers, repoRoot, servicePassword } from '../helpers/servers.ts';
-import { startOwnMosquitto, type OwnMosquitto } from '../helpers/own-mosquitto.ts';
+import { startPrivateMosquitto, type PrivateMosquitto } from '../helpers/private-mosquitto.ts';
 import { startService, freePort, type ServiceProcess } from '../helpers/service-process.ts';
 import { eventually } from '../helpers/bus.ts';
 import { makeE2ePark, expectedAlerts } from './e2e-park.ts';
@@ -24,16 +24,16 @@ describe('end to end, real Mosquitto, Kafka and InfluxDB', { timeout: 300_000 },
   const run = `e2e-${randomBytes(4).toString('hex')}`;
   const services: ServiceProcess[] = [];
   let stopSimulator: (() => Promise<void>) | undefined;
-  let mosquitto: OwnMosquitto | undefined;
+  let mosquitto: PrivateMosquitto | undefined;
   let mqttUrl = '';
   before(async () => {
-    mosquitto = await startOwnMosquitto({ dir: p.dir, registryPath: p.registryPath });
+    mosquitto = await startPrivateMosquitto({ registryPath: p.registryPath });
     mqttUrl = mosquitto.url;
   });
   after(async () => {
     await stopSimulator?.();
     for (const s of services.reverse()) await s.stop('SIGTERM');
-    await mosquitto?.stop();
+    await mosquitto?.remove();
     rmSync(p.dir, { recursive: true, force: true });
   });
 
@@ -50,7 +50,7 @@ describe('end to end, real Mosquitto, Kafka and InfluxDB', { timeout: 300_000 },
     services.push(await startService('aggregator', { ...common, AGGREGATOR_GROUP: `${run}-aggregator` }, freePort()));
     services.push(await startService('ingest', {
       ...common, MQTT_URL: mqttUrl, MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), MQTT_PROTOCOL_VERSION: '5',
-      MQTT_CLIENT_ID: `ingest:${run}`, MQTT_SHARE_GROUP: run,
+      MQTT_CLIENT_ID: `ingest:${run}`,
     }, freePort()));
 
     const sim = spawn(process.execPath, ['--import', 'tsx', 'simulators/park-sim.ts', '--url', mqttUrl, '--protocol', '5', '--mode', 'realtime', '--registry', p.registryPath,

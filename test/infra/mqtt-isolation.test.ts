@@ -22,7 +22,7 @@ import { loadMqttAccounts, newSecret, writeCredentialStore, type CredentialStore
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../shared/adapters/mqtt/embedded-broker.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { applyCommand } from '../../scripts/mqtt-credentials.ts';
-import { startOwnMosquitto } from '../helpers/own-mosquitto.ts';
+import { startPrivateMosquitto } from '../helpers/private-mosquitto.ts';
 
 interface T { id: string; park: string; meter: string }
 const tenants: T[] = [
@@ -295,7 +295,10 @@ const brokers: Broker[] = [
   {
     name: 'Mosquitto (own instance, dynamic security + client-id guard)',
     protocol: 5,
-    start: (dir, registryPath, storePath) => startOwnMosquitto({ dir, registryPath, credentialsPath: storePath }),
+    start: async (_dir, registryPath, storePath) => {
+      const m = await startPrivateMosquitto({ registryPath, credentialsPath: storePath });
+      return { url: m.url, stop: () => m.remove() };
+    },
   },
   {
     name: 'embedded broker (aedes)',

@@ -40,7 +40,7 @@ function newRun(meters: number): Run {
       BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','),
       INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.bucket,
       MQTT_URL: mqttUrl, MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), MQTT_PROTOCOL_VERSION: '5',
-      MQTT_CLIENT_ID: `ingest:${group}-${clientId}`, MQTT_SHARE_GROUP: group, PARK_REGISTRY: park.registryPath,
+      MQTT_CLIENT_ID: `ingest:${group}-${clientId}`, PARK_REGISTRY: park.registryPath,
       DATA_DIR: park.dir, BATCH_MAX_MESSAGES: '1000',
     }),
   };
@@ -109,8 +109,8 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
     await store.close();
   });
 
-  async function startIngest(run: Run, id: string): Promise<ServiceProcess> {
-    const svc = await startService('ingest', run.env(id), freePort());
+  async function startIngest(run: Run, id: string, extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
+    const svc = await startService('ingest', { ...run.env(id), ...extraEnv }, freePort());
     cleanup.push(async () => {
       await svc.stop('SIGTERM');
       await dropSession(mqttUrl, { clientId: `ingest:${run.group}-${id}`, username: 'ingest', password: servicePassword('ingest') });
@@ -138,7 +138,8 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
 
   it('keeps one point for a duplicated message and dead-letters bad input with its reason, without stopping', async () => {
     const run = newRun(2);
-    const ingest = await startIngest(run, 'a');
+    // Below the broker's message_size_limit (which refuses larger payloads at the door), so the oversized one reaches ingest.
+    const ingest = await startIngest(run, 'a', { MAX_PAYLOAD_BYTES: '1024' });
     const watch = new KafkaWatch(bus, run.park);
     await watch.start();
     cleanup.push(() => watch.stop());
@@ -147,7 +148,7 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
     const [other] = [`other-${run.park.park.slice(6)}`];
     const bad = [
       { topic: dup.topic, payload: '{"v":1,"ts":' },
-      { topic: dup.topic, payload: Buffer.alloc(70_000, 120) },
+      { topic: dup.topic, payload: Buffer.alloc(2000, 120) },
       { topic: `eip/${run.park.park}/${run.park.tenants[1]}/${run.park.meters[1]!}/telemetry`, payload: readingMessage(run.park, 1, 1, base).payload },
       { topic: dup.topic, payload: JSON.stringify({ v: 1, ts: base, seq: 9, readings: [{ metric: 'active_power', value: 'lots', unit: 'kW' }] }) },
       { topic: `eip/${run.park.park}/${run.park.tenants[1]}/${other}/telemetry`, payload: JSON.stringify({ v: 1, ts: Date.now() + 3_600_000, seq: 1, readings: [{ metric: 'water_intake', value: 1, unit: 'm3' }] }) },
@@ -161,7 +162,7 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
     assert.equal(Buffer.from(notJson.payloadBase64, 'base64').toString(), '{"v":1,"ts":');
     assert.equal(notJson.source, dup.topic);
     assert.equal(notJson.stage, 'ingest');
-    assert.match(watch.deadLetters.find((d) => d.reason === 'oversized')!.detail, /70000 bytes/);
+    assert.match(watch.deadLetters.find((d) => d.reason === 'oversized')!.detail, /2000 bytes/);
     assert.match(watch.deadLetters.find((d) => d.reason === 'foreign-tenant')!.detail, /belongs to tenant/);
     assert.equal(await storedCount(store, run.park), 4, 'the duplicate left one point; the valid message after the bad ones was stored');
     assert.equal(watch.readingRecords, 2, 'one Kafka record for the duplicated message, one for the last');
@@ -214,23 +215,24 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
     }
   });
 
-  it('splits the load between two instances that together store each reading once', async () => {
+  it('splits the park between two instances by tenant (INGEST_SCOPES), each storing its own share once', async () => {
     const run = newRun(10);
-    const a = await startIngest(run, 'a');
-    const b = await startIngest(run, 'b');
+    const [ta, tb] = run.park.tenants;
+    const a = await startIngest(run, 'a', { INGEST_SCOPES: `${run.park.park}/${ta}` });
+    const b = await startIngest(run, 'b', { INGEST_SCOPES: `${run.park.park}/${tb}` });
     const watch = new KafkaWatch(bus, run.park);
     await watch.start();
     cleanup.push(() => watch.stop());
     const base = Date.now() - 1_800_000;
-    const sent = await publishMany(publisher, readingMessages(run.park, 200, base));
-    const expected = sent * 2;
-    await waitFor(async () => (await storedCount(store, run.park)) >= expected, 120_000, 'readings from both instances', 500);
-    await waitFor(() => watch.readings.size >= expected, 60_000, 'readings on Kafka', 200);
-    const byA = await metricValue(a.opsUrl, 'eip_ingest_readings_written_total');
-    const byB = await metricValue(b.opsUrl, 'eip_ingest_readings_written_total');
-    assert.equal(byA + byB, expected, 'each reading written by exactly one instance');
-    assert.ok(byA > 0 && byB > 0, `both instances took a share (${byA} / ${byB})`);
-    assert.equal(await storedCount(store, run.park), expected);
+    const other = `other-${run.park.park.slice(6)}`;
+    const sentA = await publishMany(publisher, readingMessages(run.park, 200, base));
+    const water = Array.from({ length: 300 }, (_, seq) => ({ topic: `eip/${run.park.park}/${tb}/${other}/telemetry`, payload: JSON.stringify({ v: 1, ts: base + seq * 1000, seq, readings: [{ metric: 'water_intake', value: seq, unit: 'm3' }] }) }));
+    const sentB = await publishMany(publisher, water);
+    await waitFor(async () => (await storedCount(store, run.park)) >= sentA * 2, 120_000, 'tenant A\'s readings', 500);
+    await waitFor(() => watch.readings.size >= sentA * 2 + sentB, 60_000, 'readings on Kafka', 200);
+    assert.equal(await metricValue(a.opsUrl, 'eip_ingest_readings_written_total'), sentA * 2, 'instance a wrote tenant A\'s readings, once');
+    assert.equal(await metricValue(b.opsUrl, 'eip_ingest_readings_written_total'), sentB, 'instance b wrote tenant B\'s, once');
+    assert.equal(await storedCount(store, run.park), sentA * 2);
     assert.equal([...watch.readings.values()].filter((n) => n > 1).length, 0, 'no reading produced twice');
     rmSync(run.park.dir, { recursive: true, force: true });
   });

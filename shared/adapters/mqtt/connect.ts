@@ -6,6 +6,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { EipError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { urlOrigin } from '../../observability/url-origin.ts';
+import { ConnectionAcks } from './connection-acks.ts';
 
 export type { MqttClient };
 
@@ -56,8 +57,10 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<MqttClie
   });
   const handle = options.handleMessage;
   if (handle) {
+    const acks = new ConnectionAcks();
+    client.on('close', () => acks.closed());
     client.handleMessage = (packet, callback) => {
-      handle(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, () => callback());
+      handle(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, acks.wrap(() => callback()));
     };
   }
   // A broker URL may carry a user and password: logs and errors name its origin only.

@@ -61,8 +61,8 @@ const serviceEnv = (name: ServiceName): Record<string, string> => ({
   LOG_LEVEL: 'warn', BUS: 'kafka', KAFKA_BROKERS: stack.kafkaBrokers, TIMESERIES: 'influxdb', INFLUX_URL: stack.influxUrl,
   INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.bucket, PARK_REGISTRY: registryPath,
   DATA_DIR: join(dir, name), OPS_PORT: String(opsPorts[name]), MQTT_URL: stack.mqttUrl, MQTT_PROTOCOL_VERSION: '5',
-  ...(name === 'ingest' && { MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), MQTT_CLIENT_ID: `ingest-chaos-${tag}` }),
-  ...(name === 'rules' && { MQTT_USERNAME: 'rules', MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: `rules-chaos-${tag}`, RULE_PACK: join(repoRoot, 'bench/chaos/rule-pack.yaml') }),
+  ...(name === 'ingest' && { MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), MQTT_CLIENT_ID: `ingest:chaos-${tag}` }),
+  ...(name === 'rules' && { MQTT_USERNAME: 'rules', MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: `rules:chaos-${tag}`, RULE_PACK: join(repoRoot, 'bench/chaos/rule-pack.yaml') }),
 });
 const children = new Map<ServiceName, ChildProcess>();
 const outputs = new Map<ServiceName, string>();
@@ -164,7 +164,7 @@ async function main(): Promise<Record<string, unknown>> {
   const spanMs = (elecMessages / msgRate) * 1000;
   const faults = planFaults(seed, faultCount, spanMs);
   const poisonAt = new Set(Array.from({ length: poisonCount }, (_, i) => Math.floor(((i + 0.5) / poisonCount) * elecMessages)));
-  const publisher = new ResilientPublisher(stack.mqttUrl, 'simulator', servicePassword('simulator'), `chaos-pub-${tag}`);
+  const publisher = new ResilientPublisher(stack.mqttUrl, 'simulator', servicePassword('simulator'), `simulator:chaos-${tag}`);
   log(`publishing ${elecMessages} messages of 2 readings at ${msgRate}/s from ${meterCount} meters, a pH reading a second, ${poisonCount} poison; ${faults.length} faults`);
 
   publishStart = Date.now();

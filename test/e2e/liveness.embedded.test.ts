@@ -35,7 +35,7 @@ describe('liveness of the running process', { timeout: 300_000 }, () => {
     const stack = await startAllInOne({ DATA_DIR: dir, SIMULATOR: 'false', EIP_TEST_INJECT_FAILURE: target, ...env }, {}, { preload: [fault] });
     stacks.push(stack);
     const exited = new Promise<number | null>((resolve) => stack.child.once('exit', (code) => resolve(code)));
-    const tenant = await connect(stack.mqttUrl, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: `wwtp-${target}` });
+    const tenant = await connect(stack.mqttUrl, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: `park-wwtp:wwtp-${target}` });
     await tenant.publishAsync('eip/nusantara-eip/park-wwtp/wwtp-sparing-outlet/telemetry', JSON.stringify({ v: 1, ts: Date.now() - 60_000, seq: 1, readings: [{ metric: 'ph', value: 7.1, unit: 'pH' }] }), { qos: 1 });
     await tenant.endAsync().catch(() => {});
     return { stack, exited };

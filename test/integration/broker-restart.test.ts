@@ -81,7 +81,7 @@ class Gateway {
   published = 0;
   constructor(readonly client: MqttClient) {}
   static async open(url: string, tenant: string): Promise<Gateway> {
-    return new Gateway(await connect(url, { username: tenant, password: tenantPassword(tenant), protocolVersion: 5, clientId: `gw-${tenant}-${randomBytes(3).toString('hex')}`, reconnectPeriod: 200 }));
+    return new Gateway(await connect(url, { username: tenant, password: tenantPassword(tenant), protocolVersion: 5, clientId: `${tenant}:gw-${randomBytes(3).toString('hex')}`, reconnectPeriod: 200 }));
   }
   async publish(list: readonly Message[], inFlight = 100): Promise<void> {
     const pending = new Set<Promise<void>>();
@@ -167,7 +167,7 @@ describe('ingest across broker restarts (a private Mosquitto, real Kafka and Inf
     rmSync(park.dir, { recursive: true, force: true });
   });
 
-  const clientId = (name: string): string => `brt-${tag}-${name}`;
+  const clientId = (name: string): string => `ingest:brt-${tag}-${name}`;
 
   async function startIngest(name: string, scopes: string, dataDir = join(park.dir, name)): Promise<ServiceProcess> {
     return startService('ingest', {

@@ -93,6 +93,7 @@ describe('ingest pipeline and the spool bounds', () => {
     assert.equal(spool.pending, 0);
     assert.equal(await gauge(metrics, 'spoolBlocked'), 1);
     assert.equal(await gauge(metrics, 'backpressure'), 1);
+    assert.equal(p.holding, true, 'holding, so the subscription probe expects no delivery');
     const errors = (await metrics.spoolWriteErrors.get()).values.find((v) => v.labels.code === 'ENOSPC')?.value ?? 0;
     assert.ok(errors >= 5, `write errors counted by code (${errors})`);
     faults.pass();
@@ -102,6 +103,7 @@ describe('ingest pipeline and the spool bounds', () => {
     assert.deepEqual(await stored(), [...Array(40).keys()]);
     assert.equal(await gauge(metrics, 'spoolBlocked'), 0);
     assert.equal(await gauge(metrics, 'backpressure'), 0);
+    assert.equal(p.holding, false);
     await p.stop();
     const said = (text: string): number => lines.filter((l) => l.includes(text)).length;
     assert.equal(said('spool append failed'), 1, 'one log line for the whole outage, not one per attempt');

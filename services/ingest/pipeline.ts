@@ -194,7 +194,7 @@ export class IngestPipeline {
 
   /** True while an acknowledgement is held (backpressure): the broker sends nothing more meanwhile. */
   get holding(): boolean {
-    return this.held !== undefined;
+    return this.held.length > 0;
   }
 
   private async drainLoop(): Promise<void> {

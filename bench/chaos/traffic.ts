@@ -48,7 +48,7 @@ export const phAt = (second: number): number => (second % 60 >= 20 && second % 6
 export const powerAt = (meterIndex: number, seq: number): number => Math.round((100 + ((meterIndex * 31 + seq * 7) % 97) * 1.5) * 100) / 100;
 export const powerFactorAt = (meterIndex: number, seq: number): number => Math.round((0.8 + ((meterIndex + seq) % 19) / 100) * 1000) / 1000;
 
-/** Poison of every kind ingest must refuse; each gets its own dead letter. */
+/** Poison of every kind ingest must refuse, each payload distinct; each gets its own dead letter. */
 export function poisonPayload(i: number, seed: number, now: number): { meterIndex: number; payload: string | Buffer; unknownMeter?: boolean } {
   const rng = mulberry32(seed * 1_000_003 + i);
   const meterIndex = Math.floor(rng() * 1e9);
@@ -60,9 +60,9 @@ export function poisonPayload(i: number, seed: number, now: number): { meterInde
     () => `{"v":1,"ts":1e300,"seq":${seq},"readings":[{"metric":"active_power","value":1,"unit":"kW"}]}`,
     () => `{"v":1,"ts":0,"seq":${seq},"readings":[{"metric":"active_power","value":1,"unit":"kW"}]}`,
     () => `{"v":1,"ts":1e16,"seq":${seq},"readings":[{"metric":"active_power","value":1,"unit":"kW"}]}`,
-    () => `{"v":1,"ts":${now},"seq":${seq},"readings":[{"metric":"active_power","value":1e306,"unit":"GW"}]}`,
-    () => `${'['.repeat(5000)}${']'.repeat(5000)}`,
-    () => `[{"bn":"x:","bt":-1e308,"n":"active_power","u":"kW","v":1}]`,
+    () => `{"v":1,"ts":${now},"seq":${seq},"readings":[{"metric":"active_power","value":1e306,"unit":"MW"}]}`,
+    () => `{"v":1,"seq":${seq},"deep":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+    () => `[{"bn":"x${i}:","bt":-1e308,"n":"active_power","u":"kW","v":1}]`,
     () => `{"v":1,"ts":${now},"seq":${seq},"readings":[{"metric":"nonsense","value":1,"unit":"kW"}]}`,
   ];
   const k = i % (kinds.length + 1);

@@ -95,11 +95,11 @@ describe('transport security on servers of our own (Kafka SCRAM and TLS, Mosquit
   it('Mosquitto: mqtts:// with MQTT_CA_FILE connects; without the CA it does not; the client-certificate listener needs MQTT_CERT_FILE', async () => {
     const dir = mqttTls();
     const user = { username: 'simulator', password: servicePassword('simulator'), protocolVersion: 5 as const, clean: true, logger, connectTimeoutMs: 3_000 };
-    const verified = await connectMqtt({ ...user, url: `mqtts://127.0.0.1:${ports.mqttTls}`, clientId: `tls-${randomBytes(3).toString('hex')}`, tls: readTlsFiles({ MQTT_CA_FILE: join(dir, 'ca.crt') }, 'MQTT') });
+    const verified = await connectMqtt({ ...user, url: `mqtts://127.0.0.1:${ports.mqttTls}`, clientId: `simulator:tls-${randomBytes(3).toString('hex')}`, tls: readTlsFiles({ MQTT_CA_FILE: join(dir, 'ca.crt') }, 'MQTT') });
     await verified.endAsync();
-    await assert.rejects(connectMqtt({ ...user, connectTimeoutMs: 1_000, url: `mqtts://127.0.0.1:${ports.mqttTls}`, clientId: `tls-noca-${randomBytes(3).toString('hex')}`, tls: {} }));
-    await assert.rejects(connectMqtt({ ...user, connectTimeoutMs: 1_000, url: `mqtts://127.0.0.1:${ports.mqttMtls}`, clientId: `mtls-nocert-${randomBytes(3).toString('hex')}`, tls: readTlsFiles({ MQTT_CA_FILE: join(dir, 'ca.crt') }, 'MQTT') }));
-    const withCert = await connectMqtt({ ...user, url: `mqtts://127.0.0.1:${ports.mqttMtls}`, clientId: `mtls-${randomBytes(3).toString('hex')}`, tls: readTlsFiles({ MQTT_CA_FILE: join(dir, 'ca.crt'), MQTT_CERT_FILE: join(dir, 'client.crt'), MQTT_KEY_FILE: join(dir, 'client.key') }, 'MQTT') });
+    await assert.rejects(connectMqtt({ ...user, connectTimeoutMs: 1_000, url: `mqtts://127.0.0.1:${ports.mqttTls}`, clientId: `simulator:tls-noca-${randomBytes(3).toString('hex')}`, tls: {} }));
+    await assert.rejects(connectMqtt({ ...user, connectTimeoutMs: 1_000, url: `mqtts://127.0.0.1:${ports.mqttMtls}`, clientId: `simulator:mtls-nocert-${randomBytes(3).toString('hex')}`, tls: readTlsFiles({ MQTT_CA_FILE: join(dir, 'ca.crt') }, 'MQTT') }));
+    const withCert = await connectMqtt({ ...user, url: `mqtts://127.0.0.1:${ports.mqttMtls}`, clientId: `simulator:mtls-${randomBytes(3).toString('hex')}`, tls: readTlsFiles({ MQTT_CA_FILE: join(dir, 'ca.crt'), MQTT_CERT_FILE: join(dir, 'client.crt'), MQTT_KEY_FILE: join(dir, 'client.key') }, 'MQTT') });
     await withCert.endAsync();
   });
 
@@ -110,13 +110,13 @@ describe('transport security on servers of our own (Kafka SCRAM and TLS, Mosquit
 
     it('takes a reading over mqtts:// and produces it to Kafka over SASL_SSL', async () => {
       ingest = await startService('ingest', {
-        DATA_DIR: dataDir, TIMESERIES: 'sqlite', MQTT_CLIENT_ID: `ingest-tls-${randomBytes(3).toString('hex')}`,
+        DATA_DIR: dataDir, TIMESERIES: 'sqlite', MQTT_CLIENT_ID: `ingest:tls-${randomBytes(3).toString('hex')}`,
         MQTT_URL: `mqtts://127.0.0.1:${ports.mqttTls}`, MQTT_CA_FILE: join(mqttTls(), 'ca.crt'),
         BUS: 'kafka', KAFKA_BROKERS: `127.0.0.1:${ports.ssl}`, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: ca(),
         KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: scram.user, KAFKA_SASL_PASSWORD: scram.password,
       }, await osFreePort(), 120_000);
       const tenant = await connectMqtt({
-        url: `mqtts://127.0.0.1:${ports.mqttTls}`, username: 'park-wwtp', password: tenantPassword('park-wwtp'), clientId: `wwtp-${randomBytes(3).toString('hex')}`,
+        url: `mqtts://127.0.0.1:${ports.mqttTls}`, username: 'park-wwtp', password: tenantPassword('park-wwtp'), clientId: `park-wwtp:wwtp-${randomBytes(3).toString('hex')}`,
         protocolVersion: 5, clean: true, logger, tls: readTlsFiles({ MQTT_CA_FILE: join(mqttTls(), 'ca.crt') }, 'MQTT'),
       });
       const value = 7 + Number(`0.${Date.now() % 1000}1`);

@@ -19,7 +19,6 @@ export function createIngestMetrics(registry: Registry, spool?: SpoolGauges) {
     statusEvents: new Counter({ name: 'eip_ingest_status_events_total', help: 'birth and last-will messages turned into meter-status events', labelNames: ['status'], ...r }),
     deadLettered: new Counter({ name: 'eip_ingest_dead_lettered_total', help: 'messages sent to the dead-letter topic', labelNames: ['reason'], ...r }),
     duplicates: new Counter({ name: 'eip_ingest_duplicates_total', help: 'messages dropped as a repeat of (meter, seq)', ...r }),
-    retries: new Counter({ name: 'eip_ingest_write_retries_total', help: 'failed writes that were retried', labelNames: ['sink'], ...r }),
     spoolPending: new Gauge({ name: 'eip_ingest_spool_pending_messages', help: 'messages spooled and not yet in both sinks (the backlog), read at scrape', ...r, ...(spool && { collect() { this.set(spool.pending); } }) }),
     spoolBytes: new Gauge({ name: 'eip_ingest_spool_pending_bytes', help: 'bytes spooled and not yet in both sinks, read at scrape', ...r, ...(spool && { collect() { this.set(spool.pendingBytes); } }) }),
     inFlight: new Gauge({ name: 'eip_ingest_in_flight_messages', help: 'messages in the batch being written', ...r }),

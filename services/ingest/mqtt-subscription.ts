@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connectMqtt, subscribeAsync, type MqttClient, type MqttConnectOptions } from '../../shared/adapters/mqtt/connect.ts';
+import { mqttPublishError } from '../../shared/adapters/mqtt/publish-errors.ts';
 import { retry } from '../../shared/retry.ts';
 import { ingestProbeRoot } from '../../shared/contracts/mqtt-topics.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
@@ -113,7 +114,7 @@ export async function startIngestSubscription(o: IngestSubscriptionOptions): Pro
       client.publish(o.probeTopic, probePayload(action.id), { qos: 1 }, (err) => {
         if (!err) return;
         // An ACL without the probe topic: a configuration error that no reconnect mends.
-        if (/authori/i.test(err.message) && probe.refused(action.id)) {
+        if (mqttPublishError(err, o.probeTopic).code === 'UNAUTHORIZED' && probe.refused(action.id)) {
           o.metrics.probes.inc({ outcome: 'refused' });
           o.metrics.subscriptionOk.set(0);
           if (!refusalLogged) log.error({ err: err.message, topic: o.probeTopic }, `the broker refuses the subscription probe, so a lost subscription cannot be noticed: grant ${o.connect.username ?? 'this user'} read and write on ${ingestProbeRoot}/# in its ACL`);

@@ -93,7 +93,7 @@ describe('ingest pipeline on embedded adapters', () => {
     await waitFor(async () => (await stored()) === 21, 30_000, 'all stored');
     await p.stop();
     assert.equal(outage.failures, 0, 'the injected failures were met and retried');
-    assert.equal((await metrics.retries.get()).values.find((v) => v.labels.sink === 'timeseries')?.value, 3);
+    assert.equal((await metrics.sinks.retries.get()).values.find((v) => v.labels.stage === 'ingest' && v.labels.sink === 'timeseries' && v.labels.kind === 'retriable')?.value, 3);
     assert.equal(spool.pending, 0);
     spool.close();
   });

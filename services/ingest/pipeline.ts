@@ -9,7 +9,7 @@
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import type { MeterStatusEvent, ReadingBatchEvent } from '../../shared/contracts/events.ts';
-import { deadLetterMessage, sinkRefusedMessage, withoutPayload } from '../../shared/dead-letters.ts';
+import { deadLetterMessage, sinkRefusedMessage } from '../../shared/dead-letters.ts';
 import type { EipError } from '../../shared/errors.ts';
 import type { EventBus, OutgoingMessage } from '../../shared/ports/event-bus.ts';
 import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
@@ -60,12 +60,10 @@ function spoolErrorCode(err: unknown): string {
 }
 
 /** One spooled message with what it becomes: it is written, or refused, whole. */
-interface PreparedRecord extends PreparedBatch {
+interface PreparedRecord {
   rec: SpoolRecord;
-}
-
-interface PreparedBatch {
-  last: number;
+  /** Decode refused it: its one message is its dead letter. */
+  refused: boolean;
   points: ReadingPoint[];
   messages: OutgoingMessage[];
   readingCount: number;
@@ -199,7 +197,6 @@ export class IngestPipeline {
 
   private async drainLoop(): Promise<void> {
     while (true) {
-      this.updateGauges();
       if (this.o.spool.waiting === 0) {
         if (this.stopping) return;
         await new Promise<void>((resolve) => {
@@ -212,7 +209,7 @@ export class IngestPipeline {
       }
       const records = this.o.spool.take(this.o.batchMaxMessages);
       // Prepared one record at a time: a sink refuses records, and each is accepted or refused whole.
-      const batch = records.map((rec): PreparedRecord => ({ rec, ...this.prepare([rec]) }));
+      const batch = records.map((rec) => this.prepare(rec));
       this.o.metrics.inFlight.set(records.length);
       this.o.metrics.batchSize.observe(records.length);
       const written = await this.write(batch);
@@ -228,11 +225,6 @@ export class IngestPipeline {
     }
   }
 
-  private updateGauges(): void {
-    this.o.metrics.spoolPending.set(this.o.spool.pending);
-    this.o.metrics.spoolBytes.set(this.o.spool.pendingBytes);
-  }
-
   /**
    * Writes a batch to the store, then to the bus: the store first, because it is
    * the sink that refuses readings (a value or time it cannot hold), and a
@@ -245,13 +237,7 @@ export class IngestPipeline {
    */
   private async write(batch: readonly PreparedRecord[]): Promise<PreparedRecord[]> {
     const stage = this.o.stage ?? 'ingest';
-    const context: WriteContext = {
-      stage, logger: this.o.logger, metrics: this.o.metrics.sinks,
-      onRetry: (sink) => {
-        this.o.metrics.retries.inc({ sink });
-        this.updateGauges();
-      },
-    };
+    const context: WriteContext = { stage, logger: this.o.logger, metrics: this.o.metrics.sinks };
     const letter = (r: PreparedRecord, sink: string, error: EipError): OutgoingMessage => {
       this.o.metrics.deadLettered.inc({ reason: 'sink-refused' });
       return sinkRefusedMessage({ stage, sink, error, source: r.rec.topic, payload: r.rec.payload.subarray(0, this.o.decode.maxPayloadBytes), receivedAt: r.rec.receivedAt });
@@ -274,11 +260,8 @@ export class IngestPipeline {
     const records = new Map<PublishItem, PreparedRecord>();
     for (const r of batch) {
       if (r.messages.length === 0 || refusedByStore.has(r)) continue;
-      records.set({
-        messages: r.messages,
-        // A record that is a dead letter already keeps its reason; the bus refusing it drops only its payload.
-        deadLetter: (error) => (r.meterMessages === 0 && r.messages[0]!.topic === topics.deadLetters.name ? withoutPayload(r.messages[0]!, error, this.now) : letter(r, 'bus', error)),
-      }, r);
+      // A record that is a dead letter already keeps its reason; the bus refusing it drops only its payload.
+      records.set(r.refused ? deadLetterItem(r.messages[0]!) : { messages: r.messages, deadLetter: (error) => letter(r, 'bus', error) }, r);
     }
     const published = new Set<PreparedRecord>();
     if (records.size + letters.length > 0) {
@@ -292,36 +275,35 @@ export class IngestPipeline {
     return batch.filter((r) => r.meterMessages > 0 && published.has(r));
   }
 
-  private prepare(records: readonly SpoolRecord[]): PreparedBatch {
+  private prepare(rec: SpoolRecord): PreparedRecord {
     const stage = this.o.stage ?? 'ingest';
-    const out: PreparedBatch = { last: records.at(-1)!.id, points: [], messages: [], readingCount: 0, meterMessages: 0, eventTimes: [] };
-    for (const rec of records) {
-      const d = decodeOrRefuse(rec.topic, rec.payload, rec.receivedAt, this.o.decode);
-      if (d.kind === 'dead') {
-        out.messages.push(deadLetterMessage({ stage, reason: d.reason, detail: d.detail, source: rec.topic, payload: rec.payload.subarray(0, this.o.decode.maxPayloadBytes), receivedAt: rec.receivedAt }));
-        this.o.metrics.deadLettered.inc({ reason: d.reason });
-        continue;
-      }
-      if (d.kind === 'status') {
-        const ev: MeterStatusEvent = { v: 1, park: d.park, tenant: d.tenant, meter: d.meter, status: d.status, cause: d.status === 'online' ? 'birth' : 'will', at: d.at, simulated: d.simulated };
-        const value = JSON.stringify(ev);
-        out.messages.push({ topic: topics.meterStatus.name, key: d.meter, value }, { topic: topics.meterState.name, key: d.meter, value });
-        this.o.metrics.statusEvents.inc({ status: d.status });
-        continue;
-      }
-      if (!this.dedup.firstSeen(d.meter, d.seq)) {
-        this.o.metrics.duplicates.inc();
-        continue;
-      }
-      for (const r of d.readings) {
-        out.points.push({ park: d.park, tenant: d.tenant, meter: d.meter, metric: r.metric, unit: r.unit, value: r.value, ts: r.ts, ...(d.simulated && { simulated: true }) });
-        out.eventTimes.push(r.ts);
-      }
-      const ev: ReadingBatchEvent = { v: 1, park: d.park, tenant: d.tenant, meter: d.meter, seq: d.seq, receivedAt: rec.receivedAt, simulated: d.simulated, readings: d.readings };
-      out.messages.push({ topic: topics.readings.name, key: d.meter, value: JSON.stringify(ev) });
-      out.readingCount += d.readings.length;
-      out.meterMessages++;
+    const out: PreparedRecord = { rec, refused: false, points: [], messages: [], readingCount: 0, meterMessages: 0, eventTimes: [] };
+    const d = decodeOrRefuse(rec.topic, rec.payload, rec.receivedAt, this.o.decode);
+    if (d.kind === 'dead') {
+      out.refused = true;
+      out.messages.push(deadLetterMessage({ stage, reason: d.reason, detail: d.detail, source: rec.topic, payload: rec.payload.subarray(0, this.o.decode.maxPayloadBytes), receivedAt: rec.receivedAt }));
+      this.o.metrics.deadLettered.inc({ reason: d.reason });
+      return out;
     }
+    if (d.kind === 'status') {
+      const ev: MeterStatusEvent = { v: 1, park: d.park, tenant: d.tenant, meter: d.meter, status: d.status, cause: d.status === 'online' ? 'birth' : 'will', at: d.at, simulated: d.simulated };
+      const value = JSON.stringify(ev);
+      out.messages.push({ topic: topics.meterStatus.name, key: d.meter, value }, { topic: topics.meterState.name, key: d.meter, value });
+      this.o.metrics.statusEvents.inc({ status: d.status });
+      return out;
+    }
+    if (!this.dedup.firstSeen(d.meter, d.seq)) {
+      this.o.metrics.duplicates.inc();
+      return out;
+    }
+    for (const r of d.readings) {
+      out.points.push({ park: d.park, tenant: d.tenant, meter: d.meter, metric: r.metric, unit: r.unit, value: r.value, ts: r.ts, ...(d.simulated && { simulated: true }) });
+      out.eventTimes.push(r.ts);
+    }
+    const ev: ReadingBatchEvent = { v: 1, park: d.park, tenant: d.tenant, meter: d.meter, seq: d.seq, receivedAt: rec.receivedAt, simulated: d.simulated, readings: d.readings };
+    out.messages.push({ topic: topics.readings.name, key: d.meter, value: JSON.stringify(ev) });
+    out.readingCount = d.readings.length;
+    out.meterMessages = 1;
     return out;
   }
 }

@@ -119,7 +119,7 @@ export async function pipelineCase(plan: ReadonlyArray<Message | null>, expect: 
   const drained = async (label: string): Promise<void> => {
     await waitFor(async () => {
       // A retried write means a sink refused what decode let through: fail now, not at the timeout.
-      const retries = await sumOf(metrics.retries);
+      const retries = await sumOf(metrics.sinks.retries);
       assert.equal(retries, 0, 'a sink refused a batch that decode passed (retried write)');
       return spool.pending === 0;
     }, 20_000, label, 5);

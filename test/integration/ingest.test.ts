@@ -202,7 +202,7 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
     assert.equal(stop.status, 0, stop.stderr);
     try {
       const sent2 = await publishMany(publisher, readingMessages(run.park, 100, base, 50));
-      await waitFor(async () => (await metricValue(ingest.opsUrl, 'eip_ingest_write_retries_total')) > 0, 60_000, 'a failed write', 200);
+      await waitFor(async () => (await metricValue(ingest.opsUrl, 'eip_sink_write_retries_total', { stage: 'ingest' })) > 0, 60_000, 'a failed write', 200);
       assert.ok((await metricValue(ingest.opsUrl, 'eip_ingest_spool_pending_messages')) > 0, 'the backlog shows in metrics');
       assert.equal((await fetch(`${ingest.opsUrl}/readyz`)).status, 503, 'not ready without InfluxDB');
       const up = spawnSync('bash', ['infra/stack.sh', 'up', 'influxdb'], { cwd: repoRoot, encoding: 'utf8' });

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { serviceRoles, type ServiceRole } from '../shared/contracts/mqtt-acl.ts';
 import { demoParkPath, loadParkRegistry, type RegistryIndex } from '../shared/contracts/park-registry.ts';
 import {
-  accountNameSchema, hashPassword, loadMqttAccounts, newSecret, principalOf, readCredentialStore, writeCredentialStore,
+  accountNameSchema, hashPassword, isDevTemplate, loadMqttAccounts, newSecret, principalOf, readCredentialStore, writeCredentialStore,
   type CredentialStore, type StoredAccount,
 } from '../shared/adapters/mqtt/credentials.ts';
 import { renderDynsec } from '../infra/mosquitto/render-dynsec.ts';
@@ -82,7 +82,7 @@ function readStore(path: string, create: boolean): CredentialStore {
     throw new UsageError(`${path} does not exist; add creates it`);
   }
   const json: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof json === 'object' && json !== null && 'tenantPassword' in json) {
+  if (isDevTemplate(json)) {
     throw new UsageError(`${path} is the development template (known passwords); give a credential store with --file`);
   }
   return readCredentialStore(path);

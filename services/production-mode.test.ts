@@ -10,6 +10,9 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { applyCommand } from '../scripts/mqtt-credentials.ts';
+import { writeCredentialStore, type CredentialStore } from '../shared/adapters/mqtt/credentials.ts';
+import { demoParkPath, loadParkRegistry } from '../shared/contracts/park-registry.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'eip-production-'));
@@ -117,7 +120,13 @@ describe('production mode (NODE_ENV=production)', { timeout: 300_000 }, () => {
   before(() => {
     writeFileSync(ownUsers, JSON.stringify({ version: 1, users: [], tokens: [] }));
     copyFileSync(join(root, 'services/console/dev-users.json'), copiedDevUsers);
-    writeFileSync(ownMqttUsers, JSON.stringify({ services: { ingest: 'mq-0wn-33cc', rules: 'mq-0wn-44dd' }, tenantPassword: '{tenant}-0wn-55ee' }));
+    // A credential store of the deployment's own: per-account hashed secrets.
+    const registry = loadParkRegistry(demoParkPath);
+    let store: CredentialStore = { version: 1, accounts: [] };
+    for (const [account, secret] of [['ingest', 'mq-0wn-33cc'], ['rules', 'mq-0wn-44dd']] as const) {
+      store = applyCommand('add', account, store, registry, { now: () => new Date(0), secret: () => secret }).store;
+    }
+    writeCredentialStore(ownMqttUsers, store);
   });
   after(() => { rmSync(dir, { recursive: true, force: true }); });
 

@@ -5,7 +5,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { demoParkPath, loadParkRegistry } from '../../shared/contracts/park-registry.ts';
 import { loadMqttAccounts } from '../../shared/adapters/mqtt/credentials.ts';
 import { grantsOf } from '../../shared/contracts/mqtt-acl.ts';
@@ -14,6 +17,20 @@ import { registryPrincipals, renderDynsec, renderPluginBlock, renderRoles } from
 const registry = loadParkRegistry(demoParkPath);
 
 describe('Mosquitto security rendered from mqtt-acl.ts', () => {
+  it('refuses to render accounts from a password template with NODE_ENV=production, and renders them otherwise', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eip-render-'));
+    const template = new URL('../dev-credentials.json', import.meta.url).pathname;
+    const run = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ['--import', 'tsx', new URL('./render-dynsec.ts', import.meta.url).pathname, 'dynsec', demoParkPath, template, join(dir, 'out.json')], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    try {
+      const refused = run({ NODE_ENV: 'production' });
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /password template.*npm run mqtt:credentials/);
+      assert.equal(run({ NODE_ENV: 'development' }).status, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('dynsec-roles.json is what the generator renders for the demo park', () => {
     const committed: unknown = JSON.parse(readFileSync(new URL('./dynsec-roles.json', import.meta.url), 'utf8'));
     assert.deepEqual(committed, JSON.parse(JSON.stringify(renderRoles(registryPrincipals(registry)))),

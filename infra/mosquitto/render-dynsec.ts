@@ -9,9 +9,9 @@
  *   node --import tsx infra/mosquitto/render-dynsec.ts roles <registry.json>      (what infra/mosquitto/dynsec-roles.json holds)
  */
 import { writeFileSync } from 'node:fs';
-import { clientIdSeparator, grantsOf, noRetainFilters, type MqttPrincipal } from '../../shared/contracts/mqtt-acl.ts';
+import { clientIdSeparator, grantsOf, noRetainFilters, serviceRoles, type MqttPrincipal } from '../../shared/contracts/mqtt-acl.ts';
 import { loadParkRegistry, type RegistryIndex } from '../../shared/contracts/park-registry.ts';
-import { loadMqttAccounts, type MqttAccounts } from '../../shared/adapters/mqtt/credentials.ts';
+import { isDevCredentialSource, loadMqttAccounts, type MqttAccounts } from '../../shared/adapters/mqtt/credentials.ts';
 
 interface DynsecAcl {
   acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribePattern';
@@ -46,7 +46,7 @@ export function dynsecRole(p: MqttPrincipal): DynsecRole {
 
 /** The roles every deployment of this registry has: the services and each tenant of the registry. */
 export function registryPrincipals(registry: RegistryIndex): MqttPrincipal[] {
-  const services: MqttPrincipal[] = (['ingest', 'rules', 'console', 'simulator'] as const).map((role) => ({ username: role, role }));
+  const services: MqttPrincipal[] = serviceRoles.map((role) => ({ username: role, role }));
   const tenants: MqttPrincipal[] = registry.registry.parks.flatMap((park) => park.tenants.map((t) => ({ username: t.id, role: 'tenant' as const, park: park.id, tenant: t.id })));
   return [...services, ...tenants];
 }
@@ -91,7 +91,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     if (command === 'dynsec' && args.length === 3) {
       const registry = loadParkRegistry(args[0]!);
-      writeFileSync(args[2]!, `${JSON.stringify(renderDynsec(loadMqttAccounts(args[1]!, registry)), null, 2)}\n`, { mode: 0o600 });
+      const accounts = loadMqttAccounts(args[1]!, registry);
+      // One pattern gives every tenant's password: a deployment needs a credential store.
+      if (process.env.NODE_ENV === 'production' && isDevCredentialSource(accounts)) {
+        process.stderr.write(`render-dynsec: refusing with NODE_ENV=production: ${args[1]} is a password template (one {tenant} pattern for every tenant); make a credential store with npm run mqtt:credentials\n`);
+        process.exit(2);
+      }
+      writeFileSync(args[2]!, `${JSON.stringify(renderDynsec(accounts), null, 2)}\n`, { mode: 0o600 });
     } else if (command === 'plugins' && args.length === 3) {
       process.stdout.write(`${renderPluginBlock(args[0]!, args[1]!, args[2]!)}\n`);
     } else if (command === 'roles' && args.length === 1) {

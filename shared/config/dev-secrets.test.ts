@@ -39,10 +39,15 @@ describe('development secrets the repository ships', () => {
       writeFileSync(join(dir, 'extended.json'), JSON.stringify({ ...users, users: [...users.users, { name: 'ops', role: 'admin', parks: ['*'], passwordHash: 'scrypt$16384$8$1$AAAA$BBBB' }] }));
       writeFileSync(join(dir, 'own.json'), JSON.stringify({ version: 1, users: [{ name: 'operator', role: 'operator', parks: ['*'], passwordHash: 'scrypt$16384$8$1$AAAA$BBBB' }], tokens: [] }));
       writeFileSync(join(dir, 'broken.json'), '{ not json');
+      // The template's shape with passwords of one's own: one pattern still gives every tenant's.
+      writeFileSync(join(dir, 'own-pattern.json'), JSON.stringify({ services: { ingest: 'Xq9-ingest-own' }, tenantPassword: '{tenant}-Zk2p8' }));
+      writeFileSync(join(dir, 'store.json'), JSON.stringify({ version: 1, accounts: [{ username: 'ingest', role: 'ingest', hash: 'pbkdf2' }] }));
       assert.equal(fileHoldsDevCredentials(join(root, 'services/console/dev-users.json')), true);
       assert.equal(fileHoldsDevCredentials(join(root, 'infra/dev-credentials.json')), true);
       assert.equal(fileHoldsDevCredentials(join(dir, 'extended.json')), true);
       assert.equal(fileHoldsDevCredentials(join(dir, 'own.json')), false);
+      assert.equal(fileHoldsDevCredentials(join(dir, 'own-pattern.json')), true, 'a shared tenant-password pattern, whatever it is');
+      assert.equal(fileHoldsDevCredentials(join(dir, 'store.json')), false, 'a credential store of per-account hashes');
       assert.equal(fileHoldsDevCredentials(join(dir, 'broken.json')), false, 'the service reports a broken file itself');
       assert.equal(fileHoldsDevCredentials(join(dir, 'missing.json')), false);
     } finally {

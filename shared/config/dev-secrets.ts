@@ -76,7 +76,12 @@ export function devValueKind(value: string): string | undefined {
   return known.exact.get(value) ?? known.patterns.find((p) => p.re.test(value))?.kind;
 }
 
-/** Whether a credentials file (JSON) holds any development secret or hash: the originals, a copy, or a file extended from one. */
+/**
+ * Whether a credentials file (JSON) holds any development secret or hash (the
+ * originals, a copy, or a file extended from one), or is shaped like the
+ * development MQTT template: one `{tenant}` pattern for every tenant's
+ * password, whatever the pattern, lets any tenant derive every other's.
+ */
 export function fileHoldsDevCredentials(path: string): boolean {
-  return readLeaves(path).some(({ key, value }) => key !== 'note' && devValueKind(value) !== undefined);
+  return readLeaves(path).some(({ key, value }) => key !== 'note' && (devValueKind(value) !== undefined || (key === 'tenantPassword' && value.includes('{tenant}'))));
 }

@@ -130,7 +130,7 @@ export function findDevSecrets(schema: EnvSchema, config: LoadedConfig, cwd = pr
       const kind = devValueKind(value) ?? (value === docDefault(field) ? 'the development default of this variable' : undefined);
       if (kind) found.push({ variable: name, why: `is ${kind}` });
     }
-    if (r.credentialsFile && fileHoldsDevCredentials(resolve(cwd, value))) found.push({ variable: name, why: `names a file holding the project's development credentials (${value})` });
+    if (r.credentialsFile && fileHoldsDevCredentials(resolve(cwd, value))) found.push({ variable: name, why: `names a file holding the project's development credentials or a shared tenant-password pattern (${value})` });
   }
   return found;
 }

@@ -140,7 +140,8 @@ export function writeCredentialStore(path: string, store: CredentialStore): void
   renameSync(tmp, path);
 }
 
-const isDevTemplate = (json: unknown): boolean => typeof json === 'object' && json !== null && 'tenantPassword' in json;
+/** The development template's shape: known service passwords and one pattern for every tenant. */
+export const isDevTemplate = (json: unknown): boolean => typeof json === 'object' && json !== null && 'tenantPassword' in json;
 
 function plainAccount(principal: MqttPrincipal, password: string): MqttAccount {
   const expected = Buffer.from(password);

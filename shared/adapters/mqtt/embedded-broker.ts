@@ -53,7 +53,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       }, (err: Error) => refuse(`password check failed: ${err.message}`, 4));
     },
     authorizePublish: (client, packet, callback) => {
-      // Will messages (checked at connect) and the broker's own ($SYS) messages come without a client.
+      // The broker's own ($SYS) messages come without a client; a will comes with its client, checked here again as at connect.
       if (!client) return callback(null);
       const p = principals.get(client);
       if (p && mayPublish(p, packet.topic, packet.retain)) return callback(null);

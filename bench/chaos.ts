@@ -16,8 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
-import { counter, positiveInt, repoRoot, sleep, spawnTs } from './lib.ts';
+import { counter, positiveInt, repoRoot, sleep } from './lib.ts';
 import { planFaults, type PlannedFault } from './chaos/faults.ts';
 import { privateStack, type ServerName } from './chaos/stack.ts';
 import { chaosFleet, meterTopic, park, phAt, phMeter, phTenant, poisonPayload, powerAt, powerFactorAt, ResilientPublisher } from './chaos/traffic.ts';
@@ -25,6 +24,7 @@ import { scanTopics, storedPointsByMeter } from './chaos/verify.ts';
 import { topics } from '../shared/contracts/kafka-topics.ts';
 import { alertEventSchema, aggregateEventSchema, deadLetterSchema, readingBatchEventSchema } from '../shared/contracts/events.ts';
 import { servicePassword } from '../test/helpers/servers.ts';
+import { startService, type ServiceProcess } from '../test/helpers/service-process.ts';
 
 const usage = 'usage: npm run bench:chaos [-- --readings N (1000000) --meters N (200) --rate READINGS_PER_S (5000) --faults N (10) --poison N (300) --seed N (1) --base-port P (21883) --keep]\n';
 const { values } = parseArgs({ options: {
@@ -64,35 +64,13 @@ const serviceEnv = (name: ServiceName): Record<string, string> => ({
   ...(name === 'ingest' && { MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), MQTT_CLIENT_ID: `ingest:chaos-${tag}` }),
   ...(name === 'rules' && { MQTT_USERNAME: 'rules', MQTT_PASSWORD: servicePassword('rules'), MQTT_CLIENT_ID: `rules:chaos-${tag}`, RULE_PACK: join(repoRoot, 'bench/chaos/rule-pack.yaml') }),
 });
-const children = new Map<ServiceName, ChildProcess>();
-const outputs = new Map<ServiceName, string>();
+const services = new Map<ServiceName, ServiceProcess>();
 
-async function ready(name: ServiceName, timeoutMs = 120_000): Promise<number> {
-  const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${opsPorts[name]}/readyz`)).status === 200) return Date.now() - start;
-    } catch { /* not up yet */ }
-    if (children.get(name)?.exitCode != null) throw new Error(`${name} exited: ${outputs.get(name)?.slice(-3000)}`);
-    await sleep(200);
-  }
-  throw new Error(`${name} not ready after ${timeoutMs} ms: ${outputs.get(name)?.slice(-3000)}`);
-}
-
-function startService(name: ServiceName): void {
-  const child = spawnTs(`services/${name}/main.ts`, [], serviceEnv(name));
-  const keep = (d: Buffer): void => { outputs.set(name, ((outputs.get(name) ?? '') + d.toString()).slice(-20_000)); };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  child.on('exit', (code, signal) => { if (signal !== 'SIGKILL' && !stopping) log(`${name} exited by itself (${code ?? signal})`); });
-  children.set(name, child);
-}
-
-async function killService(name: ServiceName): Promise<void> {
-  const child = children.get(name)!;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await gone;
+/** Starts a service and waits until it is ready; resolves with the time that took. */
+async function start(name: ServiceName): Promise<number> {
+  const t = Date.now();
+  services.set(name, await startService(name, serviceEnv(name), opsPorts[name], 120_000));
+  return Date.now() - t;
 }
 
 // Cumulative readings written by ingest, across its restarts (its counter restarts at 0).
@@ -131,10 +109,9 @@ async function inject(f: PlannedFault): Promise<FaultResult> {
   const [verb, target] = f.kind.split('-') as ['kill' | 'restart' | 'pause', string];
   if (verb === 'kill') {
     const name = target as ServiceName;
-    await killService(name);
+    await services.get(name)!.stop('SIGKILL');
     await sleep(f.downMs);
-    startService(name);
-    recoveredMs = await ready(name);
+    recoveredMs = await start(name);
   } else if (verb === 'restart') {
     const server = target as ServerName;
     await stack.down(server);
@@ -150,13 +127,11 @@ async function inject(f: PlannedFault): Promise<FaultResult> {
 }
 
 // ---- run -------------------------------------------------------------------
-let stopping = false;
 let publishStart = 0;
 async function main(): Promise<Record<string, unknown>> {
   log(`private servers on ports ${basePort}..${basePort + 3} under ${dir} (first run builds InfluxDB)`);
   await stack.up();
-  for (const s of ['ingest', 'aggregator', 'rules'] as const) startService(s);
-  for (const s of ['ingest', 'aggregator', 'rules'] as const) await ready(s);
+  await Promise.all((['ingest', 'aggregator', 'rules'] as const).map(start));
 
   const phEvery = 1_000;
   const msgRate = rate / 2;
@@ -355,10 +330,7 @@ try {
 } catch (err) {
   failure = err;
 } finally {
-  stopping = true;
-  for (const [, c] of children) c.kill('SIGTERM');
-  await sleep(2_000);
-  for (const [, c] of children) if (c.exitCode == null) c.kill('SIGKILL');
+  await Promise.all([...services.values()].map((p) => Promise.race([p.stop('SIGTERM'), sleep(5_000).then(() => p.stop('SIGKILL'))])));
   await stack.down().catch((err: unknown) => log(`stopping the private servers: ${String(err)}`));
   if (!values.keep) rmSync(dir, { recursive: true, force: true });
 }

@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
 import { fuzzProperties, fuzzSettings, runsFor } from '../test/helpers/fuzz-properties.ts';
 import { positiveInt } from './lib.ts';
 
@@ -18,30 +19,24 @@ const usage = `usage: bench/fuzz.ts [--runs N] [--seed S] [--only NAME-PREFIX]
   --only P   only properties whose name starts with P
 `;
 
-const args = process.argv.slice(2);
-let runs = 10_000;
-let seed = fuzzSettings().seed;
-let only = '';
-for (let i = 0; i < args.length; i++) {
-  const a = args[i];
-  const value = args[i + 1] ?? '';
-  if (a === '--runs') runs = positiveInt('runs', value, usage);
-  else if (a === '--seed') {
-    seed = Number(value);
-    if (!Number.isInteger(seed)) {
-      process.stderr.write(`--seed must be an integer, not "${value}"\n${usage}`);
-      process.exit(2);
-    }
-  } else if (a === '--only') only = value;
-  else if (a === '--help' || a === '-h') {
-    process.stdout.write(usage);
-    process.exit(0);
-  } else {
-    process.stderr.write(`unknown argument "${a}"\n${usage}`);
-    process.exit(2);
-  }
-  i++;
+let values: { runs?: string; seed?: string; only?: string; help?: boolean };
+try {
+  ({ values } = parseArgs({ options: { runs: { type: 'string' }, seed: { type: 'string' }, only: { type: 'string', default: '' }, help: { type: 'boolean', short: 'h' } } }));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n${usage}`);
+  process.exit(2);
 }
+if (values.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+const runs = values.runs === undefined ? 10_000 : positiveInt('runs', values.runs, usage);
+const seed = values.seed === undefined ? fuzzSettings().seed : Number(values.seed);
+if (!Number.isInteger(seed)) {
+  process.stderr.write(`--seed must be an integer, not "${values.seed}"\n${usage}`);
+  process.exit(2);
+}
+const only = values.only ?? '';
 
 const results: Array<{ property: string; cases: number; failed: boolean; seconds: number; failure?: string }> = [];
 const started = performance.now();

@@ -15,7 +15,7 @@ export const park = 'chaos-park';
 export const phMeter = 'chaos-outlet';
 export const phTenant = 'chaos-wwtp';
 
-export interface Fleet {
+interface Fleet {
   registry: object;
   meters: Array<{ tenant: string; meter: string }>;
 }
@@ -70,7 +70,7 @@ export function poisonPayload(i: number, seed: number, now: number): { meterInde
   return { meterIndex, payload: kinds[k]!() };
 }
 
-export interface PublisherStats {
+interface PublisherStats {
   planned: number;
   acknowledged: number;
   republished: number;

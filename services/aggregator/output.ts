@@ -24,7 +24,7 @@ export function unpackCheckpoint(saved: Buffer): unknown {
   return JSON.parse(gunzipSync(saved).toString('utf8')) as unknown;
 }
 
-export interface AggregateOutput {
+interface AggregateOutput {
   events: readonly AggregateEvent[];
   /** The key of an aggregate's record on eip.aggregates.v1. */
   keyOf(a: AggregateEvent): string;

@@ -19,7 +19,7 @@ export const DAY = 86_400_000;
 const meters: MeterEntry[] = [...registry.allMeters()];
 
 /** A JSON literal written as is: how "1e400" (Infinity once parsed) or "-0" reach decode. */
-export class RawJson {
+class RawJson {
   constructor(readonly text: string) {}
 }
 
@@ -42,7 +42,7 @@ const edgeNumbers = [
 ];
 
 /** Any finite double, with the edges drawn often. */
-export const finiteNumber: fc.Arbitrary<number> = fc.oneof(
+const finiteNumber: fc.Arbitrary<number> = fc.oneof(
   { arbitrary: fc.constantFrom(...edgeNumbers), weight: 3 },
   { arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }), weight: 3 },
   { arbitrary: fc.integer(), weight: 1 },
@@ -53,14 +53,14 @@ export const finiteNumber: fc.Arbitrary<number> = fc.oneof(
 const rawNumber = fc.constantFrom('1e400', '-1e400', '1e-400', '-0', '1E308', '123456789012345678901234567890', '0.000000000000000000000000000001', '1.7976931348623159e308').map((t) => new RawJson(t));
 
 /** What a meter may put in a number field. */
-export const numberField: fc.Arbitrary<unknown> = fc.oneof(
+const numberField: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: finiteNumber, weight: 8 },
   { arbitrary: rawNumber, weight: 1 },
   { arbitrary: fc.constantFrom('NaN', 'Infinity', '7.2', '', null, true, [], {}), weight: 1 },
 );
 
 /** Timestamps in every form: near the receive time in each epoch unit and as ISO, and the extremes. */
-export const timestampField: fc.Arbitrary<unknown> = fc.oneof(
+const timestampField: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: fc.integer({ min: -40 * DAY, max: DAY }).map((d) => NOW + d), weight: 4 },
   { arbitrary: fc.integer({ min: -40 * DAY, max: DAY }).map((d) => (NOW + d) / 1000), weight: 1 },
   { arbitrary: fc.integer({ min: -40 * DAY, max: DAY }).map((d) => (NOW + d) * 1000 + 7), weight: 1 },
@@ -87,7 +87,7 @@ interface TopicChoice {
 }
 
 /** A meter of the demo park and the topic it publishes on, or a topic it must not (foreign, unknown, outside the scheme). */
-export function topicChoiceArb(options: { exclude?: string } = {}): fc.Arbitrary<TopicChoice> {
+function topicChoiceArb(options: { exclude?: string } = {}): fc.Arbitrary<TopicChoice> {
   const own = meters.filter((m) => m.meter.id !== options.exclude);
   const none: readonly string[] = [];
   return fc.oneof(
@@ -112,7 +112,7 @@ const envelopeReading = (declared: readonly string[]) => metricOf(declared).chai
 ));
 
 /** The reading envelope v1, mostly well-formed, with hostile numbers and times. */
-export const envelopeFor = (declared: readonly string[]): fc.Arbitrary<unknown> => fc.record(
+const envelopeFor = (declared: readonly string[]): fc.Arbitrary<unknown> => fc.record(
   {
     v: fc.oneof({ arbitrary: fc.constant<unknown>(1), weight: 19 }, { arbitrary: fc.constantFrom<unknown>(2, '1', 0), weight: 1 }),
     ts: timestampField,
@@ -147,14 +147,14 @@ const senmlRecord = (declared: readonly string[]) => metricOf(declared).chain((m
 }));
 
 /** SenML packs (RFC 8428), with base fields, relative times and must-understand fields. */
-export const senmlFor = (declared: readonly string[]): fc.Arbitrary<unknown> => fc.oneof({ arbitrary: fc.array(senmlRecord(declared), { minLength: 1, maxLength: 5 }), weight: 19 }, { arbitrary: fc.constant([]), weight: 1 });
+const senmlFor = (declared: readonly string[]): fc.Arbitrary<unknown> => fc.oneof({ arbitrary: fc.array(senmlRecord(declared), { minLength: 1, maxLength: 5 }), weight: 19 }, { arbitrary: fc.constant([]), weight: 1 });
 export const senmlArb = senmlFor([]);
 
 /** What any JSON value can be, nested. */
 export const anyJsonArb: fc.Arbitrary<unknown> = fc.jsonValue({ maxDepth: 6 });
 
 /** One payload as published: JSON text of an envelope, a pack, a status or any value; broken JSON; random bytes. */
-export const payloadFor = (declared: readonly string[]): fc.Arbitrary<Buffer> => fc.oneof(
+const payloadFor = (declared: readonly string[]): fc.Arbitrary<Buffer> => fc.oneof(
   { arbitrary: envelopeFor(declared).map((v) => Buffer.from(toJsonText(v))), weight: 8 },
   { arbitrary: senmlFor(declared).map((v) => Buffer.from(toJsonText(v))), weight: 3 },
   { arbitrary: fc.record({ status: fc.constantFrom('online', 'offline', 'sleepy'), ts: timestampField }, { requiredKeys: ['status'] }).map((v) => Buffer.from(toJsonText(v))), weight: 1 },

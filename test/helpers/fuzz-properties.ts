@@ -37,10 +37,10 @@ import {
 } from './fuzz-arbitraries.ts';
 import { waitFor } from './bus.ts';
 
-export const decodeOptions: DecodeOptions = { registry, maxFutureMs: 300_000, maxPastMs: 29 * DAY, maxPayloadBytes: 65_536 };
+const decodeOptions: DecodeOptions = { registry, maxFutureMs: 300_000, maxPastMs: 29 * DAY, maxPayloadBytes: 65_536 };
 
 /** Every number anywhere in a value is finite (JSON would turn the others into null). */
-export function assertFinite(value: unknown, path = '$'): void {
+function assertFinite(value: unknown, path = '$'): void {
   if (typeof value === 'number') assert.ok(Number.isFinite(value), `${path} is ${value}`);
   else if (Array.isArray(value)) value.forEach((v, i) => assertFinite(v, `${path}[${i}]`));
   else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) assertFinite(v, `${path}.${k}`);
@@ -54,7 +54,7 @@ function throughJson<T>(schema: { safeParse: (v: unknown) => { success: boolean;
 }
 
 /** The decode property's judgement of one result. */
-export function assertDecoded(d: Decoded, receivedAt: number, options: DecodeOptions = decodeOptions): void {
+function assertDecoded(d: Decoded, receivedAt: number, options: DecodeOptions = decodeOptions): void {
   if (d.kind === 'dead') {
     assert.ok(deadLetterReasonSchema.safeParse(d.reason).success, `unknown reason ${d.reason}`);
     assert.equal(typeof d.detail, 'string');
@@ -241,7 +241,7 @@ function rulesCase(inputs: readonly RulesInput[]): void {
 
 // ---- the list ----------------------------------------------------------------
 
-export interface FuzzProperty {
+interface FuzzProperty {
   name: string;
   /** Share of the requested runs this property makes: the pipeline case builds a pipeline, so it runs fewer. */
   runsShare: number;

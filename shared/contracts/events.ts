@@ -72,6 +72,8 @@ export const aggregateEventSchema = z.object({
   registerEvents: z.array(registerEventSchema).default([]),
   /** Samples received over samples expected from the cadence, 0..1 (may exceed 1 with duplicates). */
   completeness: z.number().nonnegative().optional(),
+  /** Samples the meter's cadence gives the window (meter windows only): completeness = count / expected. */
+  expected: z.number().positive().finite().optional(),
   simulated: z.boolean().default(false),
 });
 export type AggregateEvent = z.infer<typeof aggregateEventSchema>;

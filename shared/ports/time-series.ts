@@ -36,6 +36,12 @@ export interface AggregatePoint {
   last: number;
   consumption?: number | undefined;
   completeness?: number | undefined;
+  /** Samples expected from the meter's cadence (meter windows). */
+  expected?: number | undefined;
+  /** The window's revision (0 first, +1 per revision by late data): a store keeps the latest. */
+  revision?: number | undefined;
+  /** Register events in the window (rollover, reset, swap), when any. */
+  registerEvents?: string[] | undefined;
   simulated?: boolean;
 }
 

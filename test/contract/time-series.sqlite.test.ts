@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createSqliteStore } from '../../shared/adapters/sqlite-timeseries/index.ts';
+import { openDatabase } from '../../shared/adapters/sqlite/open-database.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { newId, timeSeriesContract } from '../../shared/ports/time-series.contract.ts';
 import { tempDir } from '../helpers/time-series.ts';
@@ -19,6 +20,31 @@ timeSeriesContract('sqlite', async () => {
 });
 
 describe('sqlite time-series store', () => {
+  it('adds the aggregate columns a file written by an older release lacks', async () => {
+    const tmp = await tempDir();
+    const path = join(tmp.dir, 'old.db');
+    try {
+      const old = openDatabase(path);
+      old.exec(`CREATE TABLE aggregates (park TEXT NOT NULL, scope TEXT NOT NULL, metric TEXT NOT NULL, window_size TEXT NOT NULL,
+        tenant TEXT NOT NULL, meter TEXT NOT NULL, start INTEGER NOT NULL, unit TEXT NOT NULL, value_count INTEGER NOT NULL,
+        value_sum REAL NOT NULL, value_min REAL NOT NULL, value_max REAL NOT NULL, value_mean REAL NOT NULL, value_last REAL NOT NULL,
+        consumption REAL, completeness REAL, simulated INTEGER NOT NULL, PRIMARY KEY (park, scope, metric, window_size, tenant, meter, start)) WITHOUT ROWID`);
+      old.close();
+      const store = createSqliteStore({ path, logger: quietLogger() });
+      try {
+        const start = Date.UTC(2024, 0, 1);
+        const point = { scope: 'meter' as const, park: 'park-a', tenant: 't', meter: 'm', metric: 'energy', unit: 'kWh', window: '1h' as const, start, count: 3, sum: 3, min: 1, max: 1, mean: 1, last: 1, revision: 2, expected: 4, registerEvents: ['reset'] };
+        await store.writeAggregates([point]);
+        const [got] = await store.queryStoredAggregates({ scope: { park: 'park-a' }, aggregateScope: 'meter', metric: 'energy', window: '1h', from: start, to: start + 1 });
+        assert.deepEqual({ revision: got?.revision, expected: got?.expected, registerEvents: got?.registerEvents }, { revision: 2, expected: 4, registerEvents: ['reset'] });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await tmp.remove();
+    }
+  });
+
   it('keeps its data across close and reopen', async () => {
     const tmp = await tempDir();
     const path = join(tmp.dir, 'nested', 'time-series.db');

@@ -482,6 +482,7 @@ export class WindowAggregator {
       ...(i.register ? { consumption: s.consumption } : {}),
       registerEvents: eventsFromBits(s.events),
       completeness: s.count / expected,
+      expected,
       simulated: s.real === 0,
     };
   }

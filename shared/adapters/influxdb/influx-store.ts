@@ -193,10 +193,16 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
           const meter = str(r, 'meter');
           const consumption = num(r, 'consumption');
           const completeness = num(r, 'completeness');
+          const expected = num(r, 'expected');
+          const revision = num(r, 'revision');
+          const registerEvents = str(r, 'register_events');
           if (tenant !== undefined) p.tenant = tenant;
           if (meter !== undefined) p.meter = meter;
           if (consumption !== undefined) p.consumption = consumption;
           if (completeness !== undefined) p.completeness = completeness;
+          if (expected !== undefined) p.expected = expected;
+          if (revision !== undefined) p.revision = revision;
+          if (registerEvents !== undefined && registerEvents !== '') p.registerEvents = registerEvents.split(',');
           return p;
         });
       });

@@ -12,7 +12,7 @@ import type {
 } from '../../ports/time-series.ts';
 import { checkRange } from '../../ports/time-series-checks.ts';
 import type { AggregateScope, WindowSize } from '../../contracts/events.ts';
-import { openDatabase } from '../sqlite/open-database.ts';
+import { addMissingColumns, openDatabase } from '../sqlite/open-database.ts';
 import { checkAggregates, checkAlertEvents, checkReadings } from './validate.ts';
 
 export interface SqliteStoreOptions {
@@ -60,6 +60,9 @@ CREATE TABLE IF NOT EXISTS aggregates (
   consumption REAL,
   completeness REAL,
   simulated INTEGER NOT NULL,
+  expected REAL,
+  revision INTEGER,
+  register_events TEXT,
   PRIMARY KEY (park, scope, metric, window_size, tenant, meter, start)
 ) WITHOUT ROWID;
 
@@ -86,6 +89,7 @@ interface AggregateRow {
   park: string; scope: string; metric: string; window_size: string; tenant: string; meter: string; start: number; unit: string;
   value_count: number; value_sum: number; value_min: number; value_max: number; value_mean: number; value_last: number;
   consumption: number | null; completeness: number | null; simulated: number;
+  expected: number | null; revision: number | null; register_events: string | null;
 }
 interface AlertRow {
   park: string; fingerprint: string; rule: string; state: string; severity: string; tenant: string; meter: string; metric: string;
@@ -104,6 +108,7 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
   const log = options.logger.child({ component: 'time-series-sqlite' });
   const db = openDatabase(options.path);
   db.exec(schema);
+  addMissingColumns(db, 'aggregates', { expected: 'REAL', revision: 'INTEGER', register_events: 'TEXT' });
   let closed = false;
 
   // Query text varies with the filters given; each variant is prepared once.
@@ -123,9 +128,11 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
   );
   const insertAggregate = db.prepare(
     `INSERT OR REPLACE INTO aggregates (park, scope, metric, window_size, tenant, meter, start, unit,
-       value_count, value_sum, value_min, value_max, value_mean, value_last, consumption, completeness, simulated)
+       value_count, value_sum, value_min, value_max, value_mean, value_last, consumption, completeness, simulated,
+       expected, revision, register_events)
      VALUES (@park, @scope, @metric, @window, @tenant, @meter, @start, @unit,
-       @count, @sum, @min, @max, @mean, @last, @consumption, @completeness, @simulated)`,
+       @count, @sum, @min, @max, @mean, @last, @consumption, @completeness, @simulated,
+       @expected, @revision, @registerEvents)`,
   );
   const insertAlert = db.prepare(
     `INSERT OR REPLACE INTO alert_events (park, fingerprint, rule, state, severity, tenant, meter, metric, at, summary, value, simulated)
@@ -144,6 +151,8 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
         park: p.park, scope: p.scope, metric: p.metric, window: p.window, tenant: p.tenant ?? '', meter: p.meter ?? '', start: p.start, unit: p.unit,
         count: p.count, sum: p.sum, min: p.min, max: p.max, mean: p.mean, last: p.last,
         consumption: p.consumption ?? null, completeness: p.completeness ?? null, simulated: p.simulated === true ? 1 : 0,
+        expected: p.expected ?? null, revision: p.revision ?? null,
+        registerEvents: p.registerEvents === undefined || p.registerEvents.length === 0 ? null : p.registerEvents.join(','),
       });
     }
   });
@@ -244,6 +253,9 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
           if (r.meter !== '') p.meter = r.meter;
           if (r.consumption !== null) p.consumption = r.consumption;
           if (r.completeness !== null) p.completeness = r.completeness;
+          if (r.expected !== null) p.expected = r.expected;
+          if (r.revision !== null) p.revision = r.revision;
+          if (r.register_events !== null) p.registerEvents = r.register_events.split(',');
           return p;
         });
       });

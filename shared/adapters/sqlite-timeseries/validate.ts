@@ -42,6 +42,8 @@ export function checkAggregates(points: readonly AggregatePoint[]): void {
     finite(p.mean, 'mean', k, i); finite(p.last, 'last', k, i);
     if (p.consumption !== undefined) finite(p.consumption, 'consumption', k, i);
     if (p.completeness !== undefined) finite(p.completeness, 'completeness', k, i);
+    if (p.expected !== undefined) finite(p.expected, 'expected', k, i);
+    if (p.revision !== undefined) integer(p.revision, 'revision', k, i);
   });
 }
 

@@ -18,3 +18,15 @@ export function openDatabase(path: string): SqliteDatabase {
   db.pragma('foreign_keys = ON');
   return db;
 }
+
+/**
+ * Adds the columns a table created by an older release lacks (CREATE TABLE IF
+ * NOT EXISTS leaves an existing table as it was), so an embedded data folder
+ * keeps working across an upgrade.
+ */
+export function addMissingColumns(db: SqliteDatabase, table: string, columns: Record<string, string>): void {
+  const have = new Set((db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name));
+  for (const [name, type] of Object.entries(columns)) {
+    if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+  }
+}

@@ -43,7 +43,8 @@ export const windowMs: Record<WindowSize, number> = { '1m': 60_000, '15m': 900_0
 export const aggregateScopeSchema = z.enum(['meter', 'tenant', 'park']);
 export type AggregateScope = z.infer<typeof aggregateScopeSchema>;
 
-export const registerEventSchema = z.enum(['rollover', 'reset', 'swap']);
+/** rollover, reset and swap are what the readings show; declared-* a change the registry declares (booked exactly, no alert). */
+export const registerEventSchema = z.enum(['rollover', 'reset', 'swap', 'declared-swap', 'declared-reset']);
 
 /** One closed (or updated, when late data arrives) event-time window. */
 export const aggregateEventSchema = z.object({

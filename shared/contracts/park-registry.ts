@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { idSchema } from './ids.ts';
-import { isMetricName, metricNames } from './metric-catalogue.ts';
+import { isMetricName, metricCatalogue, metricNames } from './metric-catalogue.ts';
 import { reservedTenantIds } from './mqtt-acl.ts';
 
 const metricNameSchema = z.string().refine(isMetricName, { message: `unknown metric; known: ${metricNames.join(', ')}` });
@@ -23,10 +23,43 @@ export const limitSchema = z
 export const meterKinds = ['electricity', 'gas', 'steam', 'water', 'wastewater-quality', 'stack-cems', 'production'] as const;
 
 export const registerRatingSchema = z.object({
-  /** Largest plausible increase per hour; more is flagged as a data-quality event. */
-  maxStepPerHour: z.number().positive().optional(),
-  /** Where the register wraps to zero. */
-  rolloverAt: z.number().positive().optional(),
+  /** Largest plausible increase per hour; more is flagged as a data-quality event (see shared/domain/register.ts). */
+  maxStepPerHour: z.number().positive().finite().optional(),
+  /** Where the register wraps to zero; without it a fall is never a rollover. */
+  rolloverAt: z.number().positive().finite().optional(),
+});
+
+/** An instant in ISO 8601 with its zone ("2026-11-27T10:00:00+08:00"): a local time without one would be misread. */
+export const isoInstantSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be an ISO 8601 date and time with a zone, e.g. 2026-11-27T10:00:00Z')
+  .refine((s) => Number.isFinite(Date.parse(s)), { message: 'is not a valid date and time' });
+
+/**
+ * A declared meter swap or register reset: from `at` on the register reads from
+ * `newInitial`; `oldFinal` is the old register's last value. The aggregator books
+ * prev -> oldFinal and newInitial -> next exactly, and no rule alerts on it.
+ */
+export const registerChangeSchema = z.object({
+  at: isoInstantSchema,
+  metric: metricNameSchema.refine((m) => isMetricName(m) && metricCatalogue[m].kind === 'cumulative', { message: 'must be a cumulative (register) metric' }),
+  kind: z.enum(['swap', 'reset']),
+  oldFinal: z.number().finite(),
+  newInitial: z.number().finite(),
+  /** Work order, protocol or ticket that documents the change. */
+  reference: z.string().min(1),
+});
+export type RegisterChange = z.infer<typeof registerChangeSchema>;
+
+export const registerChangesSchema = z.array(registerChangeSchema).superRefine((changes, ctx) => {
+  // In time order per metric, one per instant: the booking walks them in order.
+  const last = new Map<string, number>();
+  changes.forEach((c, i) => {
+    const at = Date.parse(c.at);
+    const before = last.get(c.metric);
+    if (before !== undefined && at <= before) ctx.addIssue({ code: 'custom', path: [i, 'at'], message: `must be later than the previous ${c.metric} change` });
+    last.set(c.metric, at);
+  });
 });
 
 export const meterSchema = z.object({
@@ -36,9 +69,15 @@ export const meterSchema = z.object({
   metrics: z.array(metricNameSchema).min(1),
   limits: z.record(z.string(), limitSchema).optional(),
   ratings: z.record(z.string(), registerRatingSchema).optional(),
+  /** Declared swaps and resets of the meter's registers, in time order. */
+  registerChanges: registerChangesSchema.optional(),
   contractedKw: z.number().positive().optional(),
   o2ReferencePercent: z.number().min(0).max(21).optional(),
   sparingUid: z.string().optional(),
+}).superRefine((m, ctx) => {
+  m.registerChanges?.forEach((c, i) => {
+    if (!(m.metrics as readonly string[]).includes(c.metric)) ctx.addIssue({ code: 'custom', path: ['registerChanges', i, 'metric'], message: `"${c.metric}" is not one of the meter's metrics` });
+  });
 });
 export type Meter = z.infer<typeof meterSchema>;
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { aggregateEventSchema } from '../../../shared/contracts/events.ts';
 import { loadParkRegistry, demoParkPath } from '../../../shared/contracts/park-registry.ts';
 import { maxStorableEpochMs } from '../../../shared/contracts/ids.ts';
-import { registerStep } from './register.ts';
+import { classifyStep, profileOf } from '../../../shared/domain/register.ts';
 import { summariseSamples } from './summary.ts';
 import { RollupCombiner, WindowAggregator } from './window-aggregator.ts';
 
@@ -19,10 +19,10 @@ describe('aggregator arithmetic at the edge of a double', () => {
     assert.ok(Number.isFinite(summary.sum / summary.count));
   });
   it('takes a register step between values 2e308 apart as a finite one', () => {
-    const step = registerStep({ ts: t0, value: -1e308 }, { ts: t0 + 60_000, value: 1e308 }, {});
-    assert.deepEqual(step, { consumed: MAX });
-    const wrapped = registerStep({ ts: t0, value: 1e308 }, { ts: t0 + 60_000, value: -1e308 }, { rolloverAt: MAX });
-    assert.ok(Number.isFinite(wrapped.consumed));
+    const step = classifyStep({ ts: t0, value: -1e308 }, { ts: t0 + 60_000, value: 1e308 }, profileOf({}));
+    assert.deepEqual([step.consumed, step.kind], [MAX, 'count']);
+    const wrapped = classifyStep({ ts: t0, value: 1e308 }, { ts: t0 + 60_000, value: -1e308 }, profileOf({ rolloverAt: MAX }));
+    assert.ok(Number.isFinite(wrapped.consumed) && Number.isFinite(wrapped.refused));
   });
   it('emits finite, schema-valid meter, tenant and park windows for readings that overflow their sums', () => {
     const agg = new WindowAggregator({ registry, windows: ['1m', '1h'], allowedLatenessMs: 0 });

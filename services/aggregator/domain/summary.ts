@@ -3,7 +3,8 @@
  * Summaries merge without their samples, which is what lets a 1-day window keep
  * a few numbers instead of a day of readings.
  */
-import { eventBit, registerStep, type RegisterRating, type RegisterReading } from './register.ts';
+import { eventBit } from './register.ts';
+import { classifyStep, type RegisterProfile, type RegisterReading } from '../../../shared/domain/register.ts';
 import { satAdd } from '../../../shared/saturating.ts';
 
 export interface Summary {
@@ -60,7 +61,7 @@ export function mergeInto(acc: Summary, next: Summary): Summary {
  */
 export function summariseSamples(
   samples: ReadonlyMap<number, Sample>,
-  register: { prev: RegisterReading | undefined; rating: RegisterRating } | undefined,
+  register: { prev: RegisterReading | undefined; rating: RegisterProfile } | undefined,
 ): { summary: Summary; lastReading: RegisterReading | undefined } {
   const s = emptySummary();
   let prev = register?.prev;
@@ -78,7 +79,7 @@ export function summariseSamples(
     if (register) {
       const cur = { ts, value: v };
       if (prev) {
-        const step = registerStep(prev, cur, register.rating);
+        const step = classifyStep(prev, cur, register.rating);
         s.consumption = satAdd(s.consumption, step.consumed);
         if (step.event) s.events |= eventBit(step.event);
       }

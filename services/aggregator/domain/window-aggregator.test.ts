@@ -234,13 +234,13 @@ describe('WindowAggregator: register consumption', () => {
     ['across windows: the first reading sets the baseline', 'm-a', [[0, 1000], [60, 1050], [120, 1110]], { 0: [0, []], 1: [50, []], 2: [60, []] }, [110, []]],
     ['within a window without an earlier reading: last minus first', 'm-a', [[0, 1000], [30, 1020], [60, 1040], [90, 1070]], { 0: [20, []], 1: [50, []] }, [70, []]],
     ['rollover at the rated rolloverAt', 'm-a', [[0, 99_950], [60, 99_990], [120, 40]], { 0: [0, []], 1: [40, []], 2: [50, ['rollover']] }, [90, ['rollover']]],
-    ['reset to near zero: only the increase after it', 'm-a', [[0, 5000], [60, 5060], [120, 20], [180, 70]], { 1: [60, []], 2: [20, ['reset']], 3: [50, []] }, [130, ['reset']]],
+    ['reset to near zero: zero for that step, then the increase after it', 'm-a', [[0, 5000], [60, 5060], [120, 20], [180, 70]], { 1: [60, []], 2: [0, ['reset']], 3: [50, []] }, [110, ['reset']]],
     ['swap: a fall to an unrelated value is excluded', 'm-a', [[0, 5000], [60, 5060], [120, 3000], [180, 3040]], { 1: [60, []], 2: [0, ['swap']], 3: [40, []] }, [100, ['swap']]],
     ['implausible jump beyond the rating is excluded', 'm-a', [[0, 5000], [60, 5060], [120, 9000], [180, 9050]], { 1: [60, []], 2: [0, ['swap']], 3: [50, []] }, [110, ['swap']]],
     ['a gap scales the rating: 250 over 3 minutes is plausible', 'm-a', [[0, 5000], [180, 5250]], { 0: [0, []], 3: [250, []] }, [250, []]],
-    ['unrated: fall to near zero is a reset', 'm-b', [[0, 5000], [60, 5100], [120, 40], [180, 100]], { 1: [100, []], 2: [40, ['reset']], 3: [60, []] }, [200, ['reset']]],
+    ['unrated: fall to near zero is a reset, zero for that step', 'm-b', [[0, 5000], [60, 5100], [120, 40], [180, 100]], { 1: [100, []], 2: [0, ['reset']], 3: [60, []] }, [160, ['reset']]],
     ['unrated: fall to 60 % is a swap', 'm-b', [[0, 5000], [60, 3000], [120, 3100]], { 1: [0, ['swap']], 2: [100, []] }, [100, ['swap']]],
-    ['several events in one quarter hour are all listed', 'm-a', [[0, 99_990], [60, 40], [120, 5], [180, 3000]], { 1: [50, ['rollover']], 2: [5, ['reset']], 3: [0, ['swap']] }, [55, ['rollover', 'reset', 'swap']]],
+    ['several events in one quarter hour are all listed', 'm-a', [[0, 99_990], [60, 40], [120, 5], [180, 3000]], { 1: [50, ['rollover']], 2: [0, ['reset']], 3: [0, ['swap']] }, [50, ['rollover', 'reset', 'swap']]],
   ];
   const run = (meter: string, readings: Array<[number, number]>): AggregateEvent[] => {
     const agg = make({ windows: ['1m', '15m'], allowedLatenessMs: H });

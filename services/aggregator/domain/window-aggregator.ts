@@ -27,7 +27,8 @@ import { isMetricName, metricCatalogue, type MetricName } from '../../../shared/
 import type { MeterEntry, RegistryIndex } from '../../../shared/contracts/park-registry.ts';
 import { maxStorableEpochMs } from '../../../shared/contracts/ids.ts';
 import { fingerprint } from './fingerprint.ts';
-import { eventsFromBits, type RegisterRating, type RegisterReading } from './register.ts';
+import { eventsFromBits } from './register.ts';
+import { registerProfile, type RegisterProfile, type RegisterReading } from '../../../shared/domain/register.ts';
 import { byWindow, contentHash, type RollupPartial } from './rollups.ts';
 import type { AggregatorState, CoarseState, FineState, SampleState, SeriesState } from './state.ts';
 import { decodeSummary, emptySummary, encodeSummary, mergeInto, summariseSamples, type Sample, type Summary } from './summary.ts';
@@ -58,8 +59,8 @@ interface SeriesInfo {
   meter: string;
   metric: MetricName;
   unit: string;
-  /** The register rating for cumulative metrics; undefined for instantaneous ones. */
-  register: RegisterRating | undefined;
+  /** The register profile (rating, declared changes) for cumulative metrics; undefined for instantaneous ones. */
+  register: RegisterProfile | undefined;
   cadenceMs: number;
 }
 
@@ -354,7 +355,7 @@ export class WindowAggregator {
         meter: entry.meter.id,
         metric,
         unit: def.unit,
-        register: def.kind === 'cumulative' ? { ...entry.meter.ratings?.[metric] } : undefined,
+        register: def.kind === 'cumulative' ? registerProfile(entry.meter, metric) : undefined,
         cadenceMs: entry.meter.cadenceSeconds * 1000,
       };
       s = { info, carry: undefined, fine: new Map(), coarse: new Map(), maxFineStart: -Infinity };

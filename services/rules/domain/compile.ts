@@ -5,6 +5,8 @@
  * for a scope does not apply there; `skipped` says why, for the operator.
  */
 import type { Park, RegistryIndex, Tenant, Meter } from '../../../shared/contracts/park-registry.ts';
+import { isMetricName, metricCatalogue } from '../../../shared/contracts/metric-catalogue.ts';
+import { registerProfile, type RegisterProfile } from '../../../shared/domain/register.ts';
 import { fingerprint, type AlertScope } from './fingerprint.ts';
 import { resolveLevels, type Level, type ResolvedLimit } from './levels.ts';
 import type { ComparisonOp, LevelsSpec, LimitSpec, OverrideSpec, RulePack, RuleSpec } from './pack.ts';
@@ -34,6 +36,8 @@ export interface Binding {
   /** Emission factor (kg CO2e per kWh) or 1. */
   readonly mult: number;
   readonly tz: string;
+  /** Register kind: the meter's register profile (rating, default rate, declared changes). */
+  readonly register: RegisterProfile | undefined;
   st: RuleState;
   /**
    * This engine holds the binding's state: its inputs are evaluated and its
@@ -54,6 +58,11 @@ interface Ctx {
   tenant?: Tenant;
   meter?: Meter;
   metric?: string;
+}
+
+function registerOf(ctx: Ctx): RegisterProfile | undefined {
+  const { meter, metric } = ctx;
+  return meter && metric !== undefined && isMetricName(metric) && metricCatalogue[metric].kind === 'cumulative' ? registerProfile(meter, metric) : undefined;
 }
 
 export const freshState = (): RuleState => ({ seq: 0, lvl: -1 });
@@ -240,6 +249,7 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
         o2Ref,
         mult,
         tz: ctx.park.timezone,
+        register: spec.kind === 'register' ? registerOf(ctx) : undefined,
         st: freshState(),
         active: true,
       });

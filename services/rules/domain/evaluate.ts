@@ -8,6 +8,7 @@ import type { Binding } from './compile.ts';
 import { formatDuration } from './duration.ts';
 import { exceeds, levelOf, thresholdOf } from './levels.ts';
 import { correctToReferenceO2 } from './o2.ts';
+import { registerObservation } from './register-kind.ts';
 import type { Acc, BufferOf, Provenance } from './state.ts';
 import { periodBounds } from '../../../shared/time-zones.ts';
 import { satAdd, satDiv, satMul, satSub } from '../../../shared/saturating.ts';
@@ -98,6 +99,12 @@ export function evaluateSample(b: Binding, ts: number, v: number, o2: number): D
       const value = dir === 'rise' ? rate : dir === 'fall' ? -rate : Math.abs(rate);
       const lvl = levelOf(op, L, value, st.lvl);
       return { lvl, prov: provenance(b, value, lvl, [value, prev.v, v], { start: prev.t, end: ts }, `${dir} ${fmt(value)} per ${formatDuration(spec.params.per)} (${fmt(prev.v)} -> ${fmt(v)})${note}`) };
+    }
+    case 'register': {
+      const r = registerObservation(b, ts, v);
+      if (!r) return undefined;
+      const lvl = levelOf(op, L, r.value, st.lvl);
+      return { lvl, prov: provenance(b, r.value, lvl, [r.value, r.prev, v], { start: r.since, end: ts }, `${r.detail}${note}`) };
     }
     case 'exceedance-share': {
       const hour = Math.floor(ts / HOUR);

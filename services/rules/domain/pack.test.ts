@@ -126,14 +126,16 @@ describe('the default rule pack', () => {
     assert.equal(scope2?.mult, 1.0);
     assert.equal(find('scope2-budget', 'celebes-battery')?.mult, 0.73);
     assert.equal(find('water-intake-budget', 'bugis-textile')?.levels[0]?.t, 2500);
-    assert.equal(find('meter-register-jump', 'snk-elec-main')?.levels[0]?.t, 150000);
+    // The register rules judge with the meter's register profile: the rating, else a rate from contractedKw.
+    assert.equal(find('meter-register-jump', 'snk-elec-main')?.register?.maxStepPerHour, 150000);
+    assert.deepEqual([find('meter-register-fall', 'cbr-elec-main')?.register?.wrapRatePerHour, find('meter-register-fall', 'cbr-elec-main')?.register?.wrapRateSource], [9000, 'contracted-kw']);
     // NH3-N has no registry limit on the battery recycler's outlet: the regulation default applies.
     assert.equal(find('ww-nh3n-mean', 'wwtp-sparing-outlet')?.levels[0]?.t, 20);
   });
 
   it('skips (and says why) where the registry has no limit and the rule has no default', () => {
     const { skipped } = compile(pack, demo);
-    assert.ok(skipped.some((s) => s.ruleId === 'meter-register-jump' && s.scope.meter === 'cbr-elec-main' && /maxStepPerHour/.test(s.reason)));
+    assert.ok(!skipped.some((s) => s.ruleId.startsWith('meter-register-')), 'register rules need no limit: every electricity meter has a profile');
     assert.ok(skipped.some((s) => s.ruleId === 'scope2-budget' && s.scope.tenant === 'park-wwtp'));
   });
 

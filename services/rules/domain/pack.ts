@@ -8,12 +8,12 @@ import { z } from 'zod';
 import { LineCounter, parseDocument } from 'yaml';
 import { EipError } from '../../../shared/errors.ts';
 import { severitySchema, windowSizes } from '../../../shared/contracts/events.ts';
-import { isMetricName } from '../../../shared/contracts/metric-catalogue.ts';
+import { isMetricName, metricCatalogue } from '../../../shared/contracts/metric-catalogue.ts';
 import { meterKinds } from '../../../shared/contracts/park-registry.ts';
 import { idSchema } from '../../../shared/contracts/ids.ts';
 import { parseDuration } from './duration.ts';
 
-export const ruleKinds = ['threshold', 'consecutive', 'sustained', 'rolling', 'rate-of-change', 'deadman', 'budget', 'ratio', 'exceedance-share'] as const;
+export const ruleKinds = ['threshold', 'consecutive', 'sustained', 'rolling', 'rate-of-change', 'deadman', 'budget', 'ratio', 'exceedance-share', 'register'] as const;
 export type RuleKind = (typeof ruleKinds)[number];
 
 /**
@@ -122,6 +122,9 @@ export type OverrideSpec = z.infer<typeof overrideSchema>;
 
 const o2Schema = z.union([z.literal(true), z.strictObject({ maxAge: durationSchema })], { error: () => 'must be true or {maxAge}' });
 
+/** Register steps a `register` rule can flag: a rise beyond the rating, a fall that is no plausible rollover. */
+export const registerFlags = ['jump', 'reset', 'swap'] as const;
+
 const multiplierSchema = z.enum(['emission-factor'], oneOf(['emission-factor']));
 const periodSchema = z.enum(['day', 'month'], oneOf(['day', 'month']));
 
@@ -167,6 +170,10 @@ const paramsByKind = {
     minOperatingHours: z.number().int().positive().default(24),
     minSamplesPerHour: z.number().int().positive().default(1),
   }),
+  register: z.strictObject({
+    /** Which steps of the register classification (shared/domain/register.ts) breach; rollovers and declared changes never do. */
+    flag: z.array(z.enum(registerFlags, oneOf(registerFlags))).min(1).default([...registerFlags]),
+  }),
 } as const;
 
 const commonRule = {
@@ -201,14 +208,14 @@ export const ruleSchema = z.preprocess(
     'kind',
     [
       ruleVariant('threshold'), ruleVariant('consecutive'), ruleVariant('sustained'), ruleVariant('rolling'), ruleVariant('rate-of-change'),
-      ruleVariant('deadman'), ruleVariant('budget'), ruleVariant('ratio'), ruleVariant('exceedance-share'),
+      ruleVariant('deadman'), ruleVariant('budget'), ruleVariant('ratio'), ruleVariant('exceedance-share'), ruleVariant('register'),
     ],
     { error: () => `must be one of ${ruleKinds.join(', ')}` },
   ),
 );
 export type RuleSpec = z.infer<typeof ruleSchema>;
 
-const readingOnly: readonly RuleKind[] = ['consecutive', 'sustained', 'rate-of-change', 'deadman'];
+const readingOnly: readonly RuleKind[] = ['consecutive', 'sustained', 'rate-of-change', 'deadman', 'register'];
 const aggregateOnly: readonly RuleKind[] = ['budget', 'ratio'];
 const meterOnlySources: readonly LimitSource[] = ['registry', 'contracted-kw', 'rating.maxStepPerHour'];
 
@@ -226,6 +233,7 @@ function checkRule(r: RuleSpec, issue: (path: (string | number)[], message: stri
   if (r.input === 'aggregate' && r.window === undefined) issue(['window'], `is required with input: aggregate; must be one of ${windowSizes.join(', ')}`);
   if (r.input === 'reading' && r.selector.scope !== 'meter') issue(['selector', 'scope'], 'tenant and park scopes need input: aggregate');
   if (r.kind === 'exceedance-share' && r.input === 'aggregate' && r.window !== '1h') issue(['window'], 'exceedance-share on aggregates needs window: 1h');
+  if (r.kind === 'register' && r.selector.metric !== undefined && metricCatalogue[r.selector.metric].kind !== 'cumulative') issue(['selector', 'metric'], 'kind register needs a cumulative (register) metric');
   const src = limitSourceOf(r.limit);
   if (src !== undefined && meterOnlySources.includes(src) && r.selector.scope !== 'meter') issue(['limit'], `${src} is a meter property; use selector.scope: meter`);
   if (r.kind === 'ratio' || (r.kind === 'budget' && r.params.multiplier !== undefined)) {

@@ -60,6 +60,8 @@ export const buffers = {
    * with their popcounts. 90 days is 2,160 bits: 68 numbers per bitset.
    */
   'exceedance-share': z.object({ h: z.number(), s: z.number(), c: z.number(), last: z.number(), op: z.array(z.number()), ex: z.array(z.number()), no: z.number(), ne: z.number() }),
+  /** register: the previous reading, the baseline of the next step. */
+  register: z.object({ t: z.number(), v: z.number() }),
 } as const;
 export type BufferOf<K extends keyof typeof buffers> = z.infer<(typeof buffers)[K]>;
 export type KindBuffer = { [K in keyof typeof buffers]: BufferOf<K> }[keyof typeof buffers];

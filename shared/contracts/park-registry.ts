@@ -29,11 +29,18 @@ export const registerRatingSchema = z.object({
   rolloverAt: z.number().positive().finite().optional(),
 });
 
+/** True for a calendar date and clock time that exist (Date.parse takes 2026-02-30 for 2 March). */
+function isRealDateTime(s: string): boolean {
+  const [y, mo, d, h, mi, sec] = [s.slice(0, 4), s.slice(5, 7), s.slice(8, 10), s.slice(11, 13), s.slice(14, 16), s.slice(17, 19) || '0'].map(Number) as [number, number, number, number, number, number];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && h < 24 && mi < 60 && sec < 60 && Number.isFinite(Date.parse(s));
+}
+
 /** An instant in ISO 8601 with its zone ("2026-11-27T10:00:00+08:00"): a local time without one would be misread. */
 export const isoInstantSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be an ISO 8601 date and time with a zone, e.g. 2026-11-27T10:00:00Z')
-  .refine((s) => Number.isFinite(Date.parse(s)), { message: 'is not a valid date and time' });
+  .refine(isRealDateTime, { message: 'is not a valid date and time' });
 
 /**
  * A declared meter swap or register reset: from `at` on the register reads from

@@ -50,6 +50,8 @@ export function parseInstant(text: string): number | undefined {
 /** A query instant; the error says what is missing or which forms are accepted. */
 export const instantQuery = z
   .string({ error: (issue) => (issue.input === undefined ? `required: ${instantForms}` : `expected ${instantForms}`) })
+  // On the string, not the transform: the OpenAPI document describes what a caller sends.
+  .meta({ description: `an instant: ${instantForms}`, examples: ['1764547200000', '2026-12-01T00:00:00Z', '2026-12-01T08:00:00+08:00'] })
   .transform((text, ctx) => {
     const ms = parseInstant(text);
     if (ms === undefined) {
@@ -57,5 +59,4 @@ export const instantQuery = z
       return z.NEVER;
     }
     return ms;
-  })
-  .meta({ description: `an instant: ${instantForms}`, examples: ['1764547200000', '2026-12-01T00:00:00Z', '2026-12-01T08:00:00+08:00'] });
+  });

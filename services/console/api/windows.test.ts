@@ -215,13 +215,14 @@ describe('console API: windows, data quality, instants', () => {
   });
 
   it('documents the forms, what is required, and the data-quality route in the OpenAPI document', async () => {
-    type Param = { name: string; required: boolean; schema: { description?: string } };
+    type Param = { name: string; required: boolean; schema: { description?: string; examples?: string[] } };
     const doc = (await get('/api/openapi.json')).json<{ paths: Record<string, { get: { parameters: Param[] } }> }>();
     const param = (path: string, name: string) => doc.paths[path]!.get.parameters.find((p) => p.name === name)!;
     for (const path of ['/api/parks/{park}/series', '/api/parks/{park}/tenants/{tenant}/quality']) {
       for (const name of ['from', 'to']) {
         assert.equal(param(path, name).required, true, `${path} ${name}`);
         assert.match(param(path, name).schema.description ?? '', /epoch milliseconds .* ISO 8601 with Z or an offset/);
+        assert.ok(param(path, name).schema.examples?.includes('2026-12-01T08:00:00+08:00'), 'with examples of both forms');
       }
       assert.equal(param(path, 'minCompleteness').required, false);
     }

@@ -18,7 +18,7 @@ import type { AggregatePoint } from '../../shared/ports/time-series.ts';
 import { startTestConsole, password, type TestConsole } from '../../services/console/testing.ts';
 import { buildUi } from '../../services/console/ui/build.ts';
 import { repoRoot } from '../helpers/servers.ts';
-import { launchChromium } from './helpers/chromium.ts';
+import { launchChromium, pageErrorsOf } from './helpers/chromium.ts';
 import { countPixels } from './helpers/pixels.ts';
 
 const screenshots = join(repoRoot, 'test-results', 'screenshots');
@@ -64,9 +64,8 @@ describe('tenant data quality in Chromium', { timeout: 120_000 }, () => {
   it('lists incomplete hours and register events, and marks them on the charts', async (t) => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text()); });
+    // The console's Content-Security-Policy must not block any part of the UI.
+    const pageErrors = pageErrorsOf(page);
     t.after(() => context.close());
     try {
       await page.goto(`${url}/`);

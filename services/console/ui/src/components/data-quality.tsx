@@ -74,9 +74,10 @@ export function DataQuality({ quality }: { quality: TenantQuality }) {
   return (
     <div data-testid="data-quality">
       <p class="quality-summary" data-testid="quality-summary">
-        {plural(hours.length, 'incomplete hour')}{quality.truncated && '+'} of {plural(judged, 'meter hour')}
-        {' '}(below {percent(quality.minCompleteness)} of the records the meter's cadence gives an hour: reported, not judged),
-        {' '}{plural(events.length, 'register event')}.
+        {judged === 0 ? 'No meter hour stored in this range yet' : <>
+          {plural(hours.length, 'incomplete hour')}{quality.truncated && '+'} of {plural(judged, 'meter hour')}
+          {' '}(below {percent(quality.minCompleteness)} of the records the meter's cadence gives an hour: reported, not judged)
+        </>}, {plural(events.length, 'register event')}.
       </p>
       {hours.length > 0 && <><h3>Incomplete hours</h3><HoursTable hours={hours} />{more(hours.length)}</>}
       {events.length > 0 && <><h3>Register events</h3><EventsTable events={events} />{more(events.length)}</>}

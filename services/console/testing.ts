@@ -67,6 +67,8 @@ export interface TestConsoleOptions {
   rulePack?: string;
   /** More API tokens. */
   tokens?: Array<{ name: string; role: 'viewer' | 'operator' | 'admin'; parks: string[]; token: string }>;
+  /** The web UI to serve (default: a stub page); browser tests pass buildUi()'s. */
+  ui?: Map<string, { body: Buffer; contentType: string }>;
 }
 
 export async function startTestConsole(options: TestConsoleOptions = {}): Promise<TestConsole> {
@@ -98,7 +100,7 @@ export async function startTestConsole(options: TestConsoleOptions = {}): Promis
   const { view: pack, deadmanRules } = loadRulePackView(options.rulePack ?? 'services/rules/rule-packs/default.yaml');
   const app = await createConsoleServer({
     registry, models, store, bus, pack, deadmanRules, logger, now, auth,
-    ui: new Map([['/', { body: Buffer.from('<!doctype html><title>console</title>'), contentType: 'text/html; charset=utf-8' }]]),
+    ui: options.ui ?? new Map([['/', { body: Buffer.from('<!doctype html><title>console</title>'), contentType: 'text/html; charset=utf-8' }]]),
     onAlert: (l) => feeds.onAlert(l),
     secureCookies: false, sessionTtlMs: 3_600_000, heartbeatMs: options.heartbeatMs ?? 60_000,
   });

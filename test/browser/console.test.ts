@@ -18,7 +18,7 @@ import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { connect, publishMany } from '../helpers/mqtt.ts';
 import { repoRoot, tenantPassword } from '../helpers/servers.ts';
-import { launchChromium } from './helpers/chromium.ts';
+import { launchChromium, pageErrorsOf } from './helpers/chromium.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { countPixels } from './helpers/pixels.ts';
 import { waitFor } from '../helpers/bus.ts';
@@ -91,10 +91,8 @@ describe('operator console in Chromium', { timeout: 240_000 }, () => {
   it('shows a breach live, acknowledges it in one click, and charts the tenant', async (t) => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    // The console's Content-Security-Policy must not block any part of the UI: Chromium reports each refusal on the console.
-    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text()); });
+    // The console's Content-Security-Policy must not block any part of the UI.
+    const pageErrors = pageErrorsOf(page);
     t.after(() => context.close());
     try {
       const wwtp = await connect(stack.mqttUrl, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: 'park-wwtp:browser-test' });

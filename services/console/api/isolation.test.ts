@@ -2,7 +2,7 @@
  * The console's isolation table: every park-scoped caller (each role, a session
  * or an API token) against the other park's data over every console path: the
  * alert list and its filters, alert detail, commands (acknowledge, resolve,
- * silence, unsilence), silences, parks and meter health, series, totals, dead
+ * silence, unsilence), silences, parks and meter health, series, data quality, totals, dead
  * letters and their counts, the rule pack, session revocation and the live
  * stream. Each refusal row expects 403 / 404, or the other park filtered out of
  * the answer; the control rows show the same caller reaching its own park.
@@ -123,6 +123,8 @@ function rowsFor(c: Caller): Row[] {
     { what: 'series of the other park\'s meter under the own park', expect: 'refused', method: 'GET', url: series(own, `meter=${other}-outlet`) },
     { what: 'window series of the other park\'s tenant under the own park', expect: 'refused', method: 'GET', url: `${series(own, `tenant=${other}-smelter`)}&source=window&window=1h` },
     { what: 'totals', expect: 'refused', method: 'GET', url: `/api/parks/${other}/totals` },
+    { what: 'data quality of the other park\'s tenant', expect: 'refused', method: 'GET', url: `/api/parks/${other}/tenants/${other}-smelter/quality?from=${t0}&to=${t0 + 10 * minute}` },
+    { what: 'data quality of the other park\'s tenant under the own park', expect: 'refused', method: 'GET', url: `/api/parks/${own}/tenants/${other}-smelter/quality?from=${t0}&to=${t0 + 10 * minute}` },
     { what: 'dead letters of the other park by name', expect: 'refused', method: 'GET', url: `/api/dead-letters?park=${other}` },
     { what: 'dead letters and counts by reason', expect: acts ? 'filtered' : 'refused', method: 'GET', url: '/api/dead-letters', also: countsMatchLetters },
     { what: 'rule pack', expect: 'filtered', method: 'GET', url: '/api/rule-pack' },
@@ -134,6 +136,7 @@ function rowsFor(c: Caller): Row[] {
     { what: 'own park', expect: 'allowed', method: 'GET', url: `/api/parks/${own}`, holds: `${own}-outlet` },
     { what: 'own series', expect: 'allowed', method: 'GET', url: series(own, `meter=${own}-outlet`), holds: `[${t0 + 2 * minute},` },
     { what: 'own totals', expect: 'allowed', method: 'GET', url: `/api/parks/${own}/totals`, holds: `"park":"${own}"` },
+    { what: 'own data quality', expect: 'allowed', method: 'GET', url: `/api/parks/${own}/tenants/${own}-smelter/quality?from=${t0}&to=${t0 + 10 * minute}`, holds: `"tenant":"${own}-smelter"` },
     { what: 'own rule pack entries', expect: 'allowed', method: 'GET', url: '/api/rule-pack', holds: `permit of ${own}` },
   ];
   if (acts) {

@@ -17,9 +17,12 @@ const error = (description: string) => json(s.errorBodySchema, description);
 const common = { 401: error('no valid session cookie or API token') };
 const params = (...names: string[]) => names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
 
+/** A query schema's fields as parameters; required where the schema has no default and is not optional (from and to of a series). */
 function queryParams(t: z.ZodObject): Json[] {
-  const props = (schema(t, 'input').properties ?? {}) as Record<string, Json>;
-  return Object.entries(props).map(([name, p]) => ({ name, in: 'query', required: false, schema: p, ...(typeof p.description === 'string' && { description: p.description }) }));
+  const input = schema(t, 'input');
+  const props = (input.properties ?? {}) as Record<string, Json>;
+  const required = new Set(Array.isArray(input.required) ? input.required : []);
+  return Object.entries(props).map(([name, p]) => ({ name, in: 'query', required: required.has(name), schema: p, ...(typeof p.description === 'string' && { description: p.description }) }));
 }
 
 export function openApiDocument(): Json {
@@ -29,7 +32,7 @@ export function openApiDocument(): Json {
     info: {
       title: 'EIP telemetry console API',
       version: '1',
-      description: 'Park operators\' API: alerts and their handling, parks, tenants, meters and their health, series, totals, the rule pack and dead letters. Authenticate with the session cookie from POST /api/session, or Authorization: Bearer <API token>.',
+      description: 'Park operators\' API: alerts and their handling, parks, tenants, meters and their health, series and data quality, totals, the rule pack and dead letters. Authenticate with the session cookie from POST /api/session, or Authorization: Bearer <API token>. Query instants (from, to) are epoch milliseconds or ISO 8601 with Z or an offset.',
     },
     components: {
       securitySchemes: {
@@ -47,7 +50,8 @@ export function openApiDocument(): Json {
       '/api/parks': { get: { summary: 'parks the caller may see', responses: { 200: json(z.object({ parks: z.array(s.parkSummarySchema) }), 'parks'), ...common } } },
       '/api/parks/{park}': { get: { summary: 'a park with its tenants, meters and their health', parameters: params('park'), responses: { 200: json(s.parkViewSchema, 'the park'), 403: error('outside the caller\'s parks'), 404: error('no such park'), ...common } } },
       '/api/parks/{park}/totals': { get: { summary: 'energy, water and kg CO2e month to date against budget', parameters: params('park'), responses: { 200: json(s.parkTotalsSchema, 'totals'), 403: error('outside the caller\'s parks'), 404: error('no such park'), ...common } } },
-      '/api/parks/{park}/series': { get: { summary: 'a metric over a time range: raw readings of a meter, or stored windows of a meter, tenant or park', parameters: [...params('park'), ...queryParams(s.seriesQuerySchema)], responses: { 200: json(s.seriesSchema, 'the series'), 400: error('invalid query'), 403: error('outside the caller\'s parks'), 404: error('no such park, tenant or meter'), ...common } } },
+      '/api/parks/{park}/series': { get: { summary: 'a metric over a time range: raw readings of a meter, or stored windows of a meter, tenant or park', parameters: [...params('park'), ...queryParams(s.seriesQuerySchema)], responses: { 200: json(s.seriesSchema, 'the series'), 400: error('invalid query: from and to are required, each epoch milliseconds or ISO 8601 with Z or an offset'), 403: error('outside the caller\'s parks'), 404: error('no such park, tenant or meter'), ...common } } },
+      '/api/parks/{park}/tenants/{tenant}/quality': { get: { summary: `a tenant's data quality over at most ${s.qualityMaxRangeMs / 86_400_000} days: meter hours below the completeness threshold or with no record, and register events (rollover, reset, swap) by meter`, parameters: [...params('park', 'tenant'), ...queryParams(s.tenantQualityQuerySchema)], responses: { 200: json(s.tenantQualitySchema, 'incomplete hours and register events, newest first'), 400: error('invalid query: from and to are required, each epoch milliseconds or ISO 8601 with Z or an offset'), 403: error('outside the caller\'s parks'), 404: error('no such park or tenant'), ...common } } },
       '/api/alerts': { get: { summary: 'alerts, most severe and newest first', parameters: queryParams(s.alertQuerySchema), responses: { 200: json(s.alertListSchema, 'alerts'), 400: error('invalid query'), 403: error('park outside the caller\'s parks'), ...common } } },
       '/api/alerts/stream': { get: { summary: 'Server-Sent Events: "alert" (an AlertView) for each open alert, then "ready", then every change live', parameters: [{ name: 'park', in: 'query', required: false, schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: schema(s.alertViewSchema) } } }, ...common } } },
       '/api/alerts/{fingerprint}': { get: { summary: 'one alert with its provenance and history', parameters: params('fingerprint'), responses: { 200: json(s.alertDetailSchema, 'the alert'), 404: error('no such alert'), ...common } } },

@@ -6,8 +6,14 @@ import { parkSummary, parkView } from '../park-views.ts';
 import { parkTotals } from '../month-totals.ts';
 import type { ApiContext } from './context.ts';
 import { forbidden, HttpError, notFound, parseOr400 } from './http-errors.ts';
-import { seriesQuerySchema, type Series } from './schemas.ts';
+import { qualityMaxRangeMs, seriesQuerySchema, tenantQualityQuerySchema, type Series, type TenantQuality, type WindowPoint } from './schemas.ts';
 import { callerOf } from './server.ts';
+import { tenantQuality } from './tenant-quality.ts';
+import { windowPointOf } from './window-points.ts';
+
+const fromBeforeTo = (q: { from: number; to: number }): void => {
+  if (q.from >= q.to) throw new HttpError(400, 'invalid-request', 'query.from must be before query.to', [{ path: 'query.from', message: 'must be before to' }]);
+};
 
 /** The park named in the path, if the caller may read it: 403 outside their parks, 404 if there is none. */
 export function readablePark(ctx: ApiContext, req: FastifyRequest, parkId: string): Park {
@@ -33,7 +39,7 @@ export function registerParkRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const park = readablePark(ctx, req, req.params.park);
     const q = parseOr400(seriesQuerySchema, req.query, 'query');
     if (!isMetricName(q.metric)) throw new HttpError(400, 'invalid-request', `query.metric: unknown metric "${q.metric}"`, [{ path: 'query.metric', message: 'unknown metric' }]);
-    if (q.from >= q.to) throw new HttpError(400, 'invalid-request', 'query.from must be before query.to', [{ path: 'query.from', message: 'must be before to' }]);
+    fromBeforeTo(q);
     const tenant = q.tenant === undefined ? undefined : park.tenants.find((t) => t.id === q.tenant);
     if (q.tenant !== undefined && !tenant) throw notFound(`no tenant ${q.tenant} in park ${park.id}`);
     const meter = q.meter === undefined ? undefined : park.tenants.flatMap((t) => t.meters.map((m) => ({ t, m }))).find((x) => x.m.id === q.meter);
@@ -55,11 +61,24 @@ export function registerParkRoutes(app: FastifyInstance, ctx: ApiContext): void 
     }
     const windows = await ctx.store.queryStoredAggregates({ scope, aggregateScope, metric: q.metric, window: q.window, from: q.from, to: q.to });
     const points: Array<[number, number]> = [];
+    const details: WindowPoint[] = [];
     for (const w of windows) {
       const v = w[q.field];
-      if (typeof v === 'number') points.push([w.start, v]);
+      if (typeof v !== 'number') continue;
+      points.push([w.start, v]);
+      details.push(windowPointOf(w, v, q.minCompleteness));
     }
     const truncated = points.length > q.limit;
-    return { ...base, source: 'window', window: q.window, points: points.slice(-q.limit), limits, truncated };
+    return { ...base, source: 'window', window: q.window, points: points.slice(-q.limit), windows: details.slice(-q.limit), minCompleteness: q.minCompleteness, limits, truncated };
+  });
+
+  app.get<{ Params: { park: string; tenant: string } }>('/api/parks/:park/tenants/:tenant/quality', async (req): Promise<TenantQuality> => {
+    const park = readablePark(ctx, req, req.params.park);
+    const q = parseOr400(tenantQualityQuerySchema, req.query, 'query');
+    fromBeforeTo(q);
+    if (q.to - q.from > qualityMaxRangeMs) throw new HttpError(400, 'invalid-request', `query.to: at most ${qualityMaxRangeMs / 86_400_000} days after query.from`, [{ path: 'query.to', message: `at most ${qualityMaxRangeMs / 86_400_000} days after from` }]);
+    const tenant = park.tenants.find((t) => t.id === req.params.tenant);
+    if (!tenant) throw notFound(`no tenant ${req.params.tenant} in park ${park.id}`);
+    return tenantQuality(ctx.store, park, tenant, { from: q.from, to: q.to, now: ctx.now(), minCompleteness: q.minCompleteness, limit: q.limit });
   });
 }

@@ -4,9 +4,11 @@
  * from them and the web UI imports their types, so the three cannot drift.
  */
 import { z } from 'zod';
-import { alertEventSchema, alertStateSchema, deadLetterReasonSchema, severitySchema, windowSizeSchema, aggregateScopeSchema } from '../../../shared/contracts/events.ts';
+import { alertEventSchema, alertStateSchema, deadLetterReasonSchema, severitySchema, windowSizeSchema, aggregateScopeSchema, registerEventSchema } from '../../../shared/contracts/events.ts';
+import { defaultMinCompleteness } from '../../../shared/contracts/completeness.ts';
 import { epochMsSchema, idSchema } from '../../../shared/contracts/ids.ts';
 import { meterKinds } from '../../../shared/contracts/park-registry.ts';
+import { instantQuery } from './instant-query.ts';
 
 export const roles = ['viewer', 'operator', 'admin'] as const;
 export const roleSchema = z.enum(roles);
@@ -119,21 +121,46 @@ export type ParkTotals = z.infer<typeof parkTotalsSchema>;
 // --- series -------------------------------------------------------------------
 
 const intFromQuery = z.coerce.number().int();
+const minCompletenessQuery = z.coerce.number().min(0).max(1).default(defaultMinCompleteness)
+  .describe(`a window below this completeness (received / expected records) is incomplete; default ${defaultMinCompleteness}`);
 
 export const seriesQuerySchema = z.strictObject({
   tenant: idSchema.optional(),
   meter: idSchema.optional(),
   metric: z.string().min(1),
-  from: intFromQuery.nonnegative(),
-  to: intFromQuery.positive(),
+  /** Inclusive. */
+  from: instantQuery,
+  /** Exclusive. */
+  to: instantQuery,
   /** raw: readings as stored; window: the aggregator's stored windows (scope from tenant/meter given). */
   source: z.enum(['raw', 'window']).default('raw'),
   window: windowSizeSchema.default('1m'),
   /** For window source: which field of each window to plot. */
   field: z.enum(['mean', 'min', 'max', 'last', 'sum', 'consumption']).default('mean'),
   limit: intFromQuery.min(1).max(20_000).default(5_000),
+  minCompleteness: minCompletenessQuery,
 });
 export type SeriesQuery = z.infer<typeof seriesQuerySchema>;
+
+/** One stored window behind a point of a window series: what it holds and how much it can be trusted. */
+export const windowPointSchema = z.object({
+  /** Window start, epoch ms (the point's time). */
+  start: epochMsSchema,
+  value: z.number(),
+  /** Records received in the window. */
+  count: z.number().int(),
+  /** Records the meter's cadence gives the window (meter windows; roll-ups have none). */
+  expected: z.number().optional(),
+  /** count / expected (may exceed 1 with duplicates); meter windows only. */
+  completeness: z.number().optional(),
+  /** completeness below minCompleteness: reported, not judged. Absent where completeness is unknown. */
+  incomplete: z.boolean().optional(),
+  /** 0 first, +1 each time late data revised the window. */
+  revision: z.number().int().optional(),
+  /** Register events in the window: rollover (booked across the wrap), reset, swap. */
+  registerEvents: z.array(registerEventSchema),
+});
+export type WindowPoint = z.infer<typeof windowPointSchema>;
 
 export const seriesSchema = z.object({
   park: idSchema,
@@ -146,11 +173,73 @@ export const seriesSchema = z.object({
   window: windowSizeSchema.optional(),
   /** [epoch ms, value], oldest first. */
   points: z.array(z.tuple([epochMsSchema, z.number()])),
+  /** source=window: the window behind each point, same order and length as points. */
+  windows: z.array(windowPointSchema).optional(),
+  /** The completeness threshold incomplete was judged with (source=window). */
+  minCompleteness: z.number().optional(),
   /** Limits that apply to this series (registry permit limits), for drawing lines. */
   limits: z.object({ min: z.number().optional(), max: z.number().optional() }),
   truncated: z.boolean(),
 });
 export type Series = z.infer<typeof seriesSchema>;
+
+// --- data quality of a tenant ----------------------------------------------------
+
+/** The longest range one data-quality request may cover. */
+export const qualityMaxRangeMs = 31 * 86_400_000;
+
+export const tenantQualityQuerySchema = z.strictObject({
+  from: instantQuery,
+  to: instantQuery,
+  minCompleteness: minCompletenessQuery,
+  /** Rows kept per list, newest first. */
+  limit: intFromQuery.min(1).max(5_000).default(500),
+});
+export type TenantQualityQuery = z.infer<typeof tenantQualityQuerySchema>;
+
+export const incompleteHourSchema = z.object({
+  meter: idSchema,
+  metric: z.string(),
+  /** Hour start, epoch ms. */
+  start: epochMsSchema,
+  count: z.number().int(),
+  expected: z.number().optional(),
+  completeness: z.number(),
+  revision: z.number().int().optional(),
+  /** No window at all: the stream sent nothing that hour (between its first hour in the range and the last closed hour). */
+  missing: z.boolean(),
+});
+export type IncompleteHour = z.infer<typeof incompleteHourSchema>;
+
+export const registerEventRowSchema = z.object({
+  meter: idSchema,
+  metric: z.string(),
+  /** Start of the window the event was found in: the minute, or the hour when the minute was not looked up. */
+  at: epochMsSchema,
+  window: z.enum(['1m', '1h']),
+  event: registerEventSchema,
+  /** What the window booked as consumed across the event. */
+  consumption: z.number().optional(),
+  revision: z.number().int().optional(),
+});
+export type RegisterEventRow = z.infer<typeof registerEventRowSchema>;
+
+export const tenantQualitySchema = z.object({
+  park: idSchema,
+  tenant: idSchema,
+  from: epochMsSchema,
+  to: epochMsSchema,
+  minCompleteness: z.number(),
+  /** Meter hours below minCompleteness, or with no record, newest first. */
+  incompleteHours: z.array(incompleteHourSchema),
+  /** Register events of the tenant's meters, newest first. */
+  registerEvents: z.array(registerEventRowSchema),
+  /** Hours judged per meter and metric (closed hours from the stream's first in the range), and how many were incomplete. */
+  streams: z.array(z.object({ meter: idSchema, metric: z.string(), hours: z.number().int(), incomplete: z.number().int(), registerEvents: z.number().int() })),
+  /** A list was cut at limit. */
+  truncated: z.boolean(),
+});
+export type TenantQuality = z.infer<typeof tenantQualitySchema>;
 
 // --- alerts -------------------------------------------------------------------
 
@@ -202,9 +291,9 @@ export const alertQuerySchema = z.strictObject({
     }
     return parts as Array<z.infer<typeof alertStateSchema>>;
   }),
-  /** Last transition at or after, epoch ms. */
-  from: intFromQuery.nonnegative().optional(),
-  to: intFromQuery.positive().optional(),
+  /** Last transition at or after (inclusive) and before (exclusive). */
+  from: instantQuery.optional(),
+  to: instantQuery.optional(),
   limit: intFromQuery.min(1).max(5_000).default(500),
 });
 export type AlertQuery = z.infer<typeof alertQuerySchema>;

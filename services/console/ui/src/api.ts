@@ -4,7 +4,7 @@
  */
 import type {
   AlertDetail, AlertList, CommandAccepted, DeadLetterList, ErrorBody, Me, ParkSummary, ParkTotals, ParkView,
-  RulePackView, Series, SeriesQuery, SignInRequest, SilenceRequest, SilenceView,
+  RulePackView, Series, SeriesQuery, SignInRequest, SilenceRequest, SilenceView, TenantQuality, TenantQualityQuery,
 } from '../../api/schemas.ts';
 
 export class ApiError extends Error {
@@ -65,6 +65,7 @@ export function query(params: Record<string, QueryValue>): string {
 const seg = encodeURIComponent;
 
 export type SeriesParams = Pick<SeriesQuery, 'metric' | 'from' | 'to'> & Partial<Pick<SeriesQuery, 'tenant' | 'meter' | 'source' | 'window' | 'field' | 'limit'>>;
+export type QualityParams = Pick<TenantQualityQuery, 'from' | 'to'> & Partial<Pick<TenantQualityQuery, 'minCompleteness' | 'limit'>>;
 export interface AlertListParams {
   park?: string;
   tenant?: string;
@@ -83,6 +84,7 @@ export const api = {
   park: (park: string) => request<ParkView>('GET', `/api/parks/${seg(park)}`),
   totals: (park: string) => request<ParkTotals>('GET', `/api/parks/${seg(park)}/totals`),
   series: (park: string, params: SeriesParams) => request<Series>('GET', `/api/parks/${seg(park)}/series${query({ ...params })}`),
+  quality: (park: string, tenant: string, params: QualityParams) => request<TenantQuality>('GET', `/api/parks/${seg(park)}/tenants/${seg(tenant)}/quality${query({ ...params })}`),
   alerts: (params: AlertListParams) => request<AlertList>('GET', `/api/alerts${query({ ...params })}`),
   alert: (fingerprint: string) => request<AlertDetail>('GET', `/api/alerts/${seg(fingerprint)}`),
   acknowledge: (fingerprint: string, comment?: string) => request<CommandAccepted>('POST', `/api/alerts/${seg(fingerprint)}/acknowledge`, { comment }),

@@ -2,6 +2,9 @@
  * A time-series chart drawn by uPlot (canvas: thousands of points stay cheap
  * on a wall screen that refreshes all day). One line per meter, permit limits
  * as dashed lines, the x axis pinned to the chosen range so gaps show as gaps.
+ * Incomplete windows are shaded bands and register events dotted vertical
+ * lines with a letter (R rollover, Z reset, S swap); both are also listed in
+ * words under the chart and in its text summary.
  */
 import { useEffect, useMemo, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
@@ -18,11 +21,30 @@ export interface LimitLine {
   value: number;
 }
 
+/** A stretch of time whose window held too few records to be judged. */
+export interface IncompleteMark {
+  from: number;
+  to: number;
+  label: string;
+}
+/** A register event (rollover, reset, swap) at a time. */
+export interface EventMark {
+  at: number;
+  event: string;
+  label: string;
+}
+export interface ChartMarks {
+  incomplete: IncompleteMark[];
+  events: EventMark[];
+}
+const noMarks: ChartMarks = { incomplete: [], events: [] };
+
 interface Props {
   title: string;
   unit: string;
   lines: ChartLine[];
   limits: LimitLine[];
+  marks?: ChartMarks | undefined;
   /** Epoch ms. */
   from: number;
   to: number;
@@ -31,6 +53,49 @@ interface Props {
 
 const palette = ['#58a6ff', '#3fb950', '#d2a8ff', '#ffa657', '#79c0ff', '#f778ba', '#e3b341'];
 const limitColour = '#ff7b72';
+const incompleteColour = 'rgba(210, 168, 255, 0.16)';
+const incompleteEdge = 'rgba(210, 168, 255, 0.55)';
+const eventColour = '#f2cc60';
+export const eventLetters: Record<string, string> = { rollover: 'R', reset: 'Z', swap: 'S' };
+
+/** Bands and event lines drawn on the plot area, under the cursor, from the marks of the last render. */
+function drawMarks(u: uPlot, marks: ChartMarks, font: number): void {
+  const { ctx } = u;
+  const { left, top, width, height } = u.bbox;
+  const x = (ms: number): number => u.valToPos(ms / 1000, 'x', true);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, width, height);
+  ctx.clip();
+  for (const m of marks.incomplete) {
+    const x0 = Math.max(left, x(m.from));
+    const x1 = Math.min(left + width, x(m.to));
+    if (x1 <= x0) continue;
+    ctx.fillStyle = incompleteColour;
+    ctx.fillRect(x0, top, x1 - x0, height);
+    ctx.strokeStyle = incompleteEdge;
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x0 + 0.5, top + 0.5, Math.max(1, x1 - x0 - 1), height - 1);
+  }
+  ctx.font = `700 ${Math.round(font * 0.75 * devicePixelRatio)}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  for (const e of marks.events) {
+    const px = x(e.at);
+    if (px < left || px > left + width) continue;
+    ctx.strokeStyle = eventColour;
+    ctx.lineWidth = 2 * devicePixelRatio;
+    ctx.setLineDash([3 * devicePixelRatio, 3 * devicePixelRatio]);
+    ctx.beginPath();
+    ctx.moveTo(px, top);
+    ctx.lineTo(px, top + height);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = eventColour;
+    ctx.fillText(eventLetters[e.event] ?? '?', px, top + 2);
+  }
+  ctx.restore();
+}
 const axisColour = '#c9d1d9';
 const gridColour = 'rgba(240, 246, 252, 0.14)';
 
@@ -61,12 +126,15 @@ function align(lines: ChartLine[], limits: LimitLine[], from: number, to: number
   return [x.map((t) => t / 1000), ...ys, ...limitYs];
 }
 
-export function Chart({ title, unit, lines, limits, from, to, metric }: Props) {
+export function Chart({ title, unit, lines, limits, marks = noMarks, from, to, metric }: Props) {
   const wall = useWallMode();
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   const range = useRef({ from, to });
   range.current = { from, to };
+  // Read by the draw hook, so new marks need no new chart.
+  const marksRef = useRef(marks);
+  marksRef.current = marks;
   const data = useMemo(() => align(lines, limits, from, to), [lines, limits, from, to]);
   const points = lines.reduce((n, l) => n + l.points.length, 0);
   // A new chart only when what is drawn changes shape; new points go through setData.
@@ -93,6 +161,7 @@ export function Chart({ title, unit, lines, limits, from, to, metric }: Props) {
       ],
       legend: { live: true },
       cursor: { points: { size: Math.round(font * 0.5) } },
+      hooks: { draw: [(u) => drawMarks(u, marksRef.current, font)] },
     };
     const u = new uPlot(opts, data, el);
     plot.current = u;
@@ -109,14 +178,36 @@ export function Chart({ title, unit, lines, limits, from, to, metric }: Props) {
   useEffect(() => {
     plot.current?.setData(data);
   }, [data]);
+  useEffect(() => {
+    plot.current?.redraw(false, false);
+  }, [marks]);
 
   const latest = lines.map((l) => l.points.at(-1)).filter((p) => p !== undefined).sort((a, b) => b[0] - a[0])[0];
-  const described = `${title}: ${points} points` + (latest ? `, latest ${formatNumber(latest[1])} ${unit}` : '') + limits.map((l) => `, ${l.label}`).join('');
+  const marked = marksSummary(marks);
+  const described = `${title}: ${points} points` + (latest ? `, latest ${formatNumber(latest[1])} ${unit}` : '') + limits.map((l) => `, ${l.label}`).join('') + (marked ? `; ${marked}` : '');
   return (
-    <figure class="chart" data-testid="metric-chart" data-metric={metric} data-points={points}>
+    <figure class="chart" data-testid="metric-chart" data-metric={metric} data-points={points} data-incomplete={marks.incomplete.length} data-events={marks.events.length}>
       <figcaption>{title} <span class="muted">({unit})</span></figcaption>
       <div ref={box} class="chart-canvas" role="img" aria-label={described} />
       {points === 0 && <p class="chart-empty muted">No data in this range</p>}
+      {marked && (
+        <p class="chart-marks" data-testid="chart-marks">
+          {marks.incomplete.length > 0 && <span class="mark-incomplete" title={marks.incomplete.map((m) => m.label).join('\n')}>{incompleteText(marks.incomplete.length)}</span>}
+          {marks.events.slice(0, shownEvents).map((e) => <span key={`${e.at}:${e.label}`} class="mark-event"><b>{eventLetters[e.event] ?? '?'}</b> {e.label}, {formatDateTime(e.at)}</span>)}
+          {marks.events.length > shownEvents && <span class="muted">and {marks.events.length - shownEvents} more</span>}
+        </p>
+      )}
     </figure>
   );
+}
+
+const shownEvents = 6;
+const incompleteText = (n: number): string => `${n} incomplete window${n === 1 ? '' : 's'} (shaded)`;
+
+/** The marks in words, for the caption and the canvas's text alternative. */
+export function marksSummary(marks: ChartMarks): string {
+  const parts: string[] = [];
+  if (marks.incomplete.length > 0) parts.push(incompleteText(marks.incomplete.length));
+  if (marks.events.length > 0) parts.push(`${marks.events.length} register event${marks.events.length === 1 ? '' : 's'}: ${marks.events.map((e) => `${e.label} at ${formatDateTime(e.at)}`).join(', ')}`);
+  return parts.join('; ');
 }

@@ -1,16 +1,18 @@
 /**
- * One tenant: its open alerts, its meters' health, and a chart per metric
- * (one line per meter, permit limits dashed) over a chosen range. Charts poll
- * while visible; registers are drawn as consumption per window, since a
- * register's raw value only ever climbs.
+ * One tenant: its open alerts, its meters' health, its data quality
+ * (incomplete hours, register events), and a chart per metric (one line per
+ * meter, permit limits dashed, incomplete windows shaded, register events
+ * marked) over a chosen range. Charts poll while visible; registers are drawn
+ * as consumption per window, since a register's raw value only ever climbs.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { MeterView, Series, TenantView } from '../../../api/schemas.ts';
+import type { IncompleteHour, MeterView, Series, TenantView } from '../../../api/schemas.ts';
 import { isMetricName, metricCatalogue } from '../../../../../shared/contracts/metric-catalogue.ts';
 import { api, type SeriesParams } from '../api.ts';
 import { openStates } from '../alert-store.ts';
 import { HealthBadge, SeverityBadge, StateBadge } from '../components/badges.tsx';
-import { Chart, type LimitLine } from '../components/chart.tsx';
+import { Chart, type ChartMarks, type LimitLine } from '../components/chart.tsx';
+import { DataQuality } from '../components/data-quality.tsx';
 import { ErrorNote, Loading } from '../components/status.tsx';
 import { formatAge, formatDateTime } from '../format.ts';
 import { useAlertStore, useNow, useResource } from '../hooks.ts';
@@ -37,6 +39,8 @@ const groups: Array<{ title: string; metrics: readonly string[] }> = [
 const isRegister = (metric: string): boolean => isMetricName(metric) && metricCatalogue[metric].kind === 'cumulative';
 
 const windowSeconds = { '1m': 60, '15m': 900, '1h': 3_600, '1d': 86_400 } as const;
+/** The data-quality tables look back at least a day, whatever the chart range: hours need time to be judged. */
+const qualityMinMs = 86_400_000;
 type WindowKey = keyof typeof windowSeconds;
 
 /** The range's window, or a longer one when the meters report more rarely (a 5-minute register in 1-minute windows reads 0, 0, 0, 0, 5). */
@@ -86,6 +90,30 @@ function limitLines(series: Series[], meters: MeterView[]): LimitLine[] {
   return [...seen.values()];
 }
 
+/**
+ * What to mark on a chart: window series carry their own windows (incomplete
+ * ones shaded, register events); raw series take the tenant's incomplete hours
+ * of that metric, since raw readings have no window.
+ */
+function marksOf(series: Series[], meters: MeterView[], hours: IncompleteHour[], from: number, to: number): ChartMarks {
+  const marks: ChartMarks = { incomplete: [], events: [] };
+  series.forEach((s, i) => {
+    const meter = meters[i]?.id ?? s.meter ?? '';
+    if (s.source === 'raw') {
+      for (const h of hours) if (h.meter === meter && h.metric === s.metric && h.start + 3_600_000 > from && h.start < to) {
+        marks.incomplete.push({ from: h.start, to: h.start + 3_600_000, label: `${meter} hour ${formatDateTime(h.start)}: ${h.count} records, ${Math.round(h.completeness * 100)} %` });
+      }
+      return;
+    }
+    const width = windowSeconds[s.window ?? '1m'] * 1000;
+    for (const w of s.windows ?? []) {
+      if (w.incomplete) marks.incomplete.push({ from: w.start, to: w.start + width, label: `${meter} ${formatDateTime(w.start)}: ${w.count}${w.expected !== undefined ? ` of ${w.expected}` : ''} records` });
+      for (const event of w.registerEvents) marks.events.push({ at: w.start, event, label: `${event} on ${meter}` });
+    }
+  });
+  return marks;
+}
+
 const causes: Record<MeterView['health']['cause'], string> = {
   birth: 'announced itself (birth)',
   will: 'connection lost (last will)',
@@ -100,7 +128,7 @@ function healthCause(m: MeterView): string {
   return causes[m.health.cause];
 }
 
-function MetricChart({ park, tenant, metric, meters, range, refreshKey }: { park: string; tenant: string; metric: string; meters: MeterView[]; range: RangeKey; refreshKey: number }) {
+function MetricChart({ park, tenant, metric, meters, range, refreshKey, hours }: { park: string; tenant: string; metric: string; meters: MeterView[]; range: RangeKey; refreshKey: number; hours: IncompleteHour[] }) {
   const { params, caption } = plan(metric, range, Math.max(...meters.map((m) => m.cadenceSeconds)));
   const key = `${park}/${tenant}/${metric}/${range}/${meters.map((m) => m.id).join(',')}`;
   const data = useResource(async () => {
@@ -115,10 +143,11 @@ function MetricChart({ park, tenant, metric, meters, range, refreshKey }: { park
   }, [refreshKey]);
   const lines = useMemo(() => (data.data?.series ?? []).map((s, i) => ({ label: meters[i]?.id ?? s.meter ?? metric, points: s.points })), [data.data]);
   const limits = useMemo(() => limitLines(data.data?.series ?? [], meters), [data.data]);
+  const marks = useMemo(() => (data.data ? marksOf(data.data.series, meters, hours, data.data.from, data.data.to) : { incomplete: [], events: [] }), [data.data, hours]);
   if (data.error && !data.data) return <div class="chart"><p class="chart-title">{caption}</p><ErrorNote error={data.error} retry={data.reload} /></div>;
   if (!data.data) return <div class="chart chart-loading"><p class="chart-title">{caption}</p><Loading what={metric} /></div>;
   const unit = data.data.series[0]?.unit ?? (isMetricName(metric) ? metricCatalogue[metric].unit : '');
-  return <Chart title={`${metric} – ${caption}`} unit={unit} metric={metric} lines={lines} limits={limits} from={data.data.from} to={data.data.to} />;
+  return <Chart title={`${metric} – ${caption}`} unit={unit} metric={metric} lines={lines} limits={limits} marks={marks} from={data.data.from} to={data.data.to} />;
 }
 
 export function TenantPage({ park, tenant, query }: { park: string; tenant: string; query: URLSearchParams }) {
@@ -135,6 +164,16 @@ export function TenantPage({ park, tenant, query }: { park: string; tenant: stri
   useEffect(() => {
     if (latestTransition > 0) setRefreshKey((k) => k + 1);
   }, [latestTransition]);
+  const quality = useResource(() => {
+    const to = Date.now();
+    return api.quality(park, tenant, { from: to - Math.max(ranges[range].ms, qualityMinMs), to });
+  }, `quality:${park}/${tenant}/${range}`, Math.max(ranges[range].refreshMs, 60_000));
+  const noHours = useMemo<IncompleteHour[]>(() => [], []);
+  const hoursByMetric = useMemo(() => {
+    const m = new Map<string, IncompleteHour[]>();
+    for (const h of quality.data?.incompleteHours ?? []) m.set(h.metric, [...(m.get(h.metric) ?? []), h]);
+    return m;
+  }, [quality.data]);
   const t = view.data?.tenantViews.find((x) => x.id === tenant);
   // Memoised on the park view, so the charts' meter lists keep their identity between renders.
   const chartGroups = useMemo(() => (t ? chartsOf(t) : []), [view.data, tenant]);
@@ -187,11 +226,15 @@ export function TenantPage({ park, tenant, query }: { park: string; tenant: stri
         </table>
       </div>
 
+      <h2 class="section-title">Data quality <span class="muted">(last {range === '7d' ? '7 d' : '24 h'})</span></h2>
+      {quality.error && !quality.data ? <ErrorNote error={quality.error} retry={quality.reload} />
+        : quality.data ? <DataQuality quality={quality.data} /> : <Loading what="data quality" />}
+
       {chartGroups.map((g) => (
         <section key={g.title} aria-label={g.title}>
           <h2 class="section-title">{g.title}</h2>
           <div class="charts">
-            {g.charts.map((c) => <MetricChart key={c.metric} park={park} tenant={tenant} metric={c.metric} meters={c.meters} range={range} refreshKey={refreshKey} />)}
+            {g.charts.map((c) => <MetricChart key={c.metric} park={park} tenant={tenant} metric={c.metric} meters={c.meters} range={range} refreshKey={refreshKey} hours={hoursByMetric.get(c.metric) ?? noHours} />)}
           </div>
         </section>
       ))}

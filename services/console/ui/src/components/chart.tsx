@@ -56,7 +56,7 @@ const limitColour = '#ff7b72';
 const incompleteColour = 'rgba(210, 168, 255, 0.16)';
 const incompleteEdge = 'rgba(210, 168, 255, 0.55)';
 const eventColour = '#f2cc60';
-export const eventLetters: Record<string, string> = { rollover: 'R', reset: 'Z', swap: 'S' };
+export const eventLetters: Record<string, string> = { rollover: 'R', reset: 'Z', swap: 'S', 'declared-swap': 'D', 'declared-reset': 'D' };
 
 /** Bands and event lines drawn on the plot area, under the cursor, from the marks of the last render. */
 function drawMarks(u: uPlot, marks: ChartMarks, font: number): void {

@@ -12,6 +12,8 @@ export const eventWords: Record<string, string> = {
   rollover: 'rollover: the register wrapped past its top, consumption booked across the wrap',
   reset: 'reset: the register fell, no consumption booked for that step',
   swap: 'swap: a new register, no consumption booked for that step',
+  'declared-swap': 'declared swap: booked exactly from the declared final and initial readings',
+  'declared-reset': 'declared reset: booked exactly from the declared final and initial readings',
 };
 
 const percent = (x: number): string => `${Math.round(x * 100)} %`;

@@ -27,6 +27,7 @@ export const topics = {
   deadLetters: { name: 'eip.deadletter.v1', partitions: 3, retentionMs: 30 * day, compacted: false, key: 'stage', description: 'refused input with its reason and raw payload' },
   meterStatus: { name: 'eip.meter-status.v1', partitions: 3, retentionMs: 30 * day, compacted: false, key: 'meter id', description: 'meter online / offline transitions' },
   consoleSessions: { name: 'eip.console-sessions.v1', partitions: 1, retentionMs: 31 * day, compacted: false, key: 'user name', description: 'internal to the console: sign-outs and revoked sessions, folded by every console instance so a session ended on one is refused by all; kept longer than the longest session (CONSOLE_SESSION_TTL_MS at most 30 days)' },
+  submissions: { name: 'eip.report-submissions.v1', partitions: 1, retentionMs: -1, compacted: true, key: 'kind:station:period start (shared/contracts/submissions.ts)', description: 'regulatory submissions (SPARING, SISPEK): the reporting service\'s outbox and receipts, latest state per (kind, station, period)' },
   meterState: { name: 'eip.meter-state.v1', partitions: 3, retentionMs: -1, compacted: true, key: 'meter id', description: 'latest status per meter' },
 } as const satisfies Record<string, TopicSpec>;
 

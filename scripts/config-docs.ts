@@ -12,6 +12,7 @@ import { aggregatorConfigSchema } from '../services/aggregator/config.ts';
 import { rulesConfigSchema } from '../services/rules/config.ts';
 import { allInOneConfigSchema } from '../services/all-in-one/config.ts';
 import { consoleConfigSchema } from '../services/console/config.ts';
+import { reportingConfigSchema } from '../services/reporting/config.ts';
 
 export const documented: Array<{ readme: string; schema: EnvSchema }> = [
   { readme: 'services/ingest/README.md', schema: ingestConfigSchema },
@@ -19,6 +20,7 @@ export const documented: Array<{ readme: string; schema: EnvSchema }> = [
   { readme: 'services/rules/README.md', schema: rulesConfigSchema },
   { readme: 'services/all-in-one/README.md', schema: allInOneConfigSchema },
   { readme: 'services/console/README.md', schema: consoleConfigSchema },
+  { readme: 'services/reporting/README.md', schema: reportingConfigSchema },
 ];
 
 const root = new URL('../', import.meta.url).pathname;

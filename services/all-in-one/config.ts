@@ -30,6 +30,10 @@ export const allInOneConfigSchema = z.object({
   CONSOLE: envBool('run the console (web UI and API) inside', { default: true }),
   CONSOLE_PORT: envInt('port of the console (0 picks a free one)', { default: 8080, min: 0, max: 65_535 }),
   CONSOLE_OPS_PORT: envInt('ops port of the console inside', { default: 9467, min: 0, max: 65_535 }),
+  REPORTING: envBool('run the reporting service (SPARING and SISPEK-style submissions) inside', { default: true }),
+  REPORTING_OPS_PORT: envInt('ops port of the reporting service inside', { default: 9468, min: 0, max: 65_535 }),
+  RECEIVER: envBool('run the stand-in SPARING and SISPEK receiver (simulators/receiver) inside, and point the reporting service at it unless SPARING_URL or SISPEK_URL say otherwise', { default: true }),
+  RECEIVER_PORT: envInt('port of the stand-in receiver (0 picks a free one); its GET /submissions lists what it got', { default: 9480, min: 0, max: 65_535 }),
 });
 
 export type AllInOneConfig = z.infer<typeof allInOneConfigSchema>;

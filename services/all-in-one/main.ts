@@ -20,6 +20,9 @@ import { rulesConfigSchema } from '../rules/config.ts';
 import { startRules } from '../rules/main.ts';
 import { consoleConfigSchema } from '../console/config.ts';
 import { startConsole } from '../console/main.ts';
+import { reportingConfigSchema } from '../reporting/config.ts';
+import { startReporting } from '../reporting/main.ts';
+import { startReceiver } from '../../simulators/receiver/receiver.ts';
 import { allInOneConfigSchema, type AllInOneConfig } from './config.ts';
 
 export interface RunningStack {
@@ -29,6 +32,8 @@ export interface RunningStack {
   rulesOpsPort: number;
   /** The console's address, when it runs. */
   consoleUrl?: string;
+  /** The stand-in receiver's address, when it runs. */
+  receiverUrl?: string;
 }
 
 export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJS.ProcessEnv = process.env): Promise<RunningStack> {
@@ -52,6 +57,20 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
   shutdown.register('aggregator', () => aggregator.stop());
   const rules = await startRules(loadConfig(rulesConfigSchema, { ...overlay, OPS_PORT: String(config.RULES_OPS_PORT), MQTT_USERNAME: 'rules', MQTT_PASSWORD: config.RULES_MQTT_PASSWORD, MQTT_CLIENT_ID: '' }, 'rules'), logger.child({ component: 'rules' }), shutdown);
   shutdown.register('rules', () => rules.stop());
+  let receiverUrl: string | undefined;
+  if (config.RECEIVER) {
+    // The same secret the reporting service signs with, so the demo's submissions verify.
+    const secret = env.SPARING_SECRET || 'sparing-dev-secret';
+    const receiver = await startReceiver({ port: config.RECEIVER_PORT, secretOf: () => secret });
+    shutdown.register('receiver', () => receiver.close());
+    receiverUrl = receiver.url;
+    overlay.SPARING_URL = env.SPARING_URL || `${receiver.url}/sparing`;
+    overlay.SISPEK_URL = env.SISPEK_URL || `${receiver.url}/sispek`;
+  }
+  if (config.REPORTING) {
+    const reporting = await startReporting(loadConfig(reportingConfigSchema, { ...overlay, OPS_PORT: String(config.REPORTING_OPS_PORT) }, 'reporting'), logger.child({ component: 'reporting' }), shutdown);
+    shutdown.register('reporting', () => reporting.stop());
+  }
   let consoleUrl: string | undefined;
   if (consoleConfig) {
     const consoleService = await startConsole(consoleConfig, logger.child({ component: 'console' }), shutdown);
@@ -68,12 +87,12 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
     shutdown.register('simulator', sim.stop);
   }
   const ops = (port: number): string => `http://127.0.0.1:${port}`;
-  logger.info({ console: consoleUrl, mqtt: overlay.MQTT_URL, ingest: ops(ingest.opsPort), aggregator: ops(aggregator.opsPort), rules: ops(rules.opsPort), data: config.DATA_DIR }, 'EIP telemetry running (embedded mode); Ctrl-C stops it');
+  logger.info({ console: consoleUrl, mqtt: overlay.MQTT_URL, ingest: ops(ingest.opsPort), aggregator: ops(aggregator.opsPort), rules: ops(rules.opsPort), receiver: receiverUrl && `${receiverUrl}/submissions`, data: config.DATA_DIR }, 'EIP telemetry running (embedded mode); Ctrl-C stops it');
   if (consoleUrl && !env.CONSOLE_USERS) {
     // The dev users file ships with known passwords: fine on a laptop, named as such.
     logger.info({ console: consoleUrl, operator: 'operator / operator-dev-secret', viewer: 'viewer / viewer-dev-secret', admin: 'admin / admin-dev-secret' }, `open ${consoleUrl} and sign in as operator / operator-dev-secret (development users; set CONSOLE_USERS for real ones)`);
   }
-  return { mqttUrl: overlay.MQTT_URL ?? '', ingestOpsPort: ingest.opsPort, aggregatorOpsPort: aggregator.opsPort, rulesOpsPort: rules.opsPort, ...(consoleUrl !== undefined && { consoleUrl }) };
+  return { mqttUrl: overlay.MQTT_URL ?? '', ingestOpsPort: ingest.opsPort, aggregatorOpsPort: aggregator.opsPort, rulesOpsPort: rules.opsPort, ...(consoleUrl !== undefined && { consoleUrl }), ...(receiverUrl !== undefined && { receiverUrl }) };
 }
 
 /** The simulator runs as a child process (it is a CLI of its own); its output joins this log stream. */
@@ -100,7 +119,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   await runMain({
     service: 'eip',
     summary: [
-      'the whole pipeline on a bare machine: embedded MQTT broker, SQLite bus and store, ingest, aggregator, rules, the console (web UI) and the park simulator.',
+      'the whole pipeline on a bare machine: embedded MQTT broker, SQLite bus and store, ingest, aggregator, rules, reporting (with a stand-in receiver), the console (web UI) and the park simulator.',
       'Each part also reads its own service\'s variables (services/*/README.md); to use real servers instead of the embedded ones:',
       '  Kafka:     BUS=kafka KAFKA_BROKERS=127.0.0.1:9092',
       '  InfluxDB:  TIMESERIES=influxdb INFLUX_URL=http://127.0.0.1:8086 INFLUX_TOKEN=... INFLUX_ORG=eip INFLUX_BUCKET=telemetry',

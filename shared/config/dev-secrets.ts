@@ -16,13 +16,15 @@ export const devCredentialFiles = ['infra/dev-credentials.json', 'services/conso
 /**
  * Values set outside those files: the InfluxDB operator token and admin password
  * of infra/influxdb/influxdb.sh, the Kafka SCRAM password of infra/kafka/kafka.sh,
- * and the session key docker-compose.yml used to ship.
+ * the session key docker-compose.yml used to ship, and the SPARING signing
+ * secret of the reporting service and the stand-in receiver.
  */
 const fixedDevValues: Readonly<Record<string, string>> = {
   'eip-dev-token': 'the development InfluxDB token',
   'eip-dev-password': 'the development InfluxDB password',
   'eip-kafka-dev-secret': 'the development Kafka SCRAM password',
   'change-me-compose-dev-session-key': 'the session key of an earlier docker-compose.yml',
+  'sparing-dev-secret': 'the development SPARING signing secret (services/reporting, simulators/receiver)',
 };
 
 interface DevValues {

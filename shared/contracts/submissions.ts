@@ -43,10 +43,22 @@ export const submissionRecordSchema = z.object({
   receipt: z.string().max(2000).optional(),
   sentAt: epochMsSchema.optional(),
   updatedAt: epochMsSchema,
+  /**
+   * The body sent (JSON, before signing), so a restart resends exactly what was
+   * tried and an auditor sees what the receiver got. Optional for older records.
+   */
+  body: z.string().max(200_000).optional(),
+  /** The key the receiver dedups on: `<kind>:<station>:<period start>:r<revision>`. */
+  idempotencyKey: z.string().max(400).optional(),
 });
 export type SubmissionRecord = z.infer<typeof submissionRecordSchema>;
 
 /** The compacted topic's key: one submission per (kind, station, period start). */
 export function submissionKey(r: Pick<SubmissionRecord, 'kind' | 'station' | 'periodStart'>): string {
   return `${r.kind}:${r.station}:${r.periodStart}`;
+}
+
+/** What a receiver dedups on: one delivery per (kind, station, period, revision). */
+export function submissionIdempotencyKey(r: Pick<SubmissionRecord, 'kind' | 'station' | 'periodStart' | 'revision'>): string {
+  return `${submissionKey(r)}:r${r.revision}`;
 }

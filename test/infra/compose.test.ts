@@ -15,6 +15,7 @@ const secrets: Record<string, string> = {
   INFLUX_TOKEN: 'tok-3c9f0a', INFLUX_PASSWORD: 'pw-71be2d', CONSOLE_SESSION_SECRET: 'sess-9a8b7c6d5e4f3a2b',
   INGEST_MQTT_PASSWORD: 'mq-ingest-5d1e', RULES_MQTT_PASSWORD: 'mq-rules-2f7a',
   CONSOLE_USERS_FILE: '/srv/eip/console-users.json', MQTT_CREDENTIALS_FILE: '/srv/eip/mqtt-credentials.json',
+  SPARING_URL: 'https://sparing.example.test/api/send', SPARING_SECRET: 'sparing-7e21c0d94b', SISPEK_URL: 'https://sispek.example.test/api/hourly',
 };
 // Everything but the variables compose interpolates, so the machine's own environment cannot fill them in.
 const render = (env: Record<string, string>, args: string[] = []) =>
@@ -40,7 +41,7 @@ it('publishes the servers only on the host\'s loopback unless asked, and the con
   const published = (out: string): string[] => [...out.matchAll(/^ {4}- (?:'|")?([0-9.]+:\d+:\d+)\/tcp/gm)].map((m) => m[1] ?? '');
   const byDefault = published(render(secrets).stdout);
   assert.ok(byDefault.includes('0.0.0.0:8080:8080'), byDefault.join(' '));
-  for (const port of ['1883', '8086', '9092', '9464', '9465', '9466', '9467']) {
+  for (const port of ['1883', '8086', '9092', '9464', '9465', '9466', '9467', '9468']) {
     for (const p of byDefault.filter((x) => x.endsWith(`:${port}`))) assert.ok(p.startsWith('127.0.0.1:'), p);
   }
   assert.ok(!byDefault.some((p) => p.endsWith(':9092')), 'Kafka stays on the stack network');
@@ -52,7 +53,7 @@ it('every long-running service of the resolved stack has a health check', () => 
   const res = render(secrets);
   assert.equal(res.status, 0, res.stderr);
   const resolved = res.stdout;
-  for (const name of ['mosquitto', 'kafka', 'influxdb', 'ingest', 'aggregator', 'rules', 'console']) {
+  for (const name of ['mosquitto', 'kafka', 'influxdb', 'ingest', 'aggregator', 'rules', 'reporting', 'console']) {
     const block = new RegExp(`^  ${name}:\\n((?:    .*\\n|\\n)*)`, 'm').exec(resolved)?.[1] ?? '';
     assert.match(block, /healthcheck:/, `${name} has a health check`);
   }

@@ -78,6 +78,7 @@ export const reportingConfigSchema = z.object({
   ...busEnv,
   ...registryEnv,
   REPORTING_GROUP: envString('consumer group on the readings and aggregates topics', { default: 'reporting' }),
+  REPORTING_START_FROM: envEnum('where a consumer group with no committed offsets starts on the readings and aggregates topics: earliest (report the retained history inside REPORTING_LOOKBACK_MS) or latest (only what arrives from now on)', ['earliest', 'latest'] as const, { default: 'earliest' }),
   REPORTING_LOOKBACK_MS: envInt('data older than this (by the clock) is not reported: a new group reading the topics from the start does not resubmit history', { default: 7 * 86_400_000, min: 60_000, max: 400 * 86_400_000 }),
   REPORTING_TICK_MS: envInt('how often the outbox is checked for submissions that are due', { default: 1_000, min: 50, max: 60_000 }),
   REPORTING_SETTLE_MS: envInt('a period is sent only once its content has not changed for this long (a batch still arriving)', { default: 5_000, min: 0, max: 600_000 }),

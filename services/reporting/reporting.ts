@@ -46,6 +46,8 @@ export interface ReportingOptions {
   supervisor: Supervisor;
   metrics: ReportingMetrics;
   group: string;
+  /** Where a group without committed offsets starts. */
+  fromBeginning: boolean;
   /** By meter id; empty when SPARING is off. */
   stations: ReadonlyMap<string, SparingStation>;
   /** By meter id; empty when SISPEK is off. */
@@ -117,7 +119,7 @@ export class ReportingRuntime {
     await this.restore();
     const wanted = [...(this.o.stations.size > 0 ? [topics.readings.name] : []), ...(this.o.stacks.size > 0 ? [topics.aggregates.name] : [])];
     if (wanted.length > 0) {
-      this.subscription = await this.o.bus.subscribe({ groupId: this.o.group, topics: wanted, fromBeginning: true, handleBatch: (b) => this.serial.run(() => this.handleBatch(b)) });
+      this.subscription = await this.o.bus.subscribe({ groupId: this.o.group, topics: wanted, fromBeginning: this.o.fromBeginning, handleBatch: (b) => this.serial.run(() => this.handleBatch(b)) });
     }
     this.timer = setInterval(() => {
       this.ticking ??= this.tick().catch((err: unknown) => reportLoopError(this.o.supervisor, this.o.logger, 'reporting outbox', err, 'outbox tick failed')).finally(() => { this.ticking = undefined; });

@@ -23,6 +23,8 @@ export interface Accepted {
   receipt: string;
   receivedAt: number;
   body: unknown;
+  /** SPARING: the token as posted, so a test can verify it on its own. */
+  token?: string;
 }
 
 export interface Refusal {
@@ -94,14 +96,14 @@ export async function startReceiver(o: ReceiverOptions): Promise<Receiver> {
     send(res, status, { error: reason });
   };
 
-  const accept = (res: ServerResponse, kind: Accepted['kind'], key: string | null, station: string, body: unknown): void => {
+  const accept = (res: ServerResponse, kind: Accepted['kind'], key: string | null, station: string, body: unknown, token?: string): void => {
     const seen = key === null ? undefined : byKey.get(key);
     if (seen) {
       duplicates++;
       if (mode === 'timeout') return hold(res);
       return send(res, 200, { receipt: seen.receipt, duplicate: true });
     }
-    const entry: Accepted = { kind, idempotencyKey: key, station, receipt: `rcpt-${accepted.length + 1}`, receivedAt: now(), body };
+    const entry: Accepted = { kind, idempotencyKey: key, station, receipt: `rcpt-${accepted.length + 1}`, receivedAt: now(), body, ...(token !== undefined && { token }) };
     accepted.push(entry);
     if (key !== null) byKey.set(key, entry);
     if (mode === 'timeout') return hold(res);
@@ -157,7 +159,7 @@ export async function startReceiver(o: ReceiverOptions): Promise<Receiver> {
     if (!verified.ok) return refuse(res, kind, 401, `token refused: ${verified.reason}`);
     const payload = sparingPayloadSchema.safeParse(verified.payload);
     if (!payload.success) return refuse(res, kind, 422, `schema: ${issues(payload.error)}`);
-    accept(res, kind, key, payload.data.uid, payload.data);
+    accept(res, kind, key, payload.data.uid, payload.data, request.data.token);
   };
 
   const server = createServer((req, res) => {

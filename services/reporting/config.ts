@@ -99,6 +99,7 @@ export const reportingConfigSchema = z.object({
   SISPEK: envBool('send SISPEK-style hourly averages for the stack-cems meters', { default: true }),
   SISPEK_URL: envUrl('SISPEK-style receiver: each stack hour is posted here as JSON', ['http', 'https'], { default: `${receiverDefault}/sispek` }),
   SISPEK_CLOSE_AFTER_MS: envInt('a stack hour goes out this long after the hour ends, unless every parameter\'s window came first', { default: 600_000, min: 0, max: 86_400_000 }),
+  SISPEK_MIN_COMPLETENESS_PERCENT: envInt('a stack hour\'s parameter is valid with at least this share of its 5-minute values: 80 needs 10 of 12, so an analyser out for 15 minutes (9 of 12) leaves the hour incomplete, as the default rule pack judges stacks (75 is the project-wide default of shared/contracts/completeness.ts)', { default: 80, min: 1, max: 100 }),
   SISPEK_RANGES: envString('analysers\' full scale: metric=number or stack.metric=number, comma-separated; an hour reaching past it is out of range', {
     default: '', minLength: 0, allowed: 'metric=number or stack.metric=number, comma-separated', check: checked(parseRanges),
   }),

@@ -32,7 +32,7 @@ export interface ReportingDeps {
 export async function startReporting(config: ReportingConfig, logger: Logger, supervisor: Supervisor, deps: ReportingDeps = {}): Promise<RunningReporting> {
   const registry = loadParkRegistry(config.PARK_REGISTRY);
   const secrets = readSecretsFile(config.SPARING_SECRETS_FILE);
-  const targets = reportingTargets(registry.registry, { schedule: parseSchedule(config.SPARING_SCHEDULE), secretOf: (uid) => secrets.get(uid) ?? config.SPARING_SECRET, ranges: parseRanges(config.SISPEK_RANGES) });
+  const targets = reportingTargets(registry.registry, { schedule: parseSchedule(config.SPARING_SCHEDULE), secretOf: (uid) => secrets.get(uid) ?? config.SPARING_SECRET, ranges: parseRanges(config.SISPEK_RANGES), minCompleteness: config.SISPEK_MIN_COMPLETENESS_PERCENT / 100 });
   const stations = config.SPARING ? targets.stations : new Map<string, SparingStation>();
   const stacks = config.SISPEK ? targets.stacks : new Map<string, StackSettings>();
   const metricsRegistry = createMetricsRegistry('reporting');

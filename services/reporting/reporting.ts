@@ -75,7 +75,7 @@ interface Entry extends OutboxEntry {
 const stage = 'reporting';
 
 /** SPARING stations and SISPEK stacks from the registry. */
-export function reportingTargets(registry: ParkRegistry, o: { schedule: { fallback: SparingMode; byUid: ReadonlyMap<string, SparingMode> }; secretOf: (uid: string) => string; ranges: ReadonlyMap<string, number> }): { stations: Map<string, SparingStation>; stacks: Map<string, StackSettings> } {
+export function reportingTargets(registry: ParkRegistry, o: { schedule: { fallback: SparingMode; byUid: ReadonlyMap<string, SparingMode> }; secretOf: (uid: string) => string; ranges: ReadonlyMap<string, number>; minCompleteness?: number }): { stations: Map<string, SparingStation>; stacks: Map<string, StackSettings> } {
   const stations = new Map<string, SparingStation>();
   const stacks = new Map<string, StackSettings>();
   for (const park of registry.parks) {
@@ -90,7 +90,7 @@ export function reportingTargets(registry: ParkRegistry, o: { schedule: { fallba
             const full = o.ranges.get(`${m.id}.${metric}`) ?? o.ranges.get(metric);
             if (full !== undefined) ranges.set(metric, full);
           }
-          stacks.set(m.id, { stack: m.id, park: park.id, tenant: tenant.id, metrics: m.metrics, cadenceSeconds: m.cadenceSeconds, ranges, ...(m.o2ReferencePercent !== undefined && { o2ReferencePercent: m.o2ReferencePercent }) });
+          stacks.set(m.id, { stack: m.id, park: park.id, tenant: tenant.id, metrics: m.metrics, cadenceSeconds: m.cadenceSeconds, ranges, ...(o.minCompleteness !== undefined && { minCompleteness: o.minCompleteness }), ...(m.o2ReferencePercent !== undefined && { o2ReferencePercent: m.o2ReferencePercent }) });
         }
       }
     }

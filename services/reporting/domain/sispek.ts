@@ -33,6 +33,8 @@ export interface StackSettings {
   o2ReferencePercent?: number;
   /** The analyser's full scale per parameter: an hour reaching past it is out of range. */
   ranges: ReadonlyMap<string, number>;
+  /** Share of the expected values a parameter's hour needs to be valid (default: defaultMinCompleteness). */
+  minCompleteness?: number;
 }
 
 /** Physically possible values; anything outside is an analyser or wiring fault. */
@@ -55,7 +57,8 @@ function rangeProblem(metric: string, input: HourInput, ranges: ReadonlyMap<stri
 }
 
 /** The flag of one parameter, worst first: maintenance, then incomplete, then out of range. */
-export function validityOf(metric: string, input: HourInput | undefined, settings: Pick<StackSettings, 'ranges'>, inMaintenance: boolean, minCompleteness = defaultMinCompleteness): { validity: Validity; reason?: string } {
+export function validityOf(metric: string, input: HourInput | undefined, settings: Pick<StackSettings, 'ranges' | 'minCompleteness'>, inMaintenance: boolean): { validity: Validity; reason?: string } {
+  const minCompleteness = settings.minCompleteness ?? defaultMinCompleteness;
   if (inMaintenance) return { validity: 'maintenance', reason: 'the stack was in maintenance or calibration during the hour' };
   if (!input || input.count === 0) return { validity: 'incomplete', reason: 'no values in the hour' };
   const completeness = satDiv(input.count, input.expected);

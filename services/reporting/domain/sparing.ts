@@ -95,5 +95,6 @@ export function slotsFromRecords(records: readonly SparingRecord[]): SlotMap {
 }
 
 export function sparingPayload(uid: string, slots: SlotMap, period: { start: number; end: number; revision: number }): SparingPayload {
-  return { uid, data: recordsOf(slots), period: { ...period, expected: Math.max(1, Math.round((period.end - period.start) / slotMs)) } };
+  // The period in epoch seconds, like the records.
+  return { uid, data: recordsOf(slots), period: { ...period, expected: Math.max(1, Math.round(((period.end - period.start) * 1000) / slotMs)) } };
 }

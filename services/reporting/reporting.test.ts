@@ -1,0 +1,77 @@
+/**
+ * The runtime on the embedded SQLite bus with the stand-in receiver, on an
+ * injected clock: an hour of records goes out once signed; a restart reads the
+ * outbox back and neither resends what was accepted nor forgets what was not.
+ */
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSqliteBus } from '../../shared/adapters/sqlite-bus/index.ts';
+import { topics } from '../../shared/contracts/kafka-topics.ts';
+import type { ReadingBatchEvent } from '../../shared/contracts/events.ts';
+import { submissionRecordSchema } from '../../shared/contracts/submissions.ts';
+import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
+import { quietLogger } from '../../shared/observability/logger.ts';
+import { recordingSupervisor } from '../../test/helpers/supervisor.ts';
+import { waitFor } from '../../test/helpers/bus.ts';
+import { startReceiver } from '../../simulators/receiver/receiver.ts';
+import { createReportingMetrics } from './metrics.ts';
+import { deliver } from './receiver-client.ts';
+import { ReportingRuntime, type SparingStation } from './reporting.ts';
+import type { SparingPayload } from './domain/bodies.ts';
+
+const logger = quietLogger('reporting-unit');
+const hour = Date.UTC(2026, 10, 27, 2);
+const station: SparingStation = { uid: 'S-1', park: 'p', tenant: 't', meter: 'm1', mode: 'hourly', secret: 'unit-secret-0123456789' };
+
+it('sends an hour once on the embedded bus and resumes only what is not accepted after a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eip-reporting-unit-'));
+  const receiver = await startReceiver({ secretOf: (uid) => (uid === 'S-1' ? station.secret : undefined) });
+  let now = hour + 3_600_000 + 60_000;
+  const runtime = (bus: ReturnType<typeof createSqliteBus>) => new ReportingRuntime({
+    bus, logger, supervisor: recordingSupervisor(), metrics: createReportingMetrics(createMetricsRegistry('reporting-unit')), group: 'reporting', fromBeginning: true,
+    stations: new Map([['m1', station]]), stacks: new Map(), maintenance: [], sparingUrl: `${receiver.url}/sparing`, sispekUrl: `${receiver.url}/sispek`, debitUnit: 'm3/h',
+    lookbackMs: 400 * 86_400_000, tickMs: 20, settleMs: 1_000, sparingCloseAfterMs: 300_000, sispekCloseAfterMs: 600_000, receiverTimeoutMs: 2_000,
+    retryPolicy: { initialMs: 10, factor: 2, maxMs: 50, maxAttempts: Infinity, jitter: 0 }, deliver, now: () => now,
+  });
+  const event = (i: number, seq: number): ReadingBatchEvent => {
+    const ts = hour + i * 120_000;
+    return { v: 1, park: 'p', tenant: 't', meter: 'm1', seq, receivedAt: ts, simulated: false, readings: ['ph', 'cod', 'tss', 'nh3n', 'water_flow'].map((metric) => ({ metric, unit: 'x', value: 7 + i, ts })) };
+  };
+  let bus = createSqliteBus({ path: join(dir, 'bus.sqlite'), logger });
+  let rt = runtime(bus);
+  try {
+    await rt.start();
+    await bus.publish(Array.from({ length: 30 }, (_, i) => ({ topic: topics.readings.name, key: 'm1', value: JSON.stringify(event(i, i)) })));
+    await waitFor(() => rt.snapshot().some((r) => r.records === 30), 10_000, 'the hour built');
+    assert.equal(receiver.accepted().length, 0, 'not sent while its content is still settling');
+    now += 1_000;
+    await waitFor(() => rt.snapshot()[0]?.state === 'sent', 10_000, 'the hour sent');
+    assert.equal(receiver.accepted().length, 1);
+    assert.equal((receiver.accepted()[0]!.body as SparingPayload).data.length, 30);
+    // The receiver is down when the next hour's records come.
+    receiver.setMode('unavailable');
+    await bus.publish([{ topic: topics.readings.name, key: 'm1', value: JSON.stringify(event(30, 30)) }]);
+    await waitFor(() => rt.snapshot().some((r) => r.periodStart === hour + 3_600_000), 10_000, 'the next hour built');
+    now += 2 * 3_600_000; // past the next hour and its close-after
+    await waitFor(() => rt.snapshot().some((r) => r.periodStart === hour + 3_600_000 && r.state === 'failed'), 10_000, 'the next hour failed');
+    await rt.stop();
+    await bus.close();
+
+    receiver.setMode('ok');
+    bus = createSqliteBus({ path: join(dir, 'bus.sqlite'), logger });
+    rt = runtime(bus);
+    await rt.start();
+    await waitFor(() => rt.snapshot().every((r) => r.state === 'sent'), 10_000, 'resumed and sent');
+    assert.deepEqual(receiver.accepted().map((a) => a.idempotencyKey), [`sparing:S-1:${hour}:r0`, `sparing:S-1:${hour + 3_600_000}:r0`], 'each hour once, the accepted one not resent');
+    const stored = [...(await bus.readCompacted(topics.submissions.name)).values()].map((v) => submissionRecordSchema.parse(JSON.parse(v.toString())));
+    assert.deepEqual(stored.map((r) => [r.periodStart, r.state, r.records]).sort(), [[hour, 'sent', 30], [hour + 3_600_000, 'sent', 1]]);
+  } finally {
+    await rt.stop();
+    await bus.close();
+    await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

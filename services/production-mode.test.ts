@@ -19,6 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'eip-production-'));
 const ownUsers = join(dir, 'users.json');
 const copiedDevUsers = join(dir, 'copied-dev-users.json');
 const ownMqttUsers = join(dir, 'mqtt-users.json');
+const devSparingSecrets = join(dir, 'sparing-secrets.json');
 
 interface Result { code: number | null; stdout: string; stderr: string }
 
@@ -93,14 +94,26 @@ const cases: Case[] = [
     },
   },
   {
+    main: 'services/reporting/main.ts',
+    own: { ...kafka, SPARING_SECRET: 'sparing-0wn-66ff0123' },
+    dev: {
+      SPARING_SECRET: { SPARING_SECRET: undefined },
+      // A secrets file holding the development secret is as known as the variable.
+      SPARING_SECRETS_FILE: { SPARING_SECRETS_FILE: devSparingSecrets },
+      KAFKA_SASL_PASSWORD: { KAFKA_SASL_PASSWORD: 'eip-kafka-dev-secret' },
+    },
+  },
+  {
     main: 'services/all-in-one/main.ts',
-    own: { MQTT_CREDENTIALS: ownMqttUsers, INGEST_MQTT_PASSWORD: 'mq-0wn-33cc', RULES_MQTT_PASSWORD: 'mq-0wn-44dd', CONSOLE_USERS: ownUsers, EMBEDDED_BROKER_PORT: '0', SIMULATOR: 'false' },
+    own: { MQTT_CREDENTIALS: ownMqttUsers, INGEST_MQTT_PASSWORD: 'mq-0wn-33cc', RULES_MQTT_PASSWORD: 'mq-0wn-44dd', CONSOLE_USERS: ownUsers, SPARING_SECRET: 'sparing-0wn-55ee0123', EMBEDDED_BROKER_PORT: '0', RECEIVER_PORT: '0', SIMULATOR: 'false' },
     dev: {
       MQTT_CREDENTIALS: { MQTT_CREDENTIALS: undefined },
       INGEST_MQTT_PASSWORD: { INGEST_MQTT_PASSWORD: undefined },
       RULES_MQTT_PASSWORD: { RULES_MQTT_PASSWORD: undefined },
       // Checked for the console inside before anything starts.
       CONSOLE_USERS: { CONSOLE_USERS: undefined },
+      // And for the reporting service.
+      SPARING_SECRET: { SPARING_SECRET: undefined },
     },
   },
 ];
@@ -120,6 +133,7 @@ describe('production mode (NODE_ENV=production)', { timeout: 300_000 }, () => {
   before(() => {
     writeFileSync(ownUsers, JSON.stringify({ version: 1, users: [], tokens: [] }));
     copyFileSync(join(root, 'services/console/dev-users.json'), copiedDevUsers);
+    writeFileSync(devSparingSecrets, JSON.stringify({ 'SPARING-DEMO-0001': 'sparing-dev-secret' }));
     // A credential store of the deployment's own: per-account hashed secrets.
     const registry = loadParkRegistry(demoParkPath);
     let store: CredentialStore = { version: 1, accounts: [] };

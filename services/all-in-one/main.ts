@@ -45,6 +45,9 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
   // These two need no broker address, so they are checked before anything starts.
   const aggregatorConfig = loadConfig(aggregatorConfigSchema, { ...overlay, OPS_PORT: String(config.AGGREGATOR_OPS_PORT) }, 'aggregator');
   const consoleConfig = config.CONSOLE ? loadConfig(consoleConfigSchema, { ...overlay, OPS_PORT: String(config.CONSOLE_OPS_PORT), CONSOLE_PORT: String(config.CONSOLE_PORT) }, 'console') : undefined;
+  // The receiver's address is known only once it listens: checked now (secrets above all), loaded again then.
+  const reportingEnv = (): NodeJS.ProcessEnv => ({ ...overlay, OPS_PORT: String(config.REPORTING_OPS_PORT) });
+  if (config.REPORTING) loadConfig(reportingConfigSchema, reportingEnv(), 'reporting');
   if (config.EMBEDDED_BROKER) {
     const accounts = loadMqttAccounts(config.MQTT_CREDENTIALS, registry);
     if (isDevCredentialSource(accounts)) logger.info({ credentials: config.MQTT_CREDENTIALS }, 'embedded broker on the development MQTT credentials (known passwords; MQTT_CREDENTIALS names a credential store for real ones)');
@@ -68,7 +71,7 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
     overlay.SISPEK_URL = env.SISPEK_URL || `${receiver.url}/sispek`;
   }
   if (config.REPORTING) {
-    const reporting = await startReporting(loadConfig(reportingConfigSchema, { ...overlay, OPS_PORT: String(config.REPORTING_OPS_PORT) }, 'reporting'), logger.child({ component: 'reporting' }), shutdown);
+    const reporting = await startReporting(loadConfig(reportingConfigSchema, reportingEnv(), 'reporting'), logger.child({ component: 'reporting' }), shutdown);
     shutdown.register('reporting', () => reporting.stop());
   }
   let consoleUrl: string | undefined;

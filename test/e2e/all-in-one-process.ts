@@ -23,6 +23,7 @@ export async function startAllInOne(env: Record<string, string>, ports: { consol
       ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       EMBEDDED_BROKER_PORT: String(brokerPort), CONSOLE_PORT: String(consolePort), CONSOLE_OPS_PORT: String(consoleOps),
       INGEST_OPS_PORT: String(freePort()), AGGREGATOR_OPS_PORT: String(freePort()), RULES_OPS_PORT: String(freePort()),
+      REPORTING_OPS_PORT: String(freePort()), RECEIVER_PORT: String(freePort()),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -75,7 +75,7 @@ describe('npm start stopped with SIGTERM', { timeout: 240_000 }, () => {
   });
 
   it('stops every process of the tree, cleanly, and frees the ports', async (t) => {
-    const ports = { CONSOLE_PORT: freePort(), EMBEDDED_BROKER_PORT: freePort(), INGEST_OPS_PORT: freePort(), AGGREGATOR_OPS_PORT: freePort(), RULES_OPS_PORT: freePort(), CONSOLE_OPS_PORT: freePort() };
+    const ports = { CONSOLE_PORT: freePort(), EMBEDDED_BROKER_PORT: freePort(), INGEST_OPS_PORT: freePort(), AGGREGATOR_OPS_PORT: freePort(), RULES_OPS_PORT: freePort(), CONSOLE_OPS_PORT: freePort(), REPORTING_OPS_PORT: freePort(), RECEIVER_PORT: freePort() };
     // As a user runs it: the npm on the PATH, the simulator on (it is a process of the tree too).
     const npm = spawn('npm', ['start'], {
       cwd: repoRoot,

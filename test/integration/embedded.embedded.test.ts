@@ -33,7 +33,7 @@ describe('embedded mode: aedes + ingest + aggregator + rules on SQLite', { timeo
   let tenant: MqttClient;
 
   before(async () => {
-    const config = loadConfig(allInOneConfigSchema, { DATA_DIR: dir, EMBEDDED_BROKER_PORT: '0', INGEST_OPS_PORT: '0', AGGREGATOR_OPS_PORT: '0', RULES_OPS_PORT: '0', SIMULATOR: 'false', LOG_LEVEL: 'silent' });
+    const config = loadConfig(allInOneConfigSchema, { DATA_DIR: dir, EMBEDDED_BROKER_PORT: '0', INGEST_OPS_PORT: '0', AGGREGATOR_OPS_PORT: '0', RULES_OPS_PORT: '0', REPORTING_OPS_PORT: '0', RECEIVER_PORT: '0', SIMULATOR: 'false', LOG_LEVEL: 'silent' });
     const running = await start(config, { logger, shutdown }, { MQTT_CLIENT_ID: 'ingest:embedded-test' });
     url = running.mqttUrl;
     tenant = await connect(url, { username: 'park-wwtp', password: tenantPassword('park-wwtp'), protocolVersion: 4, clientId: 'park-wwtp:logger' });

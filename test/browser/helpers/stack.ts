@@ -78,6 +78,7 @@ export async function startStack(users: TestUser[]): Promise<Stack> {
   const env = {
     DATA_DIR: dir, SIMULATOR: 'false', EMBEDDED_BROKER_PORT: String(broker),
     INGEST_OPS_PORT: String(ingestOps), AGGREGATOR_OPS_PORT: String(aggregatorOps), RULES_OPS_PORT: String(rulesOps),
+    REPORTING_OPS_PORT: '0', RECEIVER_PORT: '0',
     CONSOLE_PORT: String(consolePort), CONSOLE_OPS_PORT: String(consoleOps), CONSOLE_USERS: usersFile,
     // A fixed key: sign-ins survive a restart, as they do behind a load balancer.
     CONSOLE_SESSION_SECRET: 'browser-test-session-key-0123456789',

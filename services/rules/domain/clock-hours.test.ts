@@ -119,6 +119,7 @@ describe('the completeness kind', () => {
 
   it('fires when a SPARING hour falls below 75 % of its 30 records and clears when the revised hour is complete', () => {
     const e = engine(ww);
+    assert.deepEqual(states(e.onAggregate(win('ph', 'm-ww', -1, 7, 5, 30), T0)), [], 'the first hour seen of a stream that started mid-hour sets the baseline');
     assert.deepEqual(states(e.onAggregate(win('ph', 'm-ww', 0, 7, 23, 30), T0 + HOUR)), [], '23 of 30 = 76.7 %');
     const fired = e.onAggregate(win('ph', 'm-ww', 1, 7, 20, 30), T0 + 2 * HOUR);
     assert.deepEqual(states(fired), ['firing:data-quality']);
@@ -143,9 +144,10 @@ describe('the completeness kind', () => {
   });
 
   it('judges a stack\'s local day too, with its own threshold', () => {
-    const e = engine({ ...ww, id: 'stack-day', selector: { metric: 'so2', meters: ['m-stack'] }, window: '1d', minCompleteness: 0.9 });
-    const day = { ...agg({ metric: 'so2', window: '1d', start: T0, meter: 'm-stack', mean: 1, count: 250 }), expected: 288, completeness: 250 / 288 };
-    assert.deepEqual(states(e.onAggregate(day, T0)), ['firing:data-quality']);
+    const e = engine({ ...ww, id: 'stack-day', selector: { metric: 'so2', meters: ['m-stack'] }, window: '1d', minCompleteness: 0.9, params: { gaps: false } });
+    const day = (i: number, count: number) => ({ ...agg({ metric: 'so2', window: '1d', start: T0 + i * 24 * HOUR, meter: 'm-stack', mean: 1, count }), expected: 288, completeness: count / 288 });
+    assert.deepEqual(states(e.onAggregate(day(0, 270), T0)), [], '93.8 %');
+    assert.deepEqual(states(e.onAggregate(day(1, 250), T0)), ['firing:data-quality'], '86.8 % < 90 %');
   });
 
   it('refuses what it cannot judge', () => {
@@ -177,11 +179,15 @@ describe('the default pack on the aggregator\'s clock hours (demo park, Asia/Mak
     v: 1 as const, park: 'nusantara-eip', tenant: 'sulawesi-nickel', meter: 'snk-stack-rkef1', seq: 0, receivedAt: from, simulated: false,
     readings: Array.from({ length: n }, (_, i) => [{ metric: 'so2', unit: 'mg/Nm3', value: so2, ts: from + i * 5 * MIN }, { metric: 'o2', unit: '%', value: o2, ts: from + i * 5 * MIN }]).flat(),
   });
+  /** The hour before, complete and within the permit, then the hour under test. */
   const run = (n: number, so2: number, o2: number) => {
     const aggregator = new WindowAggregator({ registry: demo, windows: ['1m', '1h'], allowedLatenessMs: 0 });
+    const rules = new RulesEngine(pack, demo);
+    aggregator.record(stackReadings(hourStart - HOUR, 12, 300, 7));
+    const before = aggregator.flush(hourStart).events.filter((e) => e.window === '1h' && e.scope === 'meter');
+    assert.deepEqual(before.flatMap((w) => rules.onAggregate(w, hourStart)), []);
     aggregator.record(stackReadings(hourStart, n, so2, o2));
     const windows = aggregator.flush(hourStart + HOUR).events.filter((e) => e.window === '1h' && e.scope === 'meter');
-    const rules = new RulesEngine(pack, demo);
     const out = windows.flatMap((w) => rules.onAggregate(w, hourStart + HOUR));
     return { windows, out, rules };
   };

@@ -5,6 +5,9 @@
  * the stream skipped altogether (no record, so no aggregate) counts as 0 when
  * the stream's next window arrives. Like a threshold it judges the stream's
  * newest window and its revisions: a resend that completes the window clears it.
+ * The first window a rule sees of a stream, when incomplete, only sets the
+ * baseline: a meter that starts mid-hour (commissioning, the rules' first start)
+ * has not lost records.
  */
 import { z } from 'zod';
 import type { AggregateEvent } from '../../../../shared/contracts/events.ts';
@@ -51,6 +54,10 @@ export function evaluateCompleteness(b: Binding, agg: AggregateEvent): Completen
   st.hr = agg.revision;
   const parsed = completenessBuffer.safeParse(st.b);
   const buf: Buffer | undefined = parsed.success ? parsed.data : undefined;
+  if (!buf && st.lvl < 0 && agg.completeness < (b.rule.minCompleteness ?? 0)) {
+    st.b = { e: agg.end };
+    return undefined;
+  }
   const out: CompletenessDecision[] = [];
   let lvl = st.lvl;
   if (spec.params.gaps && buf && agg.start > buf.e) {

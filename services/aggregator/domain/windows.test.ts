@@ -10,6 +10,16 @@ const H = 60 * MIN;
 const utc = (iso: string): number => Date.parse(iso);
 const iso = (t: number): string => new Date(t).toISOString().replace('.000', '');
 
+/** One park in a time zone, with one stack (a 5-minute cadence). */
+const parkIn = (timezone: string): RegistryIndex => new RegistryIndex(parseParkRegistry({
+  version: 1,
+  parks: [{
+    id: 'p1', name: 'Test park', country: 'ID', timezone, usedAreaHa: 1,
+    emissionFactors: { grid: { kgCo2ePerKwh: 0.4, source: 'test' } },
+    tenants: [{ id: 't1', name: 'T', sector: 'test', supplySource: 'grid', meters: [{ id: 'm1', kind: 'stack-cems', cadenceSeconds: 300, metrics: ['so2'] }] }],
+  }],
+}));
+
 describe('windowBounds: local clock hours and days', () => {
   const table: Array<[string, string, WindowSize, string, string, string]> = [
     // name, zone, size, instant, expected start, expected end (UTC)
@@ -58,15 +68,7 @@ describe('windowBounds: local clock hours and days', () => {
   });
 
   it('a 23-hour local day expects 23 hours of records', () => {
-    const registry = new RegistryIndex(parseParkRegistry({
-      version: 1,
-      parks: [{
-        id: 'p1', name: 'Berlin park', country: 'DE', timezone: 'Europe/Berlin', usedAreaHa: 1,
-        emissionFactors: { grid: { kgCo2ePerKwh: 0.4, source: 'test' } },
-        tenants: [{ id: 't1', name: 'T', sector: 'test', supplySource: 'grid', meters: [{ id: 'm1', kind: 'stack-cems', cadenceSeconds: 300, metrics: ['so2'] }] }],
-      }],
-    }));
-    const agg = new WindowAggregator({ registry, windows: ['1m', '1h', '1d'], allowedLatenessMs: 0 });
+    const agg = new WindowAggregator({ registry: parkIn('Europe/Berlin'), windows: ['1m', '1h', '1d'], allowedLatenessMs: 0 });
     const dayStart = utc('2026-03-28T23:00:00Z');
     const readings = [];
     for (let t = dayStart; t < dayStart + 23 * H; t += 5 * MIN) readings.push({ metric: 'so2', unit: 'mg/Nm3', value: 100, ts: t });
@@ -76,14 +78,6 @@ describe('windowBounds: local clock hours and days', () => {
   });
 
   it('refuses a park whose time zone the runtime does not know', () => {
-    const registry = new RegistryIndex(parseParkRegistry({
-      version: 1,
-      parks: [{
-        id: 'p1', name: 'Nowhere', country: 'ID', timezone: 'Mars/Olympus', usedAreaHa: 1,
-        emissionFactors: { grid: { kgCo2ePerKwh: 0.4, source: 'test' } },
-        tenants: [{ id: 't1', name: 'T', sector: 'test', supplySource: 'grid', meters: [{ id: 'm1', kind: 'stack-cems', cadenceSeconds: 300, metrics: ['so2'] }] }],
-      }],
-    }));
-    assert.throws(() => new WindowAggregator({ registry, allowedLatenessMs: 0 }), /time zone "Mars\/Olympus"/);
+    assert.throws(() => new WindowAggregator({ registry: parkIn('Mars/Olympus'), allowedLatenessMs: 0 }), /time zone "Mars\/Olympus"/);
   });
 });

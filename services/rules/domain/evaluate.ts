@@ -258,8 +258,13 @@ export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOut
   return judgeAggregate(b, agg, undefined);
 }
 
-/** Windows kept per binding to pair a concentration with its O2: two days of clock hours. */
+/**
+ * Windows kept per binding to pair a concentration with its O2: two days of
+ * clock hours for the kinds that take revisions of any recent hour; a threshold
+ * judges the newest window only, so a few windows waiting for their partner do.
+ */
 const O2_WINDOWS = 48;
+const O2_WINDOWS_THRESHOLD = 6;
 const O2W = 8;
 
 /**
@@ -273,6 +278,7 @@ function pairWithO2(b: Binding, agg: AggregateEvent): AggregateOutcome {
   const spec = b.rule.spec;
   const isO2 = agg.metric === 'o2';
   const w = (b.st.o2w ??= []);
+  const cap = (spec.kind === 'threshold' ? O2_WINDOWS_THRESHOLD : O2_WINDOWS) * O2W;
   let at = -1;
   let ins = w.length;
   for (let k = 0; k < w.length; k += O2W) {
@@ -284,10 +290,10 @@ function pairWithO2(b: Binding, agg: AggregateEvent): AggregateOutcome {
   }
   if (at < 0) {
     // Older than every window kept, with the ring full: its partner may have been forgotten.
-    if (w.length >= O2_WINDOWS * O2W && agg.start < (w[0] ?? 0)) return isO2 ? 'duplicate' : 'no-o2';
+    if (w.length >= cap && agg.start < (w[0] ?? 0)) return isO2 ? 'duplicate' : 'no-o2';
     w.splice(ins, 0, agg.start, -1, 0, 0, -1, -1, 0, -1);
     at = ins;
-    if (w.length > O2_WINDOWS * O2W) {
+    if (w.length > cap) {
       w.splice(0, O2W);
       at -= O2W;
     }

@@ -322,10 +322,14 @@ export class WindowAggregator {
       if (!entry || !isMetricName(st.metric)) continue;
       const series = agg.seriesOf(entry, st.metric);
       if (st.carry) series.carry = { ts: st.carry[0], value: st.carry[1] };
+      let rebuilt = false;
       for (const c of st.coarse) {
         if (windowStart(c.s, c.w, series.info.zone) !== c.s) {
           // A checkpoint from before local alignment: its UTC hour or day is rebuilt from the fine windows still open.
-          if (windowStart(c.s, c.w) === c.s) continue;
+          if (windowStart(c.s, c.w) === c.s) {
+            rebuilt = true;
+            continue;
+          }
           throw new Error(`aggregator checkpoint: ${c.w} window of ${st.meter}/${st.metric} starts at ${c.s}, not on a ${c.w} boundary`);
         }
         const w = agg.coarseOf(series, c.w, c.s);
@@ -341,6 +345,7 @@ export class WindowAggregator {
         for (const x of f.x) w.samples.set(f.s + x[0], { value: x[1], simulated: x.length === 3 });
         if (f.e) w.emitted = { revision: f.e[0], hash: f.e[1] };
         if (f.d) agg.markDirty(w);
+        if (rebuilt) for (const c of agg.parentsOf(w)) agg.markDirty(c);
       }
     }
     for (const [id, revision, hash] of state.rollups) {

@@ -77,6 +77,17 @@ describe('windowBounds: local clock hours and days', () => {
     assert.deepEqual([day?.start, day?.end, day?.count, day?.expected, day?.completeness], [dayStart, dayStart + 23 * H, 276, 276, 1]);
   });
 
+  it('restores a checkpoint of UTC-aligned days into local days: the UTC day is dropped, the local one rebuilt from the open minutes', () => {
+    const readings = [{ metric: 'so2', unit: 'mg/Nm3', value: 100, ts: utc('2026-12-01T23:50:00Z') }];
+    const old = new WindowAggregator({ registry: parkIn('UTC'), windows: ['1m', '1d'], allowedLatenessMs: 3 * H });
+    old.record({ v: 1, park: 'p1', tenant: 't1', meter: 'm1', seq: 0, receivedAt: 0, simulated: false, readings });
+    const snap = old.snapshot();
+    assert.deepEqual(snap.series[0]?.coarse.map((c) => iso(c.s)), ['2026-12-01T00:00:00Z']);
+    const local = WindowAggregator.restore(snap, { registry: parkIn('Asia/Jakarta'), windows: ['1m', '1d'], allowedLatenessMs: 3 * H });
+    const day = local.flush(utc('2026-12-03T00:00:00Z')).events.find((e) => e.window === '1d');
+    assert.deepEqual([day && iso(day.start), day && iso(day.end), day?.count], ['2026-12-01T17:00:00Z', '2026-12-02T17:00:00Z', 1]);
+  });
+
   it('refuses a park whose time zone the runtime does not know', () => {
     assert.throws(() => new WindowAggregator({ registry: parkIn('Mars/Olympus'), allowedLatenessMs: 0 }), /time zone "Mars\/Olympus"/);
   });

@@ -87,6 +87,15 @@ describe('clock-hour SO2 means with O2 correction against the permit (SO2 550 mg
     assert.equal(e.counters.duplicates, 1);
   });
 
+  it('keeps a bounded pairing state when the O2 stream never comes (6 windows for a threshold, 48 for an exceedance share)', () => {
+    const e = engine(so2Hour, rule({ id: 'share', kind: 'exceedance-share', selector: { metric: 'so2', meters: ['m-stack'] }, input: 'aggregate', window: '1h', limit: 'registry', levels: { critical: { threshold: 0.05 } }, params: { over: '90d' }, o2Correction: true }));
+    for (let i = 0; i < 100; i++) assert.deepEqual(states(e.onAggregate(win('so2', 'm-stack', i, 900, 12, 12), T0)), []);
+    const sizes = Object.fromEntries(e.snapshot().states.map((r) => [r.rule, r.o2w?.length]));
+    assert.deepEqual(sizes, { 'so2-1h': 6 * 8, share: 48 * 8 });
+    assert.deepEqual(states(e.onAggregate(win('o2', 'm-stack', 99, 9, 12, 12), T0)), ['firing:critical'], 'the newest hour is still paired when its O2 comes');
+    assert.deepEqual(states(e.onAggregate(win('o2', 'm-stack', 10, 9, 12, 12), T0)), [], 'an hour older than the windows kept is not judged');
+  });
+
   it('an O2 hour below minCompleteness makes the corrected hour incomplete', () => {
     const e = engine(so2Hour);
     e.onAggregate(win('so2', 'm-stack', 0, 900, 12, 12), T0);

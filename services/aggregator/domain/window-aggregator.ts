@@ -325,7 +325,7 @@ export class WindowAggregator {
       let rebuilt = false;
       for (const c of st.coarse) {
         if (windowStart(c.s, c.w, series.info.zone) !== c.s) {
-          // A checkpoint from before local alignment: its UTC hour or day is rebuilt from the fine windows still open.
+          // A checkpoint from before local alignment: its UTC hour or day is dropped, the local one rebuilt from the fine windows still open.
           if (windowStart(c.s, c.w) === c.s) {
             rebuilt = true;
             continue;

@@ -7,7 +7,8 @@
 import type { Park, RegistryIndex, Tenant, Meter } from '../../../shared/contracts/park-registry.ts';
 import { fingerprint, type AlertScope } from './fingerprint.ts';
 import { resolveLevels, type Level, type ResolvedLimit } from './levels.ts';
-import { DEFAULT_MIN_COMPLETENESS, validityKinds, type ComparisonOp, type LevelsSpec, type LimitSpec, type OverrideSpec, type RulePack, type RuleSpec } from './pack.ts';
+import { defaultMinCompleteness } from '../../../shared/contracts/completeness.ts';
+import { validityKinds, type ComparisonOp, type LevelsSpec, type LimitSpec, type OverrideSpec, type RulePack, type RuleSpec } from './pack.ts';
 import type { RuleState } from './state.ts';
 
 export interface CompiledRule {
@@ -72,7 +73,7 @@ function compileRule(spec: RuleSpec): CompiledRule {
     bucketMs = 3_600_000;
     buckets = Math.max(1, Math.ceil(spec.params.over / bucketMs));
   }
-  const minCompleteness = spec.input === 'aggregate' && validityKinds.includes(spec.kind) ? (spec.minCompleteness ?? DEFAULT_MIN_COMPLETENESS) : undefined;
+  const minCompleteness = spec.input === 'aggregate' && validityKinds.includes(spec.kind) ? (spec.minCompleteness ?? defaultMinCompleteness) : undefined;
   return { spec, levelOp: spec.kind === 'exceedance-share' ? 'above' : spec.op, o2MaxAgeMs, minCompleteness, bucketMs, buckets };
 }
 

@@ -9,6 +9,7 @@ import { formatDuration } from './duration.ts';
 import { exceeds, levelOf, thresholdOf } from './levels.ts';
 import { correctToReferenceO2 } from './o2.ts';
 import { evaluateCompleteness } from './kinds/completeness.ts';
+import { isIncomplete } from '../../../shared/contracts/completeness.ts';
 import type { Acc, BufferOf, Provenance } from './state.ts';
 import { periodBounds } from '../../../shared/time-zones.ts';
 import { satAdd, satDiv, satMul, satSub } from '../../../shared/saturating.ts';
@@ -346,8 +347,9 @@ function judgeAggregate(b: Binding, agg: AggregateEvent, paired: PairedO2 | unde
   const weighted = spec.field === 'mean' && !isDenominator;
   // Validity: a window (and, corrected, its O2 window) below minCompleteness is not judged.
   const min = b.rule.minCompleteness;
-  const completeness = Math.min(agg.completeness ?? 1, paired?.o2Completeness ?? 1);
-  const incomplete = min !== undefined && completeness < min;
+  const known = [agg.completeness, paired?.o2Completeness].filter((c) => c !== undefined);
+  const completeness = known.length ? Math.min(...known) : 1;
+  const incomplete = min !== undefined && isIncomplete(known.length ? completeness : undefined, min);
   switch (spec.kind) {
     case 'threshold': {
       if (st.hw !== undefined && (agg.start < st.hw || (agg.start === st.hw && agg.revision <= (st.hr ?? 0)))) return 'duplicate';

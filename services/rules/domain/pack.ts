@@ -11,6 +11,7 @@ import { severitySchema, windowSizes } from '../../../shared/contracts/events.ts
 import { isMetricName } from '../../../shared/contracts/metric-catalogue.ts';
 import { meterKinds } from '../../../shared/contracts/park-registry.ts';
 import { idSchema } from '../../../shared/contracts/ids.ts';
+import { defaultMinCompleteness } from '../../../shared/contracts/completeness.ts';
 import { parseDuration } from './duration.ts';
 import { completenessParams } from './kinds/completeness.ts';
 
@@ -18,8 +19,6 @@ export const ruleKinds = ['threshold', 'consecutive', 'sustained', 'rolling', 'r
 export type RuleKind = (typeof ruleKinds)[number];
 /** Kinds judging one window's value, where an incomplete window is not judged. */
 export const validityKinds: readonly RuleKind[] = ['threshold', 'exceedance-share', 'completeness'];
-/** At least 75 % of the records the cadence gives a window. */
-export const DEFAULT_MIN_COMPLETENESS = 0.75;
 
 /**
  * Comparisons. "above" is strict: a value exactly at the limit is not a breach
@@ -205,7 +204,7 @@ const defaultParams = (kind: RuleKind): unknown => (paramsByKind[kind].safeParse
 /** The completeness kind judges against minCompleteness: its limit and op follow from it. */
 function completenessDefaults(v: object): object {
   if (!('kind' in v) || v.kind !== 'completeness' || 'limit' in v || 'op' in v) return v;
-  const min = 'minCompleteness' in v && typeof v.minCompleteness === 'number' ? v.minCompleteness : DEFAULT_MIN_COMPLETENESS;
+  const min = 'minCompleteness' in v && typeof v.minCompleteness === 'number' ? v.minCompleteness : defaultMinCompleteness;
   return { ...v, limit: min, op: 'below' };
 }
 
@@ -243,7 +242,7 @@ function checkRule(r: RuleSpec, issue: (path: (string | number)[], message: stri
   if (r.kind === 'exceedance-share' && r.input === 'aggregate' && r.window !== '1h') issue(['window'], 'exceedance-share on aggregates needs window: 1h');
   if (r.minCompleteness !== undefined && (!validityKinds.includes(r.kind) || r.input !== 'aggregate')) issue(['minCompleteness'], `applies to kinds ${validityKinds.join(', ')} on aggregates`);
   if (r.kind === 'completeness') {
-    if (r.op !== 'below' || r.limit !== (r.minCompleteness ?? DEFAULT_MIN_COMPLETENESS)) issue(['limit'], 'kind completeness judges against minCompleteness: leave limit and op out');
+    if (r.op !== 'below' || r.limit !== (r.minCompleteness ?? defaultMinCompleteness)) issue(['limit'], 'kind completeness judges against minCompleteness: leave limit and op out');
     if (r.o2Correction !== undefined) issue(['o2Correction'], 'does not apply to kind completeness');
     if (r.selector.scope !== 'meter') issue(['selector', 'scope'], 'completeness is a meter stream\'s: use selector.scope: meter');
   }

@@ -14,6 +14,7 @@ import type { AggregateEvent } from '../../../../shared/contracts/events.ts';
 import type { Binding } from '../compile.ts';
 import { formatDuration } from '../duration.ts';
 import { levelOf, thresholdOf } from '../levels.ts';
+import { isIncomplete } from '../../../../shared/contracts/completeness.ts';
 import type { Provenance } from '../state.ts';
 
 export const completenessParams = z.strictObject({
@@ -54,7 +55,7 @@ export function evaluateCompleteness(b: Binding, agg: AggregateEvent): Completen
   st.hr = agg.revision;
   const parsed = completenessBuffer.safeParse(st.b);
   const buf: Buffer | undefined = parsed.success ? parsed.data : undefined;
-  if (!buf && st.lvl < 0 && agg.completeness < (b.rule.minCompleteness ?? 0)) {
+  if (!buf && st.lvl < 0 && isIncomplete(agg.completeness, b.rule.minCompleteness)) {
     st.b = { e: agg.end };
     return undefined;
   }

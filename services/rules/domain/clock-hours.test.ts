@@ -45,6 +45,14 @@ describe('validity: an hour below minCompleteness is reported incomplete, not ju
     assert.equal(e.snapshot().states[0]?.iw, undefined);
   });
 
+  it('a 24-hour mean (window: 1d, the park\'s local day) is judged the same way', () => {
+    const e = engine(rule({ selector: { metric: 'cod', meters: ['m-ww'] }, input: 'aggregate', window: '1d', limit: 'registry' }));
+    const day = (i: number, mean: number, count: number, revision = 0) => ({ ...agg({ metric: 'cod', window: '1d', start: T0 + i * 24 * HOUR, meter: 'm-ww', mean, count, revision }), expected: 720, completeness: count / 720 });
+    assert.deepEqual(states(e.onAggregate(day(0, 120, 500), T0)), [], '69 % of the day: incomplete');
+    assert.deepEqual(states(e.onAggregate(day(0, 120, 700, 1), T0)), ['firing:critical'], 'the resent records complete it: judged');
+    assert.deepEqual(states(e.onAggregate(day(1, 90, 720), T0)), ['resolved:critical']);
+  });
+
   it('windows without completeness (tenant and park roll-ups) are judged as they are', () => {
     const e = engine(rule({ selector: { metric: 'active_power', scope: 'tenant' }, input: 'aggregate', window: '15m', limit: 10 }));
     assert.deepEqual(states(e.onAggregate(agg({ metric: 'active_power', window: '15m', start: T0, tenant: 't1', mean: 11, count: 1 }), T0)), ['firing:critical']);

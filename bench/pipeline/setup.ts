@@ -73,7 +73,19 @@ export async function openBench(basePort: number, meters: number): Promise<Bench
     dir, tag, park, registryPath, stack, basePort, services,
     opsUrl: (name) => `http://127.0.0.1:${opsPort(name)}`,
     consoleUrl: `http://127.0.0.1:${consolePort}`,
-    start: async (name) => { services.set(name, await startService(name, env(name), opsPort(name), 180_000)); },
+    start: async (name) => {
+      // A service that finds the bus not ready exits so that its supervisor restarts it; be that supervisor.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          services.set(name, await startService(name, env(name), opsPort(name), 180_000));
+          return;
+        } catch (err) {
+          if (attempt >= 3 || !String(err).includes('exited before it was ready')) throw err;
+          log('bench', `${name} exited before it was ready (attempt ${attempt}); starting it again`);
+          await sleep(2_000);
+        }
+      }
+    },
     publish: async ({ messages, rate = 0, spikeEvery = 0, inflight = 5_000 }) => {
       const first = seqFrom;
       seqFrom += Math.ceil(messages / meters);

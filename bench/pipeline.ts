@@ -51,7 +51,11 @@ const log = (msg: string): void => logAs('pipeline', msg);
 const sampleEveryMs = 5_000;
 /** Every this many messages one breaches the limit (meter 0 each time: it fires, and its next message resolves it). */
 const spikeEvery = 1_000;
-const written = async (b: Bench): Promise<number> => counter(await metricsPage(b.opsUrl('ingest')), 'eip_ingest_readings_written_total');
+/** Readings ingest has written; NaN when its metrics page did not answer in time (a loaded machine). */
+const written = async (b: Bench): Promise<number> => {
+  const page = await metricsPage(b.opsUrl('ingest'));
+  return page.includes('eip_ingest_readings_written_total') ? counter(page, 'eip_ingest_readings_written_total') : NaN;
+};
 const cpuOf = (b: Bench): Record<ServiceName, number> => Object.fromEntries(allServices.map((s) => [s, procStats(b.services.get(s)!.child.pid!).cpuSeconds])) as Record<ServiceName, number>;
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -60,7 +64,8 @@ interface StepResult { readingsPerSecond: number; sustained: boolean; publisherM
 /** Publishes at `rate` readings/s for `ms`, sampling ingest's backlog and every group's lag. */
 async function paced(b: Bench, lags: GroupLags, rate: number, ms: number, spikes: number): Promise<StepResult> {
   const messages = Math.round(((rate / 2) * ms) / 1000);
-  const writtenBefore = await written(b);
+  let writtenBefore = await written(b);
+  for (let i = 0; !Number.isFinite(writtenBefore) && i < 10; i++) writtenBefore = await written(b);
   const cpuBefore = cpuOf(b);
   const t0 = Date.now();
   const publishing = b.publish({ messages, rate: rate / 2, spikeEvery: spikes });
@@ -73,18 +78,18 @@ async function paced(b: Bench, lags: GroupLags, rate: number, ms: number, spikes
     const atMs = Date.now() - t0;
     // Readings the schedule had offered by now, less those ingest has written.
     const offered = Math.min(messages * 2, (rate * atMs) / 1000);
-    backlog.push({ atMs, lag: Math.max(0, offered - ((await written(b)) - writtenBefore)) });
+    const now = await written(b);
+    if (Number.isFinite(now)) backlog.push({ atMs, lag: Math.max(0, offered - (now - writtenBefore)) });
     for (const [g, lag] of await lags.read().catch(() => new Map<string, number>())) groups.set(g, [...(groups.get(g) ?? []), { atMs, lag }]);
-    if (backlog.length % 6 === 0) log(`  ${Math.round(atMs / 1000)} s: ingest backlog ${Math.round(backlog.at(-1)!.lag)} readings; lag ${[...groups].map(([g, s]) => `${g} ${s.at(-1)!.lag}`).join(', ')}`);
+    if (backlog.length % 6 === 0 && backlog.length > 0) log(`  ${Math.round(atMs / 1000)} s: ingest backlog ${Math.round(backlog.at(-1)!.lag)} readings; lag ${[...groups].map(([g, s]) => `${g} ${s.at(-1)!.lag}`).join(', ')}`);
   }
   const pub = await publishing;
   const cpuAfter = cpuOf(b);
   const ingestBacklog = judgeLag(backlog, lagBound);
   const verdicts = Object.fromEntries([...groups].map(([g, s]) => [g, judgeLag(s, lagBound)]));
-  // The publisher falling behind its own schedule is a failure too (it shares the cores).
-  const publisherKept = pub.messagesPerSecond >= 0.97 * (rate / 2);
+  // The backlog is counted against the schedule, so a publisher that falls behind it (it shares the cores) fails the step too.
   return {
-    readingsPerSecond: rate, sustained: publisherKept && ingestBacklog.bounded && Object.values(verdicts).every((v) => v.bounded),
+    readingsPerSecond: rate, sustained: ingestBacklog.bounded && Object.values(verdicts).every((v) => v.bounded),
     publisherMessagesPerSecond: pub.messagesPerSecond, ingestBacklog, groups: verdicts,
     cpuSecondsPerMillionReadings: Object.fromEntries(allServices.map((s) => [s, round(((cpuAfter[s] - cpuBefore[s]) / (messages * 2)) * 1e6)])) as Record<ServiceName, number>,
   };

@@ -71,7 +71,7 @@ async function main(b: Bench): Promise<void> {
         const page = await metricsPage(b.opsUrl(s));
         const p = procStats(b.services.get(s)!.child.pid!);
         samples.push({ atS, service: s, rssMiB: p.rssMiB, heapUsedMiB: Math.round((gauge(page, 'eip_nodejs_heap_size_used_bytes') / 1048576) * 10) / 10, loopLagP99Ms: Math.round(gauge(page, 'eip_nodejs_eventloop_lag_p99_seconds') * 10_000) / 10 });
-        if (s === 'ingest') backlog.push({ atMs: atS * 1000, lag: Math.max(0, Math.min(messages * 2, rate * atS) - counter(page, 'eip_ingest_readings_written_total')) });
+        if (s === 'ingest' && page.includes('eip_ingest_readings_written_total')) backlog.push({ atMs: atS * 1000, lag: Math.max(0, Math.min(messages * 2, rate * atS) - counter(page, 'eip_ingest_readings_written_total')) });
       }
       for (const [g, lag] of await lags.read().catch(() => new Map<string, number>())) groupLag.set(g, [...(groupLag.get(g) ?? []), { atMs: atS * 1000, lag }]);
       if (samples.length % (allServices.length * 6) === 0) log(`  ${atS} s: ${allServices.map((s) => `${s} ${samples.findLast((x) => x.service === s)?.rssMiB} MiB`).join(', ')}; ingest backlog ${backlog.at(-1)?.lag}`);

@@ -66,7 +66,8 @@ export class GroupLags {
           const end = ends.get(`${t.topic}/${p.partition}`);
           if (!end) continue;
           const committed = Number(p.offset);
-          lag += end.high - (committed >= 0 ? Math.max(committed, end.low) : end.low);
+          // The ends were read a moment before this group's offsets: a commit since then is no lag.
+          lag += Math.max(0, end.high - (committed >= 0 ? Math.max(committed, end.low) : end.low));
         }
       }
       out.set(groupId, lag);

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { counter, positiveInt, sleep } from './lib.ts';
-import { influx, log as logAs, openBench, type Bench } from './pipeline/setup.ts';
+import { influx, log as logAs, runBench, type Bench } from './pipeline/setup.ts';
 import { GroupLags, metricsPage, procStats } from './pipeline/probes.ts';
 import { telegrafBinary, telegrafConfig, telegrafVersion } from './peer/telegraf.ts';
 import { topics } from '../shared/contracts/kafka-topics.ts';
@@ -184,16 +184,4 @@ async function main(b: Bench): Promise<void> {
   }
 }
 
-const b = await openBench(basePort, meters);
-let failed = false;
-try {
-  log(`private servers on ports ${basePort}..${basePort + 3} under ${b.dir}`);
-  await main(b);
-} catch (err) {
-  failed = true;
-  log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-  for (const [name, p] of b.services) log(`${name} output:\n${p.output().slice(-2_000)}`);
-} finally {
-  await b.close(values.keep);
-}
-process.exit(failed ? 1 : 0);
+await runBench('peer', basePort, meters, values.keep ?? false, main);

@@ -21,10 +21,10 @@
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
-import { counter, positiveInt, sleep } from './lib.ts';
-import { allServices, consoleToken, log as logAs, openBench, type Bench, type ServiceName } from './pipeline/setup.ts';
+import { bucketsDelta, bucketsQuantile, counter, histogramBuckets, positiveInt, sleep } from './lib.ts';
+import { allServices, consoleToken, log as logAs, runBench, type Bench, type ServiceName } from './pipeline/setup.ts';
 import { followAlerts, GroupLags, metricsPage, procStats, type StreamedAlert } from './pipeline/probes.ts';
-import { bucketsDelta, bucketsQuantile, histogramBuckets, judgeLag, percentile, type LagSample, type LagVerdict } from './pipeline/judge.ts';
+import { judgeLag, percentile, type LagSample, type LagVerdict } from './pipeline/judge.ts';
 
 const usage = 'usage: npm run bench:pipeline [-- --minutes N (5) --from READINGS_PER_S (10000) --step N (5000) --to N (60000) --latency-rate N (10000) --latency-minutes N (2) --lag-bound RECORDS (20000) --meters N (500) --base-port P (22083) --keep]\n';
 const { values } = parseArgs({ options: {
@@ -107,7 +107,6 @@ async function drain(b: Bench, lags: GroupLags, expectedWritten: number, timeout
 }
 
 async function main(b: Bench): Promise<void> {
-  log(`private servers on ports ${basePort}..${basePort + 3} under ${b.dir} (a first run builds InfluxDB)`);
   for (const s of allServices) await b.start(s);
   const lags = new GroupLags(b.stack.kafkaBrokers);
   await lags.connect();
@@ -163,15 +162,4 @@ async function main(b: Bench): Promise<void> {
   }
 }
 
-const b = await openBench(basePort, meters);
-let failed = false;
-try {
-  await main(b);
-} catch (err) {
-  failed = true;
-  log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-  for (const [name, p] of b.services) log(`${name} output:\n${p.output().slice(-2_000)}`);
-} finally {
-  await b.close(values.keep);
-}
-process.exit(failed ? 1 : 0);
+await runBench('pipeline', basePort, meters, values.keep ?? false, main);

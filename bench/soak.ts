@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { counter, positiveInt, repoRoot, sleep } from './lib.ts';
-import { allServices, consoleToken, log as logAs, openBench, type Bench } from './pipeline/setup.ts';
+import { allServices, consoleToken, log as logAs, runBench, type Bench } from './pipeline/setup.ts';
 import { followAlerts, gauge, GroupLags, metricsPage, procStats } from './pipeline/probes.ts';
 import { judgeFlat, judgeLag, percentile, type LagSample } from './pipeline/judge.ts';
 import { renderSoakPlot, type SoakSample } from './pipeline/soak-plot.ts';
@@ -107,16 +107,4 @@ async function main(b: Bench): Promise<void> {
   }
 }
 
-const b = await openBench(basePort, meters);
-let failed = false;
-try {
-  log(`private servers on ports ${basePort}..${basePort + 3} under ${b.dir}`);
-  await main(b);
-} catch (err) {
-  failed = true;
-  log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-  for (const [name, p] of b.services) log(`${name} output:\n${p.output().slice(-2_000)}`);
-} finally {
-  await b.close(values.keep);
-}
-process.exit(failed ? 1 : 0);
+await runBench('soak', basePort, meters, values.keep ?? false, main);

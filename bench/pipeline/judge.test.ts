@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bucketsDelta, bucketsQuantile, histogramBuckets, judgeFlat, judgeLag, percentile } from './judge.ts';
+import { judgeFlat, judgeLag, percentile } from './judge.ts';
+import { bucketsDelta, bucketsQuantile, histogramBuckets, histogramQuantile } from '../lib.ts';
 
 const series = (lags: number[]) => lags.map((lag, i) => ({ atMs: i * 5_000, lag }));
 
@@ -31,6 +32,7 @@ test('histogram quantiles over what one phase added', () => {
   assert.ok(Math.abs(bucketsQuantile(delta, 0.5) - 0.055) < 1e-9);
   assert.ok(bucketsQuantile(after, 0.5) <= 0.01);
   assert.ok(Number.isNaN(bucketsQuantile(bucketsDelta(after, after), 0.5)));
+  assert.equal(histogramQuantile(page([100, 200, 200]), 'h', 0.5), bucketsQuantile(after, 0.5));
 });
 
 test('nearest-rank percentile', () => {

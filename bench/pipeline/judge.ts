@@ -1,7 +1,7 @@
 /**
  * Verdicts of the pipeline benchmarks, pure so they can be tested: whether a
  * consumer group's lag stayed bounded, whether a series stayed flat, and
- * quantiles over the part of a Prometheus histogram one phase added.
+ * percentiles of raw samples (histogram quantiles are in bench/lib.ts).
  */
 
 export interface LagSample { atMs: number; lag: number }
@@ -37,47 +37,6 @@ export function judgeFlat(values: readonly number[], tolerance = 0.1): Flatness 
   const max = Math.max(...finite);
   const ratio = max / min;
   return { min, max, ratio: Math.round(ratio * 1000) / 1000, flat: ratio <= 1 + tolerance };
-}
-
-export type Buckets = ReadonlyMap<number, number>;
-
-/** The cumulative buckets (le -> count) of a histogram in a Prometheus text page, summed over labels. */
-export function histogramBuckets(text: string, name: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}_bucket{`)) continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1];
-    if (le === undefined) continue;
-    const key = le === '+Inf' ? Infinity : Number(le);
-    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return out;
-}
-
-/** What was observed between two readings of the same histogram. */
-export function bucketsDelta(before: Buckets, after: Buckets): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const [le, n] of after) out.set(le, Math.max(0, n - (before.get(le) ?? 0)));
-  return out;
-}
-
-/** A quantile from cumulative buckets, interpolated linearly inside the bucket (NaN when empty). */
-export function bucketsQuantile(buckets: Buckets, q: number): number {
-  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
-  const total = sorted.at(-1)?.[1] ?? 0;
-  if (total === 0) return NaN;
-  const rank = q * total;
-  let prevLe = 0;
-  let prevCount = 0;
-  for (const [le, count] of sorted) {
-    if (count >= rank) {
-      if (le === Infinity) return prevLe;
-      return prevLe + ((le - prevLe) * (rank - prevCount)) / Math.max(1, count - prevCount);
-    }
-    prevLe = le;
-    prevCount = count;
-  }
-  return prevLe;
 }
 
 /** Nearest-rank percentile of raw samples (NaN when there are none). */

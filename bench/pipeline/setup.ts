@@ -103,3 +103,23 @@ export async function openBench(basePort: number, meters: number): Promise<Bench
   await stack.up();
   return bench;
 }
+
+/**
+ * Opens the bench, runs `main`, and whatever happens stops the services and the
+ * private servers; on a failure it prints the services' last output and exits 1.
+ */
+export async function runBench(name: string, basePort: number, meters: number, keep: boolean, main: (b: Bench) => Promise<void>): Promise<never> {
+  const b = await openBench(basePort, meters);
+  let failed = false;
+  try {
+    log(name, `private servers on ports ${basePort}..${basePort + 3} under ${b.dir}`);
+    await main(b);
+  } catch (err) {
+    failed = true;
+    log(name, `failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    for (const [service, p] of b.services) log(name, `${service} output:\n${p.output().slice(-2_000)}`);
+  } finally {
+    await b.close(keep);
+  }
+  process.exit(failed ? 1 : 0);
+}

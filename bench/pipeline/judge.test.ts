@@ -39,4 +39,5 @@ test('nearest-rank percentile', () => {
   assert.equal(percentile([5, 1, 4, 2, 3], 50), 3);
   assert.equal(percentile([5, 1, 4, 2, 3], 99), 5);
   assert.ok(Number.isNaN(percentile([], 50)));
+  assert.equal(percentile([NaN, 7, NaN], 100), 7);
 });

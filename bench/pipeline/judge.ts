@@ -39,9 +39,9 @@ export function judgeFlat(values: readonly number[], tolerance = 0.1): Flatness 
   return { min, max, ratio: Math.round(ratio * 1000) / 1000, flat: ratio <= 1 + tolerance };
 }
 
-/** Nearest-rank percentile of raw samples (NaN when there are none). */
+/** Nearest-rank percentile of the finite samples (NaN when there are none: a sample that could not be read is NaN). */
 export function percentile(xs: readonly number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }

@@ -25,8 +25,8 @@ export async function renderSoakPlot(samples: readonly SoakSample[], title: stri
     data: [times.map((t) => t / 60), ...services.map((s) => column(s, key))],
   }));
   const html = `<!doctype html><html><head><meta charset="utf-8"><style>${readFileSync(join(repoRoot, 'node_modules/uplot/dist/uPlot.min.css'), 'utf8')}
-body{font:13px sans-serif;margin:12px;background:#fff} h1{font-size:15px;margin:0 0 6px}</style></head>
-<body><h1 id="t"></h1><div id="plots"></div><script>${readFileSync(join(repoRoot, 'node_modules/uplot/dist/uPlot.iife.min.js'), 'utf8')}</script>
+body{font:13px sans-serif;margin:0;background:#fff} #wrap{padding:12px} h1{font-size:15px;margin:0 0 6px}</style></head>
+<body><div id="wrap"><h1 id="t"></h1><div id="plots"></div></div><script>${readFileSync(join(repoRoot, 'node_modules/uplot/dist/uPlot.iife.min.js'), 'utf8')}</script>
 <script>
 const services = ${JSON.stringify(services)}, colours = ${JSON.stringify(colours)}, panels = ${JSON.stringify(panels)};
 document.getElementById('t').textContent = ${JSON.stringify(title)};
@@ -43,7 +43,7 @@ for (const p of panels) {
   try {
     const page = await browser.newPage({ viewport: { width: 930, height: 800 } });
     await page.setContent(html, { waitUntil: 'load' });
-    await page.locator('body').screenshot({ path: pngPath });
+    await page.locator('#wrap').screenshot({ path: pngPath });
   } finally {
     await browser.close();
   }

@@ -100,8 +100,21 @@ export async function openBench(basePort: number, meters: number): Promise<Bench
       if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };
-  await stack.up();
-  return bench;
+  // On a loaded machine a server's first start sometimes fails a step (Kafka's topic
+  // bootstrap timing out); a second `up` finds what is running and does the rest.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await stack.up();
+      return bench;
+    } catch (err) {
+      if (attempt < 2) {
+        log('bench', `starting the private servers failed (${String(err).split('\n')[0]}); once more`);
+        continue;
+      }
+      await bench.close();
+      throw err;
+    }
+  }
 }
 
 /**

@@ -40,22 +40,42 @@ export function counter(text: string, name: string): number {
   return sum;
 }
 
-/** A quantile from a Prometheus histogram, interpolated linearly inside the bucket. */
+/** A quantile from a Prometheus histogram (summed over labels), interpolated linearly inside the bucket. */
 export function histogramQuantile(text: string, name: string, q: number): number {
-  const buckets: Array<[number, number]> = [];
+  return bucketsQuantile(histogramBuckets(text, name), q);
+}
+
+export type Buckets = ReadonlyMap<number, number>;
+
+/** The cumulative buckets (le -> count) of a histogram in a Prometheus text page, summed over labels. */
+export function histogramBuckets(text: string, name: string): Map<number, number> {
+  const out = new Map<number, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}_bucket{`)) continue;
     const le = /le="([^"]+)"/.exec(line)?.[1];
     if (le === undefined) continue;
-    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1))]);
+    const key = le === '+Inf' ? Infinity : Number(le);
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
-  buckets.sort((a, b) => a[0] - b[0]);
-  const total = buckets.at(-1)?.[1] ?? 0;
+  return out;
+}
+
+/** What was observed between two readings of the same histogram. */
+export function bucketsDelta(before: Buckets, after: Buckets): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [le, n] of after) out.set(le, Math.max(0, n - (before.get(le) ?? 0)));
+  return out;
+}
+
+/** A quantile from cumulative buckets, interpolated linearly inside the bucket (NaN when empty). */
+export function bucketsQuantile(buckets: Buckets, q: number): number {
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
   if (total === 0) return NaN;
   const rank = q * total;
   let prevLe = 0;
   let prevCount = 0;
-  for (const [le, count] of buckets) {
+  for (const [le, count] of sorted) {
     if (count >= rank) {
       if (le === Infinity) return prevLe;
       return prevLe + ((le - prevLe) * (rank - prevCount)) / Math.max(1, count - prevCount);

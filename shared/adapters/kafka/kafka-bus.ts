@@ -4,7 +4,7 @@ import { EipError, errorMessage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from '../../ports/event-bus.ts';
 import { Serial } from '../../runtime/serial.ts';
-import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from '../../retry.ts';
+import { backoffDelay, defaultRetryPolicy, retry, type RetryPolicy } from '../../retry.ts';
 import { estimateRecordBytes, splitByBytes } from './batching.ts';
 import { createKafkaClient, type KafkaConnectionOptions } from './client.ts';
 import { kafkaError } from './errors.ts';
@@ -225,13 +225,17 @@ class KafkaBus implements KafkaEventBus {
     this.assertOpen();
     const admin = await this.readyAdmin();
     const result = new Map<string, Buffer>();
-    let ends: Map<number, bigint>;
-    try {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
-    } catch (err) {
-      throw kafkaError(err, `read ${topic}`);
-    }
+    // Only the metadata race below is waited out here; any other error is the caller's, at once.
+    const fetched = await retry(async () => {
+      try {
+        return { offsets: await admin.fetchTopicOffsets(topic) };
+      } catch (err) {
+        if (err instanceof TypeError) throw offsetsNotKnownYet(err, topic);
+        return { err };
+      }
+    }, { policy: { initialMs: 200, maxMs: 2_000, maxAttempts: 10 } });
+    if ('err' in fetched) throw kafkaError(fetched.err, `read ${topic}`);
+    const ends = new Map(fetched.offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
     if (ends.size === 0) return result;
 
     const groupId = `${this.options.clientId}.read-compacted.${randomUUID()}`;
@@ -534,4 +538,14 @@ class KafkaSubscription implements Subscription {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * kafkajs's fetchTopicOffsets throws a TypeError from inside its client
+ * ("Cannot destructure property 'partitions' of 'low.pop(...)'") when a topic
+ * created a moment ago has no partition leaders in its metadata yet: that is a
+ * wait, not a fault, so it is retried like an unavailable broker.
+ */
+function offsetsNotKnownYet(err: TypeError, topic: string): EipError {
+  return new EipError('UNAVAILABLE', `kafka: read ${topic}: its partition offsets are not known yet (${err.message})`, { cause: err, retriable: true });
 }

@@ -7,18 +7,90 @@ import { z } from 'zod';
 import { idSchema } from './ids.ts';
 import { isMetricName, metricNames } from './metric-catalogue.ts';
 import { reservedTenantIds } from './mqtt-acl.ts';
+import { datedVersions, versionAt, versionIssues, validityFields, type Dated } from './validity.ts';
 
 const metricNameSchema = z.string().refine(isMetricName, { message: `unknown metric; known: ${metricNames.join(', ')}` });
 
+const limitValueFields = {
+  min: z.number().finite().optional(),
+  max: z.number().finite().optional(),
+  dailyMaxPerUsedHa: z.number().positive().optional(),
+};
+const hasBound = (l: { min?: number | undefined; max?: number | undefined; dailyMaxPerUsedHa?: number | undefined }) => l.min !== undefined || l.max !== undefined || l.dailyMaxPerUsedHa !== undefined;
+const boundMessage = { message: 'a limit needs min, max or dailyMaxPerUsedHa' };
+const optionalValidity = { from: validityFields.from.optional(), to: validityFields.to, reference: validityFields.reference.optional() };
+/** The one-object form: dated only with a from and a reference, or not at all. */
+function undatedOrDated(v: { from?: string | undefined; to?: string | undefined; reference?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (v.from === undefined && v.to !== undefined) ctx.addIssue({ code: 'custom', path: ['to'], message: 'to needs a from (a version without from is always in force)' });
+  if (v.from !== undefined && v.reference === undefined) ctx.addIssue({ code: 'custom', path: ['reference'], message: 'a dated version needs the reference of its permit or publication' });
+}
+
+/**
+ * A metric's limit: one object (the undated form, always in force, or a single
+ * dated version), or a list of dated versions that must not overlap (checked
+ * per park, which knows the time zone the dates are read in).
+ */
 export const limitSchema = z
   .object({
-    min: z.number().finite().optional(),
-    max: z.number().finite().optional(),
-    dailyMaxPerUsedHa: z.number().positive().optional(),
+    ...limitValueFields,
+    ...optionalValidity,
     /** The permit or regulation the limit comes from. */
     source: z.string().min(1),
   })
-  .refine((l) => l.min !== undefined || l.max !== undefined || l.dailyMaxPerUsedHa !== undefined, { message: 'a limit needs min, max or dailyMaxPerUsedHa' });
+  .refine(hasBound, boundMessage)
+  .superRefine(undatedOrDated);
+
+/** One version of a permit limit in a list: in force from `from` until `to` (exclusive). */
+export const limitVersionSchema = z
+  .object({ ...limitValueFields, ...validityFields, source: z.string().min(1).optional() })
+  .refine(hasBound, boundMessage);
+export type LimitVersion = z.infer<typeof limitVersionSchema>;
+
+export const limitEntrySchema = z.union([limitSchema, z.array(limitVersionSchema).min(1)]);
+export type LimitEntry = z.infer<typeof limitEntrySchema>;
+
+const factorValueFields = { kgCo2ePerKwh: z.number().nonnegative() };
+export const emissionFactorSchema = z.object({ ...factorValueFields, ...optionalValidity, source: z.string() }).superRefine(undatedOrDated);
+export const emissionFactorVersionSchema = z.object({ ...factorValueFields, ...validityFields, source: z.string().optional() });
+/** A supply source's factor: one object (undated, or a single dated version), or a list of dated versions. */
+export const emissionFactorEntrySchema = z.union([emissionFactorSchema, z.array(emissionFactorVersionSchema).min(1)]);
+export type EmissionFactorEntry = z.infer<typeof emissionFactorEntrySchema>;
+
+/** What every version of a limit carries, undated or dated. */
+export type LimitValue = LimitVersion | z.infer<typeof limitSchema>;
+export type EmissionFactorValue = z.infer<typeof emissionFactorVersionSchema> | z.infer<typeof emissionFactorSchema>;
+
+// Parsed registries are not mutated: versions are computed once per entry (the simulator asks per sample).
+const versionCache = new WeakMap<object, Dated<never>[]>();
+function cachedVersions<T extends { from?: string | undefined; to?: string | undefined; reference?: string | undefined; source?: string | undefined }>(entry: T | readonly T[], timeZone: string): Dated<T>[] {
+  const hit = versionCache.get(entry) as Dated<T>[] | undefined;
+  if (hit) return hit;
+  const versions = datedVersions(entry, timeZone);
+  versionCache.set(entry, versions as unknown as Dated<never>[]);
+  return versions;
+}
+
+/** A meter's limit for a metric as its versions, sorted (empty when it has none); dates in the park's time zone. */
+export function limitVersions(park: Park, meter: Meter, metric: string): Dated<LimitValue>[] {
+  const entry = meter.limits?.[metric];
+  return entry === undefined ? [] : cachedVersions<LimitValue>(entry, park.timezone);
+}
+
+/** The limit in force for a meter's metric at an event time. */
+export function limitInForce(park: Park, meter: Meter, metric: string, eventTime: number): Dated<LimitValue> | undefined {
+  return versionAt(limitVersions(park, meter, metric), eventTime);
+}
+
+/** The emission factor of a supply source in force at an event time. */
+export function factorInForce(park: Park, supplySource: string, eventTime: number): Dated<EmissionFactorValue> | undefined {
+  return versionAt(factorVersions(park, supplySource), eventTime);
+}
+
+/** A supply source's emission factor as its versions, sorted (empty when the park has none). */
+export function factorVersions(park: Park, supplySource: string): Dated<EmissionFactorValue>[] {
+  const entry = Object.hasOwn(park.emissionFactors, supplySource) ? park.emissionFactors[supplySource] : undefined;
+  return entry === undefined ? [] : cachedVersions<EmissionFactorValue>(entry, park.timezone);
+}
 
 export const meterKinds = ['electricity', 'gas', 'steam', 'water', 'wastewater-quality', 'stack-cems', 'production'] as const;
 
@@ -34,7 +106,7 @@ export const meterSchema = z.object({
   kind: z.enum(meterKinds),
   cadenceSeconds: z.number().int().positive(),
   metrics: z.array(metricNameSchema).min(1),
-  limits: z.record(z.string(), limitSchema).optional(),
+  limits: z.record(z.string(), limitEntrySchema).optional(),
   ratings: z.record(z.string(), registerRatingSchema).optional(),
   contractedKw: z.number().positive().optional(),
   o2ReferencePercent: z.number().min(0).max(21).optional(),
@@ -69,11 +141,27 @@ export const parkSchema = z.object({
   country: z.string().length(2),
   timezone: z.string().min(1),
   usedAreaHa: z.number().positive(),
-  emissionFactors: z.record(z.string(), z.object({ kgCo2ePerKwh: z.number().nonnegative(), source: z.string() })),
+  emissionFactors: z.record(z.string(), emissionFactorEntrySchema),
   budgets: budgetsSchema.optional(),
   tenants: z.array(tenantSchema).min(1),
+}).superRefine((park, ctx) => {
+  // Dated bounds are read in the park's time zone, so they are checked here.
+  for (const [source, entry] of Object.entries(park.emissionFactors)) {
+    for (const i of entryIssues(entry, park.timezone)) ctx.addIssue({ code: 'custom', path: ['emissionFactors', source, ...i.path], message: i.message });
+  }
+  park.tenants.forEach((tenant, ti) => tenant.meters.forEach((meter, mi) => {
+    for (const [metric, entry] of Object.entries(meter.limits ?? {})) {
+      for (const i of entryIssues(entry, park.timezone)) ctx.addIssue({ code: 'custom', path: ['tenants', ti, 'meters', mi, 'limits', metric, ...i.path], message: i.message });
+    }
+  }));
 });
 export type Park = z.infer<typeof parkSchema>;
+
+function entryIssues(entry: object, timeZone: string): ReturnType<typeof versionIssues> {
+  // A single object's issues have no list index in their path.
+  if (Array.isArray(entry)) return versionIssues(entry as Parameters<typeof versionIssues>[0], timeZone);
+  return versionIssues([entry], timeZone).map((i) => ({ ...i, path: i.path.slice(1) }));
+}
 
 export const parkRegistrySchema = z
   .object({ version: z.literal(1), parks: z.array(parkSchema).min(1) })

@@ -4,13 +4,14 @@
  * Short keys keep 100,000 live states (and their snapshot) small.
  */
 import { z } from 'zod';
-import { severitySchema } from '../../../shared/contracts/events.ts';
+import { limitVersionRefSchema, severitySchema } from '../../../shared/contracts/events.ts';
 
 export const provenanceSchema = z.object({
   values: z.array(z.number()),
   threshold: z.number().optional(),
   window: z.object({ start: z.number(), end: z.number() }).optional(),
   detail: z.string().optional(),
+  limit: limitVersionRefSchema.optional(),
 });
 export type Provenance = z.infer<typeof provenanceSchema>;
 

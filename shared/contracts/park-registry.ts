@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { idSchema } from './ids.ts';
 import { isMetricName, metricNames } from './metric-catalogue.ts';
 import { reservedTenantIds } from './mqtt-acl.ts';
-import { datedVersions, versionAt, versionIssues, validityFields, type Dated } from './validity.ts';
+import { datedVersions, instantSchema, versionAt, versionIssues, type Dated } from './validity.ts';
 
 const metricNameSchema = z.string().refine(isMetricName, { message: `unknown metric; known: ${metricNames.join(', ')}` });
 
@@ -18,12 +18,25 @@ const limitValueFields = {
 };
 const hasBound = (l: { min?: number | undefined; max?: number | undefined; dailyMaxPerUsedHa?: number | undefined }) => l.min !== undefined || l.max !== undefined || l.dailyMaxPerUsedHa !== undefined;
 const boundMessage = { message: 'a limit needs min, max or dailyMaxPerUsedHa' };
-const optionalValidity = { from: validityFields.from.optional(), to: validityFields.to, reference: validityFields.reference.optional() };
+const optionalValidity = {
+  /** First instant in force: an ISO 8601 date (midnight in the park's time zone) or date-time with an offset. */
+  from: instantSchema.optional(),
+  /** First instant no longer in force (exclusive; absent: still in force). */
+  to: instantSchema.optional(),
+  /** The permit, decision or publication the version comes from (its number). */
+  reference: z.string().min(1).optional(),
+};
 /** The one-object form: dated only with a from and a reference, or not at all. */
 function undatedOrDated(v: { from?: string | undefined; to?: string | undefined; reference?: string | undefined }, ctx: z.RefinementCtx): void {
   if (v.from === undefined && v.to !== undefined) ctx.addIssue({ code: 'custom', path: ['to'], message: 'to needs a from (a version without from is always in force)' });
   if (v.from !== undefined && v.reference === undefined) ctx.addIssue({ code: 'custom', path: ['reference'], message: 'a dated version needs the reference of its permit or publication' });
 }
+/** A version in a list: from and reference required (checked here, not as types, so the message names what is missing). */
+function datedInList(v: { from?: string | undefined; reference?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (v.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'a version in a list needs from (an undated limit stands alone, not in a list)' });
+  if (v.reference === undefined) ctx.addIssue({ code: 'custom', path: ['reference'], message: 'a dated version needs the reference of its permit or publication' });
+}
+const entryError = (what: string) => ({ error: `must be ${what} object, or a list of dated versions ({..., from, to?, reference})` });
 
 /**
  * A metric's limit: one object (the undated form, always in force, or a single
@@ -42,18 +55,19 @@ export const limitSchema = z
 
 /** One version of a permit limit in a list: in force from `from` until `to` (exclusive). */
 export const limitVersionSchema = z
-  .object({ ...limitValueFields, ...validityFields, source: z.string().min(1).optional() })
-  .refine(hasBound, boundMessage);
+  .object({ ...limitValueFields, ...optionalValidity, source: z.string().min(1).optional() })
+  .refine(hasBound, boundMessage)
+  .superRefine(datedInList);
 export type LimitVersion = z.infer<typeof limitVersionSchema>;
 
-export const limitEntrySchema = z.union([limitSchema, z.array(limitVersionSchema).min(1)]);
+export const limitEntrySchema = z.union([limitSchema, z.array(limitVersionSchema).min(1)], entryError('a limit ({min, max, source})'));
 export type LimitEntry = z.infer<typeof limitEntrySchema>;
 
 const factorValueFields = { kgCo2ePerKwh: z.number().nonnegative() };
 export const emissionFactorSchema = z.object({ ...factorValueFields, ...optionalValidity, source: z.string() }).superRefine(undatedOrDated);
-export const emissionFactorVersionSchema = z.object({ ...factorValueFields, ...validityFields, source: z.string().optional() });
+export const emissionFactorVersionSchema = z.object({ ...factorValueFields, ...optionalValidity, source: z.string().optional() }).superRefine(datedInList);
 /** A supply source's factor: one object (undated, or a single dated version), or a list of dated versions. */
-export const emissionFactorEntrySchema = z.union([emissionFactorSchema, z.array(emissionFactorVersionSchema).min(1)]);
+export const emissionFactorEntrySchema = z.union([emissionFactorSchema, z.array(emissionFactorVersionSchema).min(1)], entryError('an emission factor ({kgCo2ePerKwh, source})'));
 export type EmissionFactorEntry = z.infer<typeof emissionFactorEntrySchema>;
 
 /** What every version of a limit carries, undated or dated. */

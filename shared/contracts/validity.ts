@@ -18,16 +18,6 @@ export const instantSchema = z.string().refine((s) => dateRe.test(s) || dateTime
   message: 'an ISO 8601 date (YYYY-MM-DD, midnight in the park\'s time zone) or date-time with an offset (YYYY-MM-DDTHH:MM[:SS]Z or +HH:MM)',
 });
 
-/** The validity fields a dated version carries next to its value. */
-export const validityFields = {
-  /** First instant the version is in force. */
-  from: instantSchema,
-  /** First instant it no longer is (absent: still in force). */
-  to: instantSchema.optional(),
-  /** The permit, decision or publication it comes from (its number). */
-  reference: z.string().min(1),
-};
-
 /** Epoch ms of a bound, or NaN when it is not a real date or time. */
 export function instantMs(s: string, timeZone: string): number {
   const d = dateRe.exec(s);

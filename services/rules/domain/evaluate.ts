@@ -30,7 +30,8 @@ function provenance(b: Binding, lp: LimitPeriod, v: number, lvl: number, values:
   const ref = lvl >= 0 ? lvl : b.st.lvl >= 0 ? b.st.lvl : 0;
   const level = lp.levels[Math.min(ref, lp.levels.length - 1)];
   const threshold = level ? (lvl >= 0 || b.st.lvl < 0 ? thresholdOf(op, level, v, scale) : op === 'outside' ? (v < level.clo ? level.clo : level.chi) : level.c * scale) : undefined;
-  const dated = lp.version?.from !== undefined ? `, ${lp.version.reference} ${validityText(lp.version)}` : '';
+  const ver = lp.version;
+  const dated = ver?.from !== undefined ? `${lp.source.includes(ver.reference) ? '' : `, ${ver.reference}`} ${validityText(ver)}` : '';
   const p: Provenance = { values, window, detail: `${what}; ${op}${threshold !== undefined ? ` ${fmt(threshold)}` : ''} (${lp.source}${dated})` };
   if (threshold !== undefined) p.threshold = threshold;
   if (lp.version) p.limit = lp.version;

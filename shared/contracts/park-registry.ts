@@ -74,13 +74,15 @@ export type EmissionFactorEntry = z.infer<typeof emissionFactorEntrySchema>;
 export type LimitValue = LimitVersion | z.infer<typeof limitSchema>;
 export type EmissionFactorValue = z.infer<typeof emissionFactorVersionSchema> | z.infer<typeof emissionFactorSchema>;
 
-// Parsed registries are not mutated: versions are computed once per entry (the simulator asks per sample).
-const versionCache = new WeakMap<object, Dated<never>[]>();
+// Parsed registries are not mutated: versions are computed once per entry and time zone (the simulator asks per sample).
+const versionCache = new WeakMap<object, Map<string, Dated<never>[]>>();
 function cachedVersions<T extends { from?: string | undefined; to?: string | undefined; reference?: string | undefined; source?: string | undefined }>(entry: T | readonly T[], timeZone: string): Dated<T>[] {
-  const hit = versionCache.get(entry) as Dated<T>[] | undefined;
+  let byZone = versionCache.get(entry);
+  if (!byZone) versionCache.set(entry, (byZone = new Map<string, Dated<never>[]>()));
+  const hit = byZone.get(timeZone) as Dated<T>[] | undefined;
   if (hit) return hit;
   const versions = datedVersions(entry, timeZone);
-  versionCache.set(entry, versions as unknown as Dated<never>[]);
+  byZone.set(timeZone, versions as unknown as Dated<never>[]);
   return versions;
 }
 

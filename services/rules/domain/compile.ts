@@ -72,9 +72,12 @@ export interface FactorPeriod {
 /** The limit period in force at an event time (the start of a window, the time of a sample). */
 export const limitAt = (b: Binding, t: number): LimitPeriod | undefined => versionAt(b.limits, t);
 
+/** The multiplier of a value no factor applies to. */
+export const noFactor: { readonly kgCo2ePerKwh: 1; readonly version?: undefined } = { kgCo2ePerKwh: 1 };
+
 /** The emission factor for a window starting at t: 1 without a multiplier, undefined when no version is in force. */
-export function factorAt(b: Binding, t: number): FactorPeriod | { kgCo2ePerKwh: 1; version?: undefined } | undefined {
-  return b.factors.length === 0 ? { kgCo2ePerKwh: 1 } : versionAt(b.factors, t);
+export function factorAt(b: Binding, t: number): FactorPeriod | typeof noFactor | undefined {
+  return b.factors.length === 0 ? noFactor : versionAt(b.factors, t);
 }
 
 export interface SkippedBinding {

@@ -8,6 +8,7 @@ import { compile } from './compile.ts';
 import { RulesEngine, type Transition } from './engine.ts';
 import { parseRulePack } from './pack.ts';
 import { packText, rule, states, HOUR, MIN } from './testing.ts';
+import { toAlertmanager } from '../alertmanager.ts';
 
 const t = (iso: string) => Date.parse(iso);
 // Asia/Makassar is UTC+8: a date in the registry is local midnight, 16:00Z the day before.
@@ -91,6 +92,8 @@ describe('a permit revised mid-month: each hour by its own version', () => {
     assert.deepEqual(states(late), ['resolved:critical']);
     assert.deepEqual(late[0]!.event.provenance.limit, { reference: 'PTek 2/2025 rev. 1', from: '2026-01-15T12:00:00+08:00' });
     assert.equal(late[0]!.event.provenance.threshold, 700);
+    // Webhooks name it too.
+    assert.equal(toAlertmanager(early[0]!.event, REVISION).commonAnnotations.limit_version, 'PTek 2/2025 (from 2025-06-01 to 2026-01-15T12:00:00+08:00)');
   });
 
   it('judges a whole month of hours, each by its own version (tightened permit)', () => {

@@ -4,7 +4,7 @@
  * functions over the binding's state; the alert state machine lives in engine.ts.
  */
 import type { AggregateEvent } from '../../../shared/contracts/events.ts';
-import { factorAt, limitAt, type Binding, type LimitPeriod } from './compile.ts';
+import { factorAt, limitAt, noFactor, type Binding, type LimitPeriod } from './compile.ts';
 import { formatDuration } from './duration.ts';
 import { exceeds, levelOf, thresholdOf } from './levels.ts';
 import { correctToReferenceO2 } from './o2.ts';
@@ -313,8 +313,9 @@ export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOut
         if (buf && p < buf.p) return 'duplicate'; // a window of a closed period
         buf = st.b = spec.kind === 'ratio' ? { p, e, a: newAcc(), d: newAcc() } : { p, e, a: newAcc() };
       }
-      const factor = factorAt(b, agg.start);
-      if (!factor) return undefined; // no factor version in force for this window: nothing to add
+      // A denominator is not multiplied; a numerator window no factor version covers adds nothing.
+      const factor = isDenominator ? noFactor : factorAt(b, agg.start);
+      if (!factor) return undefined;
       const mult = factor.kgCo2ePerKwh;
       const [sum, count] = spec.kind === 'budget' && spec.params.stat === 'mean' && weighted ? [satMul(v, agg.count), agg.count] : [isDenominator ? v : satMul(v, mult), 1];
       const acc = isDenominator ? buf.d : buf.a;

@@ -65,16 +65,18 @@ type FactorUse = ParkTotals['tenants'][number]['factors'][number];
  * (a change off a whole minute: the minute holding it takes the version in force
  * at its start) and the total is the sum of per-window products.
  */
-async function scope2(store: TimeSeriesStore, scope: SeriesScope, park: Park, supplySource: string, from: number, to: number): Promise<{ co2eKg: number | null; factors: FactorUse[] }> {
+async function energyAndScope2(store: TimeSeriesStore, scope: SeriesScope, park: Park, supplySource: string, from: number, to: number): Promise<{ energyKwh: number | null; co2eKg: number | null; factors: FactorUse[] }> {
   const versions = factorVersions(park, supplySource);
   const cuts = changesWithin(versions, from, to).map((c) => Math.ceil(c / MINUTE) * MINUTE).filter((c) => c > from && c < to);
   const edges = [from, ...new Set(cuts), to];
+  let energyKwh: number | null = null;
   let co2eKg: number | null = null;
   const factors: FactorUse[] = [];
   for (let i = 0; i + 1 < edges.length; i++) {
     const [a, b] = [edges[i]!, edges[i + 1]!];
     const v = versionAt(versions, a);
     const energy = await consumption(store, scope, 'tenant', 'active_energy_import', coverRange(a, b));
+    if (energy !== null) energyKwh = satAdd(energyKwh ?? 0, energy);
     const co2 = energy !== null && v ? satMul(energy, v.value.kgCo2ePerKwh) : null;
     if (co2 !== null) co2eKg = satAdd(co2eKg ?? 0, co2);
     if (v) {
@@ -84,7 +86,7 @@ async function scope2(store: TimeSeriesStore, scope: SeriesScope, park: Park, su
       });
     }
   }
-  return { co2eKg, factors };
+  return { energyKwh, co2eKg, factors };
 }
 
 export async function parkTotals(store: TimeSeriesStore, park: Park, now: number): Promise<ParkTotals> {
@@ -94,11 +96,11 @@ export async function parkTotals(store: TimeSeriesStore, park: Park, now: number
   const days = (month.to - month.from) / 86_400_000;
   const tenants = await Promise.all(park.tenants.map(async (t) => {
     const scope = { park: park.id, tenant: t.id };
-    const [energyKwh, waterM3] = await Promise.all([
-      consumption(store, scope, 'tenant', 'active_energy_import', spans),
+    // Energy is read once, part by part: the parts are the factor versions' (one part without a revision this month).
+    const [{ energyKwh, co2eKg, factors }, waterM3] = await Promise.all([
+      energyAndScope2(store, scope, park, t.supplySource, month.from, now),
       consumption(store, scope, 'tenant', 'water_intake', spans),
     ]);
-    const { co2eKg, factors } = await scope2(store, scope, park, t.supplySource, month.from, now);
     return { tenant: t.id, energyKwh, waterM3, co2eKg, co2eBudgetKg: t.budgets?.monthlyKgCo2e ?? null, factors };
   }));
   const sum = (xs: Array<number | null>): number | null => xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => satAdd(a, x ?? 0), 0) : null;

@@ -74,9 +74,11 @@ export type EmissionFactorEntry = z.infer<typeof emissionFactorEntrySchema>;
 export type LimitValue = LimitVersion | z.infer<typeof limitSchema>;
 export type EmissionFactorValue = z.infer<typeof emissionFactorVersionSchema> | z.infer<typeof emissionFactorSchema>;
 
-// Parsed registries are not mutated: versions are computed once per entry and time zone (the simulator asks per sample).
+// Parsed registries are not mutated: dated versions are computed once per entry and time zone (the simulator asks per sample).
 const versionCache = new WeakMap<object, Map<string, Dated<never>[]>>();
 function cachedVersions<T extends { from?: string | undefined; to?: string | undefined; reference?: string | undefined; source?: string | undefined }>(entry: T | readonly T[], timeZone: string): Dated<T>[] {
+  // The undated form needs no date arithmetic: not worth a cache entry per meter and metric.
+  if (!Array.isArray(entry) && (entry as T).from === undefined) return datedVersions(entry, timeZone);
   let byZone = versionCache.get(entry);
   if (!byZone) versionCache.set(entry, (byZone = new Map<string, Dated<never>[]>()));
   const hit = byZone.get(timeZone) as Dated<T>[] | undefined;

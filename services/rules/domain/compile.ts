@@ -72,6 +72,8 @@ export interface FactorPeriod {
 /** The limit period in force at an event time (the start of a window, the time of a sample). */
 export const limitAt = (b: Binding, t: number): LimitPeriod | undefined => versionAt(b.limits, t);
 
+const noFactors: readonly FactorPeriod[] = [];
+
 /** The multiplier of a value no factor applies to. */
 export const noFactor: { readonly kgCo2ePerKwh: 1; readonly version?: undefined } = { kgCo2ePerKwh: 1 };
 
@@ -251,6 +253,9 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
   const skipped: SkippedBinding[] = [];
   // Identical level sets are shared: 100,000 bindings mostly reuse a handful.
   const levelCache = new Map<string, readonly Level[]>();
+  // And so are identical period lists and factor lists: most bindings have one period, shared by many.
+  const periodsCache = new Map<string, readonly LimitPeriod[]>();
+  const factorCache = new Map<string, readonly FactorPeriod[]>();
 
   for (const rule of rules) {
     const spec = rule.spec;
@@ -281,7 +286,8 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
         continue;
       }
       const kind = spec.kind === 'deadman' ? 'deadman' : spec.kind === 'exceedance-share' ? 'share' : 'compare';
-      const limits: LimitPeriod[] = [];
+      const built: LimitPeriod[] = [];
+      const keys: string[] = [];
       const gaps = [...lim.gaps];
       for (const span of lim.spans) {
         const levels = resolveLevels(kind, rule.levelOp, m.levels, span.limit, spec.hysteresis);
@@ -292,12 +298,13 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
         const key = JSON.stringify(levels);
         const shared = levelCache.get(key) ?? levels;
         levelCache.set(key, shared);
-        limits.push({
-          fromMs: span.fromMs, toMs: span.toMs, levels: shared, source: span.source,
-          hourLimit: spec.kind === 'exceedance-share' ? (span.limit?.value ?? Number.POSITIVE_INFINITY) : 0,
-          ...(span.version && { version: span.version }),
-        });
+        const hourLimit = spec.kind === 'exceedance-share' ? (span.limit?.value ?? Number.POSITIVE_INFINITY) : 0;
+        built.push({ fromMs: span.fromMs, toMs: span.toMs, levels: shared, source: span.source, hourLimit, ...(span.version && { version: span.version }) });
+        keys.push(JSON.stringify([span.fromMs, span.toMs, key, span.source, hourLimit, span.version ?? null]));
       }
+      const periodsKey = keys.join('\n');
+      const limits = periodsCache.get(periodsKey) ?? built;
+      periodsCache.set(periodsKey, limits);
       const shape = limits.at(-1)?.levels;
       if (!shape) {
         skipped.push({ ruleId: spec.id, scope, reason: gaps[0] ?? 'no limit' });
@@ -313,10 +320,12 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
           continue;
         }
       }
-      let factors: FactorPeriod[] = [];
+      let factors: readonly FactorPeriod[] = noFactors;
       const multiplier = spec.kind === 'budget' || spec.kind === 'ratio' ? spec.params.multiplier : undefined;
       if (multiplier === 'emission-factor') {
-        factors = ctx.tenant ? factorVersions(ctx.park, ctx.tenant.supplySource).map((v) => ({ fromMs: v.fromMs, toMs: v.toMs, kgCo2ePerKwh: v.value.kgCo2ePerKwh, version: refOf(v) })) : [];
+        const fkey = ctx.tenant ? `${ctx.park.id}\n${ctx.tenant.supplySource}` : '';
+        factors = factorCache.get(fkey) ?? (ctx.tenant ? factorVersions(ctx.park, ctx.tenant.supplySource).map((v) => ({ fromMs: v.fromMs, toMs: v.toMs, kgCo2ePerKwh: v.value.kgCo2ePerKwh, version: refOf(v) })) : noFactors);
+        factorCache.set(fkey, factors);
         if (!factors.length) {
           skipped.push({ ruleId: spec.id, scope, reason: 'no emission factor for the tenant\'s supply source' });
           continue;

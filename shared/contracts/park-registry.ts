@@ -163,7 +163,13 @@ export const parkSchema = z.object({
   budgets: budgetsSchema.optional(),
   tenants: z.array(tenantSchema).min(1),
 }).superRefine((park, ctx) => {
-  // Dated bounds are read in the park's time zone, so they are checked here.
+  // Dated bounds are read in the park's time zone, so they are checked here, once the zone is known to exist.
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: park.timezone });
+  } catch {
+    ctx.addIssue({ code: 'custom', path: ['timezone'], message: `"${park.timezone}" is not an IANA time zone (e.g. Asia/Makassar)` });
+    return;
+  }
   for (const [source, entry] of Object.entries(park.emissionFactors)) {
     for (const i of entryIssues(entry, park.timezone)) ctx.addIssue({ code: 'custom', path: ['emissionFactors', source, ...i.path], message: i.message });
   }

@@ -129,6 +129,12 @@ describe('dated limits and factors in the park registry', () => {
     });
   }
 
+  it('refuses a park time zone that does not exist, naming it, before reading any date in it', () => {
+    const bad = registry([{ max: 800, from: '2026-11-15', reference: 'a' }]);
+    bad.parks[0]!.timezone = 'Mars/Olympus_Mons';
+    assert.throws(() => parseParkRegistry(bad), /parks\.0\.timezone: "Mars\/Olympus_Mons" is not an IANA time zone/);
+  });
+
   it('accepts a single dated version (a permit in force from a date)', () => {
     const reg = parseParkRegistry(registry({ max: 550, from: '2026-11-15', reference: 'PTek 1', source: 'permit' }));
     const park = reg.parks[0]!;

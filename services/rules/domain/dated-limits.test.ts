@@ -125,6 +125,19 @@ describe('a permit revised mid-month: each hour by its own version', () => {
     assert.match(fired[0]!.event.provenance.detail ?? '', /above 550 \(revised permit, PTek 1\/2025 rev\. 1 from 2026-01-15T12:00:00\+08:00\)$/);
   });
 
+  it('an exceedance share counts each hour against that hour\'s permit version', () => {
+    const share = rule({ id: 'so2-share', kind: 'exceedance-share', input: 'aggregate', window: '1h', field: 'mean', selector: { metric: 'so2', meters: ['m-tight'] }, op: 'above', limit: 'registry', levels: { critical: { threshold: 0.4 } }, params: { over: '1d', minOperatingHours: 1 } });
+    const e = engineOf(share);
+    const all: Transition[] = [];
+    // 700 every hour, 5 hours each side of the revision: compliant before (<= 800), exceeding after (> 550).
+    for (let h = -5; h < 5; h++) all.push(...e.onAggregate(window('m-tight', 'so2', '1h', REVISION + h * HOUR, { mean: 700 }), REVISION + (h + 1) * HOUR));
+    // Above 0.4 at the 4th exceeding hour: 4 of 9 (judged by today's 550, it would have fired at the first).
+    assert.deepEqual(states(all), ['firing:critical']);
+    assert.deepEqual(all[0]!.event.provenance.values, [4 / 9, 4, 9]);
+    assert.equal(all[0]!.event.provenance.window?.end, REVISION + 4 * HOUR);
+    assert.match(all[0]!.event.provenance.detail ?? '', /4 of 9 operating hours above 550/);
+  });
+
   it('a period no version covers is not judged, and says so', () => {
     const e = engineOf(hourly);
     assert.deepEqual(states(e.onAggregate(window('m-gap', 'so2', '1h', t('2026-01-12T00:00:00Z'), { mean: 9999 }), 0)), []);

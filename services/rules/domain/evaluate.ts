@@ -61,6 +61,7 @@ export function evaluateSample(b: Binding, ts: number, v: number, o2: number): D
   const op = b.rule.levelOp;
   const note = o2Note(b, o2);
   if (spec.kind === 'rolling') return rollingAdd(b, Math.floor(ts / b.rule.bucketMs), v, 1, false, ts, note);
+  if (spec.kind === 'exceedance-share') return shareSample(b, ts, v, note);
   const lp = limitAt(b, ts);
   if (!lp) return undefined;
   const L = lp.levels;
@@ -106,31 +107,36 @@ export function evaluateSample(b: Binding, ts: number, v: number, o2: number): D
       const lvl = levelOf(op, L, value, st.lvl);
       return { lvl, prov: provenance(b, lp, value, lvl, [value, prev.v, v], { start: prev.t, end: ts }, `${dir} ${fmt(value)} per ${formatDuration(spec.params.per)} (${fmt(prev.v)} -> ${fmt(v)})${note}`) };
     }
-    case 'exceedance-share': {
-      const hour = Math.floor(ts / HOUR);
-      let buf = st.b as BufferOf<'exceedance-share'> | undefined;
-      if (!buf) buf = st.b = newShare(b.rule.buckets);
-      if (buf.h < 0 || hour === buf.h) {
-        buf.h = hour;
-        buf.s = satAdd(buf.s, v);
-        buf.c += 1;
-        return undefined;
-      }
-      if (hour < buf.h) return undefined;
-      const closed = buf.h;
-      const mean = buf.s / buf.c;
-      const operating = buf.c >= spec.params.minSamplesPerHour;
-      // Each hour against its own permit version; an hour no version covers is not an operating hour judged.
-      const hourLp = limitAt(b, closed * HOUR);
-      recordHour(buf, b.rule.buckets, closed, operating && hourLp !== undefined, operating && hourLp !== undefined && exceeds(spec.op, mean, hourLp.hourLimit));
-      buf.h = hour;
-      buf.s = v;
-      buf.c = 1;
-      return shareDecision(b, buf, note);
-    }
     default:
       return undefined;
   }
+}
+
+/** One sample of an exceedance-share: hours close as samples move on, each judged by its own version (not the sample's). */
+function shareSample(b: Binding, ts: number, v: number, note: string): Decision | undefined {
+  const spec = b.rule.spec;
+  if (spec.kind !== 'exceedance-share') return undefined;
+  const st = b.st;
+  const hour = Math.floor(ts / HOUR);
+  let buf = st.b as BufferOf<'exceedance-share'> | undefined;
+  if (!buf) buf = st.b = newShare(b.rule.buckets);
+  if (buf.h < 0 || hour === buf.h) {
+    buf.h = hour;
+    buf.s = satAdd(buf.s, v);
+    buf.c += 1;
+    return undefined;
+  }
+  if (hour < buf.h) return undefined;
+  const closed = buf.h;
+  const mean = buf.s / buf.c;
+  const operating = buf.c >= spec.params.minSamplesPerHour;
+  // Each hour against its own permit version; an hour no version covers is not an operating hour judged.
+  const hourLp = limitAt(b, closed * HOUR);
+  recordHour(buf, b.rule.buckets, closed, operating && hourLp !== undefined, operating && hourLp !== undefined && exceeds(spec.op, mean, hourLp.hourLimit));
+  buf.h = hour;
+  buf.s = v;
+  buf.c = 1;
+  return shareDecision(b, buf, note);
 }
 
 function rollingAdd(b: Binding, idx: number, sum: number, count: number, overwrite: boolean, end: number, note: string): Decision | undefined {

@@ -106,6 +106,17 @@ export const totalLineSchema = z.object({
   /** The budget prorated to now: value above it means the month is heading over budget. */
   budgetToDate: z.number().nullable(),
 });
+/** One emission factor version and the part of the month [from, to) it was applied to. */
+export const factorUseSchema = z.object({
+  kgCo2ePerKwh: z.number(),
+  reference: z.string(),
+  validFrom: z.string().optional().describe('the version\'s validity as written in the registry (absent: undated)'),
+  validTo: z.string().optional(),
+  from: epochMsSchema,
+  to: epochMsSchema,
+  energyKwh: z.number().nullable(),
+  co2eKg: z.number().nullable(),
+});
 export const parkTotalsSchema = z.object({
   park: idSchema,
   month: z.string().describe('YYYY-MM in the park time zone'),
@@ -114,7 +125,10 @@ export const parkTotalsSchema = z.object({
   energyKwh: totalLineSchema,
   waterM3: totalLineSchema,
   co2eKg: totalLineSchema,
-  tenants: z.array(z.object({ tenant: idSchema, energyKwh: z.number().nullable(), waterM3: z.number().nullable(), co2eKg: z.number().nullable(), co2eBudgetKg: z.number().nullable() })),
+  tenants: z.array(z.object({
+    tenant: idSchema, energyKwh: z.number().nullable(), waterM3: z.number().nullable(), co2eKg: z.number().nullable(), co2eBudgetKg: z.number().nullable(),
+    factors: z.array(factorUseSchema).describe('the emission factor versions the CO2e total used, one per part of the month'),
+  })),
 });
 export type ParkTotals = z.infer<typeof parkTotalsSchema>;
 

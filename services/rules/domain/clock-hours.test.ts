@@ -190,8 +190,9 @@ describe('the completeness kind', () => {
 describe('the default pack on the aggregator\'s clock hours (demo park, Asia/Makassar)', () => {
   const demo = loadParkRegistry(demoParkPath);
   const pack = parseRulePack(readFileSync(defaultRulePackPath, 'utf8'), defaultRulePackPath);
-  // 10:00 to 11:00 local (UTC+8) on a stack of the smelter: SO2 500 mg/Nm3 at 9 % O2, every 5 minutes.
-  const hourStart = Date.UTC(2026, 0, 15, 2);
+  // 10:00 to 11:00 local (UTC+8) on a stack of the smelter: SO2 500 mg/Nm3 at 9 % O2, every 5 minutes,
+  // after the demo park's permit revision of 2026-11-15 (550 mg/Nm3).
+  const hourStart = Date.UTC(2026, 10, 20, 2);
   const stackReadings = (from: number, n: number, so2: number, o2: number) => ({
     v: 1 as const, park: 'nusantara-eip', tenant: 'sulawesi-nickel', meter: 'snk-stack-rkef1', seq: 0, receivedAt: from, simulated: false,
     readings: Array.from({ length: n }, (_, i) => [{ metric: 'so2', unit: 'mg/Nm3', value: so2, ts: from + i * 5 * MIN }, { metric: 'o2', unit: '%', value: o2, ts: from + i * 5 * MIN }]).flat(),

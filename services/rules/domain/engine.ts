@@ -558,6 +558,7 @@ export class RulesEngine {
     if (prov.threshold !== undefined) provenance.threshold = prov.threshold;
     if (prov.window) provenance.window = { start: Math.max(0, Math.round(prov.window.start)), end: Math.max(0, Math.round(prov.window.end)) };
     if (prov.detail !== undefined) provenance.detail = prov.detail;
+    if (prov.limit) provenance.limit = prov.limit;
     const event: AlertEvent = {
       v: 1, fingerprint: b.fp, transition: st.seq, state, previousState, severity, ruleId: spec.id, ruleVersion: spec.version,
       park, summary, provenance, at, simulated: st.sim ?? false,

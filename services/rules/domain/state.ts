@@ -4,7 +4,7 @@
  * Short keys keep 100,000 live states (and their snapshot) small.
  */
 import { z } from 'zod';
-import { severitySchema } from '../../../shared/contracts/events.ts';
+import { limitVersionRefSchema, severitySchema } from '../../../shared/contracts/events.ts';
 import { completenessBuffer } from './kinds/completeness.ts';
 
 export const provenanceSchema = z.object({
@@ -12,6 +12,7 @@ export const provenanceSchema = z.object({
   threshold: z.number().optional(),
   window: z.object({ start: z.number(), end: z.number() }).optional(),
   detail: z.string().optional(),
+  limit: limitVersionRefSchema.optional(),
 });
 export type Provenance = z.infer<typeof provenanceSchema>;
 

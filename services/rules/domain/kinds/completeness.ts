@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { AggregateEvent } from '../../../../shared/contracts/events.ts';
-import type { Binding } from '../compile.ts';
+import { limitAt, type Binding } from '../compile.ts';
 import { formatDuration } from '../duration.ts';
 import { levelOf, thresholdOf } from '../levels.ts';
 import { isIncomplete } from '../../../../shared/contracts/completeness.ts';
@@ -34,10 +34,13 @@ export interface CompletenessDecision {
 const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
 
 function decision(b: Binding, v: number, prevLvl: number, values: number[], window: { start: number; end: number }, what: string): CompletenessDecision {
-  const lvl = levelOf(b.rule.levelOp, b.levels, v, prevLvl);
-  const level = b.levels[Math.min(lvl >= 0 ? lvl : Math.max(prevLvl, 0), b.levels.length - 1)];
+  // The limit is the rule's minCompleteness, undated: one period covers all time.
+  const lp = limitAt(b, window.start);
+  const levels = lp?.levels ?? b.levels;
+  const lvl = levelOf(b.rule.levelOp, levels, v, prevLvl);
+  const level = levels[Math.min(lvl >= 0 ? lvl : Math.max(prevLvl, 0), levels.length - 1)];
   const threshold = level ? thresholdOf(b.rule.levelOp, level, v) : undefined;
-  const prov: Provenance = { values, window, detail: `${what}; below ${threshold !== undefined ? pct(threshold) : '?'} (${b.limitSource})` };
+  const prov: Provenance = { values, window, detail: `${what}; below ${threshold !== undefined ? pct(threshold) : '?'} (${lp?.source ?? 'minCompleteness'})` };
   if (threshold !== undefined) prov.threshold = threshold;
   return { lvl, prov };
 }

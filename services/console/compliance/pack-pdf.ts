@@ -44,6 +44,8 @@ export function renderPackPdf(pack: CompliancePack, options: PdfOptions = {}): P
   const range = doc.bufferedPageRange();
   for (let i = range.start; i < range.start + range.count; i++) {
     doc.switchToPage(i);
+    // Below the bottom margin: without lifting it, pdfkit would start a new page for the footer.
+    doc.page.margins.bottom = 0;
     doc.font('Helvetica').fontSize(7).fillColor(colours.muted)
       .text(`${pack.park.id}${pack.tenant ? ` / ${pack.tenant.id}` : ''} · ${pack.month} · page ${i + 1} of ${range.count}`, M, A4[1] - M + 12, { width: W, align: 'right', lineBreak: false });
   }

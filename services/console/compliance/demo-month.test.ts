@@ -6,7 +6,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
@@ -28,7 +28,6 @@ import { packTables } from './pack-tables.ts';
 const HOUR = 3_600_000;
 const registry = loadParkRegistry(demoParkPath);
 const park = registry.park('nusantara-eip')!;
-const monthFrom = Date.parse('2026-11-01T00:00:00+08:00');
 const monthTo = Date.parse('2026-12-01T00:00:00+08:00');
 const now = monthTo + 2 * HOUR;
 
@@ -171,7 +170,7 @@ describe('compliance pack of the demo park\'s month', () => {
     const files = unzipSync(zipTables(packTables(pack), pack.generatedAt));
     const csv = (name: string): Array<Record<string, string>> => {
       const [head, ...lines] = parseCsv(strFromU8(files[`${name}.csv`]!));
-      return lines.map((l) => Object.fromEntries(l.map((v, i) => [head![i], v])));
+      return lines.map((l) => Object.fromEntries(l.map((v, i): [string, string] => [head![i]!, v])));
     };
     const exceedances = csv('exceedances');
     const row = (meter: string, metric: string) => exceedances.find((r) => r.meter === meter && r.metric === metric)!;
@@ -214,6 +213,8 @@ describe('compliance pack of the demo park\'s month', () => {
     assert.deepEqual(csv('submissions').map((s) => [s.state, s.receipt]), [['sent', 'rcpt-1'], ['refused', '']]);
 
     const pdf = await renderPackPdf(pack, { compress: false });
+    // PACK_PDF_OUT=file: keep this PDF (the README's picture of its first page is made from it).
+    if (process.env.PACK_PDF_OUT) writeFileSync(process.env.PACK_PDF_OUT, await renderPackPdf(pack));
     assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
     const pages = pdf.toString('latin1').match(/\/Type \/Page\b/g)?.length ?? 0;
     assert.ok(pages >= 6, `summary, completeness grid and four tables (${pages} pages)`);

@@ -20,6 +20,15 @@ describe('coverRange', () => {
     for (let i = 1; i < spans.length; i++) assert.equal(spans[i]!.from, spans[i - 1]!.to);
   });
 
+  it('in the park\'s zone: a local month is covered by its local days (Asia/Makassar, days from 16:00 UTC)', () => {
+    const spans = coverRange(t('2026-10-31T16:00:00Z'), t('2026-11-03T10:17:30Z'), 'Asia/Makassar');
+    assert.deepEqual(spans.map((s) => [s.window, new Date(s.from).toISOString(), new Date(s.to).toISOString()]), [
+      ['1d', '2026-10-31T16:00:00.000Z', '2026-11-02T16:00:00.000Z'],
+      ['1h', '2026-11-02T16:00:00.000Z', '2026-11-03T10:00:00.000Z'],
+      ['1m', '2026-11-03T10:00:00.000Z', '2026-11-03T10:17:00.000Z'],
+    ]);
+  });
+
   it('gives nothing for a range shorter than a minute', () => {
     assert.deepEqual(coverRange(t('2026-11-03T10:00:10Z'), t('2026-11-03T10:00:50Z')), []);
   });

@@ -4,7 +4,8 @@
  * hours and minutes, so the sum is exact up to the last closed minute without
  * reading raw data.
  */
-import { windowMs, type WindowSize } from '../../shared/contracts/events.ts';
+import type { WindowSize } from '../../shared/contracts/events.ts';
+import { windowBounds } from '../aggregator/domain/windows.ts';
 import type { Park } from '../../shared/contracts/park-registry.ts';
 import type { TimeSeriesStore, SeriesScope } from '../../shared/ports/time-series.ts';
 import type { ParkTotals } from './api/schemas.ts';
@@ -17,16 +18,20 @@ export interface Span {
   to: number;
 }
 
-/** Splits [from, to) into whole epoch-aligned windows, largest first where they fit; the remainder under a minute is dropped. */
-export function coverRange(from: number, to: number): Span[] {
+/**
+ * Splits [from, to) into whole windows as the aggregator aligns them (hours and
+ * days on the park's clock), largest first where they fit; the remainder under
+ * a minute is dropped.
+ */
+export function coverRange(from: number, to: number, zone = 'UTC'): Span[] {
   const sizes: WindowSize[] = ['1d', '1h', '1m'];
   const out: Span[] = [];
   const cover = (a: number, b: number, level: number): void => {
     if (a >= b || level >= sizes.length) return;
     const size = sizes[level]!;
-    const w = windowMs[size];
-    const start = Math.ceil(a / w) * w;
-    const end = Math.floor(b / w) * w;
+    const at = windowBounds(a, size, zone);
+    const start = at.start === a ? a : at.end;
+    const end = windowBounds(b, size, zone).start;
     if (start >= end) return cover(a, b, level + 1);
     cover(a, start, level + 1);
     out.push({ window: size, from: start, to: end });
@@ -54,7 +59,7 @@ async function consumption(store: TimeSeriesStore, scope: SeriesScope, aggregate
 
 export async function parkTotals(store: TimeSeriesStore, park: Park, now: number): Promise<ParkTotals> {
   const month = monthBounds(now, park.timezone);
-  const spans = coverRange(month.from, now);
+  const spans = coverRange(month.from, now, park.timezone);
   const share = (now - month.from) / (month.to - month.from);
   const days = (month.to - month.from) / 86_400_000;
   const tenants = await Promise.all(park.tenants.map(async (t) => {

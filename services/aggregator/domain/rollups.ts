@@ -38,6 +38,8 @@ export const rollupPartialSchema = z.object({
   cumulative: z.boolean(),
   window: windowSizeSchema,
   start: num,
+  /** The window's end (local hours and days vary in length); older partials lack it and end start + the size. */
+  end: num.optional(),
   /** The source's summary of its member meters' windows. */
   s: summarySchema,
   /** The meter whose reading is `last` in s: ties on event time go to the greater meter id, across sources too. */
@@ -88,6 +90,8 @@ const windowStateSchema = z.object({
   c: z.boolean(),
   w: windowSizeSchema,
   s: num,
+  /** End, when it is not s + the size (a local day of 23 or 25 hours). */
+  n: num.optional(),
   /** [source, summary, lastMeter] per source that sent a partial. */
   parts: z.array(z.tuple([count, summarySchema, z.string()])),
   d: z.literal(1).optional(),
@@ -197,7 +201,7 @@ export class RollupCombiner {
     let accepted = 0;
     let late = 0;
     for (const p of report.partials) {
-      const end = p.start + windowMs[p.window];
+      const end = p.end ?? p.start + windowMs[p.window];
       if (end + this.allowedLatenessMs <= this.wm) {
         late++;
         continue;
@@ -314,6 +318,7 @@ export class RollupCombiner {
         parts: [...c.parts].sort(([a], [b]) => a - b).map(([source, p]) => [source, encodeSummary(p.summary), p.lastMeter]),
       };
       if (c.tenant !== undefined) w.tenant = c.tenant;
+      if (c.end !== c.start + windowMs[c.size]) w.n = c.end;
       if (c.dirty) w.d = 1;
       if (c.emitted) w.e = [c.emitted.revision, c.emitted.hash];
       return w;
@@ -339,7 +344,7 @@ export class RollupCombiner {
     for (const [source, at] of state.sources) c.sources.set(source, { at: at ?? -Infinity, seenAt: now });
     for (const w of state.windows) {
       c.windows.set(w.id, {
-        id: w.id, scope: w.scope, park: w.park, tenant: w.tenant, metric: w.metric, unit: w.unit, cumulative: w.c, size: w.w, start: w.s, end: w.s + windowMs[w.w],
+        id: w.id, scope: w.scope, park: w.park, tenant: w.tenant, metric: w.metric, unit: w.unit, cumulative: w.c, size: w.w, start: w.s, end: w.n ?? w.s + windowMs[w.w],
         parts: new Map(w.parts.map(([source, s, lm]) => [source, { summary: decodeSummary(s), lastMeter: lm }])),
         dirty: w.d === 1,
         emitted: w.e ? { revision: w.e[0], hash: w.e[1] } : undefined,

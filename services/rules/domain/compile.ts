@@ -9,7 +9,8 @@ import { isMetricName, metricCatalogue } from '../../../shared/contracts/metric-
 import { registerProfile, type RegisterProfile } from '../../../shared/domain/register.ts';
 import { fingerprint, type AlertScope } from './fingerprint.ts';
 import { resolveLevels, type Level, type ResolvedLimit } from './levels.ts';
-import type { ComparisonOp, LevelsSpec, LimitSpec, OverrideSpec, RulePack, RuleSpec } from './pack.ts';
+import { defaultMinCompleteness } from '../../../shared/contracts/completeness.ts';
+import { validityKinds, type ComparisonOp, type LevelsSpec, type LimitSpec, type OverrideSpec, type RulePack, type RuleSpec } from './pack.ts';
 import type { RuleState } from './state.ts';
 
 export interface CompiledRule {
@@ -17,6 +18,8 @@ export interface CompiledRule {
   /** The comparison used on the judged value (exceedance-share judges a share, always "above"). */
   readonly levelOp: ComparisonOp;
   readonly o2MaxAgeMs: number | undefined;
+  /** A judged window below this completeness is reported incomplete instead (undefined: every window is judged). */
+  readonly minCompleteness: number | undefined;
   /** Rolling and exceedance-share ring geometry. */
   readonly bucketMs: number;
   readonly buckets: number;
@@ -79,7 +82,8 @@ function compileRule(spec: RuleSpec): CompiledRule {
     bucketMs = 3_600_000;
     buckets = Math.max(1, Math.ceil(spec.params.over / bucketMs));
   }
-  return { spec, levelOp: spec.kind === 'exceedance-share' ? 'above' : spec.op, o2MaxAgeMs, bucketMs, buckets };
+  const minCompleteness = spec.input === 'aggregate' && validityKinds.includes(spec.kind) ? (spec.minCompleteness ?? defaultMinCompleteness) : undefined;
+  return { spec, levelOp: spec.kind === 'exceedance-share' ? 'above' : spec.op, o2MaxAgeMs, minCompleteness, bucketMs, buckets };
 }
 
 const windowMsTable: Record<string, number> = { '1m': 60_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };

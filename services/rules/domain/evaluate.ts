@@ -8,7 +8,9 @@ import type { Binding } from './compile.ts';
 import { formatDuration } from './duration.ts';
 import { exceeds, levelOf, thresholdOf } from './levels.ts';
 import { correctToReferenceO2 } from './o2.ts';
-import { registerObservation } from './register-kind.ts';
+import { registerObservation } from './kinds/register.ts';
+import { evaluateCompleteness } from './kinds/completeness.ts';
+import { isIncomplete } from '../../../shared/contracts/completeness.ts';
 import type { Acc, BufferOf, Provenance } from './state.ts';
 import { periodBounds } from '../../../shared/time-zones.ts';
 import { satAdd, satDiv, satMul, satSub } from '../../../shared/saturating.ts';
@@ -253,29 +255,121 @@ export function accumulate(acc: Acc, start: number, revision: number, sum: numbe
   return true;
 }
 
-export type AggregateOutcome = Decision | 'duplicate' | 'no-o2' | undefined;
+/** `incomplete`: the window is below the rule's minCompleteness, so neither a breach nor a clear. */
+export type AggregateOutcome = Decision | Decision[] | 'duplicate' | 'no-o2' | 'incomplete' | undefined;
 
 /** One closed (or revised) window for an aggregate-input binding. */
 export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOutcome {
   const spec = b.rule.spec;
+  if (spec.kind === 'completeness') return evaluateCompleteness(b, agg);
+  if (b.o2Ref !== undefined) return pairWithO2(b, agg);
+  return judgeAggregate(b, agg, undefined);
+}
+
+/**
+ * Windows kept per binding to pair a concentration with its O2: two days of
+ * clock hours for the kinds that take revisions of any recent hour; a threshold
+ * judges the newest window only, so a few windows waiting for their partner do.
+ */
+const O2_WINDOWS = 48;
+const O2_WINDOWS_THRESHOLD = 6;
+const O2W = 8;
+
+/**
+ * O2 correction of a window, as SISPEK corrects an hour: the window's
+ * concentration (its `field`) corrected to the permit's reference O2 with the
+ * mean O2 of the same stack over the same window (the o2 aggregate with the
+ * same bounds). Whichever of the two arrives second judges the window; a
+ * revision of either judges it again. The pair is valid when both windows are.
+ */
+function pairWithO2(b: Binding, agg: AggregateEvent): AggregateOutcome {
+  const spec = b.rule.spec;
+  const isO2 = agg.metric === 'o2';
+  const w = (b.st.o2w ??= []);
+  const cap = (spec.kind === 'threshold' ? O2_WINDOWS_THRESHOLD : O2_WINDOWS) * O2W;
+  let at = -1;
+  let ins = w.length;
+  for (let k = 0; k < w.length; k += O2W) {
+    if (w[k] === agg.start) {
+      at = k;
+      break;
+    }
+    if ((w[k] ?? 0) > agg.start && ins === w.length) ins = k;
+  }
+  if (at < 0) {
+    // Older than every window kept, with the ring full: its partner may have been forgotten.
+    if (w.length >= cap && agg.start < (w[0] ?? 0)) return isO2 ? 'duplicate' : 'no-o2';
+    w.splice(ins, 0, agg.start, -1, 0, 0, -1, -1, 0, -1);
+    at = ins;
+    if (w.length > cap) {
+      w.splice(0, O2W);
+      at -= O2W;
+    }
+  }
+  const num = (i: number): number => w[at + i] ?? -1;
+  if (isO2) {
+    if (agg.count === 0) return undefined;
+    if (agg.revision <= num(5)) return 'duplicate';
+    w[at + 5] = agg.revision;
+    w[at + 6] = agg.mean;
+    w[at + 7] = agg.completeness ?? -1;
+  } else {
+    const raw = fieldOf(agg, spec.field);
+    if (raw === undefined) return undefined;
+    if (agg.revision <= num(1)) return 'duplicate';
+    w[at + 1] = agg.revision;
+    w[at + 2] = raw;
+    w[at + 3] = agg.count;
+    w[at + 4] = agg.completeness ?? -1;
+  }
+  if (num(1) < 0 || num(5) < 0) return undefined; // the other side has not arrived
+  const window: AggregateEvent = { ...agg, metric: spec.selector.metric ?? agg.metric, revision: num(1) + num(5), count: num(3) };
+  if (num(4) >= 0) window.completeness = num(4);
+  else delete window.completeness;
+  return judgeAggregate(b, window, { raw: num(2), o2: num(6), o2Completeness: num(7) >= 0 ? num(7) : undefined });
+}
+
+interface PairedO2 {
+  raw: number;
+  o2: number;
+  o2Completeness: number | undefined;
+}
+
+function judgeAggregate(b: Binding, agg: AggregateEvent, paired: PairedO2 | undefined): AggregateOutcome {
+  const spec = b.rule.spec;
   const st = b.st;
   const isDenominator = spec.kind === 'ratio' && agg.metric === spec.params.denominator && agg.metric !== spec.selector.metric;
-  const raw = fieldOf(agg, isDenominator && spec.kind === 'ratio' ? spec.params.denominatorField : spec.field);
+  const raw = paired ? paired.raw : fieldOf(agg, isDenominator && spec.kind === 'ratio' ? spec.params.denominatorField : spec.field);
   if (raw === undefined) return undefined;
-  const corr = isDenominator ? { v: raw, o2: Number.NaN } : o2Corrected(b, agg.start, agg.end, raw);
-  if (!corr) return 'no-o2';
+  let corr = { v: raw, o2: Number.NaN };
+  if (paired && b.o2Ref !== undefined && !isDenominator) {
+    const c = correctToReferenceO2(raw, paired.o2, b.o2Ref);
+    if (c === undefined) return 'no-o2';
+    corr = { v: c, o2: paired.o2 };
+  }
   const v = corr.v;
-  const note = o2Note(b, corr.o2);
+  const note = paired ? `${o2Note(b, corr.o2)}, the same window's mean` : '';
   const what = `${spec.window ?? ''} ${isDenominator && spec.kind === 'ratio' ? spec.params.denominatorField : spec.field}`;
   // A mean weighs by its sample count when windows are combined.
   const weighted = spec.field === 'mean' && !isDenominator;
+  // Validity: a window (and, corrected, its O2 window) below minCompleteness is not judged.
+  const min = b.rule.minCompleteness;
+  const known = [agg.completeness, paired?.o2Completeness].filter((c) => c !== undefined);
+  const completeness = known.length ? Math.min(...known) : 1;
+  const incomplete = min !== undefined && isIncomplete(known.length ? completeness : undefined, min);
   switch (spec.kind) {
     case 'threshold': {
       if (st.hw !== undefined && (agg.start < st.hw || (agg.start === st.hw && agg.revision <= (st.hr ?? 0)))) return 'duplicate';
       st.hw = agg.start;
       st.hr = agg.revision;
+      if (incomplete) {
+        st.iw = [agg.start, completeness];
+        return 'incomplete';
+      }
+      if (st.iw?.[0] === agg.start) delete st.iw;
       const lvl = levelOf(b.rule.levelOp, b.levels, v, st.lvl);
-      return { lvl, prov: provenance(b, v, lvl, [v], { start: agg.start, end: agg.end }, `${what} ${fmt(v)}${note}`) };
+      const valid = agg.completeness !== undefined ? `, ${(completeness * 100).toFixed(1)} % complete` : '';
+      return { lvl, prov: provenance(b, v, lvl, [v], { start: agg.start, end: agg.end }, `${what} ${fmt(v)}${note}${valid}`) };
     }
     case 'rolling': {
       const idx = Math.floor(agg.start / b.rule.bucketMs);
@@ -285,8 +379,13 @@ export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOut
     case 'exceedance-share': {
       let buf = st.b as BufferOf<'exceedance-share'> | undefined;
       if (!buf) buf = st.b = newShare(b.rule.buckets);
-      const operating = agg.count >= spec.params.minSamplesPerHour;
+      // An incomplete hour is neither an operating nor an exceeding hour (a revision that completes it counts).
+      const operating = !incomplete && agg.count >= spec.params.minSamplesPerHour;
       if (!recordHour(buf, b.rule.buckets, Math.floor(agg.start / HOUR), operating, operating && exceeds(spec.op, v, b.hourLimit))) return 'duplicate';
+      if (incomplete) {
+        st.iw = [agg.start, completeness];
+        return 'incomplete';
+      }
       return shareDecision(b, buf, note);
     }
     case 'budget':

@@ -62,6 +62,16 @@ describe('exceedance table', () => {
     assert.ok(Math.abs(t.hours[0]!.judged - (500 * 14) / 9) < 1e-9);
   });
 
+  it('steps clock hours from local midnight in a zone offset by 45 minutes, where the stored hours start', () => {
+    const kathmandu = { ...fixturePark, timezone: 'Asia/Kathmandu' };
+    const p = monthPeriod('2026-11', 'Asia/Kathmandu');
+    assert.equal(p.from, Date.parse('2026-11-01T00:00:00+05:45'));
+    const start = p.from + 5 * HOUR;
+    const t = buildExceedances({ ...input(), park: kathmandu, period: p, now: p.to, hours: [hourWindow('stack-1', 'so2', start, 900, 12, 12), hourWindow('stack-1', 'o2', start, 7, 12, 12)] });
+    assert.deepEqual(t.hours.map((r) => r.hour), [start]);
+    assert.equal(t.summary.find((r) => r.metric === 'so2')!.exceeded, 1);
+  });
+
   it('judges only hours that have ended', () => {
     const t = buildExceedances(input({ now: h(5) + 1_000 }));
     assert.equal(t.summary.find((r) => r.metric === 'so2')!.hours, 5);

@@ -8,7 +8,6 @@ import { createSqliteStore } from '../../shared/adapters/sqlite-timeseries/index
 import { createLogger } from '../../shared/observability/logger.ts';
 import { main } from './compliance-report.ts';
 
-const HOUR = 3_600_000;
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';

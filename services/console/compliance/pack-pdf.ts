@@ -12,6 +12,13 @@ const A4: [number, number] = [595.28, 841.89];
 const M = 42;
 const W = A4[0] - 2 * M;
 const colours = { exceeded: '#c0392b', incomplete: '#e67e22', ok: '#2e7d32', missing: '#bdbdbd', grid: '#9e9e9e', text: '#212121', muted: '#616161' };
+/** The columns an auditor reads first, per table printed; the CSV has them all. */
+const pdfColumns: Record<string, readonly string[]> = {
+  exceedances: ['meter', 'metric', 'limit_min', 'limit_max', 'o2_reference_percent', 'valid_hours', 'exceeded_hours', 'incomplete_hours', 'exceeded_incomplete_hours', 'missing_hours', 'no_o2_hours', 'max_hourly_mean'],
+  'exceedance-hours': ['hour_start', 'meter', 'metric', 'hourly_mean', 'judged_mean', 'o2_percent', 'limit_min', 'limit_max', 'count', 'expected', 'incomplete'],
+  alerts: ['first_at', 'rule', 'severity', 'meter', 'state', 'summary', 'peak_value', 'acknowledged_by', 'acknowledged_at', 'resolved_by', 'resolved_at'],
+  submissions: ['kind', 'station', 'period_start', 'records', 'expected', 'state', 'attempts', 'sent_at', 'receipt', 'last_error'],
+};
 /** Table rows printed per table; the CSV has the rest. */
 export const pdfRowsPerTable = 60;
 
@@ -207,8 +214,8 @@ function tablePage(doc: Doc, t: PackTable): void {
     doc.font('Helvetica').fontSize(9).fillColor(colours.text).text('None in this period.');
     return;
   }
-  // The columns an auditor reads first; the CSV has them all.
-  const cols = t.columns.slice(0, 10);
+  const picked = (pdfColumns[t.name] ?? t.columns.slice(0, 10)).map((c) => t.columns.indexOf(c)).filter((i) => i >= 0);
+  const cols = picked.map((i) => t.columns[i]!.replaceAll('_', ' '));
   const colW = W / cols.length;
   const line = (cells: string[], bold: boolean): void => {
     const y = doc.y;
@@ -230,7 +237,7 @@ function tablePage(doc: Doc, t: PackTable): void {
       doc.addPage();
       line(cols, true);
     }
-    line(r.slice(0, cols.length).map(cellText), false);
+    line(picked.map((i) => cellText(r[i])), false);
   }
   if (t.rows.length > rows.length || t.columns.length > cols.length) {
     doc.moveDown(0.5).font('Helvetica').fontSize(7).fillColor(colours.muted)

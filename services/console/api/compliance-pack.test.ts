@@ -11,7 +11,8 @@ import { startTestConsole, password, testToken, type TestConsole } from '../test
 import { eventsOfPoints, mergeHistory } from '../alert-history.ts';
 
 const HOUR = 3_600_000;
-const yearAgo = Date.now() - 365 * 86_400_000;
+// Mid-month a year ago, so the alert's hour lies inside one local month.
+const yearAgo = ((d) => Date.UTC(d.getUTCFullYear() - 1, d.getUTCMonth(), 15, 4))(new Date());
 
 describe('compliance pack route and alert history beyond the bus', () => {
   let c: TestConsole;
@@ -77,6 +78,15 @@ describe('compliance pack route and alert history beyond the bus', () => {
     assert.deepEqual((JSON.parse(recent.body) as { alerts: unknown[] }).alerts, [], 'a recent period is the read model\'s');
     const other = await c.app.inject({ method: 'GET', url: `/api/alerts?state=all&from=${yearAgo - HOUR}`, headers: { authorization: `Bearer ${testToken}` } });
     assert.deepEqual((JSON.parse(other.body) as { alerts: unknown[] }).alerts, []);
+    // The pack of that month lists it with who handled it, and every transition.
+    const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Makassar', year: 'numeric', month: '2-digit' }).format(yearAgo).slice(0, 7);
+    const zip = await c.app.inject({ method: 'GET', url: `/api/parks/park-a/compliance-pack?month=${month}&format=zip`, headers: as('ana') });
+    assert.equal(zip.statusCode, 200);
+    const files = unzipSync(new Uint8Array(zip.rawPayload));
+    const alerts = strFromU8(files['alerts.csv']!).trim().split('\r\n');
+    assert.equal(alerts.length, 2, alerts.join('\n'));
+    assert.match(alerts[1]!, /^fp-old,outlet-cod,critical,park-a-smelter,park-a-outlet,cod,.*,resolved,COD above 100,100,130,rina,.*,rina,/);
+    assert.equal(strFromU8(files['alert-transitions.csv']!).trim().split('\r\n').length, 4);
   });
 
   it('merges the store\'s history under the read model\'s without doubling a transition', () => {

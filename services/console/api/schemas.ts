@@ -395,3 +395,12 @@ export type DeadLetterList = z.infer<typeof deadLetterListSchema>;
 
 /** Server-Sent Events on GET /api/alerts/stream: event "alert" carries an AlertView; "ready" once the backlog was sent. */
 export const sseEventNames = ['alert', 'ready', 'ping'] as const;
+
+export const compliancePackQuerySchema = z.strictObject({
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM').refine((m) => Number(m.slice(0, 4)) >= 1970 && Number(m.slice(0, 4)) <= 2200, 'must be a year from 1970 to 2200')
+    .optional().describe('calendar month in the park\'s time zone, YYYY-MM; default: the current month'),
+  tenant: idSchema.optional().describe('one tenant of the park; default: the whole park'),
+  format: z.enum(['zip', 'pdf']).default('pdf').describe('pdf: the report with charts; zip: one CSV file per table'),
+  minCompleteness: z.coerce.number().min(0).max(1).default(defaultMinCompleteness).describe('an hour below this share of its expected records is incomplete, not judged'),
+});
+export type CompliancePackQuery = z.infer<typeof compliancePackQuerySchema>;

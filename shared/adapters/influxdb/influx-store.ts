@@ -237,6 +237,18 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
           if (meter !== undefined) e.meter = meter;
           if (metric !== undefined) e.metric = metric;
           if (value !== undefined) e.value = value;
+          const transition = num(r, 'transition');
+          const threshold = num(r, 'threshold');
+          const windowStart = num(r, 'window_start');
+          const windowEnd = num(r, 'window_end');
+          if (transition !== undefined) e.transition = transition;
+          const by = str(r, 'by');
+          const detail = str(r, 'detail');
+          if (by !== undefined) e.by = by.replaceAll('\r\n', '\n');
+          if (threshold !== undefined) e.threshold = threshold;
+          if (windowStart !== undefined) e.windowStart = windowStart;
+          if (windowEnd !== undefined) e.windowEnd = windowEnd;
+          if (detail !== undefined) e.detail = detail.replaceAll('\r\n', '\n');
           return e;
         });
       });

@@ -12,6 +12,7 @@ import { formatDateTime, formatNumber, formatPercent } from '../format.ts';
 import { useAlertStore, useResource, useThrottled } from '../hooks.ts';
 import { links } from '../router.ts';
 import { useSession } from '../session.ts';
+import { CompliancePackLink } from '../components/compliance-pack-link.tsx';
 
 export function ParkList() {
   const parks = useResource(() => api.parks(), 'parks', 30_000);
@@ -101,6 +102,7 @@ export function ParkOverview({ park }: { park: string }) {
       <header class="page-head">
         <h1 id="park-title">{p.name}</h1>
         <p class="muted">{p.tenants} tenants · <span data-testid="park-meters-online">{p.metersOnline}</span>/{p.meters} meters online · time zone {p.timezone}</p>
+        <CompliancePackLink park={p.id} timezone={p.timezone} />
       </header>
       <h2 class="section-title">Month to date{totals.data ? ` (${totals.data.month})` : ''}</h2>
       {totals.error ? <ErrorNote error={totals.error} retry={totals.reload} /> : null}

@@ -188,7 +188,10 @@ describe('compliance pack of the demo park\'s month', () => {
     assert.equal(ph.exceeded, 4);
     assert.equal(Number(row('wwtp-sparing-outlet', 'ph').exceeded_hours), ph.exceeded);
     assert.equal(Number(row('wwtp-sparing-outlet', 'ph').valid_hours), 24);
-    assert.equal(Number(row('snk-stack-rkef1', 'so2').missing_hours), hoursInMonth, 'a stack that sent nothing: every hour missing');
+    // RKEF-1's SO2 permit was revised on 2026-11-15 (800, then 550 mg/Nm3): one row per version, each with its own hours.
+    const rkef1 = exceedances.filter((r) => r.meter === 'snk-stack-rkef1' && r.metric === 'so2');
+    assert.deepEqual(rkef1.map((r) => [r.limit_max, Number(r.missing_hours)]), [['800', 14 * 24], ['550', 16 * 24]]);
+    assert.equal(rkef1.reduce((n, r) => n + Number(r.missing_hours), 0), hoursInMonth, 'a stack that sent nothing: every hour missing');
     assert.equal(csv('exceedance-hours').length, so2.exceeded + so2.exceededIncomplete + ph.exceeded);
 
     // Completeness per stream per day: records over the cadence's 288 (5 min) and 720 (2 min) a day.

@@ -78,7 +78,7 @@ export function buildExceedances(input: PackInput): ExceedanceTables {
       for (const metric of meter.metrics) {
         const rows = new Map<Limit, ExceedanceRow>();
         for (const hour of hours) {
-          const limit = limitInForce(meter, metric, hour);
+          const limit = limitInForce(input.park, meter, metric, hour);
           if (!limit || !hourly(limit)) continue;
           let row = rows.get(limit);
           if (!row) {

@@ -59,6 +59,18 @@ function spoolErrorCode(err: unknown): string {
   return typeof code === 'string' && ['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE', 'ENOENT'].includes(code) ? code : 'other';
 }
 
+/** What the store did with a batch: the records it refused, and their dead letters for the bus. */
+interface StoreOutcome {
+  refused: ReadonlySet<PreparedRecord>;
+  letters: PublishItem[];
+}
+
+/** A stored batch on its way to the bus; settled once its write and release ended, either way. */
+interface BusStage {
+  done: Promise<void>;
+  settled: boolean;
+}
+
 /** One spooled message with what it becomes: it is written, or refused, whole. */
 interface PreparedRecord {
   rec: SpoolRecord;
@@ -87,6 +99,8 @@ export class IngestPipeline {
   private running = false;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** Messages in the batches being written (one on the bus, one at the store). */
+  private inFlightCount = 0;
 
   constructor(options: PipelineOptions) {
     this.o = options;
@@ -195,78 +209,124 @@ export class IngestPipeline {
     return this.held.length > 0;
   }
 
+  /**
+   * Batch N's bus write overlaps batch N+1's store write: the store still takes
+   * every batch before the bus gets it, the bus gets the batches in order (one
+   * write at a time, so per-key order holds), and each batch is released from
+   * the spool only after the one before. At most two batches are in flight.
+   */
   private async drainLoop(): Promise<void> {
+    let busStage: BusStage | undefined;
     while (true) {
+      if (busStage?.settled) {
+        await busStage.done;
+        busStage = undefined;
+      }
       if (this.o.spool.waiting === 0) {
-        if (this.stopping) return;
+        if (this.stopping && !busStage) return;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           // A timer as well, in case a wake-up is missed.
           setTimeout(resolve, 200).unref();
+          void busStage?.done.then(resolve, resolve);
         });
         this.wake = undefined;
         continue;
       }
       const records = this.o.spool.take(this.o.batchMaxMessages);
+      if (records.length === 0) {
+        // The batch on the bus holds the spool's memory window: it goes first.
+        if (busStage) await busStage.done;
+        busStage = undefined;
+        continue;
+      }
       // Prepared one record at a time: a sink refuses records, and each is accepted or refused whole.
       const batch = records.map((rec) => this.prepare(rec));
-      this.o.metrics.inFlight.set(records.length);
+      this.inFlightCount += records.length;
+      this.o.metrics.inFlight.set(this.inFlightCount);
       this.o.metrics.batchSize.observe(records.length);
-      const written = await this.write(batch);
-      const storedAt = this.now();
-      this.o.spool.ack(records.at(-1)!.id);
-      this.o.metrics.inFlight.set(0);
-      for (const r of written) {
-        this.o.metrics.readingsWritten.inc(r.readingCount);
-        this.o.metrics.messagesWritten.inc(r.meterMessages);
-        for (const t of r.eventTimes) this.o.metrics.storedLatency.observe(Math.max(0, storedAt - t) / 1000);
-      }
-      this.releaseHeld();
+      const stored = await this.writeStore(batch);
+      if (busStage) await busStage.done;
+      busStage = this.busStage(batch, stored, records.at(-1)!.id);
     }
   }
 
-  /**
-   * Writes a batch to the store, then to the bus: the store first, because it is
-   * the sink that refuses readings (a value or time it cannot hold), and a
-   * record it refuses is dead-lettered instead of produced, so the store and the
-   * bus hold the same readings. Retriable failures are retried for as long as
-   * it takes (the spool and the broker hold the rest); see shared/write-isolating.ts.
-   * A record the bus refuses after the store took it (over the broker's size
-   * limit) stays in the store: its dead letter says so. Resolves with the
-   * records in both sinks.
-   */
-  private async write(batch: readonly PreparedRecord[]): Promise<PreparedRecord[]> {
-    const stage = this.o.stage ?? 'ingest';
-    const context: WriteContext = { stage, logger: this.o.logger, metrics: this.o.metrics.sinks };
-    const letter = (r: PreparedRecord, sink: string, error: EipError): OutgoingMessage => {
-      this.o.metrics.deadLettered.inc({ reason: 'sink-refused' });
-      return sinkRefusedMessage({ stage, sink, error, source: r.rec.topic, payload: r.rec.payload.subarray(0, this.o.decode.maxPayloadBytes), receivedAt: r.rec.receivedAt });
+  /** The bus write and the release of one stored batch, running while the next batch goes to the store. */
+  private busStage(batch: readonly PreparedRecord[], stored: StoreOutcome, lastId: number): BusStage {
+    const stage: BusStage = {
+      settled: false,
+      done: (async () => {
+        const written = await this.writeBus(batch, stored);
+        const storedAt = this.now();
+        this.o.spool.ack(lastId);
+        this.inFlightCount -= batch.length;
+        this.o.metrics.inFlight.set(this.inFlightCount);
+        for (const r of written) {
+          this.o.metrics.readingsWritten.inc(r.readingCount);
+          this.o.metrics.messagesWritten.inc(r.meterMessages);
+          for (const t of r.eventTimes) this.o.metrics.storedLatency.observe(Math.max(0, storedAt - t) / 1000);
+        }
+        this.releaseHeld();
+      })(),
     };
-    const refusedByStore = new Set<PreparedRecord>();
+    // Awaited by the loop, which then fails with its error; settled is what the loop checks in between.
+    stage.done.then(() => { stage.settled = true; }, () => { stage.settled = true; });
+    return stage;
+  }
+
+  private writeContext(): WriteContext {
+    return { stage: this.o.stage ?? 'ingest', logger: this.o.logger, metrics: this.o.metrics.sinks };
+  }
+
+  private letter(r: PreparedRecord, sink: string, error: EipError): OutgoingMessage {
+    this.o.metrics.deadLettered.inc({ reason: 'sink-refused' });
+    return sinkRefusedMessage({ stage: this.o.stage ?? 'ingest', sink, error, source: r.rec.topic, payload: r.rec.payload.subarray(0, this.o.decode.maxPayloadBytes), receivedAt: r.rec.receivedAt });
+  }
+
+  /**
+   * Writes a batch's readings to the store, before the bus gets any of it: the
+   * store is the sink that refuses readings (a value or time it cannot hold),
+   * and a record it refuses is dead-lettered instead of produced, so the store
+   * and the bus hold the same readings. Retriable failures are retried for as
+   * long as it takes (the spool and the broker hold the rest); see
+   * shared/write-isolating.ts.
+   */
+  private async writeStore(batch: readonly PreparedRecord[]): Promise<StoreOutcome> {
+    const refused = new Set<PreparedRecord>();
     const letters: PublishItem[] = [];
     const withPoints = batch.filter((r) => r.points.length > 0);
     if (withPoints.length > 0) {
       const end = this.o.metrics.writeLatency.startTimer({ sink: 'timeseries' });
       await writeIsolating(withPoints, {
-        ...context, sink: 'timeseries',
+        ...this.writeContext(), sink: 'timeseries',
         write: (part) => this.o.store.writeReadings(part.length === 1 ? part[0]!.points : part.flatMap((r) => r.points)),
         onRefused: ({ item, error }) => {
-          refusedByStore.add(item);
-          letters.push(deadLetterItem(letter(item, 'timeseries', error)));
+          refused.add(item);
+          letters.push(deadLetterItem(this.letter(item, 'timeseries', error)));
         },
       });
       end();
     }
+    return { refused, letters };
+  }
+
+  /**
+   * Publishes what the store took (and the dead letters of what it refused).
+   * A record the bus refuses after the store took it (over the broker's size
+   * limit) stays in the store: its dead letter says so. Resolves with the
+   * records in both sinks.
+   */
+  private async writeBus(batch: readonly PreparedRecord[], stored: StoreOutcome): Promise<PreparedRecord[]> {
     const records = new Map<PublishItem, PreparedRecord>();
     for (const r of batch) {
-      if (r.messages.length === 0 || refusedByStore.has(r)) continue;
+      if (r.messages.length === 0 || stored.refused.has(r)) continue;
       // A record that is a dead letter already keeps its reason; the bus refusing it drops only its payload.
-      records.set(r.refused ? deadLetterItem(r.messages[0]!) : { messages: r.messages, deadLetter: (error) => letter(r, 'bus', error) }, r);
+      records.set(r.refused ? deadLetterItem(r.messages[0]!) : { messages: r.messages, deadLetter: (error) => this.letter(r, 'bus', error) }, r);
     }
     const published = new Set<PreparedRecord>();
-    if (records.size + letters.length > 0) {
+    if (records.size + stored.letters.length > 0) {
       const end = this.o.metrics.writeLatency.startTimer({ sink: 'bus' });
-      for (const item of await publishIsolating((m) => this.o.bus.publish(m), [...records.keys(), ...letters], context)) {
+      for (const item of await publishIsolating((m) => this.o.bus.publish(m), [...records.keys(), ...stored.letters], this.writeContext())) {
         const r = records.get(item);
         if (r) published.add(r);
       }

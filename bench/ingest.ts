@@ -23,9 +23,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { counter, cpuSeconds, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, sleep, spawnTs } from './lib.ts';
 
-const usage = 'usage: npm run bench:ingest [-- --messages N --meters N --inflight N --rounds N --paced-rate MSG_PER_S (0 skips) --skip-ceiling --node-args "FLAGS" --profile DIR]\n';
+const usage = 'usage: npm run bench:ingest [-- --messages N --meters N --inflight N --rounds N --paced-rate MSG_PER_S (0 skips) --skip-ceiling --node-args="FLAGS" --profile DIR]\n';
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '150000' }, meters: { type: 'string', default: '500' }, inflight: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '1' }, 'paced-rate': { type: 'string', default: '10000' }, 'skip-ceiling': { type: 'boolean' }, 'node-args': { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
   process.stdout.write(usage);
@@ -71,6 +72,20 @@ const publish = async (count: number, rate = 0): Promise<void> => {
   log(`publisher: ${await lineFrom(pub)}`);
 };
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** A series of a labelled metric, by its sink label. */
+const sumOf = (text: string, name: string, sink: string): number => counter(text.split('\n').filter((l) => !l.startsWith(name) || l.includes(`sink="${sink}"`)).join('\n'), name);
+
 const median = (xs: number[]): number => {
   const v = [...xs].sort((a, b) => a - b);
   const mid = v.length >> 1;
@@ -80,7 +95,8 @@ const median = (xs: number[]): number => {
 // Ingest with every guarantee on: spool, dedup, InfluxDB + Kafka acknowledged.
 async function runIngest(phase: string, rate: number, count: number): Promise<Record<string, number | string>> {
   const clientId = `ingest:bench-${tag}-${phase}-${randomBytes(2).toString('hex')}`;
-  const opsPort = 19_990;
+  // Other benchmarks may be running on the machine: a port the OS says is free.
+  const opsPort = await freePort();
   const ingest = spawn(process.execPath, [...nodeArgs, 'services/ingest/main.ts'], {
     cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -137,6 +153,10 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
     ingestCpuSecondsPerMillionReadings: Number(((cpu / expected) * 1e6).toFixed(1)),
     ingestPeakRssMiB: peakRssMiB(ingest.pid!),
     ingestPeakHeapUsedMiB: Math.round(peakHeap / 1024 / 1024),
+    batches: counter(text, 'eip_ingest_batch_messages_count'),
+    meanBatchMessages: Math.round(counter(text, 'eip_ingest_batch_messages_sum') / Math.max(1, counter(text, 'eip_ingest_batch_messages_count'))),
+    meanStoreWriteMs: Math.round((sumOf(text, 'eip_ingest_write_seconds_sum', 'timeseries') / Math.max(1, sumOf(text, 'eip_ingest_write_seconds_count', 'timeseries'))) * 1000),
+    meanBusWriteMs: Math.round((sumOf(text, 'eip_ingest_write_seconds_sum', 'bus') / Math.max(1, sumOf(text, 'eip_ingest_write_seconds_count', 'bus'))) * 1000),
     meters: meterCount,
     readingsPerMessage: 2,
     cpus: cpus().length,

@@ -38,6 +38,12 @@ export interface PipelineOptions {
   dedupWindow: number;
   /** Stage name in dead letters. */
   stage?: string;
+  /**
+   * The caller sends no acknowledgement before flush() returned true: a message
+   * is then staged and acknowledged at once, and flush() writes a burst of them
+   * in one write (a group commit). Otherwise each is appended before it is acknowledged.
+   */
+  groupCommit?: boolean;
   /** The drain loop died of an unexpected error: nothing drains any more, so the owner stops the process. */
   onLoopFailed?: (err: unknown) => void;
   now?: () => number;
@@ -99,6 +105,8 @@ export class IngestPipeline {
   private running = false;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** A flush of staged messages failed since the last flush(): that burst's acknowledgements must not leave. */
+  private stagedLost = false;
   /** Messages in the batches being written (one on the bus, one at the store). */
   private inFlightCount = 0;
 
@@ -108,28 +116,70 @@ export class IngestPipeline {
     this.now = options.now ?? Date.now;
   }
 
-  /** The MQTT message handler: spool, then acknowledge, unless the spool is full or cannot write. */
+  /**
+   * The MQTT message handler: spool, then acknowledge (with groupCommit: stage
+   * and acknowledge, flush() making it durable before the acknowledgement
+   * leaves), unless the spool is full or cannot write.
+   */
   onMessage(topic: string, payload: Buffer, done: () => void): void {
+    const receivedAt = this.now();
+    if (this.o.groupCommit === true && this.held.length === 0 && !this.retryTimer && this.hasRoom()) {
+      this.o.spool.stage(topic, payload, receivedAt);
+      done();
+      return;
+    }
     // Queued behind any held message, so the order of acknowledgements is the order of arrival.
-    this.held.push({ topic, payload, receivedAt: this.now(), done });
+    this.held.push({ topic, payload, receivedAt, done });
     this.releaseHeld();
+  }
+
+  /**
+   * Writes the messages staged and acknowledged since the last flush, in one
+   * write. False when that failed (or an earlier write lost staged messages):
+   * none of those acknowledgements may leave; the broker delivers them again.
+   */
+  flush(): boolean {
+    const ok = this.flushStaged() && !this.stagedLost;
+    this.stagedLost = false;
+    return ok;
+  }
+
+  private flushStaged(): boolean {
+    const count = this.o.spool.staged;
+    if (count === 0) return true;
+    try {
+      this.o.spool.flush();
+    } catch (err) {
+      this.stagedLost = true;
+      this.appendFailed(err);
+      return false;
+    }
+    this.o.metrics.received.inc(count);
+    this.writableAgain();
+    this.wake?.();
+    return true;
   }
 
   /** Appends one held message to the spool; false when that failed (it stays held and unacknowledged). */
   private spool(h: HeldMessage): boolean {
+    // Staged messages go first, in their order; if they are lost, so is their burst's flush().
+    if (!this.flushStaged()) return false;
     try {
       this.o.spool.append(h.topic, h.payload, h.receivedAt);
     } catch (err) {
       this.appendFailed(err);
       return false;
     }
-    if (this.appendFailures > 0) {
-      this.o.logger.info({ attempts: this.appendFailures, pending: this.o.spool.pending }, 'spool writable again: acknowledging');
-      this.appendFailures = 0;
-      this.o.metrics.spoolBlocked.set(0);
-      this.showHold();
-    }
+    this.writableAgain();
     return true;
+  }
+
+  private writableAgain(): void {
+    if (this.appendFailures === 0) return;
+    this.o.logger.info({ attempts: this.appendFailures, pending: this.o.spool.pending }, 'spool writable again: acknowledging');
+    this.appendFailures = 0;
+    this.o.metrics.spoolBlocked.set(0);
+    this.showHold();
   }
 
   /** A full disk or an I/O error: hold the message and try it again later, with backoff. */
@@ -150,25 +200,31 @@ export class IngestPipeline {
     this.retryTimer.unref();
   }
 
-  /** Spools held messages while there is room (resuming at 80 % of a bound once it was reached) and the disk takes them. */
+  /** Below the bounds (resuming at 80 % of a bound once it was reached); says so when that changes. */
+  private hasRoom(): boolean {
+    const s = this.o.spool;
+    const f = this.full ? 0.8 : 1;
+    const full = s.pending + s.staged >= this.o.maxPending * f || s.pendingBytes >= (this.o.maxPendingBytes ?? Infinity) * f;
+    if (full) {
+      if (!this.full) {
+        this.full = true;
+        this.showHold();
+        this.o.logger.warn({ pending: s.pending, pendingBytes: s.pendingBytes }, 'spool full: holding acknowledgements (backpressure)');
+      }
+      return false;
+    }
+    if (this.full) {
+      this.full = false;
+      this.showHold();
+      this.o.logger.info({ pending: s.pending, pendingBytes: s.pendingBytes }, 'spool has room again: acknowledging');
+    }
+    return true;
+  }
+
+  /** Spools held messages while there is room and the disk takes them. */
   private releaseHeld(): void {
     while (this.held.length > 0 && !this.retryTimer) {
-      const s = this.o.spool;
-      const f = this.full ? 0.8 : 1;
-      const full = s.pending >= this.o.maxPending * f || s.pendingBytes >= (this.o.maxPendingBytes ?? Infinity) * f;
-      if (full) {
-        if (!this.full) {
-          this.full = true;
-          this.showHold();
-          this.o.logger.warn({ pending: s.pending, pendingBytes: s.pendingBytes }, 'spool full: holding acknowledgements (backpressure)');
-        }
-        return;
-      }
-      if (this.full) {
-        this.full = false;
-        this.showHold();
-        this.o.logger.info({ pending: s.pending, pendingBytes: s.pendingBytes }, 'spool has room again: acknowledging');
-      }
+      if (!this.hasRoom()) return;
       const h = this.held[0]!;
       if (!this.spool(h)) return;
       // Out of the queue before done(): acknowledging may hand over the next message at once.
@@ -195,6 +251,8 @@ export class IngestPipeline {
   /** Drains what is spooled (bounded by the caller's timeout), then stops. */
   async stop(): Promise<void> {
     this.stopping = true;
+    // Whatever is still staged was never acknowledged, or its acknowledgement not sent: spooled all the same.
+    this.flushStaged();
     this.wake?.();
     await this.loop;
     this.running = false;

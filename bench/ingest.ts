@@ -72,6 +72,12 @@ const publish = async (count: number, rate = 0): Promise<void> => {
   log(`publisher: ${await lineFrom(pub)}`);
 };
 
+/** Anonymous resident memory of a process (RssAnon), in MiB, as sampled now. */
+function rssAnonMiB(pid: number): number {
+  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -120,11 +126,15 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
   let text: string;
   let lastProgress = Date.now();
   let peakHeap = 0;
+  let peakExternal = 0;
+  let peakAnon = 0;
   let snapshotTaken = !profileDir;
   for (;;) {
     text = await (await fetch(`${ops}/metrics`)).text();
     const written = counter(text, 'eip_ingest_readings_written_total');
     peakHeap = Math.max(peakHeap, counter(text, 'eip_nodejs_heap_size_used_bytes'));
+    peakExternal = Math.max(peakExternal, counter(text, 'eip_nodejs_external_memory_bytes'));
+    peakAnon = Math.max(peakAnon, rssAnonMiB(ingest.pid!));
     if (written >= expected) break;
     if (!snapshotTaken && written >= expected / 2) {
       snapshotTaken = true;
@@ -153,6 +163,9 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
     ingestCpuSecondsPerMillionReadings: Number(((cpu / expected) * 1e6).toFixed(1)),
     ingestPeakRssMiB: peakRssMiB(ingest.pid!),
     ingestPeakHeapUsedMiB: Math.round(peakHeap / 1024 / 1024),
+    ingestPeakExternalMiB: Math.round(peakExternal / 1024 / 1024),
+    // RSS less the mapped files (the node binary's pages): heap, Buffers, malloc.
+    ingestPeakRssAnonMiB: peakAnon,
     batches: counter(text, 'eip_ingest_batch_messages_count'),
     meanBatchMessages: Math.round(counter(text, 'eip_ingest_batch_messages_sum') / Math.max(1, counter(text, 'eip_ingest_batch_messages_count'))),
     meanStoreWriteMs: Math.round((sumOf(text, 'eip_ingest_write_seconds_sum', 'timeseries') / Math.max(1, sumOf(text, 'eip_ingest_write_seconds_count', 'timeseries'))) * 1000),

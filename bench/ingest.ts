@@ -23,7 +23,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { osFreePort } from '../test/helpers/service-process.ts';
 import { counter, cpuSeconds, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, sleep, spawnTs } from './lib.ts';
 
 const usage = 'usage: npm run bench:ingest [-- --messages N --meters N --inflight N --rounds N --paced-rate MSG_PER_S (0 skips) --skip-ceiling --node-args="FLAGS" --profile DIR]\n';
@@ -78,17 +78,6 @@ function rssAnonMiB(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : 0;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** A series of a labelled metric, by its sink label. */
 const sumOf = (text: string, name: string, sink: string): number => counter(text.split('\n').filter((l) => !l.startsWith(name) || l.includes(`sink="${sink}"`)).join('\n'), name);
 
@@ -102,7 +91,7 @@ const median = (xs: number[]): number => {
 async function runIngest(phase: string, rate: number, count: number): Promise<Record<string, number | string>> {
   const clientId = `ingest:bench-${tag}-${phase}-${randomBytes(2).toString('hex')}`;
   // Other benchmarks may be running on the machine: a port the OS says is free.
-  const opsPort = await freePort();
+  const opsPort = await osFreePort();
   const ingest = spawn(process.execPath, [...nodeArgs, 'services/ingest/main.ts'], {
     cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
     env: {

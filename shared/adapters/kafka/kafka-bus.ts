@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import kafkajs, { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type PartitionAssigner, type Producer } from 'kafkajs';
+import kafkajs, { Partitioners, type Admin, type ICustomPartitioner, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type PartitionAssigner, type Producer } from 'kafkajs';
 import { EipError, errorMessage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from '../../ports/event-bus.ts';
@@ -102,6 +102,32 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
   },
 });
 
+/** Partitions remembered per key before the cache starts over: a park's meters, with room to spare. */
+const partitionCacheSize = 100_000;
+
+/**
+ * kafkajs' default partitioner (murmur2 of the key modulo the partition count),
+ * remembering the partition of each string key: it hashes every message and
+ * filters the partition list for each, a few microseconds a record, while a
+ * park has a few thousand meters. Same partitions, so per-meter order holds.
+ */
+export const cachedKeyPartitioner: ICustomPartitioner = () => {
+  const partition = Partitioners.DefaultPartitioner();
+  const byKey = new Map<string, number>();
+  return (args) => {
+    const { message, partitionMetadata, topic } = args;
+    if (typeof message.key !== 'string' || (message.partition !== undefined && message.partition !== null)) return partition(args);
+    const cacheKey = `${topic}\u0000${partitionMetadata.length}\u0000${message.key}`;
+    let p = byKey.get(cacheKey);
+    if (p === undefined) {
+      p = partition(args);
+      if (byKey.size >= partitionCacheSize) byKey.clear();
+      byKey.set(cacheKey, p);
+    }
+    return p;
+  };
+};
+
 /** Connects once on first use; a failed attempt is forgotten so the next call tries again. */
 function lazyConnect(connect: () => Promise<void>): () => Promise<void> {
   let pending: Promise<void> | undefined;
@@ -149,7 +175,7 @@ class KafkaBus implements KafkaEventBus {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: cachedKeyPartitioner,
       retry: { retries: options.producerRetries ?? 5 },
     });
     this.admin = this.kafka.admin();

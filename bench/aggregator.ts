@@ -39,7 +39,7 @@ const usage = `usage: npm run bench:aggregator [-- options]
   --instances N    aggregator processes in the consumer group (default 1)
   --settle S       seconds given to the instances to join the group before publishing (default 10)
   --timeout S      bound of the run (default 300)
-  --node-flags F   extra node flags for the instances, space-separated (e.g. V8 heap flags)
+  --node-flags=F   extra node flags for the instances, space-separated (e.g. --node-flags="--max-old-space-size=160")
   --profile DIR    the instances write a CPU profile (--cpu-prof) and, once the records are consumed, a heap snapshot to DIR
   -h, --help       this text
 Needs Kafka and InfluxDB from infra/ (infra/stack.sh up).
@@ -187,7 +187,16 @@ try {
   log(`published in ${Math.round(published - t0)} ms; waiting for the group to consume them`);
   // The bench park's readings only: other parks' records on the shared topic are read too, and counted apart.
   const consumed = async (): Promise<number> => (await Promise.all(running.map(async (r) => accepted(await (await fetch(`${r.ops}/metrics`)).text())))).reduce((a, b) => a + b, 0);
-  await within((async () => { while ((await consumed()) < 2 * total) await sleep(50); })(), timeoutMs, 'consuming the bench records');
+  await within((async () => {
+    let logged = performance.now();
+    for (let n = await consumed(); n < 2 * total; n = await consumed()) {
+      if (performance.now() - logged > 5000) {
+        logged = performance.now();
+        log(`${n / 2} / ${total} records consumed`);
+      }
+      await sleep(50);
+    }
+  })(), timeoutMs, 'consuming the bench records');
   const done = performance.now();
   const cpuUsed = running.map((r, i) => cpuSeconds(r.child.pid!) - cpuAtStart[i]!);
   const pages = await Promise.all(running.map(async (r) => (await fetch(`${r.ops}/metrics`)).text()));

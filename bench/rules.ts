@@ -51,7 +51,7 @@ const usage = `usage: npm run bench:rules [-- options]
   --incidents K            breach-to-alert incidents measured (default 20)
   --timeout SECONDS        bound of each phase (default 300)
   --from-beginning         service phase: do not position the rules group; it reads every input topic from the beginning
-  --node-flags FLAGS       service phase: extra node flags for rules, space-separated (e.g. V8 heap flags)
+  --node-flags=FLAGS       service phase: extra node flags for rules, space-separated (e.g. --node-flags="--max-old-space-size=160")
   --profile DIR            service phase: rules writes a CPU profile (--cpu-prof) and, once the aggregates are consumed, a heap snapshot to DIR
   -h, --help               this text
 Needs Mosquitto, Kafka and InfluxDB from infra/ (started with infra/stack.sh up) for the service and latency phases.

@@ -105,3 +105,11 @@ export function positiveInt(name: string, raw: string, usage: string): number {
   }
   return n;
 }
+
+/** CPU seconds (user + system) a live process has used so far (Linux /proc/<pid>/stat, clock ticks at 100 Hz). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -141,9 +141,8 @@ interface Combined {
 }
 
 /**
- * What tells a real revision from a recomputation that changed nothing. The
- * same content fingerprint as the aggregator's own emissions, so revisions
- * carried over from a checkpoint of the single-instance aggregator line up.
+ * What tells a real revision from a recomputation that changed nothing: the
+ * same content fingerprint as the aggregator's own emissions.
  */
 export function contentHash(e: AggregateEvent): number {
   return fingerprint(`${e.count}|${e.sum}|${e.min}|${e.max}|${e.last}|${e.consumption ?? ''}|${e.registerEvents.join(',')}|${e.completeness ?? ''}|${e.simulated}`);
@@ -161,8 +160,6 @@ export class RollupCombiner {
   private readonly idleSourceMs: number;
   private readonly windows = new Map<string, Combined>();
   private readonly sources = new Map<number, { at: number; seenAt: number }>();
-  /** Revisions of windows not open yet (seedEmitted): applied when the window is first emitted. */
-  private readonly seeds = new Map<string, { revision: number; hash: number }>();
   private wm = -Infinity;
   private lateTotal = 0;
 
@@ -246,28 +243,7 @@ export class RollupCombiner {
     return out.sort(byWindow);
   }
 
-  /**
-   * Revisions already emitted for these windows (by an earlier form of the
-   * aggregator): an emission with the same content is not repeated, and a
-   * changed one continues their numbering.
-   */
-  seedEmitted(emitted: Iterable<[id: string, revision: number, hash: number]>): number {
-    let n = 0;
-    for (const [id, revision, hash] of emitted) {
-      const c = this.windows.get(id);
-      if (c) {
-        c.emitted = { revision, hash };
-        n++;
-      } else this.seeds.set(id, { revision, hash });
-    }
-    return n;
-  }
-
   private event(c: Combined): AggregateEvent {
-    if (c.emitted === undefined && this.seeds.size > 0) {
-      c.emitted = this.seeds.get(c.id);
-      this.seeds.delete(c.id);
-    }
     // Sources in order, the same whichever instance held them; `last` is the newest reading, ties to the greater meter id.
     const acc = emptySummary();
     let lastMeter = '';

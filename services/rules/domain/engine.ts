@@ -116,6 +116,8 @@ export class RulesEngine {
   private readonly dirty = new Set<Binding>();
   private readonly dirtySilences = new Set<string>();
   private readonly homes = new Map<Binding, Home>();
+  /** Bindings active (held): kept as they change, as the gauge reads it after every batch. */
+  private active = 0;
 
   constructor(pack: RulePack, private readonly registry: RegistryIndex) {
     const c = compile(pack, registry);
@@ -123,6 +125,7 @@ export class RulesEngine {
     this.skipped = c.skipped;
     for (const b of c.bindings) {
       this.byFp.set(b.fp, b);
+      if (b.active) this.active++;
       const spec = b.rule.spec;
       const { meter, metric } = b.scope;
       if (spec.kind === 'deadman') {
@@ -184,9 +187,7 @@ export class RulesEngine {
 
   /** Bindings whose state this engine holds. */
   get owned(): number {
-    let n = 0;
-    for (const b of this.bindings) if (b.active) n++;
-    return n;
+    return this.active;
   }
 
   /**
@@ -201,6 +202,7 @@ export class RulesEngine {
       const b = this.byFp.get(fp);
       if (!b) continue;
       this.forget(b);
+      if (!b.active) this.active++;
       b.active = true;
       taking.add(b);
     }
@@ -227,6 +229,7 @@ export class RulesEngine {
       if (!b || !b.active) continue;
       this.forget(b);
       b.active = false;
+      this.active--;
       n++;
     }
     return n;

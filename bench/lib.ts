@@ -1,5 +1,5 @@
 /** Helpers shared by the benchmarks. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export const repoRoot = new URL('../', import.meta.url).pathname;
@@ -38,8 +38,10 @@ export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
+
+const ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** Sum of a counter over its labels in a Prometheus text page. */
 export function counter(text: string, name: string): number {
@@ -106,10 +108,3 @@ export function positiveInt(name: string, raw: string, usage: string): number {
   return n;
 }
 
-/** CPU seconds (user + system) a live process has used so far (Linux /proc/<pid>/stat, clock ticks at 100 Hz). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}

@@ -4,23 +4,19 @@
  * group's lag from Kafka, and the alerts the console streams to an operator.
  */
 import { readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { cpuSeconds } from '../lib.ts';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 
-const ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 export interface ProcStats { cpuSeconds: number; rssMiB: number; peakRssMiB: number }
 
 /** User plus system CPU seconds, current and peak resident set (VmRSS, VmHWM); NaN once the process is gone. */
 export function procStats(pid: number): ProcStats {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuSeconds = (Number(f[11]) + Number(f[12])) / ticksPerSecond;
+    const cpu = cpuSeconds(pid);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-    return { cpuSeconds, rssMiB: Math.round(kib('VmRSS') / 1024), peakRssMiB: Math.round(kib('VmHWM') / 1024) };
+    return { cpuSeconds: cpu, rssMiB: Math.round(kib('VmRSS') / 1024), peakRssMiB: Math.round(kib('VmHWM') / 1024) };
   } catch {
     return { cpuSeconds: NaN, rssMiB: NaN, peakRssMiB: NaN };
   }

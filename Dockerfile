@@ -23,4 +23,4 @@ COPY . .
 # Named volumes mounted on /data inherit this ownership on first use.
 RUN mkdir -p /data && chown node:node /data
 USER node
-CMD ["node", "--import", "tsx", "services/ingest/main.ts"]
+CMD ["node", "--max-semi-space-size=2", "--import", "tsx", "services/ingest/main.ts"]

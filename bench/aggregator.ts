@@ -6,7 +6,9 @@
  *   time to join; then M meters x K minutes of reading events (2 readings each,
  *   a bench park of its own, 6 tenants) are published to eip.readings.v1, and the
  *   figure is the time from the first publish until the instances together have
- *   consumed them all (eip_aggregator_records_total), with each instance's batch
+ *   consumed them all (eip_aggregator_readings_total{outcome="accepted"}: the
+ *   bench park's readings; records of other parks on the shared topic are read
+ *   too and reported as otherRecords), with CPU seconds, each instance's batch
  *   time (p50 / p99 from eip_aggregator_batch_seconds) and peak RSS. Afterwards
  *   the checkpoint records the group wrote to eip.aggregator-state.v1 during the
  *   run are read back: how many, and their bytes (the readings partitions'
@@ -29,7 +31,7 @@ import { topics } from '../shared/contracts/kafka-topics.ts';
 import type { ReadingBatchEvent } from '../shared/contracts/events.ts';
 import type { OutgoingMessage } from '../shared/ports/event-bus.ts';
 import { quietLogger } from '../shared/observability/logger.ts';
-import { counter, histogramQuantile, peakRssMiB, positiveInt, repoRoot, sleep } from './lib.ts';
+import { counter, cpuSeconds, histogramQuantile, peakRssMiB, positiveInt, repoRoot, sleep } from './lib.ts';
 
 const usage = `usage: npm run bench:aggregator [-- options]
   --meters N       meters of the bench park (default 1000)
@@ -37,6 +39,8 @@ const usage = `usage: npm run bench:aggregator [-- options]
   --instances N    aggregator processes in the consumer group (default 1)
   --settle S       seconds given to the instances to join the group before publishing (default 10)
   --timeout S      bound of the run (default 300)
+  --node-flags=F   extra node flags for the instances, space-separated (e.g. --node-flags="--max-old-space-size=160")
+  --profile DIR    the instances write a CPU profile (--cpu-prof) and, once the records are consumed, a heap snapshot to DIR
   -h, --help       this text
 Needs Kafka and InfluxDB from infra/ (infra/stack.sh up).
 `;
@@ -48,6 +52,8 @@ const { values } = parseArgs({
     instances: { type: 'string', default: '1' },
     settle: { type: 'string', default: '10' },
     timeout: { type: 'string', default: '300' },
+    profile: { type: 'string' },
+    'node-flags': { type: 'string', default: '' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -60,6 +66,7 @@ const minutes = positiveInt('minutes', values.minutes, usage);
 const instances = positiveInt('instances', values.instances, usage);
 const settleMs = positiveInt('settle', values.settle, usage) * 1000;
 const timeoutMs = positiveInt('timeout', values.timeout, usage) * 1000;
+const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
 const log = (msg: string): void => { process.stderr.write(`[bench:aggregator] ${msg}\n`); };
 
 const kafkaBrokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.EIP_KAFKA_PORT ?? '9092'}`).split(',');
@@ -111,9 +118,17 @@ async function positionAtEnd(client: Kafka): Promise<void> {
   }
 }
 
+/** Readings of the bench park the aggregator took (the registry holds that park alone). */
+function accepted(page: string): number {
+  let n = 0;
+  for (const line of page.split('\n')) if (line.startsWith('eip_aggregator_readings_total{') && line.includes('outcome="accepted"')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return n;
+}
+
 async function startInstance(index: number): Promise<{ child: ChildProcess; ops: string }> {
   const port = 19_800 + (process.pid % 100) * 4 + index;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/aggregator/main.ts'], {
+  const profile = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values.profile}`];
+  const child = spawn(process.execPath, [...nodeFlags, ...profile, '--import', 'tsx', 'services/aggregator/main.ts'], {
     cwd: repoRoot,
     env: {
       ...process.env, LOG_LEVEL: 'error', BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influxUrl,
@@ -150,6 +165,7 @@ try {
   log(`starting ${instances} aggregator process(es) in group ${group}`);
   const running = await Promise.all(Array.from({ length: instances }, (_, i) => startInstance(i)));
   await sleep(settleMs);
+  const cpuAtStart = running.map((r) => cpuSeconds(r.child.pid!));
 
   const total = meters * minutes;
   const base = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 5 * 3_600_000;
@@ -169,17 +185,36 @@ try {
   }
   const published = performance.now();
   log(`published in ${Math.round(published - t0)} ms; waiting for the group to consume them`);
-  const consumed = async (): Promise<number> => (await Promise.all(running.map(async (r) => counter(await (await fetch(`${r.ops}/metrics`)).text(), 'eip_aggregator_records_total')))).reduce((a, b) => a + b, 0);
-  await within((async () => { while ((await consumed()) < total) await sleep(50); })(), timeoutMs, 'consuming the bench records');
+  // The bench park's readings only: other parks' records on the shared topic are read too, and counted apart.
+  const consumed = async (): Promise<number> => (await Promise.all(running.map(async (r) => accepted(await (await fetch(`${r.ops}/metrics`)).text())))).reduce((a, b) => a + b, 0);
+  await within((async () => {
+    let logged = performance.now();
+    for (let n = await consumed(); n < 2 * total; n = await consumed()) {
+      if (performance.now() - logged > 5000) {
+        logged = performance.now();
+        log(`${n / 2} / ${total} records consumed`);
+      }
+      await sleep(50);
+    }
+  })(), timeoutMs, 'consuming the bench records');
   const done = performance.now();
+  const cpuUsed = running.map((r, i) => cpuSeconds(r.child.pid!) - cpuAtStart[i]!);
   const pages = await Promise.all(running.map(async (r) => (await fetch(`${r.ops}/metrics`)).text()));
   const perInstance = running.map((r, i) => ({
     records: counter(pages[i]!, 'eip_aggregator_records_total'),
+    otherRecords: counter(pages[i]!, 'eip_aggregator_records_total') - accepted(pages[i]!) / 2,
     batchP50Ms: Math.round(histogramQuantile(pages[i]!, 'eip_aggregator_batch_seconds', 0.5) * 10_000) / 10,
     batchP99Ms: Math.round(histogramQuantile(pages[i]!, 'eip_aggregator_batch_seconds', 0.99) * 10_000) / 10,
     batches: counter(pages[i]!, 'eip_aggregator_batch_seconds_count'),
     peakRssMiB: peakRssMiB(r.child.pid!),
+    cpuSeconds: Math.round(cpuUsed[i]! * 100) / 100,
   }));
+  if (values.profile !== undefined) {
+    // The heap at its fullest, then a clean exit so that the CPU profile is written.
+    for (const r of running) r.child.kill('SIGUSR2');
+    await sleep(20_000);
+    await Promise.all(running.map((r) => new Promise<void>((resolve) => { r.child.once('exit', () => resolve()); r.child.kill('SIGTERM'); })));
+  }
   for (const r of running) r.child.kill('SIGTERM');
 
   // Checkpoints written by this group since the start: every record of the state topic past the start offsets.
@@ -230,10 +265,11 @@ try {
 
   process.stdout.write(`${JSON.stringify({
     bench: 'aggregator',
-    meters, minutes, instances, records: total, readings: 2 * total,
+    meters, minutes, instances, nodeFlags, records: total, readings: 2 * total,
     publishMs: Math.round(published - t0),
     consumeMs: Math.round(done - t0),
     recordsPerSecond: Math.round(total / ((done - t0) / 1000)),
+    cpuSecondsPerMillionRecords: Math.round((cpuUsed.reduce((a, b) => a + b, 0) / total) * 1e6 * 10) / 10,
     checkpoints, checkpointBytes, meanCheckpointBytes: checkpoints ? Math.round(checkpointBytes / checkpoints) : 0, largestCheckpointBytes: largest,
     checkpointBytesPerRecord: Math.round((checkpointBytes / total) * 10) / 10,
     rollupCheckpoints, rollupCheckpointBytes, meanRollupCheckpointBytes: rollupCheckpoints ? Math.round(rollupCheckpointBytes / rollupCheckpoints) : 0,

@@ -1,29 +1,53 @@
 /**
  * Ingest benchmark through the real servers (Mosquitto, Kafka, InfluxDB from infra/):
  * a separate publisher process drives 500 meters, two readings a message, QoS 1,
- * as fast as it can. Prints three JSON lines:
- *   1. ingest, saturated: readings/s sustained end to end (first publish until every
- *      reading is stored in InfluxDB and produced to Kafka), p50/p99 publish-to-stored
- *      latency (interpolated from ingest's histogram), ingest's peak RSS;
+ * as fast as it can. Prints JSON lines:
+ *   1. ingest, saturated (one line per --rounds, then their medians): readings/s
+ *      sustained end to end (first publish until every reading is stored in InfluxDB
+ *      and produced to Kafka), p50/p99 publish-to-stored latency (interpolated from
+ *      ingest's histogram), CPU seconds ingest spent per million readings over that
+ *      time, ingest's peak RSS and peak V8 heap;
  *   2. ingest, paced below capacity (--paced-rate messages/s): the same figures,
  *      where latency is the pipeline's own rather than time spent in a backlog;
  *   3. ceiling: what a do-nothing MQTT subscriber receives on the same traffic.
+ * Ingest runs with the node flags of `npm run ingest` (package.json), or --node-args.
+ * --profile DIR writes ingest's CPU profile of each run and a heap snapshot taken
+ * halfway through it (live objects only; it pauses ingest, so the figures of a
+ * profiled run are not comparable) into DIR.
  *
- *   npm run bench:ingest [-- --messages 150000 --meters 500]
+ *   npm run bench:ingest [-- --messages 150000 --meters 500 --rounds 3]
  */
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { counter, histogramQuantile, lineFrom, peakRssMiB, repoRoot, sleep, spawnTs } from './lib.ts';
+import { osFreePort } from '../test/helpers/service-process.ts';
+import { counter, cpuSeconds, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, sleep, spawnTs } from './lib.ts';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '150000' }, meters: { type: 'string', default: '500' }, inflight: { type: 'string', default: '5000' }, 'paced-rate': { type: 'string', default: '10000' }, 'skip-ceiling': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+const usage = 'usage: npm run bench:ingest [-- --messages N --meters N --inflight N --rounds N --paced-rate MSG_PER_S (0 skips) --skip-ceiling --node-args="FLAGS" --profile DIR]\n';
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '150000' }, meters: { type: 'string', default: '500' }, inflight: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '1' }, 'paced-rate': { type: 'string', default: '10000' }, 'skip-ceiling': { type: 'boolean' }, 'node-args': { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
-  process.stdout.write('usage: npm run bench:ingest [-- --messages N --meters N --inflight N --paced-rate MSG_PER_S (0 skips) --skip-ceiling]\n');
+  process.stdout.write(usage);
   process.exit(0);
 }
+
+/** The node flags `npm run ingest` starts ingest with, so the figures are those of the real start. */
+function ingestNodeArgs(): string[] {
+  const script = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.ingest ?? '';
+  const words = script.split(/\s+/);
+  const from = words.indexOf('node');
+  const to = words.indexOf('services/ingest/main.ts');
+  if (from < 0 || to < from) throw new Error(`package.json's ingest script is not "exec node [flags] services/ingest/main.ts": ${script}`);
+  return words.slice(from + 1, to);
+}
+const profileDir = values.profile;
+const nodeArgs = [
+  ...(values['node-args'] === undefined ? ingestNodeArgs() : values['node-args'].split(/\s+/).filter(Boolean)),
+  ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profileDir}`] : []),
+];
+const rounds = positiveInt('rounds', values.rounds, usage);
 const messages = Number(values.messages);
 const meterCount = Number(values.meters);
 const log = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`); };
@@ -48,13 +72,32 @@ const publish = async (count: number, rate = 0): Promise<void> => {
   log(`publisher: ${await lineFrom(pub)}`);
 };
 
+/** Anonymous resident memory of a process (RssAnon), in MiB, as sampled now. */
+function rssAnonMiB(pid: number): number {
+  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+/** A series of a labelled metric, by its sink label. */
+const sumOf = (text: string, name: string, sink: string): number => counter(text.split('\n').filter((l) => !l.startsWith(name) || l.includes(`sink="${sink}"`)).join('\n'), name);
+
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+};
+
 // Ingest with every guarantee on: spool, dedup, InfluxDB + Kafka acknowledged.
-async function runIngest(phase: string, rate: number, count: number): Promise<Record<string, unknown>> {
-  const clientId = `ingest:bench-${tag}-${phase}`;
-  const opsPort = 19_990;
-  const ingest = spawnTs('services/ingest/main.ts', [], {
-    LOG_LEVEL: 'warn', BUS: 'kafka', TIMESERIES: 'influxdb', MQTT_PROTOCOL_VERSION: '5', MQTT_CLIENT_ID: clientId,
-    PARK_REGISTRY: registryPath, DATA_DIR: dir, OPS_PORT: String(opsPort),
+async function runIngest(phase: string, rate: number, count: number): Promise<Record<string, number | string>> {
+  const clientId = `ingest:bench-${tag}-${phase}-${randomBytes(2).toString('hex')}`;
+  // Other benchmarks may be running on the machine: a port the OS says is free.
+  const opsPort = await osFreePort();
+  const ingest = spawn(process.execPath, [...nodeArgs, 'services/ingest/main.ts'], {
+    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env, LOG_LEVEL: 'warn', BUS: 'kafka', TIMESERIES: 'influxdb', MQTT_PROTOCOL_VERSION: '5', MQTT_CLIENT_ID: clientId,
+      PARK_REGISTRY: registryPath, DATA_DIR: dir, OPS_PORT: String(opsPort),
+    },
   });
   ingest.stdout?.resume();
   ingest.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
@@ -64,23 +107,37 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
     if (i > 600) throw new Error('ingest did not become ready');
     await sleep(100);
   }
-  log(`${phase}: ingest ready; publishing ${count} messages (${count * 2} readings) from ${meterCount} meters${rate ? ` at ${rate} messages/s` : ' as fast as possible'}`);
+  log(`${phase}: ingest ready (node ${nodeArgs.join(' ')}); publishing ${count} messages (${count * 2} readings) from ${meterCount} meters${rate ? ` at ${rate} messages/s` : ' as fast as possible'}`);
   const expected = count * 2;
+  const cpu0 = cpuSeconds(ingest.pid!);
   const t0 = Date.now();
   const publishing = publish(count, rate);
   let text: string;
   let lastProgress = Date.now();
+  let peakHeap = 0;
+  let peakExternal = 0;
+  let peakAnon = 0;
+  let snapshotTaken = !profileDir;
   for (;;) {
     text = await (await fetch(`${ops}/metrics`)).text();
     const written = counter(text, 'eip_ingest_readings_written_total');
+    peakHeap = Math.max(peakHeap, counter(text, 'eip_nodejs_heap_size_used_bytes'));
+    peakExternal = Math.max(peakExternal, counter(text, 'eip_nodejs_external_memory_bytes'));
+    peakAnon = Math.max(peakAnon, rssAnonMiB(ingest.pid!));
     if (written >= expected) break;
+    if (!snapshotTaken && written >= expected / 2) {
+      snapshotTaken = true;
+      ingest.kill('SIGUSR2');
+    }
     if (Date.now() - lastProgress > 5000) {
       lastProgress = Date.now();
       log(`${phase}: ${written} / ${expected} readings stored (${Math.round(written / ((Date.now() - t0) / 1000))}/s)`);
     }
-    await sleep(50);
+    // A scrape costs ingest CPU too: seldom, until the end is near.
+    await sleep(written >= expected * 0.95 ? 20 : 200);
   }
   const seconds = (Date.now() - t0) / 1000;
+  const cpu = cpuSeconds(ingest.pid!) - cpu0;
   await publishing;
   const result = {
     bench: 'ingest',
@@ -91,10 +148,21 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
     offeredReadingsPerSecond: rate ? rate * 2 : 'as fast as the publisher can',
     latencyP50Ms: Math.round(histogramQuantile(text, 'eip_ingest_event_to_stored_seconds', 0.5) * 1000),
     latencyP99Ms: Math.round(histogramQuantile(text, 'eip_ingest_event_to_stored_seconds', 0.99) * 1000),
+    ingestCpuSeconds: Number(cpu.toFixed(2)),
+    ingestCpuSecondsPerMillionReadings: Number(((cpu / expected) * 1e6).toFixed(1)),
     ingestPeakRssMiB: peakRssMiB(ingest.pid!),
+    ingestPeakHeapUsedMiB: Math.round(peakHeap / 1024 / 1024),
+    ingestPeakExternalMiB: Math.round(peakExternal / 1024 / 1024),
+    // RSS less the mapped files (the node binary's pages): heap, Buffers, malloc.
+    ingestPeakRssAnonMiB: peakAnon,
+    batches: counter(text, 'eip_ingest_batch_messages_count'),
+    meanBatchMessages: Math.round(counter(text, 'eip_ingest_batch_messages_sum') / Math.max(1, counter(text, 'eip_ingest_batch_messages_count'))),
+    meanStoreWriteMs: Math.round((sumOf(text, 'eip_ingest_write_seconds_sum', 'timeseries') / Math.max(1, sumOf(text, 'eip_ingest_write_seconds_count', 'timeseries'))) * 1000),
+    meanBusWriteMs: Math.round((sumOf(text, 'eip_ingest_write_seconds_sum', 'bus') / Math.max(1, sumOf(text, 'eip_ingest_write_seconds_count', 'bus'))) * 1000),
     meters: meterCount,
     readingsPerMessage: 2,
     cpus: cpus().length,
+    nodeArgs: nodeArgs.join(' '),
     guarantees: 'spool before ack, dedup, InfluxDB 2xx and Kafka acks=-1 before release',
   };
   ingest.kill('SIGTERM');
@@ -104,12 +172,25 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
 }
 
 // 1. Saturated: the publisher as fast as it can; the figure is the sustained rate.
-process.stdout.write(`${JSON.stringify(await runIngest('saturated', 0, messages))}\n`);
+const saturated: Array<Record<string, number | string>> = [];
+for (let round = 1; round <= rounds; round++) {
+  const r = await runIngest('saturated', 0, messages);
+  saturated.push(r);
+  process.stdout.write(`${JSON.stringify({ ...r, round })}\n`);
+}
+if (rounds > 1) {
+  const of = (key: string): number => median(saturated.map((r) => Number(r[key])));
+  process.stdout.write(`${JSON.stringify({
+    bench: 'ingest', phase: 'saturated', rounds, median: true,
+    readingsPerSecond: Math.round(of('readingsPerSecond')), ingestCpuSecondsPerMillionReadings: Number(of('ingestCpuSecondsPerMillionReadings').toFixed(1)),
+    ingestPeakRssMiB: Math.round(of('ingestPeakRssMiB')), ingestPeakHeapUsedMiB: Math.round(of('ingestPeakHeapUsedMiB')), latencyP50Ms: Math.round(of('latencyP50Ms')), latencyP99Ms: Math.round(of('latencyP99Ms')),
+  })}\n`);
+}
 // 2. Paced below capacity: the latency figures are the pipeline's, not time in a backlog.
 const pacedRate = Number(values['paced-rate']);
 if (pacedRate > 0) process.stdout.write(`${JSON.stringify(await runIngest('paced', pacedRate, Math.min(messages, pacedRate * 10)))}\n`);
 
-// 2. The ceiling: a do-nothing subscriber on the same traffic.
+// 3. The ceiling: a do-nothing subscriber on the same traffic.
 if (!values['skip-ceiling']) {
   const sub = spawnTs('bench/null-subscriber.ts', ['--messages', String(messages), '--filter', `eip/${park}/+/+/telemetry`]);
   await lineFrom(sub, (l) => l === 'ready');

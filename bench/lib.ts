@@ -1,5 +1,5 @@
 /** Helpers shared by the benchmarks. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export const repoRoot = new URL('../', import.meta.url).pathname;
@@ -33,6 +33,16 @@ export function peakRssMiB(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
+/** CPU time a process has used so far (user + system, all its threads), in seconds (Linux /proc, USER_HZ 100). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+const ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
 /** Sum of a counter over its labels in a Prometheus text page. */
 export function counter(text: string, name: string): number {
   let sum = 0;
@@ -40,22 +50,42 @@ export function counter(text: string, name: string): number {
   return sum;
 }
 
-/** A quantile from a Prometheus histogram, interpolated linearly inside the bucket. */
+/** A quantile from a Prometheus histogram (summed over labels), interpolated linearly inside the bucket. */
 export function histogramQuantile(text: string, name: string, q: number): number {
-  const buckets: Array<[number, number]> = [];
+  return bucketsQuantile(histogramBuckets(text, name), q);
+}
+
+export type Buckets = ReadonlyMap<number, number>;
+
+/** The cumulative buckets (le -> count) of a histogram in a Prometheus text page, summed over labels. */
+export function histogramBuckets(text: string, name: string): Map<number, number> {
+  const out = new Map<number, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}_bucket{`)) continue;
     const le = /le="([^"]+)"/.exec(line)?.[1];
     if (le === undefined) continue;
-    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1))]);
+    const key = le === '+Inf' ? Infinity : Number(le);
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
-  buckets.sort((a, b) => a[0] - b[0]);
-  const total = buckets.at(-1)?.[1] ?? 0;
+  return out;
+}
+
+/** What was observed between two readings of the same histogram. */
+export function bucketsDelta(before: Buckets, after: Buckets): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [le, n] of after) out.set(le, Math.max(0, n - (before.get(le) ?? 0)));
+  return out;
+}
+
+/** A quantile from cumulative buckets, interpolated linearly inside the bucket (NaN when empty). */
+export function bucketsQuantile(buckets: Buckets, q: number): number {
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
   if (total === 0) return NaN;
   const rank = q * total;
   let prevLe = 0;
   let prevCount = 0;
-  for (const [le, count] of buckets) {
+  for (const [le, count] of sorted) {
     if (count >= rank) {
       if (le === Infinity) return prevLe;
       return prevLe + ((le - prevLe) * (rank - prevCount)) / Math.max(1, count - prevCount);
@@ -77,3 +107,4 @@ export function positiveInt(name: string, raw: string, usage: string): number {
   }
   return n;
 }
+

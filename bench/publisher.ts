@@ -5,7 +5,9 @@
  * ingest service measures is publish-to-stored.
  *
  *   node --import tsx bench/publisher.ts --registry FILE --messages 100000 [--inflight 5000] [--url mqtt://127.0.0.1:1883]
- * Prints one JSON line when every message is acknowledged.
+ * Prints one JSON line when every message is acknowledged. --spike-every N makes
+ * every Nth message's active_power 1000 kW (above the pipeline benchmarks' limit
+ * of 500), so alerts fire and resolve at a known pace.
  */
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
@@ -22,11 +24,13 @@ const { values } = parseArgs({
     password: { type: 'string', default: 'simulator-dev-secret' },
     protocol: { type: 'string', default: '5' },
     rate: { type: 'string', default: '0' },
+    'spike-every': { type: 'string', default: '0' },
+    'seq-from': { type: 'string', default: '0' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help || !values.registry) {
-  process.stdout.write('usage: bench/publisher.ts --registry FILE [--messages N] [--inflight N] [--url URL] [--username U] [--password P] [--protocol 5|4] [--rate messages/s, 0 = as fast as possible]\n');
+  process.stdout.write('usage: bench/publisher.ts --registry FILE [--messages N] [--inflight N] [--url URL] [--username U] [--password P] [--protocol 5|4] [--rate messages/s, 0 = as fast as possible] [--spike-every N, 0 = none] [--seq-from N: first sequence number, so that a later run is not deduplicated as a resend of an earlier one]\n');
   process.exit(values.help ? 0 : 2);
 }
 
@@ -35,6 +39,8 @@ const meters = [...registry.allMeters()].map((m) => telemetryTopic(m.park.id, m.
 const total = Number(values.messages);
 const window = Number(values.inflight);
 const rate = Number(values.rate);
+const spikeEvery = Number(values['spike-every']);
+const seqFrom = Number(values['seq-from']);
 const client = mqtt.connect(values.url, { username: values.username, password: values.password, protocolVersion: values.protocol === '4' ? 4 : 5, clean: true, clientId: `${values.username}:bench-pub-${process.pid}` });
 await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject); });
 
@@ -47,9 +53,9 @@ await new Promise<void>((resolve) => {
     const allowed = rate > 0 ? Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate) + 1) : total;
     while (sent < allowed && sent - acked < window) {
       const i = sent++;
-      const seq = Math.floor(i / meters.length);
+      const seq = seqFrom + Math.floor(i / meters.length);
       const ts = Date.now();
-      const payload = `{"v":1,"ts":${ts},"seq":${seq},"readings":[{"metric":"active_power","value":${(100 + (i % 97) * 1.5).toFixed(2)},"unit":"kW"},{"metric":"active_energy_import","value":${(10000 + seq * 0.25).toFixed(2)},"unit":"kWh"}]}`;
+      const payload = `{"v":1,"ts":${ts},"seq":${seq},"readings":[{"metric":"active_power","value":${spikeEvery > 0 && i % spikeEvery === 0 ? '1000.00' : (100 + (i % 97) * 1.5).toFixed(2)},"unit":"kW"},{"metric":"active_energy_import","value":${(10000 + seq * 0.25).toFixed(2)},"unit":"kWh"}]}`;
       client.publish(meters[i % meters.length]!, payload, { qos: 1 }, () => {
         acked++;
         if (acked === total) resolve();

@@ -11,7 +11,7 @@
  *      Kafka from infra/: N AggregateEvents are published to eip.aggregates.v1
  *      first, then the service starts and the time from ready until
  *      eip_rules_inputs_total{topic="eip.aggregates.v1"} counts them all is the
- *      figure, with its peak RSS. Its consumer group is positioned beforehand (at
+ *      figure, with its peak RSS and CPU seconds per million aggregates. Its consumer group is positioned beforehand (at
  *      the end of the other input topics, and just before the bench's aggregates)
  *      so the figure is the bench's records, not whatever backlog the shared topics
  *      hold (--from-beginning: leave the group to start from the beginning, and
@@ -40,7 +40,7 @@ import type { OutgoingMessage, Subscription } from '../shared/ports/event-bus.ts
 import { quietLogger } from '../shared/observability/logger.ts';
 import { connect, dropSession } from '../test/helpers/mqtt.ts';
 import { osFreePort } from '../test/helpers/service-process.ts';
-import { histogramQuantile, peakRssMiB, positiveInt, repoRoot, sleep } from './lib.ts';
+import { cpuSeconds, histogramQuantile, peakRssMiB, positiveInt, repoRoot, sleep } from './lib.ts';
 
 const usage = `usage: npm run bench:rules [-- options]
   --only LIST              phases to run, comma-separated: engine,service,latency (default: all)
@@ -51,6 +51,8 @@ const usage = `usage: npm run bench:rules [-- options]
   --incidents K            breach-to-alert incidents measured (default 20)
   --timeout SECONDS        bound of each phase (default 300)
   --from-beginning         service phase: do not position the rules group; it reads every input topic from the beginning
+  --node-flags=FLAGS       service phase: extra node flags for rules, space-separated (e.g. --node-flags="--max-old-space-size=160")
+  --profile DIR            service phase: rules writes a CPU profile (--cpu-prof) and, once the aggregates are consumed, a heap snapshot to DIR
   -h, --help               this text
 Needs Mosquitto, Kafka and InfluxDB from infra/ (started with infra/stack.sh up) for the service and latency phases.
 `;
@@ -65,6 +67,8 @@ const { values } = parseArgs({
     incidents: { type: 'string', default: '20' },
     timeout: { type: 'string', default: '300' },
     'from-beginning': { type: 'boolean' },
+    profile: { type: 'string' },
+    'node-flags': { type: 'string', default: '' },
     'engine-child': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -335,9 +339,9 @@ interface Service {
 }
 
 /** Starts services/<name>/main.ts as a process and waits for /readyz (bounded). */
-async function startService(name: string, env: Record<string, string>, readyTimeoutMs: number): Promise<Service & { readyAt: number }> {
+async function startService(name: string, env: Record<string, string>, readyTimeoutMs: number, nodeFlags: readonly string[] = []): Promise<Service & { readyAt: number }> {
   const port = await osFreePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/main.ts`], {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', `services/${name}/main.ts`], {
     cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn', ...env, OPS_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -590,8 +594,11 @@ async function servicePhase(): Promise<Record<string, unknown>> {
 
   log('service: starting rules (restores eip.alert-state.v1 first)');
   const s0 = performance.now();
-  const rules = await startService('rules', rulesEnv(group, path), Math.min(phaseTimeoutMs, 180_000));
+  const profile = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values.profile}`];
+  const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
+  const rules = await startService('rules', rulesEnv(group, path), Math.min(phaseTimeoutMs, 180_000), [...nodeFlags, ...profile]);
   cleanups.push({ label: 'rules (service phase)', fn: () => rules.stop() });
+  const cpuAtReady = cpuSeconds(rules.child.pid!);
   const startupSeconds = (rules.readyAt - s0) / 1000;
   let text = await metricsText(rules.ops);
   const atReady = labeled(text, 'eip_rules_inputs_total', `topic="${aggTopic}"`);
@@ -620,9 +627,11 @@ async function servicePhase(): Promise<Record<string, unknown>> {
     await sleep(100);
   }
   const seconds = (performance.now() - rules.readyAt) / 1000;
+  const cpuUsed = cpuSeconds(rules.child.pid!) - cpuAtReady;
   if (target - atReady < target / 2) log(`service: ${atReady} of ${target} aggregates were handled before /readyz answered; use more --aggregates for a steadier figure`);
   const result = {
     bench: 'rules-service',
+    nodeFlags,
     aggregates: serviceAggregates,
     consumed: seen,
     seconds: Number(seconds.toFixed(2)),
@@ -630,6 +639,7 @@ async function servicePhase(): Promise<Record<string, unknown>> {
     aggregatesPerSecond: Math.round((seen - atReady) / seconds),
     countedBeforeReady: atReady,
     rulesPeakRssMiB: peakRssMiB(rules.child.pid!),
+    cpuSecondsPerMillionAggregates: Math.round((cpuUsed / Math.max(1, seen - atReady)) * 1e6 * 10) / 10,
     states: labeled(text, 'eip_rules_live_states'),
     transitions: labeled(text, 'eip_rules_transitions_total'),
     otherInputs: labeled(text, 'eip_rules_inputs_total') - labeled(text, 'eip_rules_inputs_total', `topic="${aggTopic}"`),
@@ -644,6 +654,11 @@ async function servicePhase(): Promise<Record<string, unknown>> {
     measured: 'aggregates counted between /readyz 200 and the moment eip_rules_inputs_total{topic="eip.aggregates.v1"} reached the records consumed, over that time; each batch evaluated, its transitions and changed states produced to Kafka (acks=-1), alert events written to InfluxDB, offsets committed',
     cpus: cpus().length,
   };
+  if (values.profile !== undefined) {
+    // The heap as the run left it; the graceful stop below writes the CPU profile.
+    rules.child.kill('SIGUSR2');
+    await sleep(15_000);
+  }
   log('service: stopping rules');
   await rules.stop();
   return result;

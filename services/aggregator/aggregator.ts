@@ -19,15 +19,14 @@ import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { readingBatchEventSchema, type AggregateEvent } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
 import type { RegistryIndex } from '../../shared/contracts/park-registry.ts';
-import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription, TopicPartitions } from '../../shared/ports/event-bus.ts';
-import { partitionForKey } from '../../shared/ports/partitioner.ts';
+import type { ConsumedBatch, EventBus, OutgoingMessage, TopicPartitions } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { EipError } from '../../shared/errors.ts';
-import { deadLetterItem, publishIsolating, type Publish, type WriteContext } from '../../shared/write-isolating.ts';
-import { Serial } from '../../shared/runtime/serial.ts';
-import { reportLoopError, type Supervisor } from '../../shared/runtime/supervisor.ts';
-import { WindowAggregator, watermarkFrom, parseAggregatorState, type AggregatorState, type PartialsMessage, type RollupPartial } from './domain/window-aggregator.ts';
+import { deadLetterItem, publishIsolating, type WriteContext } from '../../shared/write-isolating.ts';
+import { PartitionOwner } from '../../shared/runtime/partition-owner.ts';
+import type { Supervisor } from '../../shared/runtime/supervisor.ts';
+import { WindowAggregator, watermarkFrom, parseAggregatorState, type PartialsMessage, type RollupPartial } from './domain/window-aggregator.ts';
 import { slowestActive } from './domain/progress.ts';
 import { RollupStage } from './rollup-stage.ts';
 import { outputItem, packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
@@ -74,55 +73,41 @@ interface PartitionState {
 }
 
 export class AggregatorRuntime {
-  private subscription: Subscription | undefined;
   private rollups: RollupStage | undefined;
-  private readonly abort = new AbortController();
-  /** Aborted (and replaced) when partitions are revoked: writes begun before stop retrying. */
-  private revocation = new AbortController();
+  /** Batches, timer flushes and assignment changes take turns: the aggregators are not re-entrant. */
+  private readonly owner: PartitionOwner;
   /** The readings partitions held, with their windows. */
   private readonly held = new Map<number, PartitionState>();
   private readingsPartitions = 1;
   private assignedAt = 0;
   private lastWatermark: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  /** Batches, timer flushes and assignment changes take turns: the aggregators are not re-entrant. */
-  private readonly turns = new Serial();
   private readonly now: () => number;
 
   constructor(private readonly o: AggregatorRuntimeOptions) {
     this.now = o.now ?? Date.now;
+    this.owner = new PartitionOwner({
+      bus: o.bus, logger: o.logger, supervisor: o.supervisor,
+      subscription: { groupId: o.group, topics: [topics.readings.name], fromBeginning: true, maxBatchSize: o.batchMax },
+      onAssigned: (assigned) => this.assigned(assigned),
+      onRevoked: () => this.revoked(),
+      handleBatch: (batch) => this.handle(batch),
+      // Idle partitions free the watermark only with time passing: flush then too.
+      timer: {
+        component: 'aggregator timed flush', everyMs: Math.max(250, Math.min(1000, o.idlePartitionMs / 2)),
+        turn: async () => { if (this.held.size > 0 && this.watermark() !== this.lastWatermark) await this.emit([], new Set()); },
+      },
+    });
   }
 
   async start(): Promise<void> {
     this.rollups = new RollupStage({ ...this.o });
     await this.rollups.start();
-    this.subscription = await this.o.bus.subscribe({
-      groupId: this.o.group,
-      topics: [topics.readings.name],
-      fromBeginning: true,
-      maxBatchSize: this.o.batchMax,
-      onAssigned: (assigned) => this.exclusive(() => this.assigned(assigned)),
-      onRevoked: () => this.revoked(),
-      handleBatch: (batch) => this.exclusive(() => this.handle(batch)),
-    });
-    // Idle partitions free the watermark only with time passing: flush then too.
-    this.timer = setInterval(() => {
-      void this.exclusive(async () => {
-        if (this.held.size > 0 && this.watermark() !== this.lastWatermark) await this.emit([], new Set());
-      }).catch((err: unknown) => reportLoopError(this.o.supervisor, this.o.logger, 'aggregator timed flush', err, 'timed flush failed'));
-    }, Math.max(250, Math.min(1000, this.o.idlePartitionMs / 2)));
+    await this.owner.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.subscription?.stop();
-    await this.turns.idle();
+    await this.owner.stop();
     await this.rollups?.stop();
-    this.abort.abort();
-  }
-
-  private exclusive(fn: () => Promise<void>): Promise<void> {
-    return this.turns.run(fn);
   }
 
   /** Meter windows held in memory, over the partitions held. */
@@ -147,15 +132,13 @@ export class AggregatorRuntime {
     return at === undefined ? undefined : watermarkFrom(at, this.o.outOfOrdernessMs);
   }
 
-  /** Loads the assigned partitions' checkpoints (or their share of a single-instance checkpoint). */
+  /** Loads the assigned partitions' checkpoints. */
   private async assigned(assigned: readonly TopicPartitions[]): Promise<void> {
     const mine = assigned.find((a) => a.topic === topics.readings.name);
     if (!mine) return;
     this.readingsPartitions = mine.partitionCount;
     const saved = await this.o.bus.readCompacted(topics.aggregatorState.name);
     const options = { registry: this.o.registry, allowedLatenessMs: this.o.allowedLatenessMs };
-    let legacy: { aggregator: AggregatorState; partitions: Array<[string, number]> } | undefined;
-    const legacySaved = saved.get(this.o.group);
     const restored: Record<number, string> = {};
     for (const partition of mine.partitions) {
       const own = saved.get(partitionCheckpointKey(this.o.group, partition));
@@ -166,16 +149,6 @@ export class AggregatorRuntime {
         const max = typeof c.max === 'number' && Number.isFinite(c.max) ? c.max : -Infinity;
         state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false };
         restored[partition] = `${own.length} bytes`;
-      } else if (legacySaved) {
-        // The checkpoint of the single-instance aggregator: this partition's meters of it.
-        if (!legacy) {
-          const c = unpackCheckpoint(legacySaved) as { aggregator: unknown; partitions?: Array<[string, number]> };
-          legacy = { aggregator: parseAggregatorState(c.aggregator), partitions: c.partitions ?? [] };
-        }
-        const share: AggregatorState = { ...legacy.aggregator, series: legacy.aggregator.series.filter((s) => partitionForKey(s.meter, mine.partitionCount) === partition) };
-        const max = legacy.partitions.find(([key]) => key === `${topics.readings.name}/${partition}`)?.[1] ?? -Infinity;
-        state = { agg: WindowAggregator.restore(share, options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false };
-        restored[partition] = 'from the single-instance checkpoint';
       } else {
         state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false };
       }
@@ -189,18 +162,15 @@ export class AggregatorRuntime {
   }
 
   /**
-   * Drops the revoked partitions' state at once (their checkpoints were written
-   * with each batch, before its offsets committed), and stops a write in progress
-   * from retrying, so nothing of theirs lands after the next owner loaded them.
+   * Drops the revoked partitions' state (their checkpoints were written with
+   * each batch, before its offsets committed); the owner stops a write in
+   * progress from retrying, so nothing of theirs lands after the next owner loaded them.
    */
-  private async revoked(): Promise<void> {
-    this.revocation.abort();
-    this.revocation = new AbortController();
+  private revoked(): void {
     const partitions = this.partitions;
     this.held.clear();
     this.o.metrics.partitions.reset();
     this.o.logger.info({ group: this.o.group, partitions }, 'readings partitions revoked');
-    await this.turns.idle();
   }
 
   private async handle(batch: ConsumedBatch): Promise<void> {
@@ -264,23 +234,18 @@ export class AggregatorRuntime {
       const p = this.held.get(partition)!;
       return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value: packCheckpoint({ aggregator: p.agg.snapshot(), max: Number.isFinite(p.max) ? p.max : null }) };
     });
-    const revoked = this.revocation.signal;
-    const context: WriteContext = { stage: 'aggregator', logger: this.o.logger, metrics: this.o.metrics.sinks, signal: AbortSignal.any([this.abort.signal, revoked]) };
-    const publish: Publish = (batch) => (revoked.aborted ? Promise.reject(new EipError('CLOSED', 'partitions revoked before this output was written', { retriable: false })) : this.o.bus.publish(batch));
-    let written: AggregateEvent[];
-    try {
-      // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.
+    let written: AggregateEvent[] = [];
+    // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.
+    // Revoked meanwhile, the next owner restores the checkpoint without this output and emits it again from there.
+    const landed = await this.owner.guarded(async ({ publish, signal }) => {
+      const context: WriteContext = { stage: 'aggregator', logger: this.o.logger, metrics: this.o.metrics.sinks, signal };
       written = await writeAggregateOutput(this.o.store, publish, {
         events, keyOf: (a) => a.meter ?? a.tenant ?? a.park,
         others: [...reports.map((m) => outputItem(m, this.now, context)), ...deadLetters.map(deadLetterItem)],
       }, context, this.now);
       if (checkpoints.length) await publishIsolating(publish, checkpoints.map((c) => outputItem(c, this.now, context)), context);
-    } catch (err) {
-      if (!revoked.aborted || this.abort.signal.aborted) throw err;
-      // The next owner restores the checkpoint without this output and emits it again from there.
-      this.o.logger.warn({ events: events.length, checkpoints: checkpoints.length }, 'partitions revoked while writing: output left to their next owner');
-      return false;
-    }
+    }, () => ({ stage: 'aggregator', events: events.length, checkpoints: checkpoints.length }));
+    if (!landed) return false;
     for (const a of written) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
     for (const c of checkpoints) this.o.metrics.checkpointBytes.set((c.value as Buffer).length);
     this.o.metrics.openWindows.set(this.openWindows);

@@ -11,12 +11,11 @@
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import type { AggregateEvent } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
-import type { ConsumedBatch, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
+import type { ConsumedBatch, OutgoingMessage } from '../../shared/ports/event-bus.ts';
 import { EipError } from '../../shared/errors.ts';
-import { deadLetterItem, publishIsolating, type Publish, type WriteContext } from '../../shared/write-isolating.ts';
-import { Serial } from '../../shared/runtime/serial.ts';
-import { reportLoopError } from '../../shared/runtime/supervisor.ts';
-import { partialsMessageSchema, parseAggregatorState, parseRollupState, RollupCombiner, type RollupCombinerOptions } from './domain/window-aggregator.ts';
+import { deadLetterItem, publishIsolating, type WriteContext } from '../../shared/write-isolating.ts';
+import { PartitionOwner } from '../../shared/runtime/partition-owner.ts';
+import { partialsMessageSchema, parseRollupState, RollupCombiner, type RollupCombinerOptions } from './domain/window-aggregator.ts';
 import { outputItem, packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
 import type { AggregatorRuntimeOptions } from './aggregator.ts';
 
@@ -24,44 +23,35 @@ export const rollupCheckpointKey = (group: string): string => `${group}/rollups`
 export const rollupGroup = (group: string): string => `${group}.rollups`;
 
 export class RollupStage {
-  private subscription: Subscription | undefined;
   private combiner: RollupCombiner | undefined;
-  private readonly abort = new AbortController();
-  private revocation = new AbortController();
   private lastWatermark: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly turns = new Serial();
+  private readonly owner: PartitionOwner;
   private readonly now: () => number;
   private readonly options: RollupCombinerOptions;
 
   constructor(private readonly o: AggregatorRuntimeOptions) {
     this.now = o.now ?? Date.now;
     this.options = { allowedLatenessMs: o.allowedLatenessMs, idleSourceMs: o.idlePartitionMs };
-  }
-
-  async start(): Promise<void> {
-    this.subscription = await this.o.bus.subscribe({
-      groupId: rollupGroup(this.o.group),
-      topics: [topics.aggregatorPartials.name],
-      fromBeginning: true,
-      maxBatchSize: this.o.batchMax,
-      onAssigned: () => this.turns.run(() => this.assigned()),
+    this.owner = new PartitionOwner({
+      bus: o.bus, logger: o.logger, supervisor: o.supervisor,
+      subscription: { groupId: rollupGroup(o.group), topics: [topics.aggregatorPartials.name], fromBeginning: true, maxBatchSize: o.batchMax },
+      onAssigned: () => this.assigned(),
       onRevoked: () => this.revoked(),
-      handleBatch: (batch) => this.turns.run(() => this.handle(batch)),
+      handleBatch: (batch) => this.handle(batch),
+      // Idle sources free the roll-up watermark only with time passing: flush then too.
+      timer: {
+        component: 'roll-up stage timed flush', everyMs: Math.max(250, Math.min(1000, o.idlePartitionMs / 2)),
+        turn: async () => { if (this.combiner && this.combiner.watermarkAt(this.now()) !== this.lastWatermark) await this.emit([]); },
+      },
     });
-    // Idle sources free the roll-up watermark only with time passing: flush then too.
-    this.timer = setInterval(() => {
-      void this.turns.run(async () => {
-        if (this.combiner && this.combiner.watermarkAt(this.now()) !== this.lastWatermark) await this.emit([]);
-      }).catch((err: unknown) => reportLoopError(this.o.supervisor, this.o.logger, 'roll-up stage timed flush', err, 'timed roll-up flush failed'));
-    }, Math.max(250, Math.min(1000, this.o.idlePartitionMs / 2)));
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.subscription?.stop();
-    await this.turns.idle();
-    this.abort.abort();
+  start(): Promise<void> {
+    return this.owner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.owner.stop();
   }
 
   private async assigned(): Promise<void> {
@@ -72,24 +62,14 @@ export class RollupStage {
       this.o.logger.info({ group: this.o.group, openWindows: this.combiner.openWindows, bytes: own.length }, 'roll-up stage: restored checkpoint');
     } else {
       this.combiner = new RollupCombiner(this.options);
-      const legacy = saved.get(this.o.group);
-      if (legacy) {
-        // The single-instance aggregator's emitted roll-ups: not repeated, and their revisions continue.
-        const c = unpackCheckpoint(legacy) as { aggregator: unknown };
-        const seeded = this.combiner.seedEmitted(parseAggregatorState(c.aggregator).rollups);
-        this.o.logger.info({ group: this.o.group, seeded }, 'roll-up stage: revisions taken from the single-instance checkpoint');
-      }
     }
     this.lastWatermark = undefined;
     this.o.metrics.rollupStage.set(1);
   }
 
-  private async revoked(): Promise<void> {
-    this.revocation.abort();
-    this.revocation = new AbortController();
+  private revoked(): void {
     this.combiner = undefined;
     this.o.metrics.rollupStage.set(0);
-    await this.turns.idle();
   }
 
   private async handle(batch: ConsumedBatch): Promise<void> {
@@ -120,18 +100,13 @@ export class RollupStage {
     this.lastWatermark = combiner.watermarkAt(now);
     const events: AggregateEvent[] = combiner.flush(now);
     const checkpoint = packCheckpoint(combiner.snapshot());
-    const revoked = this.revocation.signal;
-    const context: WriteContext = { stage: 'aggregator', logger: this.o.logger, metrics: this.o.metrics.sinks, signal: AbortSignal.any([this.abort.signal, revoked]) };
-    const publish: Publish = (batch) => (revoked.aborted ? Promise.reject(new EipError('CLOSED', 'revoked', { retriable: false })) : this.o.bus.publish(batch));
-    let written: AggregateEvent[];
-    try {
+    let written: AggregateEvent[] = [];
+    const landed = await this.owner.guarded(async ({ publish, signal }) => {
+      const context: WriteContext = { stage: 'aggregator', logger: this.o.logger, metrics: this.o.metrics.sinks, signal };
       written = await writeAggregateOutput(this.o.store, publish, { events, keyOf: (a) => a.tenant ?? a.park, others: deadLetters.map(deadLetterItem) }, context, this.now);
       await publishIsolating(publish, [outputItem({ topic: topics.aggregatorState.name, key: rollupCheckpointKey(this.o.group), value: checkpoint }, this.now, context)], context);
-    } catch (err) {
-      if (!revoked.aborted || this.abort.signal.aborted) throw err;
-      this.o.logger.warn({ events: events.length }, 'partials partition revoked while writing: output left to the next owner');
-      return false;
-    }
+    }, () => ({ stage: 'aggregator roll-ups', events: events.length }));
+    if (!landed) return false;
     for (const a of written) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
     this.o.metrics.rollupCheckpointBytes.set(checkpoint.length);
     this.o.metrics.rollupOpenWindows.set(combiner.openWindows);

@@ -27,4 +27,7 @@ export const consoleConfigSchema = z.object({
 
 export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;
 
+/** What `npm run report` reads: the console's own bus, store and registry settings (the same variables). */
+export const reportConfigSchema = z.object({ ...commonEnv, ...busEnv, ...timeSeriesEnv, ...registryEnv });
+
 export const trustedProxies = (config: ConsoleConfig): string[] => config.CONSOLE_TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean);

@@ -2,14 +2,19 @@
  * Month-to-date totals (energy, water, kg CO2e) against budgets, from the
  * aggregator's stored windows. Days are covered by 1-day windows, the edges by
  * hours and minutes, so the sum is exact up to the last closed minute without
- * reading raw data.
+ * reading raw data. Emissions use the emission factor version in force for each
+ * part of the month, and say which.
  */
-import { windowMs, type WindowSize } from '../../shared/contracts/events.ts';
-import type { Park } from '../../shared/contracts/park-registry.ts';
+import type { WindowSize } from '../../shared/contracts/events.ts';
+import { windowBounds } from '../aggregator/domain/windows.ts';
+import { factorVersions, type Park } from '../../shared/contracts/park-registry.ts';
+import { changesWithin, versionAt } from '../../shared/contracts/validity.ts';
 import type { TimeSeriesStore, SeriesScope } from '../../shared/ports/time-series.ts';
 import type { ParkTotals } from './api/schemas.ts';
 import { periodBounds, zoneOffsetMs } from '../../shared/time-zones.ts';
 import { satAdd, satMul } from '../../shared/saturating.ts';
+
+const MINUTE = 60_000;
 
 export interface Span {
   window: WindowSize;
@@ -17,16 +22,20 @@ export interface Span {
   to: number;
 }
 
-/** Splits [from, to) into whole epoch-aligned windows, largest first where they fit; the remainder under a minute is dropped. */
-export function coverRange(from: number, to: number): Span[] {
+/**
+ * Splits [from, to) into whole windows as the aggregator aligns them (hours and
+ * days on the park's clock), largest first where they fit; the remainder under
+ * a minute is dropped.
+ */
+export function coverRange(from: number, to: number, zone = 'UTC'): Span[] {
   const sizes: WindowSize[] = ['1d', '1h', '1m'];
   const out: Span[] = [];
   const cover = (a: number, b: number, level: number): void => {
     if (a >= b || level >= sizes.length) return;
     const size = sizes[level]!;
-    const w = windowMs[size];
-    const start = Math.ceil(a / w) * w;
-    const end = Math.floor(b / w) * w;
+    const at = windowBounds(a, size, zone);
+    const start = at.start === a ? a : at.end;
+    const end = windowBounds(b, size, zone).start;
     if (start >= end) return cover(a, b, level + 1);
     cover(a, start, level + 1);
     out.push({ window: size, from: start, to: end });
@@ -52,21 +61,52 @@ async function consumption(store: TimeSeriesStore, scope: SeriesScope, aggregate
   return total;
 }
 
+type FactorUse = ParkTotals['tenants'][number]['factors'][number];
+
+/**
+ * Scope 2: the tenant's electricity times its supply source's emission factor,
+ * each part of the month by the factor version in force then. The month is cut
+ * where a version starts or ends, so every stored window lies in one version
+ * (a change off a whole minute: the minute holding it takes the version in force
+ * at its start) and the total is the sum of per-window products.
+ */
+async function energyAndScope2(store: TimeSeriesStore, scope: SeriesScope, park: Park, supplySource: string, from: number, to: number): Promise<{ energyKwh: number | null; co2eKg: number | null; factors: FactorUse[] }> {
+  const versions = factorVersions(park, supplySource);
+  const cuts = changesWithin(versions, from, to).map((c) => Math.ceil(c / MINUTE) * MINUTE).filter((c) => c > from && c < to);
+  const edges = [from, ...new Set(cuts), to];
+  let energyKwh: number | null = null;
+  let co2eKg: number | null = null;
+  const factors: FactorUse[] = [];
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const [a, b] = [edges[i]!, edges[i + 1]!];
+    const v = versionAt(versions, a);
+    const energy = await consumption(store, scope, 'tenant', 'active_energy_import', coverRange(a, b));
+    if (energy !== null) energyKwh = satAdd(energyKwh ?? 0, energy);
+    const co2 = energy !== null && v ? satMul(energy, v.value.kgCo2ePerKwh) : null;
+    if (co2 !== null) co2eKg = satAdd(co2eKg ?? 0, co2);
+    if (v) {
+      factors.push({
+        kgCo2ePerKwh: v.value.kgCo2ePerKwh, reference: v.reference, ...(v.from !== undefined && { validFrom: v.from }), ...(v.to !== undefined && { validTo: v.to }),
+        from: a, to: b, energyKwh: energy, co2eKg: co2,
+      });
+    }
+  }
+  return { energyKwh, co2eKg, factors };
+}
+
 export async function parkTotals(store: TimeSeriesStore, park: Park, now: number): Promise<ParkTotals> {
   const month = monthBounds(now, park.timezone);
-  const spans = coverRange(month.from, now);
+  const spans = coverRange(month.from, now, park.timezone);
   const share = (now - month.from) / (month.to - month.from);
   const days = (month.to - month.from) / 86_400_000;
   const tenants = await Promise.all(park.tenants.map(async (t) => {
     const scope = { park: park.id, tenant: t.id };
-    const [energyKwh, waterM3] = await Promise.all([
-      consumption(store, scope, 'tenant', 'active_energy_import', spans),
+    // Energy is read once, part by part: the parts are the factor versions' (one part without a revision this month).
+    const [{ energyKwh, co2eKg, factors }, waterM3] = await Promise.all([
+      energyAndScope2(store, scope, park, t.supplySource, month.from, now),
       consumption(store, scope, 'tenant', 'water_intake', spans),
     ]);
-    // Scope 2: the tenant's electricity times its supply source's emission factor.
-    const factor = park.emissionFactors[t.supplySource]?.kgCo2ePerKwh;
-    const co2eKg = energyKwh !== null && factor !== undefined ? satMul(energyKwh, factor) : null;
-    return { tenant: t.id, energyKwh, waterM3, co2eKg, co2eBudgetKg: t.budgets?.monthlyKgCo2e ?? null };
+    return { tenant: t.id, energyKwh, waterM3, co2eKg, co2eBudgetKg: t.budgets?.monthlyKgCo2e ?? null, factors };
   }));
   const sum = (xs: Array<number | null>): number | null => xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => satAdd(a, x ?? 0), 0) : null;
   const co2Budget = park.budgets?.monthlyKgCo2e ?? null;

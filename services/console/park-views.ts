@@ -1,13 +1,15 @@
 /** Parks, tenants and meters as the console shows them: the registry joined with live health and open alerts. */
-import type { Park, Tenant, Meter } from '../../shared/contracts/park-registry.ts';
+import { limitInForce, type Park, type Tenant, type Meter } from '../../shared/contracts/park-registry.ts';
 import type { ConsoleModels } from './console-models.ts';
 import type { MeterView, ParkSummary, ParkView, TenantView } from './api/schemas.ts';
 
-export function meterView(models: ConsoleModels, deadmanRules: ReadonlySet<string>, tenant: Tenant, meter: Meter): MeterView {
+export function meterView(models: ConsoleModels, deadmanRules: ReadonlySet<string>, park: Park, tenant: Tenant, meter: Meter, now: number): MeterView {
   const deadman = models.alerts.openFor(meter.id, deadmanRules);
   const limits: MeterView['limits'] = {};
-  for (const [metric, l] of Object.entries(meter.limits ?? {})) {
-    if (l.min !== undefined || l.max !== undefined) limits[metric] = { ...(l.min !== undefined && { min: l.min }), ...(l.max !== undefined && { max: l.max }) };
+  // The limits in force now (dated permits: today's version).
+  for (const metric of Object.keys(meter.limits ?? {})) {
+    const l = limitInForce(park, meter, metric, now)?.value;
+    if (l && (l.min !== undefined || l.max !== undefined)) limits[metric] = { ...(l.min !== undefined && { min: l.min }), ...(l.max !== undefined && { max: l.max }) };
   }
   return {
     id: meter.id, tenant: tenant.id, kind: meter.kind, cadenceSeconds: meter.cadenceSeconds, metrics: meter.metrics, limits,
@@ -15,21 +17,21 @@ export function meterView(models: ConsoleModels, deadmanRules: ReadonlySet<strin
   };
 }
 
-export function tenantView(models: ConsoleModels, deadmanRules: ReadonlySet<string>, park: Park, tenant: Tenant): TenantView {
+export function tenantView(models: ConsoleModels, deadmanRules: ReadonlySet<string>, park: Park, tenant: Tenant, now: number): TenantView {
   return {
     id: tenant.id, name: tenant.name, sector: tenant.sector,
-    meters: tenant.meters.map((m) => meterView(models, deadmanRules, tenant, m)),
+    meters: tenant.meters.map((m) => meterView(models, deadmanRules, park, tenant, m, now)),
     openAlerts: models.alerts.openCounts(park.id, tenant.id),
   };
 }
 
-export function parkView(models: ConsoleModels, deadmanRules: ReadonlySet<string>, park: Park): ParkView {
-  const tenantViews = park.tenants.map((t) => tenantView(models, deadmanRules, park, t));
+export function parkView(models: ConsoleModels, deadmanRules: ReadonlySet<string>, park: Park, now: number): ParkView {
+  const tenantViews = park.tenants.map((t) => tenantView(models, deadmanRules, park, t, now));
   return { ...summaryOf(models, park, tenantViews), tenantViews };
 }
 
-export function parkSummary(models: ConsoleModels, deadmanRules: ReadonlySet<string>, park: Park): ParkSummary {
-  return summaryOf(models, park, park.tenants.map((t) => tenantView(models, deadmanRules, park, t)));
+export function parkSummary(models: ConsoleModels, deadmanRules: ReadonlySet<string>, park: Park, now: number): ParkSummary {
+  return summaryOf(models, park, park.tenants.map((t) => tenantView(models, deadmanRules, park, t, now)));
 }
 
 function summaryOf(models: ConsoleModels, park: Park, tenants: TenantView[]): ParkSummary {

@@ -52,6 +52,8 @@ export async function startIngest(config: IngestConfig, logger: Logger, supervis
     maxPending: config.MAX_PENDING_MESSAGES,
     maxPendingBytes: config.MAX_PENDING_BYTES,
     dedupWindow: config.DEDUP_WINDOW,
+    // The MQTT adapter sends no acknowledgement of a burst before pipeline.flush() wrote it.
+    groupCommit: true,
   });
   // Drain what a previous run spooled before taking more.
   pipeline.start();
@@ -79,6 +81,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, supervis
     onSubscribed: () => writeSubscribedFilters(filtersFile, filters),
     probeIntervalMs: config.MQTT_PROBE_INTERVAL_MS, probeTimeoutMs: config.MQTT_PROBE_TIMEOUT_MS,
     handleMessage: (topic, payload, done) => pipeline.onMessage(topic, payload, done),
+    beforeAcks: () => pipeline.flush(),
     holding: () => pipeline.holding,
     metrics, logger,
   });

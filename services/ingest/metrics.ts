@@ -21,7 +21,7 @@ export function createIngestMetrics(registry: Registry, spool?: SpoolGauges) {
     duplicates: new Counter({ name: 'eip_ingest_duplicates_total', help: 'messages dropped as a repeat of (meter, seq)', ...r }),
     spoolPending: new Gauge({ name: 'eip_ingest_spool_pending_messages', help: 'messages spooled and not yet in both sinks (the backlog), read at scrape', ...r, ...(spool && { collect() { this.set(spool.pending); } }) }),
     spoolBytes: new Gauge({ name: 'eip_ingest_spool_pending_bytes', help: 'bytes spooled and not yet in both sinks, read at scrape', ...r, ...(spool && { collect() { this.set(spool.pendingBytes); } }) }),
-    inFlight: new Gauge({ name: 'eip_ingest_in_flight_messages', help: 'messages in the batch being written', ...r }),
+    inFlight: new Gauge({ name: 'eip_ingest_in_flight_messages', help: 'messages in the batches being written (one at the store, one on the bus)', ...r }),
     probes: new Counter({ name: 'eip_ingest_subscription_probes_total', help: 'subscription probes by outcome: returned, or lost (then a fresh connection subscribes again)', labelNames: ['outcome'], ...r }),
     subscriptionOk: new Gauge({ name: 'eip_ingest_subscription_ok', help: '1 while the last subscription probe came back, 0 from a lost probe until one returns', ...r }),
     backpressure: new Gauge({ name: 'eip_ingest_backpressure', help: '1 while ingest holds MQTT acknowledgements: the spool is at its message or byte bound, or cannot write', ...r }),

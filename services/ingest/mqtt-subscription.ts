@@ -26,6 +26,8 @@ export interface IngestSubscriptionOptions {
   probeIntervalMs: number;
   probeTimeoutMs: number;
   handleMessage: (topic: string, payload: Buffer, done: () => void) => void;
+  /** Makes what handleMessage acknowledged durable before the acknowledgements leave (see beforeAcks in connect.ts). */
+  beforeAcks?: () => boolean;
   /** True while acknowledgements are held: no delivery can be expected then. */
   holding: () => boolean;
   metrics: Pick<IngestMetrics, 'probes' | 'subscriptionOk'>;
@@ -63,7 +65,7 @@ export async function startIngestSubscription(o: IngestSubscriptionOptions): Pro
   };
 
   const open = async (): Promise<MqttClient> => {
-    const c = await connectMqtt({ ...o.connect, handleMessage, logger: o.logger });
+    const c = await connectMqtt({ ...o.connect, handleMessage, ...(o.beforeAcks && { beforeAcks: o.beforeAcks }), logger: o.logger });
     // A reconnect by MQTT.js itself (broker restart): probe at once rather than trust the session.
     c.on('connect', () => probe.connected());
     try {
@@ -138,7 +140,9 @@ export async function startIngestSubscription(o: IngestSubscriptionOptions): Pro
     stop: async () => {
       clearInterval(timer);
       abort.abort();
-      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      // A clean end flushes the socket, acknowledgements of the burst in hand too: they must be durable first.
+      const durable = o.beforeAcks?.() ?? true;
+      await new Promise<void>((resolve) => client.end(!durable, {}, () => resolve()));
     },
   };
 }

@@ -59,7 +59,7 @@ describe('ingest pipeline and the spool bounds', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function pipeline(opts: { fs?: SpoolFs; maxPending?: number; maxPendingBytes?: number; logLines?: string[] } = {}) {
+  function pipeline(opts: { fs?: SpoolFs; maxPending?: number; maxPendingBytes?: number; logLines?: string[]; groupCommit?: boolean } = {}) {
     const lines = opts.logLines;
     const logger = lines ? createLogger('ingest-test', 'info', { write: (l: string) => { lines.push(l); } }) : quietLogger();
     const spool = Spool.open({ dir, logger, ...(opts.fs && { fs: opts.fs }) });
@@ -70,6 +70,7 @@ describe('ingest pipeline and the spool bounds', () => {
       batchMaxMessages: 50, maxPending: opts.maxPending ?? 10_000, dedupWindow: 1024, now: () => base + 86_400_000,
       ...(opts.maxPendingBytes !== undefined && { maxPendingBytes: opts.maxPendingBytes }),
       appendRetry: { initialMs: 5, maxMs: 40 },
+      ...(opts.groupCommit === true && { groupCommit: true }),
     });
     return { p, spool, metrics };
   }
@@ -126,6 +127,41 @@ describe('ingest pipeline and the spool bounds', () => {
     assert.equal(faults.refused, refusedAtStop, 'no retries after stop');
     assert.equal(spool.pending, 0);
     spool.close();
+  });
+
+  it('group commit: a burst is acknowledged at once and made durable by flush() in one write; a failed flush keeps none of it, and what follows is held until the disk takes it', async () => {
+    const faults = faultySpoolFs();
+    let writes = 0;
+    const fs: SpoolFs = { ...faults.fs, write: (fd, data, offset, length) => { writes++; return faults.fs.write(fd, data, offset, length); } };
+    const { p, spool, metrics } = pipeline({ fs, groupCommit: true });
+    p.start();
+    const acked: number[] = [];
+    for (let i = 0; i < 5; i++) p.onMessage(topic, msg(i), () => acked.push(i));
+    assert.deepEqual(acked, [0, 1, 2, 3, 4], 'acknowledged at once: the caller sends nothing before flush()');
+    assert.equal(spool.pending, 0, 'not spooled before flush()');
+    assert.equal(writes, 0);
+    assert.equal(p.flush(), true);
+    assert.equal(writes, 1, 'one write for the burst');
+    assert.equal(spool.pending, 5);
+    assert.equal(p.flush(), true, 'nothing staged: nothing to refuse');
+
+    faults.failWrites('ENOSPC', { partialBytes: 30 });
+    for (let i = 5; i < 8; i++) p.onMessage(topic, msg(i), () => acked.push(i));
+    assert.equal(p.flush(), false, 'the burst\'s acknowledgements must not leave');
+    assert.equal(await gauge(metrics, 'spoolBlocked'), 1);
+    p.onMessage(topic, msg(8), () => acked.push(8));
+    assert.equal(acked.includes(8), false, 'held, not acknowledged, while the disk refuses');
+    assert.equal(p.holding, true);
+    faults.pass();
+    await waitFor(() => acked.includes(8), 10_000, 'acknowledged once the disk takes it');
+    await waitFor(async () => (await stored()).length === 6, 30_000, 'stored');
+    assert.deepEqual(await stored(), [0, 1, 2, 3, 4, 8], 'the failed burst is not in the spool (the broker delivers it again)');
+    assert.equal(await gauge(metrics, 'spoolBlocked'), 0);
+    await p.stop();
+    spool.close();
+    const recovered = Spool.open({ dir, logger: quietLogger() });
+    assert.equal(recovered.pending, 0, 'no torn frame of the failed burst left behind');
+    recovered.close();
   });
 
   it('holds acknowledgements at the byte bound, well below the message bound, and resumes as the spool drains', async () => {

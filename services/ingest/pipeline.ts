@@ -38,6 +38,12 @@ export interface PipelineOptions {
   dedupWindow: number;
   /** Stage name in dead letters. */
   stage?: string;
+  /**
+   * The caller sends no acknowledgement before flush() returned true: a message
+   * is then staged and acknowledged at once, and flush() writes a burst of them
+   * in one write (a group commit). Otherwise each is appended before it is acknowledged.
+   */
+  groupCommit?: boolean;
   /** The drain loop died of an unexpected error: nothing drains any more, so the owner stops the process. */
   onLoopFailed?: (err: unknown) => void;
   now?: () => number;
@@ -57,6 +63,18 @@ const appendRetryPolicy: RetryPolicy = { initialMs: 100, factor: 2, maxMs: 5000,
 function spoolErrorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && ['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE', 'ENOENT'].includes(code) ? code : 'other';
+}
+
+/** What the store did with a batch: the records it refused, and their dead letters for the bus. */
+interface StoreOutcome {
+  refused: ReadonlySet<PreparedRecord>;
+  letters: PublishItem[];
+}
+
+/** A stored batch on its way to the bus; settled once its write and release ended, either way. */
+interface BusStage {
+  done: Promise<void>;
+  settled: boolean;
 }
 
 /** One spooled message with what it becomes: it is written, or refused, whole. */
@@ -87,6 +105,10 @@ export class IngestPipeline {
   private running = false;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** A flush of staged messages failed since the last flush(): that burst's acknowledgements must not leave. */
+  private stagedLost = false;
+  /** Messages in the batches being written (one on the bus, one at the store). */
+  private inFlightCount = 0;
 
   constructor(options: PipelineOptions) {
     this.o = options;
@@ -94,28 +116,70 @@ export class IngestPipeline {
     this.now = options.now ?? Date.now;
   }
 
-  /** The MQTT message handler: spool, then acknowledge, unless the spool is full or cannot write. */
+  /**
+   * The MQTT message handler: spool, then acknowledge (with groupCommit: stage
+   * and acknowledge, flush() making it durable before the acknowledgement
+   * leaves), unless the spool is full or cannot write.
+   */
   onMessage(topic: string, payload: Buffer, done: () => void): void {
+    const receivedAt = this.now();
+    if (this.o.groupCommit === true && this.held.length === 0 && !this.retryTimer && this.hasRoom()) {
+      this.o.spool.stage(topic, payload, receivedAt);
+      done();
+      return;
+    }
     // Queued behind any held message, so the order of acknowledgements is the order of arrival.
-    this.held.push({ topic, payload, receivedAt: this.now(), done });
+    this.held.push({ topic, payload, receivedAt, done });
     this.releaseHeld();
+  }
+
+  /**
+   * Writes the messages staged and acknowledged since the last flush, in one
+   * write. False when that failed (or an earlier write lost staged messages):
+   * none of those acknowledgements may leave; the broker delivers them again.
+   */
+  flush(): boolean {
+    const ok = this.flushStaged() && !this.stagedLost;
+    this.stagedLost = false;
+    return ok;
+  }
+
+  private flushStaged(): boolean {
+    const count = this.o.spool.staged;
+    if (count === 0) return true;
+    try {
+      this.o.spool.flush();
+    } catch (err) {
+      this.stagedLost = true;
+      this.appendFailed(err);
+      return false;
+    }
+    this.o.metrics.received.inc(count);
+    this.writableAgain();
+    this.wake?.();
+    return true;
   }
 
   /** Appends one held message to the spool; false when that failed (it stays held and unacknowledged). */
   private spool(h: HeldMessage): boolean {
+    // Staged messages go first, in their order; if they are lost, so is their burst's flush().
+    if (!this.flushStaged()) return false;
     try {
       this.o.spool.append(h.topic, h.payload, h.receivedAt);
     } catch (err) {
       this.appendFailed(err);
       return false;
     }
-    if (this.appendFailures > 0) {
-      this.o.logger.info({ attempts: this.appendFailures, pending: this.o.spool.pending }, 'spool writable again: acknowledging');
-      this.appendFailures = 0;
-      this.o.metrics.spoolBlocked.set(0);
-      this.showHold();
-    }
+    this.writableAgain();
     return true;
+  }
+
+  private writableAgain(): void {
+    if (this.appendFailures === 0) return;
+    this.o.logger.info({ attempts: this.appendFailures, pending: this.o.spool.pending }, 'spool writable again: acknowledging');
+    this.appendFailures = 0;
+    this.o.metrics.spoolBlocked.set(0);
+    this.showHold();
   }
 
   /** A full disk or an I/O error: hold the message and try it again later, with backoff. */
@@ -136,25 +200,31 @@ export class IngestPipeline {
     this.retryTimer.unref();
   }
 
-  /** Spools held messages while there is room (resuming at 80 % of a bound once it was reached) and the disk takes them. */
+  /** Below the bounds (resuming at 80 % of a bound once it was reached); says so when that changes. */
+  private hasRoom(): boolean {
+    const s = this.o.spool;
+    const f = this.full ? 0.8 : 1;
+    const full = s.pending + s.staged >= this.o.maxPending * f || s.pendingBytes >= (this.o.maxPendingBytes ?? Infinity) * f;
+    if (full) {
+      if (!this.full) {
+        this.full = true;
+        this.showHold();
+        this.o.logger.warn({ pending: s.pending, pendingBytes: s.pendingBytes }, 'spool full: holding acknowledgements (backpressure)');
+      }
+      return false;
+    }
+    if (this.full) {
+      this.full = false;
+      this.showHold();
+      this.o.logger.info({ pending: s.pending, pendingBytes: s.pendingBytes }, 'spool has room again: acknowledging');
+    }
+    return true;
+  }
+
+  /** Spools held messages while there is room and the disk takes them. */
   private releaseHeld(): void {
     while (this.held.length > 0 && !this.retryTimer) {
-      const s = this.o.spool;
-      const f = this.full ? 0.8 : 1;
-      const full = s.pending >= this.o.maxPending * f || s.pendingBytes >= (this.o.maxPendingBytes ?? Infinity) * f;
-      if (full) {
-        if (!this.full) {
-          this.full = true;
-          this.showHold();
-          this.o.logger.warn({ pending: s.pending, pendingBytes: s.pendingBytes }, 'spool full: holding acknowledgements (backpressure)');
-        }
-        return;
-      }
-      if (this.full) {
-        this.full = false;
-        this.showHold();
-        this.o.logger.info({ pending: s.pending, pendingBytes: s.pendingBytes }, 'spool has room again: acknowledging');
-      }
+      if (!this.hasRoom()) return;
       const h = this.held[0]!;
       if (!this.spool(h)) return;
       // Out of the queue before done(): acknowledging may hand over the next message at once.
@@ -181,6 +251,8 @@ export class IngestPipeline {
   /** Drains what is spooled (bounded by the caller's timeout), then stops. */
   async stop(): Promise<void> {
     this.stopping = true;
+    // Whatever is still staged was never acknowledged, or its acknowledgement not sent: spooled all the same.
+    this.flushStaged();
     this.wake?.();
     await this.loop;
     this.running = false;
@@ -195,78 +267,124 @@ export class IngestPipeline {
     return this.held.length > 0;
   }
 
+  /**
+   * Batch N's bus write overlaps batch N+1's store write: the store still takes
+   * every batch before the bus gets it, the bus gets the batches in order (one
+   * write at a time, so per-key order holds), and each batch is released from
+   * the spool only after the one before. At most two batches are in flight.
+   */
   private async drainLoop(): Promise<void> {
+    let busStage: BusStage | undefined;
     while (true) {
+      if (busStage?.settled) {
+        await busStage.done;
+        busStage = undefined;
+      }
       if (this.o.spool.waiting === 0) {
-        if (this.stopping) return;
+        if (this.stopping && !busStage) return;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           // A timer as well, in case a wake-up is missed.
           setTimeout(resolve, 200).unref();
+          void busStage?.done.then(resolve, resolve);
         });
         this.wake = undefined;
         continue;
       }
       const records = this.o.spool.take(this.o.batchMaxMessages);
+      if (records.length === 0) {
+        // The batch on the bus holds the spool's memory window: it goes first.
+        if (busStage) await busStage.done;
+        busStage = undefined;
+        continue;
+      }
       // Prepared one record at a time: a sink refuses records, and each is accepted or refused whole.
       const batch = records.map((rec) => this.prepare(rec));
-      this.o.metrics.inFlight.set(records.length);
+      this.inFlightCount += records.length;
+      this.o.metrics.inFlight.set(this.inFlightCount);
       this.o.metrics.batchSize.observe(records.length);
-      const written = await this.write(batch);
-      const storedAt = this.now();
-      this.o.spool.ack(records.at(-1)!.id);
-      this.o.metrics.inFlight.set(0);
-      for (const r of written) {
-        this.o.metrics.readingsWritten.inc(r.readingCount);
-        this.o.metrics.messagesWritten.inc(r.meterMessages);
-        for (const t of r.eventTimes) this.o.metrics.storedLatency.observe(Math.max(0, storedAt - t) / 1000);
-      }
-      this.releaseHeld();
+      const stored = await this.writeStore(batch);
+      if (busStage) await busStage.done;
+      busStage = this.busStage(batch, stored, records.at(-1)!.id);
     }
   }
 
-  /**
-   * Writes a batch to the store, then to the bus: the store first, because it is
-   * the sink that refuses readings (a value or time it cannot hold), and a
-   * record it refuses is dead-lettered instead of produced, so the store and the
-   * bus hold the same readings. Retriable failures are retried for as long as
-   * it takes (the spool and the broker hold the rest); see shared/write-isolating.ts.
-   * A record the bus refuses after the store took it (over the broker's size
-   * limit) stays in the store: its dead letter says so. Resolves with the
-   * records in both sinks.
-   */
-  private async write(batch: readonly PreparedRecord[]): Promise<PreparedRecord[]> {
-    const stage = this.o.stage ?? 'ingest';
-    const context: WriteContext = { stage, logger: this.o.logger, metrics: this.o.metrics.sinks };
-    const letter = (r: PreparedRecord, sink: string, error: EipError): OutgoingMessage => {
-      this.o.metrics.deadLettered.inc({ reason: 'sink-refused' });
-      return sinkRefusedMessage({ stage, sink, error, source: r.rec.topic, payload: r.rec.payload.subarray(0, this.o.decode.maxPayloadBytes), receivedAt: r.rec.receivedAt });
+  /** The bus write and the release of one stored batch, running while the next batch goes to the store. */
+  private busStage(batch: readonly PreparedRecord[], stored: StoreOutcome, lastId: number): BusStage {
+    const stage: BusStage = {
+      settled: false,
+      done: (async () => {
+        const written = await this.writeBus(batch, stored);
+        const storedAt = this.now();
+        this.o.spool.ack(lastId);
+        this.inFlightCount -= batch.length;
+        this.o.metrics.inFlight.set(this.inFlightCount);
+        for (const r of written) {
+          this.o.metrics.readingsWritten.inc(r.readingCount);
+          this.o.metrics.messagesWritten.inc(r.meterMessages);
+          for (const t of r.eventTimes) this.o.metrics.storedLatency.observe(Math.max(0, storedAt - t) / 1000);
+        }
+        this.releaseHeld();
+      })(),
     };
-    const refusedByStore = new Set<PreparedRecord>();
+    // Awaited by the loop, which then fails with its error; settled is what the loop checks in between.
+    stage.done.then(() => { stage.settled = true; }, () => { stage.settled = true; });
+    return stage;
+  }
+
+  private writeContext(): WriteContext {
+    return { stage: this.o.stage ?? 'ingest', logger: this.o.logger, metrics: this.o.metrics.sinks };
+  }
+
+  private letter(r: PreparedRecord, sink: string, error: EipError): OutgoingMessage {
+    this.o.metrics.deadLettered.inc({ reason: 'sink-refused' });
+    return sinkRefusedMessage({ stage: this.o.stage ?? 'ingest', sink, error, source: r.rec.topic, payload: r.rec.payload.subarray(0, this.o.decode.maxPayloadBytes), receivedAt: r.rec.receivedAt });
+  }
+
+  /**
+   * Writes a batch's readings to the store, before the bus gets any of it: the
+   * store is the sink that refuses readings (a value or time it cannot hold),
+   * and a record it refuses is dead-lettered instead of produced, so the store
+   * and the bus hold the same readings. Retriable failures are retried for as
+   * long as it takes (the spool and the broker hold the rest); see
+   * shared/write-isolating.ts.
+   */
+  private async writeStore(batch: readonly PreparedRecord[]): Promise<StoreOutcome> {
+    const refused = new Set<PreparedRecord>();
     const letters: PublishItem[] = [];
     const withPoints = batch.filter((r) => r.points.length > 0);
     if (withPoints.length > 0) {
       const end = this.o.metrics.writeLatency.startTimer({ sink: 'timeseries' });
       await writeIsolating(withPoints, {
-        ...context, sink: 'timeseries',
+        ...this.writeContext(), sink: 'timeseries',
         write: (part) => this.o.store.writeReadings(part.length === 1 ? part[0]!.points : part.flatMap((r) => r.points)),
         onRefused: ({ item, error }) => {
-          refusedByStore.add(item);
-          letters.push(deadLetterItem(letter(item, 'timeseries', error)));
+          refused.add(item);
+          letters.push(deadLetterItem(this.letter(item, 'timeseries', error)));
         },
       });
       end();
     }
+    return { refused, letters };
+  }
+
+  /**
+   * Publishes what the store took (and the dead letters of what it refused).
+   * A record the bus refuses after the store took it (over the broker's size
+   * limit) stays in the store: its dead letter says so. Resolves with the
+   * records in both sinks.
+   */
+  private async writeBus(batch: readonly PreparedRecord[], stored: StoreOutcome): Promise<PreparedRecord[]> {
     const records = new Map<PublishItem, PreparedRecord>();
     for (const r of batch) {
-      if (r.messages.length === 0 || refusedByStore.has(r)) continue;
+      if (r.messages.length === 0 || stored.refused.has(r)) continue;
       // A record that is a dead letter already keeps its reason; the bus refusing it drops only its payload.
-      records.set(r.refused ? deadLetterItem(r.messages[0]!) : { messages: r.messages, deadLetter: (error) => letter(r, 'bus', error) }, r);
+      records.set(r.refused ? deadLetterItem(r.messages[0]!) : { messages: r.messages, deadLetter: (error) => this.letter(r, 'bus', error) }, r);
     }
     const published = new Set<PreparedRecord>();
-    if (records.size + letters.length > 0) {
+    if (records.size + stored.letters.length > 0) {
       const end = this.o.metrics.writeLatency.startTimer({ sink: 'bus' });
-      for (const item of await publishIsolating((m) => this.o.bus.publish(m), [...records.keys(), ...letters], context)) {
+      for (const item of await publishIsolating((m) => this.o.bus.publish(m), [...records.keys(), ...stored.letters], this.writeContext())) {
         const r = records.get(item);
         if (r) published.add(r);
       }

@@ -41,6 +41,30 @@ describe('spool under file-system faults', () => {
     r.close();
   });
 
+  it('a staged group is written by flush() at once, or not at all: a failed flush cuts its partial bytes and keeps none of it', () => {
+    const faults = faultySpoolFs();
+    const s = Spool.open({ dir, logger, fs: faults.fs });
+    for (const p of ['a', 'b', 'c']) s.stage('t', Buffer.from(p), 1);
+    assert.equal(s.pending, 0, 'staged is not pending');
+    assert.equal(s.staged, 3);
+    s.flush();
+    assert.equal(s.pending, 3);
+    const before = bytesOnDisk();
+    for (const p of ['lost-1', 'lost-2']) s.stage('t', Buffer.from(p), 2);
+    faults.failWrites('ENOSPC', { partialBytes: 40 });
+    assert.throws(() => s.flush(), { code: 'ENOSPC' });
+    assert.equal(bytesOnDisk(), before, 'nothing of the failed group is left in the file');
+    assert.equal(s.pending, 3);
+    assert.equal(s.staged, 0);
+    faults.pass();
+    s.append('t', Buffer.from('d'), 3);
+    assert.deepEqual(payloads(s.take(10)), ['a', 'b', 'c', 'd']);
+    s.close();
+    const r = Spool.open({ dir, logger });
+    assert.deepEqual(payloads(r.take(10)), ['a', 'b', 'c', 'd']);
+    r.close();
+  });
+
   it('when the partial frame cannot be cut, appends go on in a new segment and recovery keeps them all', () => {
     const faults = faultySpoolFs();
     const s = Spool.open({ dir, logger, fs: faults.fs });

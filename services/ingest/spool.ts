@@ -97,6 +97,9 @@ export class Spool {
   private readFd = -1;
   private readFdSeg: Segment | undefined;
   private checkpointFailing = false;
+  /** Framed by stage(), written by the next flush(). */
+  private stagedFrames: Array<{ frame: Buffer; record: SpoolRecord }> = [];
+  private stagedBytes = 0;
 
   private constructor(options: SpoolOptions) {
     this.dir = options.dir;
@@ -118,32 +121,63 @@ export class Spool {
   /**
    * Appends one message durably (for a process crash) and returns its id. On a
    * failed write (ENOSPC, EDQUOT, EIO, ...) it throws and the message is not in
-   * the spool: the caller must not acknowledge it.
+   * the spool: the caller must not acknowledge it. Staged records are written first.
    */
   append(topic: string, payload: Buffer, receivedAt: number): number {
+    const id = this.stage(topic, payload, receivedAt);
+    this.flush();
+    return id;
+  }
+
+  /**
+   * Frames one message for the next flush() and returns its id. It is neither
+   * durable nor pending before that flush: acknowledge it only once the flush passed.
+   */
+  stage(topic: string, payload: Buffer, receivedAt: number): number {
     // Consumed even when the write fails, so a segment a failed append started is never reopened by name.
     const id = this.nextId++;
-    const { frame, record } = encodeFrame(id, topic, payload, receivedAt);
-    if (this.fd < 0 || this.last().end >= this.segmentBytes) this.rotate(id);
+    this.stagedFrames.push(encodeFrame(id, topic, payload, receivedAt));
+    this.stagedBytes += this.stagedFrames.at(-1)!.frame.length;
+    return id;
+  }
+
+  /** Messages staged and not yet flushed. */
+  get staged(): number {
+    return this.stagedFrames.length;
+  }
+
+  /**
+   * Writes the staged messages in one write (a group commit: one system call for
+   * a burst of messages). On a failed write it throws and none of them is in the
+   * spool: the caller must not acknowledge any.
+   */
+  flush(): void {
+    const group = this.stagedFrames;
+    if (group.length === 0) return;
+    this.stagedFrames = [];
+    const bytes = this.stagedBytes;
+    this.stagedBytes = 0;
+    if (this.fd < 0 || this.last().end >= this.segmentBytes) this.rotate(group[0]!.record.id);
     const seg = this.last();
     try {
-      this.writeAll(frame);
+      this.writeAll(group.length === 1 ? group[0]!.frame : Buffer.concat(group.map((g) => g.frame), bytes));
     } catch (err) {
       this.cutPartial(seg);
       throw err;
     }
-    const caughtUp = this.readSeg === seg && this.readOffset === seg.end;
-    seg.end += frame.length;
-    seg.lastId = id;
-    this.pendingCount++;
-    this.pendingByteCount += frame.length;
-    // The drain keeps up and there is room: keep it in memory, never read it back.
-    if (caughtUp && this.heldRecordBytes + frame.length + recordOverheadBytes <= this.recordBudget) {
-      this.window.push({ record, bytes: frame.length });
-      this.windowBytes += frame.length + recordOverheadBytes;
-      this.readOffset = seg.end;
+    for (const { frame, record } of group) {
+      const caughtUp = this.readSeg === seg && this.readOffset === seg.end;
+      seg.end += frame.length;
+      seg.lastId = record.id;
+      this.pendingCount++;
+      this.pendingByteCount += frame.length;
+      // The drain keeps up and there is room: keep it in memory, never read it back.
+      if (caughtUp && this.heldRecordBytes + frame.length + recordOverheadBytes <= this.recordBudget) {
+        this.window.push({ record, bytes: frame.length });
+        this.windowBytes += frame.length + recordOverheadBytes;
+        this.readOffset = seg.end;
+      }
     }
-    return id;
   }
 
   /**

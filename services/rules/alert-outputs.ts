@@ -108,6 +108,9 @@ export class AlertOutputs {
         write: (part) => this.o.store.writeAlertEvents(part.map((e) => ({
           fingerprint: e.fingerprint, ruleId: e.ruleId, state: e.state, severity: e.severity, park: e.park, tenant: e.tenant, meter: e.meter, metric: e.metric,
           summary: e.summary, value: e.provenance.values.at(-1), at: e.at, ...(e.simulated && { simulated: true }),
+          // Kept with the point so the history outlives the alerts topic's retention (the console and the compliance pack read it).
+          transition: e.transition, by: e.by, threshold: e.provenance.threshold,
+          windowStart: e.provenance.window?.start, windowEnd: e.provenance.window?.end, detail: e.provenance.detail,
         }))),
         onRefused: ({ item, error }) => refused(item, 'timeseries', error),
       });

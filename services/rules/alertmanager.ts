@@ -3,6 +3,7 @@
  * that take Alertmanager's webhooks can take ours.
  */
 import type { AlertEvent } from '../../shared/contracts/events.ts';
+import { validityText } from '../../shared/contracts/validity.ts';
 
 export interface AlertmanagerPayload {
   version: '4';
@@ -38,6 +39,8 @@ export function toAlertmanager(event: AlertEvent, startedAt: number, externalURL
   if (event.provenance.detail) annotations.description = event.provenance.detail;
   if (event.provenance.threshold !== undefined) annotations.threshold = String(event.provenance.threshold);
   if (event.provenance.values.length) annotations.values = event.provenance.values.join(', ');
+  const limit = event.provenance.limit;
+  if (limit) annotations.limit_version = `${limit.reference} (${validityText(limit)})`;
   if (event.by) annotations.by = event.by;
   return {
     version: '4',

@@ -18,7 +18,7 @@ import { RulesEngine, parseRulePack } from './domain/index.ts';
 import { rulesClientIdOf, rulesConfigSchema, webhookUrls, type RulesConfig } from './config.ts';
 import { RulesRuntime } from './rules.ts';
 import { AlertOutputs } from './alert-outputs.ts';
-import { createRulesMetrics } from './metrics.ts';
+import { createRulesMetrics, registerNotJudged } from './metrics.ts';
 
 export interface RunningRules {
   opsPort: number;
@@ -44,6 +44,7 @@ export async function startRules(config: RulesConfig, logger: Logger, supervisor
     });
   }
   const metrics = createRulesMetrics(metricsRegistry);
+  registerNotJudged(metricsRegistry, engine.counters);
   const runtime = new RulesRuntime({
     engine, bus, logger, metrics, supervisor, group: config.RULES_GROUP, tickIntervalMs: config.TICK_INTERVAL_MS, batchMax: config.RULES_BATCH_MAX,
   });

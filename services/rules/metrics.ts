@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from '../../shared/observability/metrics.ts';
 import { createSinkMetrics } from '../../shared/observability/sink-metrics.ts';
+import type { EngineCounters } from './domain/index.ts';
 
 export type RulesMetrics = ReturnType<typeof createRulesMetrics>;
 
@@ -17,4 +18,22 @@ export function createRulesMetrics(registry: Registry) {
     firing: new Gauge({ name: 'eip_rules_open_alerts', help: 'alerts pending, firing or acknowledged', ...r }),
     batchSeconds: new Histogram({ name: 'eip_rules_batch_seconds', help: 'time to evaluate a batch and write its transitions and state', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], ...r }),
   };
+}
+
+const notJudged: ReadonlyArray<[reason: string, key: keyof EngineCounters]> = [
+  ['duplicate', 'duplicates'], ['no-o2', 'noO2'], ['incomplete', 'incomplete'], ['foreign', 'foreign'], ['unstorable', 'unstorable'],
+];
+
+/** Inputs the engine did not judge, by reason, read from its counters at each scrape. */
+export function registerNotJudged(registry: Registry, counters: Readonly<EngineCounters>): void {
+  new Counter({
+    name: 'eip_rules_not_judged_total',
+    help: 'inputs not judged, by reason: duplicate (replayed or older), no-o2 (no usable O2 for the correction), incomplete (window below minCompleteness), foreign (another park), unstorable (time beyond the store)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, key] of notJudged) this.inc({ reason }, counters[key]);
+    },
+  });
 }

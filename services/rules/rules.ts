@@ -26,8 +26,8 @@ import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription, TopicParti
 import { EipError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import { deadLetterItem, publishIsolating, type PublishItem, type WriteContext } from '../../shared/write-isolating.ts';
-import { Serial } from '../../shared/runtime/serial.ts';
-import { reportLoopError, type Supervisor } from '../../shared/runtime/supervisor.ts';
+import { PartitionOwner } from '../../shared/runtime/partition-owner.ts';
+import type { Supervisor } from '../../shared/runtime/supervisor.ts';
 import type { Home, RulesEngine, Transition } from './domain/index.ts';
 import { fingerprintsOf, homePartition, type InputPartitions } from './domain/ownership.ts';
 import type { RulesMetrics } from './metrics.ts';
@@ -51,25 +51,28 @@ const silenceKey = (id: string): string => `silence:${id}`;
 export const routedFromHeader = 'eip-routed-from';
 
 export class RulesRuntime {
-  private subscription: Subscription | undefined;
   private router: Subscription | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private counts: InputPartitions & { routed: number } = { reading: 1, aggregate: 1, routed: 1 };
   /** Fingerprints held now (their partitions are assigned to this instance). */
   private held: string[] = [];
   /**
-   * Aborted (and replaced) when partitions are revoked: a write begun before
-   * stops retrying, so a timer's output for state this instance gave up does not
-   * land later, over what the next owner writes.
+   * Batches and ticks take turns: the engine is not re-entrant. A write begun
+   * before a revocation stops retrying, so a tick's output for state this
+   * instance gave up does not land later, over what the next owner writes.
    */
-  private revocation = new AbortController();
-  /** Batches and ticks take turns: the engine is not re-entrant. */
-  private readonly turns = new Serial();
-  private readonly abort = new AbortController();
+  private readonly owner: PartitionOwner;
   private readonly now: () => number;
 
   constructor(private readonly o: RulesRuntimeOptions) {
     this.now = o.now ?? Date.now;
+    this.owner = new PartitionOwner({
+      bus: o.bus, logger: o.logger, supervisor: o.supervisor,
+      subscription: { groupId: o.group, topics: [topics.readings.name, topics.aggregates.name, topics.rulesRouted.name], copartitioned: true, fromBeginning: true, maxBatchSize: o.batchMax },
+      onAssigned: (assigned) => this.assigned(assigned),
+      onRevoked: (revoked) => this.revoked(revoked),
+      handleBatch: (batch) => this.handle(batch),
+      timer: { component: 'rules tick', everyMs: o.tickIntervalMs, turn: async () => { await this.commit(this.o.engine.tick(this.now()), []); } },
+    });
   }
 
   async start(): Promise<void> {
@@ -81,16 +84,7 @@ export class RulesRuntime {
     // Nothing is held until the group assigns partitions.
     this.o.engine.disown(this.o.engine.fingerprints());
     this.updateGauges();
-    this.subscription = await this.o.bus.subscribe({
-      groupId: this.o.group,
-      topics: [topics.readings.name, topics.aggregates.name, topics.rulesRouted.name],
-      copartitioned: true,
-      fromBeginning: true,
-      maxBatchSize: this.o.batchMax,
-      onAssigned: (assigned) => this.exclusive(() => this.assigned(assigned)),
-      onRevoked: (revoked) => this.revoked(revoked),
-      handleBatch: (batch) => this.exclusive(() => this.handle(batch)),
-    });
+    await this.owner.start();
     this.router = await this.o.bus.subscribe({
       groupId: `${this.o.group}.router`,
       topics: [topics.meterStatus.name, topics.alertCommands.name],
@@ -98,26 +92,16 @@ export class RulesRuntime {
       maxBatchSize: this.o.batchMax,
       handleBatch: (batch) => this.route(batch),
     });
-    this.timer = setInterval(() => {
-      void this.exclusive(async () => { await this.commit(this.o.engine.tick(this.now()), []); }).catch((err: unknown) => reportLoopError(this.o.supervisor, this.o.logger, 'rules tick', err, 'tick failed'));
-    }, this.o.tickIntervalMs);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
     await this.router?.stop();
-    await this.subscription?.stop();
-    await this.turns.idle();
-    this.abort.abort();
+    await this.owner.stop();
   }
 
   /** Fingerprints held, for tests and the ops page. */
   get ownedStates(): number {
     return this.held.length;
-  }
-
-  private exclusive(fn: () => Promise<void>): Promise<void> {
-    return this.turns.run(fn);
   }
 
   /** Loads the state of the bindings whose inputs arrive on the assigned partitions. */
@@ -148,25 +132,22 @@ export class RulesRuntime {
   }
 
   /**
-   * Gives up the state of the revoked partitions at once (a timer turn that
-   * starts later finds nothing of theirs), then waits for the turn in progress.
-   * Their records were written before their batches committed.
+   * Gives up the state of the revoked partitions (a timer turn that starts
+   * later finds nothing of theirs). Their records were written before their
+   * batches committed.
    */
-  private async revoked(revoked: readonly TopicPartitions[]): Promise<void> {
-    this.revocation.abort();
-    this.revocation = new AbortController();
+  private revoked(revoked: readonly TopicPartitions[]): void {
     const n = this.o.engine.disown(this.held);
     this.held = [];
     this.o.metrics.partitions.reset();
     this.o.logger.info({ partitions: revoked.map((a) => `${a.topic}:${a.partitions.join(',')}`), states: n }, 'partitions revoked: alert state released');
     this.updateGauges();
-    await this.turns.idle();
   }
 
   /** Forwards meter status and alert commands to the routed partition of the state they concern. */
   private async route(batch: ConsumedBatch): Promise<void> {
     const items: PublishItem[] = [];
-    const context = this.context(this.abort.signal);
+    const context = this.context(this.owner.stopSignal);
     for (const m of batch.messages) {
       const out: OutgoingMessage[] = [];
       const headers = { ...m.headers, [routedFromHeader]: batch.topic };
@@ -264,8 +245,6 @@ export class RulesRuntime {
       ...changes.removedSilences.map((id) => [{ topic: topics.alertState.name, key: silenceKey(id), value: null }]),
     ];
     if (records.length === 0 && extra.length === 0) return true;
-    const revoked = this.revocation.signal;
-    const context = this.context(AbortSignal.any([this.abort.signal, revoked]));
     const items: PublishItem[] = [
       ...records.map((messages): PublishItem => ({
         messages,
@@ -273,17 +252,9 @@ export class RulesRuntime {
       })),
       ...extra.map(deadLetterItem),
     ];
-    try {
-      await publishIsolating((messages) => {
-        if (revoked.aborted) return Promise.reject(new EipError('CLOSED', 'partitions revoked before this output was written', { retriable: false }));
-        return this.o.bus.publish(messages);
-      }, items, context);
-    } catch (err) {
-      if (!revoked.aborted || this.abort.signal.aborted) throw err;
-      // The next owner loaded the state without this output and decides again from there; a batch is not committed.
-      this.o.logger.warn({ transitions: transitions.length, records: items.length }, 'partitions revoked while writing: output left to their next owner');
-      return false;
-    }
+    // Revoked meanwhile, the next owner loaded the state without this output and decides again from there; a batch is not committed.
+    const landed = await this.owner.guarded(async ({ publish, signal }) => { await publishIsolating(publish, items, this.context(signal)); }, () => ({ stage: 'rules', transitions: transitions.length, records: items.length }));
+    if (!landed) return false;
     if (transitions.length === 0) return true;
     const events = transitions.map((t) => t.event);
     for (const e of events) {

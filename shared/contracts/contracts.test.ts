@@ -4,7 +4,7 @@ import { normalise, metricCatalogue, metricNames } from './metric-catalogue.ts';
 import { parseTimestamp, readingEnvelopeSchema, senmlPackSchema } from './payloads.ts';
 import { parseMeterTopic, telemetryTopic, topicMatches, telemetryFilter, statusFilter, ingestFilters, ingestProbeTopic } from './mqtt-topics.ts';
 import { mayPublish, maySubscribe, type MqttPrincipal } from './mqtt-acl.ts';
-import { loadParkRegistry, demoParkPath, parseParkRegistry } from './park-registry.ts';
+import { limitInForce, loadParkRegistry, demoParkPath, parseParkRegistry } from './park-registry.ts';
 import { allTopics } from './kafka-topics.ts';
 import { readingBatchEventSchema } from './events.ts';
 
@@ -153,7 +153,7 @@ describe('park registry', () => {
     for (const s of ['nickel-smelter', 'battery-recycler', 'textile-mill', 'food-plant', 'central-wwtp']) assert.ok(sectors.includes(s), s);
     const sparing = index.meter('wwtp-sparing-outlet');
     assert.equal(sparing?.meter.cadenceSeconds, 120);
-    assert.equal(sparing?.meter.limits?.ph?.min, 6);
+    assert.equal(limitInForce(park, sparing.meter, 'ph', Date.parse('2026-11-27T10:00:00Z'))?.value.min, 6);
     assert.equal(index.meter('snk-stack-rkef1')?.tenant.id, 'sulawesi-nickel');
   });
   it('names the bad field of an invalid registry', () => {

@@ -85,6 +85,14 @@ export type Severity = z.infer<typeof severitySchema>;
 export const alertStateSchema = z.enum(['pending', 'firing', 'acknowledged', 'resolved']);
 export type AlertState = z.infer<typeof alertStateSchema>;
 
+/** Which dated version of a registry limit or factor applied: its reference and validity as written in the registry (no from: undated). */
+export const limitVersionRefSchema = z.object({
+  reference: z.string().min(1),
+  from: z.string().optional(),
+  to: z.string().optional(),
+});
+export type LimitVersionRef = z.infer<typeof limitVersionRefSchema>;
+
 /** A transition of one alert (rule, scope), with the provenance that caused it. */
 export const alertEventSchema = z.object({
   v: z.literal(1),
@@ -106,6 +114,8 @@ export const alertEventSchema = z.object({
     threshold: z.number().optional(),
     window: z.object({ start: epochMsSchema, end: epochMsSchema }).optional(),
     detail: z.string().optional(),
+    /** The registry version of the limit that applied (absent: a limit from the pack, or an event of an older release). */
+    limit: limitVersionRefSchema.optional(),
   }),
   at: epochMsSchema,
   by: z.string().optional(),

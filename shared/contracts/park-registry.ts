@@ -7,18 +7,108 @@ import { z } from 'zod';
 import { idSchema } from './ids.ts';
 import { isMetricName, metricCatalogue, metricNames } from './metric-catalogue.ts';
 import { reservedTenantIds } from './mqtt-acl.ts';
+import { datedVersions, instantSchema, versionAt, versionIssues, type Dated } from './validity.ts';
 
 const metricNameSchema = z.string().refine(isMetricName, { message: `unknown metric; known: ${metricNames.join(', ')}` });
 
+const limitValueFields = {
+  min: z.number().finite().optional(),
+  max: z.number().finite().optional(),
+  dailyMaxPerUsedHa: z.number().positive().optional(),
+};
+const hasBound = (l: { min?: number | undefined; max?: number | undefined; dailyMaxPerUsedHa?: number | undefined }) => l.min !== undefined || l.max !== undefined || l.dailyMaxPerUsedHa !== undefined;
+const boundMessage = { message: 'a limit needs min, max or dailyMaxPerUsedHa' };
+const optionalValidity = {
+  /** First instant in force: an ISO 8601 date (midnight in the park's time zone) or date-time with an offset. */
+  from: instantSchema.optional(),
+  /** First instant no longer in force (exclusive; absent: still in force). */
+  to: instantSchema.optional(),
+  /** The permit, decision or publication the version comes from (its number). */
+  reference: z.string().min(1).optional(),
+};
+/** The one-object form: dated only with a from and a reference, or not at all. */
+function undatedOrDated(v: { from?: string | undefined; to?: string | undefined; reference?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (v.from === undefined && v.to !== undefined) ctx.addIssue({ code: 'custom', path: ['to'], message: 'to needs a from (a version without from is always in force)' });
+  if (v.from !== undefined && v.reference === undefined) ctx.addIssue({ code: 'custom', path: ['reference'], message: 'a dated version needs the reference of its permit or publication' });
+}
+/** A version in a list: from and reference required (checked here, not as types, so the message names what is missing). */
+function datedInList(v: { from?: string | undefined; reference?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (v.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'a version in a list needs from (an undated limit stands alone, not in a list)' });
+  if (v.reference === undefined) ctx.addIssue({ code: 'custom', path: ['reference'], message: 'a dated version needs the reference of its permit or publication' });
+}
+const entryError = (what: string) => ({ error: `must be ${what} object, or a list of dated versions ({..., from, to?, reference})` });
+
+/**
+ * A metric's limit: one object (the undated form, always in force, or a single
+ * dated version), or a list of dated versions that must not overlap (checked
+ * per park, which knows the time zone the dates are read in).
+ */
 export const limitSchema = z
   .object({
-    min: z.number().finite().optional(),
-    max: z.number().finite().optional(),
-    dailyMaxPerUsedHa: z.number().positive().optional(),
+    ...limitValueFields,
+    ...optionalValidity,
     /** The permit or regulation the limit comes from. */
     source: z.string().min(1),
   })
-  .refine((l) => l.min !== undefined || l.max !== undefined || l.dailyMaxPerUsedHa !== undefined, { message: 'a limit needs min, max or dailyMaxPerUsedHa' });
+  .refine(hasBound, boundMessage)
+  .superRefine(undatedOrDated);
+
+/** One version of a permit limit in a list: in force from `from` until `to` (exclusive). */
+export const limitVersionSchema = z
+  .object({ ...limitValueFields, ...optionalValidity, source: z.string().min(1).optional() })
+  .refine(hasBound, boundMessage)
+  .superRefine(datedInList);
+export type LimitVersion = z.infer<typeof limitVersionSchema>;
+
+export const limitEntrySchema = z.union([limitSchema, z.array(limitVersionSchema).min(1)], entryError('a limit ({min, max, source})'));
+export type LimitEntry = z.infer<typeof limitEntrySchema>;
+
+const factorValueFields = { kgCo2ePerKwh: z.number().nonnegative() };
+export const emissionFactorSchema = z.object({ ...factorValueFields, ...optionalValidity, source: z.string() }).superRefine(undatedOrDated);
+export const emissionFactorVersionSchema = z.object({ ...factorValueFields, ...optionalValidity, source: z.string().optional() }).superRefine(datedInList);
+/** A supply source's factor: one object (undated, or a single dated version), or a list of dated versions. */
+export const emissionFactorEntrySchema = z.union([emissionFactorSchema, z.array(emissionFactorVersionSchema).min(1)], entryError('an emission factor ({kgCo2ePerKwh, source})'));
+export type EmissionFactorEntry = z.infer<typeof emissionFactorEntrySchema>;
+
+/** What every version of a limit carries, undated or dated. */
+export type LimitValue = LimitVersion | z.infer<typeof limitSchema>;
+export type EmissionFactorValue = z.infer<typeof emissionFactorVersionSchema> | z.infer<typeof emissionFactorSchema>;
+
+// Parsed registries are not mutated: dated versions are computed once per entry and time zone (the simulator asks per sample).
+const versionCache = new WeakMap<object, Map<string, Dated<never>[]>>();
+function cachedVersions<T extends { from?: string | undefined; to?: string | undefined; reference?: string | undefined; source?: string | undefined }>(entry: T | readonly T[], timeZone: string): Dated<T>[] {
+  // The undated form needs no date arithmetic: not worth a cache entry per meter and metric.
+  if (!Array.isArray(entry) && (entry as T).from === undefined) return datedVersions(entry, timeZone);
+  let byZone = versionCache.get(entry);
+  if (!byZone) versionCache.set(entry, (byZone = new Map<string, Dated<never>[]>()));
+  const hit = byZone.get(timeZone) as Dated<T>[] | undefined;
+  if (hit) return hit;
+  const versions = datedVersions(entry, timeZone);
+  byZone.set(timeZone, versions as unknown as Dated<never>[]);
+  return versions;
+}
+
+/** A meter's limit for a metric as its versions, sorted (empty when it has none); dates in the park's time zone. */
+export function limitVersions(park: Park, meter: Meter, metric: string): Dated<LimitValue>[] {
+  const entry = meter.limits?.[metric];
+  return entry === undefined ? [] : cachedVersions<LimitValue>(entry, park.timezone);
+}
+
+/** The limit in force for a meter's metric at an event time. */
+export function limitInForce(park: Park, meter: Meter, metric: string, eventTime: number): Dated<LimitValue> | undefined {
+  return versionAt(limitVersions(park, meter, metric), eventTime);
+}
+
+/** The emission factor of a supply source in force at an event time. */
+export function factorInForce(park: Park, supplySource: string, eventTime: number): Dated<EmissionFactorValue> | undefined {
+  return versionAt(factorVersions(park, supplySource), eventTime);
+}
+
+/** A supply source's emission factor as its versions, sorted (empty when the park has none). */
+export function factorVersions(park: Park, supplySource: string): Dated<EmissionFactorValue>[] {
+  const entry = Object.hasOwn(park.emissionFactors, supplySource) ? park.emissionFactors[supplySource] : undefined;
+  return entry === undefined ? [] : cachedVersions<EmissionFactorValue>(entry, park.timezone);
+}
 
 export const meterKinds = ['electricity', 'gas', 'steam', 'water', 'wastewater-quality', 'stack-cems', 'production'] as const;
 
@@ -74,7 +164,7 @@ export const meterSchema = z.object({
   kind: z.enum(meterKinds),
   cadenceSeconds: z.number().int().positive(),
   metrics: z.array(metricNameSchema).min(1),
-  limits: z.record(z.string(), limitSchema).optional(),
+  limits: z.record(z.string(), limitEntrySchema).optional(),
   ratings: z.record(z.string(), registerRatingSchema).optional(),
   /** Declared swaps and resets of the meter's registers, in time order. */
   registerChanges: registerChangesSchema.optional(),
@@ -115,11 +205,33 @@ export const parkSchema = z.object({
   country: z.string().length(2),
   timezone: z.string().min(1),
   usedAreaHa: z.number().positive(),
-  emissionFactors: z.record(z.string(), z.object({ kgCo2ePerKwh: z.number().nonnegative(), source: z.string() })),
+  emissionFactors: z.record(z.string(), emissionFactorEntrySchema),
   budgets: budgetsSchema.optional(),
   tenants: z.array(tenantSchema).min(1),
+}).superRefine((park, ctx) => {
+  // Dated bounds are read in the park's time zone, so they are checked here, once the zone is known to exist.
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: park.timezone });
+  } catch {
+    ctx.addIssue({ code: 'custom', path: ['timezone'], message: `"${park.timezone}" is not an IANA time zone (e.g. Asia/Makassar)` });
+    return;
+  }
+  for (const [source, entry] of Object.entries(park.emissionFactors)) {
+    for (const i of entryIssues(entry, park.timezone)) ctx.addIssue({ code: 'custom', path: ['emissionFactors', source, ...i.path], message: i.message });
+  }
+  park.tenants.forEach((tenant, ti) => tenant.meters.forEach((meter, mi) => {
+    for (const [metric, entry] of Object.entries(meter.limits ?? {})) {
+      for (const i of entryIssues(entry, park.timezone)) ctx.addIssue({ code: 'custom', path: ['tenants', ti, 'meters', mi, 'limits', metric, ...i.path], message: i.message });
+    }
+  }));
 });
 export type Park = z.infer<typeof parkSchema>;
+
+function entryIssues(entry: object, timeZone: string): ReturnType<typeof versionIssues> {
+  // A single object's issues have no list index in their path.
+  if (Array.isArray(entry)) return versionIssues(entry as Parameters<typeof versionIssues>[0], timeZone);
+  return versionIssues([entry], timeZone).map((i) => ({ ...i, path: i.path.slice(1) }));
+}
 
 export const parkRegistrySchema = z
   .object({ version: z.literal(1), parks: z.array(parkSchema).min(1) })

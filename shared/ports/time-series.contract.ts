@@ -73,7 +73,7 @@ function storedAggregate(p: AggregatePoint): AggregatePoint {
 
 function storedEvent(e: AlertEventPoint): AlertEventPoint {
   const out: AlertEventPoint = { ...e, simulated: e.simulated === true };
-  for (const key of ['tenant', 'meter', 'metric', 'value'] as const) if (out[key] === undefined) delete out[key];
+  for (const key of ['tenant', 'meter', 'metric', 'value', 'transition', 'by', 'threshold', 'windowStart', 'windowEnd', 'detail'] as const) if (out[key] === undefined) delete out[key];
   return out;
 }
 
@@ -309,6 +309,12 @@ export function timeSeriesContract(name: string, makeStore: () => Promise<TimeSe
         { fingerprint, ruleId: 'rule-power-high', state: 'firing', severity: 'warning', park, tenant: 'tenant-a', meter: 'meter-1', metric: 'power', summary: 'still high\nsecond line', value: 55, at: base + 301_000, simulated: true },
         { fingerprint: newId('fp'), ruleId: 'rule-silent', state: 'firing', severity: 'data-quality', park, summary: 'park gateway silent', at: base + 2_000 },
         { fingerprint: newId('fp'), ruleId: 'rule-co2', state: 'resolved', severity: 'info', park, tenant: 'tenant-b', metric: 'co2', summary: '', value: 0, at: base + 3_000 },
+        // Who acknowledged it and the provenance behind it, kept for when the bus no longer holds the transition.
+        {
+          fingerprint, ruleId: 'rule-power-high', state: 'acknowledged', severity: 'warning', park, tenant: 'tenant-a', meter: 'meter-1', metric: 'power',
+          summary: 'acknowledged', at: base + 400_000, transition: 3, by: 'rina "night shift", a=b', threshold: 50,
+          windowStart: base + 300_000, windowEnd: base + 360_000, detail: 'mean 55 kW\nover 1 min',
+        },
       ];
       await store.writeAlertEvents(events);
       const range = { from: base, to: base + HOUR };

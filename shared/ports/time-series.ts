@@ -59,6 +59,15 @@ export interface AlertEventPoint {
   value?: number | undefined;
   at: number;
   simulated?: boolean;
+  /** The transition's number per fingerprint (a replay carries the same one). */
+  transition?: number | undefined;
+  /** Who acknowledged or resolved it by hand (the operator's name); absent for the rules' own transitions. An empty string is stored as absent. */
+  by?: string | undefined;
+  /** Provenance: the threshold judged against, the window judged, and the rule's note. */
+  threshold?: number | undefined;
+  windowStart?: number | undefined;
+  windowEnd?: number | undefined;
+  detail?: string | undefined;
 }
 
 /** Which series: a park, one tenant of it, or one meter of a tenant. */

@@ -2,7 +2,7 @@
  * One simulated meter: its seeded noise, its registers and its sequence
  * number. Pure: the caller passes the event time; nothing reads a clock.
  */
-import type { MeterEntry } from '../../shared/contracts/park-registry.ts';
+import { factorInForce, limitInForce, type MeterEntry } from '../../shared/contracts/park-registry.ts';
 import { metricCatalogue, type MetricName } from '../../shared/contracts/metric-catalogue.ts';
 import type { ReadingEnvelope } from '../../shared/contracts/payloads.ts';
 import { gaussian, hashSeed, mulberry32, type Rng } from './prng.ts';
@@ -54,11 +54,11 @@ export function createMeterState(entry: MeterEntry, seed: number): MeterState {
     seq: 0,
     lastTickMs: null,
   };
-  // Registers start where an installed meter would be after some months of service.
+  // Registers start where an installed meter would be after some months of service (at the latest factor: a rough start).
   const hours = 500 + rng() * 1500;
   for (const m of state.metrics) {
     if (metricCatalogue[m].kind !== 'cumulative') continue;
-    state.registers.set(m, registerRatePerHour(state, m, 0.7, 0.9) * hours);
+    state.registers.set(m, registerRatePerHour(state, m, 0.7, 0.9, Number.MAX_SAFE_INTEGER) * hours);
     const rolloverAt = entry.meter.ratings?.[m]?.rolloverAt;
     if (rolloverAt !== undefined) state.wrapAt.set(m, rolloverAt);
   }
@@ -66,7 +66,7 @@ export function createMeterState(entry: MeterEntry, seed: number): MeterState {
 }
 
 /** A register's increase per hour at a load and power factor. */
-function registerRatePerHour(state: MeterState, metric: MetricName, load: number, pf: number): number {
+function registerRatePerHour(state: MeterState, metric: MetricName, load: number, pf: number, eventTimeMs: number): number {
   const r = state.rates;
   switch (metric) {
     case 'active_energy_import': return r.powerKw * load;
@@ -79,7 +79,7 @@ function registerRatePerHour(state: MeterState, metric: MetricName, load: number
     case 'water_intake':
     case 'water_discharge': return r.waterM3h * load;
     case 'co2e': {
-      const factor = state.entry.park.emissionFactors[state.entry.tenant.supplySource]?.kgCo2ePerKwh ?? kgCo2ePerKwhDefault;
+      const factor = factorInForce(state.entry.park, state.entry.tenant.supplySource, eventTimeMs)?.value.kgCo2ePerKwh ?? kgCo2ePerKwhDefault;
       return r.powerKw * load * factor;
     }
     case 'production': return r.productionTh * load;
@@ -95,9 +95,9 @@ function smoothNoise(state: MeterState, metric: string): number {
   return next;
 }
 
-/** Keeps a default value well inside the meter's limits (10 % of the span, or of the limit). */
-function insideLimits(state: MeterState, metric: string, value: number): number {
-  const limit = state.entry.meter.limits?.[metric];
+/** Keeps a default value well inside the meter's limits in force (10 % of the span, or of the limit). */
+function insideLimits(state: MeterState, metric: string, value: number, eventTimeMs: number): number {
+  const limit = limitInForce(state.entry.park, state.entry.meter, metric, eventTimeMs)?.value;
   if (!limit) return value;
   let v = value;
   const span = limit.min !== undefined && limit.max !== undefined ? limit.max - limit.min : undefined;
@@ -123,14 +123,14 @@ export function nextReadings(state: MeterState, eventTimeMs: number, effects: Ti
     let value: number;
     if (def.kind === 'cumulative') {
       let reg = effects.resetRegisters?.has(metric) ? 0 : (state.registers.get(metric) ?? 0);
-      reg += registerRatePerHour(state, metric, load, pf) * dtHours;
+      reg += registerRatePerHour(state, metric, load, pf, eventTimeMs) * dtHours;
       const wrap = state.wrapAt.get(metric);
       if (wrap !== undefined && reg >= wrap) reg %= wrap;
       state.registers.set(metric, reg);
       value = reg;
     } else {
       value = instantaneous(state, metric, load, pf);
-      value = insideLimits(state, metric, value);
+      value = insideLimits(state, metric, value, eventTimeMs);
     }
     value = applyEffects(state, metric, value, effects);
     value = round3(value);

@@ -3,7 +3,7 @@
  * plant consumes; concentrations wander around fixed set points instead,
  * because a working abatement plant holds them roughly steady.
  */
-import type { MeterEntry } from '../../shared/contracts/park-registry.ts';
+import { limitVersions, type MeterEntry } from '../../shared/contracts/park-registry.ts';
 import type { MetricName } from '../../shared/contracts/metric-catalogue.ts';
 
 export type LoadPattern = 'continuous' | 'three-shift' | 'two-shift';
@@ -82,8 +82,9 @@ export function fullLoadRates(entry: MeterEntry): Rates {
   const { meter, tenant, park } = entry;
   const dailyWater = tenant.budgets?.dailyWaterIntakeM3 ?? (park.budgets?.dailyWaterIntakeM3 ?? 24_000) / 2;
   let waterM3h = dailyWater / 24;
-  // A discharge limit per used hectare caps the flow: stay well inside it.
-  const perHa = meter.limits?.water_discharge?.dailyMaxPerUsedHa;
+  // A discharge limit per used hectare caps the flow: stay well inside it (inside every version of it).
+  const perHas = limitVersions(park, meter, 'water_discharge').flatMap((v) => v.value.dailyMaxPerUsedHa ?? []);
+  const perHa = perHas.length ? Math.min(...perHas) : undefined;
   if (perHa !== undefined) waterM3h = Math.min(waterM3h, (perHa * park.usedAreaHa) / 24 * 0.6);
   if (meter.kind === 'wastewater-quality') waterM3h *= 0.6; // effluent is less than intake
   return {

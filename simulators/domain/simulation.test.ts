@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadParkRegistry, demoParkPath } from '../../shared/contracts/park-registry.ts';
+import { limitInForce, loadParkRegistry, demoParkPath } from '../../shared/contracts/park-registry.ts';
 import { readingEnvelopeSchema, type ReadingEnvelope } from '../../shared/contracts/payloads.ts';
 import { parseMeterTopic } from '../../shared/contracts/mqtt-topics.ts';
 import { ParkSimulation } from './simulation.ts';
@@ -117,9 +117,10 @@ test('by default every value stays inside its limits, and near its set point', (
   const msgs = new ParkSimulation(entries, { seed: 11, startMs: start }).advanceTo(start + 7 * 24 * hour);
   let checked = 0;
   for (const m of msgs) {
-    const limits = registry.meter(m.meter)!.meter.limits ?? {};
-    for (const r of (JSON.parse(m.payload) as ReadingEnvelope).readings) {
-      const l = limits[r.metric];
+    const entry = registry.meter(m.meter)!;
+    const envelope = JSON.parse(m.payload) as ReadingEnvelope;
+    for (const r of envelope.readings) {
+      const l = limitInForce(entry.park, entry.meter, r.metric, Date.parse(String(envelope.ts)))?.value;
       if (l?.max !== undefined) assert.ok(r.value < l.max, `${m.meter} ${r.metric} ${r.value} >= ${l.max}`);
       if (l?.min !== undefined) assert.ok(r.value > l.min, `${m.meter} ${r.metric} ${r.value} <= ${l.min}`);
       if (r.metric === 'power_factor') assert.ok(r.value > 0.8 && r.value <= 0.99);

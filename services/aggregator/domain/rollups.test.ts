@@ -194,20 +194,4 @@ describe('RollupCombiner: checkpoint', () => {
       assert.deepEqual(steps.slice(k).map((s) => apply(after, s)), expected.slice(k), `output after a restart at step ${k}`);
     }
   });
-
-  it('revisions seeded from an earlier checkpoint: the same content is not emitted again, a change continues the numbering', () => {
-    const only = (...partials: RollupPartial[]): SourceReport => ({ source: 0, sources: 1, watermark: T0 + 2 * MIN, partials });
-    const first = roll();
-    first.add(only(partial(T0, 1), partial(T0 + MIN, 2)), 0);
-    const emitted = first.flush(0);
-    const seeded = roll();
-    seeded.seedEmitted(emitted.map((e) => [e.windowId, 4, contentHashOf(first, e)]));
-    seeded.add(only(partial(T0, 1), partial(T0 + MIN, 3)), 0);
-    assert.deepEqual(brief(seeded.flush(0)), ['1:r5:n1:s3']);
-  });
 });
-
-/** The hash the combiner recorded for an emitted window, read back from its checkpoint. */
-function contentHashOf(c: RollupCombiner, e: AggregateEvent): number {
-  return c.snapshot().windows.find((w) => w.id === e.windowId)!.e![1];
-}

@@ -38,6 +38,8 @@ export const rollupPartialSchema = z.object({
   cumulative: z.boolean(),
   window: windowSizeSchema,
   start: num,
+  /** The window's end (local hours and days vary in length); older partials lack it and end start + the size. */
+  end: num.optional(),
   /** The source's summary of its member meters' windows. */
   s: summarySchema,
   /** The meter whose reading is `last` in s: ties on event time go to the greater meter id, across sources too. */
@@ -88,6 +90,8 @@ const windowStateSchema = z.object({
   c: z.boolean(),
   w: windowSizeSchema,
   s: num,
+  /** End, when it is not s + the size (a local day of 23 or 25 hours). */
+  n: num.optional(),
   /** [source, summary, lastMeter] per source that sent a partial. */
   parts: z.array(z.tuple([count, summarySchema, z.string()])),
   d: z.literal(1).optional(),
@@ -137,9 +141,8 @@ interface Combined {
 }
 
 /**
- * What tells a real revision from a recomputation that changed nothing. The
- * same content fingerprint as the aggregator's own emissions, so revisions
- * carried over from a checkpoint of the single-instance aggregator line up.
+ * What tells a real revision from a recomputation that changed nothing: the
+ * same content fingerprint as the aggregator's own emissions.
  */
 export function contentHash(e: AggregateEvent): number {
   return fingerprint(`${e.count}|${e.sum}|${e.min}|${e.max}|${e.last}|${e.consumption ?? ''}|${e.registerEvents.join(',')}|${e.completeness ?? ''}|${e.simulated}`);
@@ -157,8 +160,6 @@ export class RollupCombiner {
   private readonly idleSourceMs: number;
   private readonly windows = new Map<string, Combined>();
   private readonly sources = new Map<number, { at: number; seenAt: number }>();
-  /** Revisions of windows not open yet (seedEmitted): applied when the window is first emitted. */
-  private readonly seeds = new Map<string, { revision: number; hash: number }>();
   private wm = -Infinity;
   private lateTotal = 0;
 
@@ -197,7 +198,7 @@ export class RollupCombiner {
     let accepted = 0;
     let late = 0;
     for (const p of report.partials) {
-      const end = p.start + windowMs[p.window];
+      const end = p.end ?? p.start + windowMs[p.window];
       if (end + this.allowedLatenessMs <= this.wm) {
         late++;
         continue;
@@ -242,28 +243,7 @@ export class RollupCombiner {
     return out.sort(byWindow);
   }
 
-  /**
-   * Revisions already emitted for these windows (by an earlier form of the
-   * aggregator): an emission with the same content is not repeated, and a
-   * changed one continues their numbering.
-   */
-  seedEmitted(emitted: Iterable<[id: string, revision: number, hash: number]>): number {
-    let n = 0;
-    for (const [id, revision, hash] of emitted) {
-      const c = this.windows.get(id);
-      if (c) {
-        c.emitted = { revision, hash };
-        n++;
-      } else this.seeds.set(id, { revision, hash });
-    }
-    return n;
-  }
-
   private event(c: Combined): AggregateEvent {
-    if (c.emitted === undefined && this.seeds.size > 0) {
-      c.emitted = this.seeds.get(c.id);
-      this.seeds.delete(c.id);
-    }
     // Sources in order, the same whichever instance held them; `last` is the newest reading, ties to the greater meter id.
     const acc = emptySummary();
     let lastMeter = '';
@@ -314,6 +294,7 @@ export class RollupCombiner {
         parts: [...c.parts].sort(([a], [b]) => a - b).map(([source, p]) => [source, encodeSummary(p.summary), p.lastMeter]),
       };
       if (c.tenant !== undefined) w.tenant = c.tenant;
+      if (c.end !== c.start + windowMs[c.size]) w.n = c.end;
       if (c.dirty) w.d = 1;
       if (c.emitted) w.e = [c.emitted.revision, c.emitted.hash];
       return w;
@@ -339,7 +320,7 @@ export class RollupCombiner {
     for (const [source, at] of state.sources) c.sources.set(source, { at: at ?? -Infinity, seenAt: now });
     for (const w of state.windows) {
       c.windows.set(w.id, {
-        id: w.id, scope: w.scope, park: w.park, tenant: w.tenant, metric: w.metric, unit: w.unit, cumulative: w.c, size: w.w, start: w.s, end: w.s + windowMs[w.w],
+        id: w.id, scope: w.scope, park: w.park, tenant: w.tenant, metric: w.metric, unit: w.unit, cumulative: w.c, size: w.w, start: w.s, end: w.n ?? w.s + windowMs[w.w],
         parts: new Map(w.parts.map(([source, s, lm]) => [source, { summary: decodeSummary(s), lastMeter: lm }])),
         dirty: w.d === 1,
         emitted: w.e ? { revision: w.e[0], hash: w.e[1] } : undefined,

@@ -35,8 +35,7 @@ export const aggregatorStateSchema = z.object({
   ),
   /**
    * Tenant and park windows whose partial this aggregator emitted: [windowId,
-   * revision, fingerprint]. Their members are rebuilt from the series. (A
-   * checkpoint of the single-instance aggregator holds its roll-up events here.)
+   * revision, fingerprint]. Their members are rebuilt from the series.
    */
   rollups: z.array(z.tuple([z.string().min(1), count, count])),
 });

@@ -6,7 +6,7 @@ import { demoParkPath, loadParkRegistry, parseParkRegistry, RegistryIndex } from
 import { parseAggregatorState, parseRollupState, RollupCombiner, watermarkFrom, WindowAggregator, windowIdOf, type AggregatorState, type WindowAggregatorOptions } from './window-aggregator.ts';
 import { byWindow } from './rollups.ts';
 
-const T0 = Date.UTC(2026, 10, 27); // a UTC midnight: every window size starts here
+const T0 = Date.UTC(2026, 10, 27); // a UTC midnight: every window size starts here (the test park keeps UTC)
 const SEC = 1000;
 const MIN = 60 * SEC;
 const H = 60 * MIN;
@@ -21,7 +21,7 @@ const registry = new RegistryIndex(
     version: 1,
     parks: [
       {
-        id: 'p1', name: 'Test park', country: 'ID', timezone: 'Asia/Makassar', usedAreaHa: 10,
+        id: 'p1', name: 'Test park', country: 'ID', timezone: 'UTC', usedAreaHa: 10,
         emissionFactors: { grid: { kgCo2ePerKwh: 0.7, source: 'test' } },
         tenants: [
           {
@@ -323,7 +323,7 @@ describe('WindowAggregator: completeness', () => {
     assert.equal(at('1h', T0), 25 / 30);
     assert.equal(at('15m', T0), 6 / 7.5, 'slots 0..7 minus 3 and 7');
     assert.equal(at('1m', T0), 1, 'a window shorter than the cadence expects one reading');
-    assert.equal(at('1d', T0), 25 / 720);
+    assert.equal(at('1d', T0 - 8 * H), 25 / 720, 'the demo park keeps Asia/Makassar time: its day starts at 16:00 UTC');
     assert.equal(byId(out, 'tenant:park-wwtp:ph:1h:' + T0)?.completeness, undefined, 'no completeness for roll-ups');
   });
   it('can exceed 1 when a meter reports faster than its cadence', () => {

@@ -32,7 +32,7 @@ import { registerProfile, type RegisterProfile, type RegisterReading } from '../
 import { byWindow, contentHash, type RollupPartial } from './rollups.ts';
 import type { AggregatorState, CoarseState, FineState, SampleState, SeriesState } from './state.ts';
 import { decodeSummary, emptySummary, encodeSummary, mergeInto, summariseSamples, type Sample, type Summary } from './summary.ts';
-import { windowIdOf, windowStart } from './windows.ts';
+import { assertZone, windowBounds, windowIdOf, windowStart } from './windows.ts';
 
 export interface WindowAggregatorOptions {
   registry: RegistryIndex;
@@ -62,6 +62,8 @@ interface SeriesInfo {
   /** The register profile (rating, declared changes) for cumulative metrics; undefined for instantaneous ones. */
   register: RegisterProfile | undefined;
   cadenceMs: number;
+  /** The park's time zone: 1 h and 1 d windows follow its clock. */
+  zone: string;
 }
 
 interface Emitted {
@@ -130,7 +132,7 @@ interface Chain {
   summaries: Map<FineWindow, Summary>;
 }
 
-const byPartial = (a: RollupPartial, b: RollupPartial): number => a.start + windowMs[a.window] - (b.start + windowMs[b.window]) || windowMs[a.window] - windowMs[b.window] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byPartial = (a: RollupPartial, b: RollupPartial): number => (a.end ?? a.start + windowMs[a.window]) - (b.end ?? b.start + windowMs[b.window]) || windowMs[a.window] - windowMs[b.window] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** An integer event time whose windows the store and the aggregate schema can hold. */
 const storableTime = (ts: number): boolean => Number.isSafeInteger(ts) && ts >= 0 && ts <= maxStorableEpochMs;
@@ -162,9 +164,10 @@ export class WindowAggregator {
     if (!(options.allowedLatenessMs >= 0) || !Number.isFinite(options.allowedLatenessMs)) {
       throw new RangeError(`allowedLatenessMs must be a finite number >= 0, got ${options.allowedLatenessMs}`);
     }
+    for (const p of options.registry.registry.parks) assertZone(p.timezone);
     this.registry = options.registry;
     this.allowedLatenessMs = options.allowedLatenessMs;
-    // windowMs values nest (each divides the next), so every fine window lies in exactly one window of each larger size.
+    // Sizes nest (windows.ts: local hours and days are whole 15-minute windows), so every fine window lies in exactly one window of each larger size.
     this.sizes = [...new Set(windows)].sort((a, b) => windowMs[a] - windowMs[b]);
     this.fineSize = this.sizes[0]!;
     this.fineMs = windowMs[this.fineSize];
@@ -320,8 +323,16 @@ export class WindowAggregator {
       if (!entry || !isMetricName(st.metric)) continue;
       const series = agg.seriesOf(entry, st.metric);
       if (st.carry) series.carry = { ts: st.carry[0], value: st.carry[1] };
+      let rebuilt = false;
       for (const c of st.coarse) {
-        if (windowStart(c.s, c.w) !== c.s) throw new Error(`aggregator checkpoint: ${c.w} window of ${st.meter}/${st.metric} starts at ${c.s}, not on a ${c.w} boundary`);
+        if (windowStart(c.s, c.w, series.info.zone) !== c.s) {
+          // A checkpoint from before local alignment: its UTC hour or day is dropped, the local one rebuilt from the fine windows still open.
+          if (windowStart(c.s, c.w) === c.s) {
+            rebuilt = true;
+            continue;
+          }
+          throw new Error(`aggregator checkpoint: ${c.w} window of ${st.meter}/${st.metric} starts at ${c.s}, not on a ${c.w} boundary`);
+        }
         const w = agg.coarseOf(series, c.w, c.s);
         if (c.a) w.sealed = decodeSummary(c.a);
         if (c.e) w.emitted = { revision: c.e[0], hash: c.e[1] };
@@ -335,6 +346,7 @@ export class WindowAggregator {
         for (const x of f.x) w.samples.set(f.s + x[0], { value: x[1], simulated: x.length === 3 });
         if (f.e) w.emitted = { revision: f.e[0], hash: f.e[1] };
         if (f.d) agg.markDirty(w);
+        if (rebuilt) for (const c of agg.parentsOf(w)) agg.markDirty(c);
       }
     }
     for (const [id, revision, hash] of state.rollups) {
@@ -357,6 +369,7 @@ export class WindowAggregator {
         unit: def.unit,
         register: def.kind === 'cumulative' ? registerProfile(entry.meter, metric) : undefined,
         cadenceMs: entry.meter.cadenceSeconds * 1000,
+        zone: entry.park.timezone,
       };
       s = { info, carry: undefined, fine: new Map(), coarse: new Map(), maxFineStart: -Infinity };
       this.series.set(key, s);
@@ -370,7 +383,7 @@ export class WindowAggregator {
     series.fine.set(start, w);
     if (start > series.maxFineStart) series.maxFineStart = start;
     if (w.end < this.nextEnd) this.nextEnd = w.end;
-    for (const size of this.coarseSizes) this.coarseOf(series, size, windowStart(start, size));
+    for (const size of this.coarseSizes) this.coarseOf(series, size, windowStart(start, size, series.info.zone));
     return w;
   }
 
@@ -378,7 +391,7 @@ export class WindowAggregator {
     const key = coarseKey(size, start);
     let w = series.coarse.get(key);
     if (!w) {
-      w = { kind: 'coarse', series, size, start, end: start + windowMs[size], sealed: undefined, dirty: false, emitted: undefined, rollups: [] };
+      w = { kind: 'coarse', series, size, start, end: windowBounds(start, size, series.info.zone).end, sealed: undefined, dirty: false, emitted: undefined, rollups: [] };
       this.join(w, size);
       series.coarse.set(key, w);
       if (w.end < this.nextEnd) this.nextEnd = w.end;
@@ -404,7 +417,7 @@ export class WindowAggregator {
   private parentsOf(w: FineWindow): CoarseWindow[] {
     const out: CoarseWindow[] = [];
     for (const size of this.coarseSizes) {
-      const c = w.series.coarse.get(coarseKey(size, windowStart(w.start, size)));
+      const c = w.series.coarse.get(coarseKey(size, windowStart(w.start, size, w.series.info.zone)));
       if (c) out.push(c);
     }
     return out;
@@ -459,8 +472,8 @@ export class WindowAggregator {
   private meterEvent(w: MeterWindow, s: Summary): AggregateEvent {
     const i = w.series.info;
     const size = w.kind === 'fine' ? this.fineSize : w.size;
-    // A window shorter than the cadence expects one reading, not a fraction of one.
-    const expected = Math.max(1, windowMs[size] / i.cadenceMs);
+    // From the window's own bounds (a DST day is 23 or 25 hours); a window shorter than the cadence expects one reading, not a fraction.
+    const expected = Math.max(1, (w.end - w.start) / i.cadenceMs);
     return {
       v: 1,
       windowId: windowIdOf('meter', i.meter, i.metric, size, w.start),
@@ -509,6 +522,7 @@ export class WindowAggregator {
       cumulative: r.cumulative,
       window: r.size,
       start: r.start,
+      end: r.end,
       s: encodeSummary(acc),
       lm: lastMeter,
     };

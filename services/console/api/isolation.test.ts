@@ -3,7 +3,7 @@
  * or an API token) against the other park's data over every console path: the
  * alert list and its filters, alert detail, commands (acknowledge, resolve,
  * silence, unsilence), silences, parks and meter health, series, data quality, totals, dead
- * letters and their counts, the rule pack, session revocation and the live
+ * letters and their counts, the compliance pack, the rule pack, session revocation and the live
  * stream. Each refusal row expects 403 / 404, or the other park filtered out of
  * the answer; the control rows show the same caller reaching its own park.
  */
@@ -127,6 +127,9 @@ function rowsFor(c: Caller): Row[] {
     { what: 'data quality of the other park\'s tenant under the own park', expect: 'refused', method: 'GET', url: `/api/parks/${own}/tenants/${other}-smelter/quality?from=${t0}&to=${t0 + 10 * minute}` },
     { what: 'dead letters of the other park by name', expect: 'refused', method: 'GET', url: `/api/dead-letters?park=${other}` },
     { what: 'dead letters and counts by reason', expect: acts ? 'filtered' : 'refused', method: 'GET', url: '/api/dead-letters', also: countsMatchLetters },
+    { what: 'compliance pack of the other park', expect: 'refused', method: 'GET', url: `/api/parks/${other}/compliance-pack?month=2026-11&format=zip` },
+    { what: 'compliance pack of the other park\'s tenant under the own park', expect: 'refused', method: 'GET', url: `/api/parks/${own}/compliance-pack?month=2026-11&format=zip&tenant=${other}-smelter` },
+    ...(acts ? [] : [{ what: 'own compliance pack (a viewer)', expect: 'refused' as const, method: 'GET' as const, url: `/api/parks/${own}/compliance-pack?month=2026-11&format=zip` }]),
     { what: 'rule pack', expect: 'filtered', method: 'GET', url: '/api/rule-pack' },
     { what: 'revoke the other park\'s user', expect: 'refused', method: 'DELETE', url: `/api/users/spare-${other}/sessions` },
     // Control rows: the same caller, its own park.
@@ -142,6 +145,7 @@ function rowsFor(c: Caller): Row[] {
   if (acts) {
     rows.push(
       { what: 'own dead letters', expect: 'allowed', method: 'GET', url: '/api/dead-letters', holds: `eip/${own}/` },
+      { what: 'own compliance pack', expect: 'allowed', method: 'GET', url: `/api/parks/${own}/compliance-pack?month=2026-11&format=zip`, holds: 'exceedances.csv' },
       { what: 'acknowledge own', expect: 'allowed', method: 'POST', url: `/api/alerts/fp-${own}/acknowledge`, payload: {}, holds: 'commandId' },
       { what: 'silence own', expect: 'allowed', method: 'POST', url: '/api/silences', payload: { park: own, meter: `${own}-outlet`, endsAt: Date.now() + 60 * minute }, holds: 'silenceId' },
     );

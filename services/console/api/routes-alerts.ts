@@ -13,6 +13,8 @@ import { notFound, parseOr400 } from './http-errors.ts';
 import { alertActionRequestSchema, alertQuerySchema, silenceRequestSchema, type AlertDetail, type AlertList, type CommandAccepted } from './schemas.ts';
 import { callerOf } from './server.ts';
 import { readablePark } from './routes-parks.ts';
+import { eventsOfPoints, foldHistory, storedAlertLookbackMs } from '../alert-history.ts';
+import { byRank } from '../read-model/alert-board.ts';
 
 /** Acknowledging, resolving and silencing: operators and admins (checked by the server on the matched route). */
 const act = { config: { access: 'operator' } } as const;
@@ -24,12 +26,24 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: ApiContext): void
     await ctx.bus.publish([{ topic: topics.alertCommands.name, key, value: JSON.stringify(command) }]);
   };
 
-  app.get('/api/alerts', (req): AlertList => {
+  /** The parks of the registry the caller may read (a park by name when given). */
+  const readableParks = (req: FastifyRequest, park?: string): string[] => (park !== undefined ? [park] : ctx.registry.registry.parks.map((p) => p.id).filter((id) => mayRead(callerOf(req), id)));
+
+  app.get('/api/alerts', async (req): Promise<AlertList> => {
     const caller = callerOf(req);
     const q = parseOr400(alertQuerySchema, req.query, 'query');
     if (q.park !== undefined) readablePark(ctx, req, q.park);
     const parks = q.park !== undefined ? new Set([q.park]) : caller.parks ?? undefined;
-    return ctx.models.alerts.list({ parks, tenant: q.tenant, meter: q.meter, severities: q.severity, states: q.state, from: q.from, to: q.to }, q.limit);
+    const filter = { parks, tenant: q.tenant, meter: q.meter, severities: q.severity, states: q.state, from: q.from, to: q.to };
+    const held = ctx.models.alerts.list(filter, q.limit);
+    // Older than the alerts topic keeps: the read model may not hold them; the store does.
+    const oldest = ctx.now() - topics.alerts.retentionMs;
+    if (q.from === undefined || q.from >= oldest) return held;
+    const to = q.to ?? ctx.now() + 1;
+    const points = (await Promise.all(readableParks(req, q.park).map((park) => ctx.store.queryAlertEvents({ scope: { park, ...(q.tenant !== undefined && { tenant: q.tenant }), ...(q.meter !== undefined && { meter: q.meter }) }, from: q.from!, to })))).flat();
+    const stored = foldHistory(eventsOfPoints(points), 1).list(filter).alerts.filter((v) => !ctx.models.alerts.get(v.fingerprint));
+    const all = ctx.models.alerts.list(filter).alerts.concat(stored).sort(byRank);
+    return { alerts: all.slice(0, q.limit), total: all.length };
   });
 
   const visibleAlert = (req: FastifyRequest, fingerprint: string) => {
@@ -39,9 +53,19 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: ApiContext): void
     return found;
   };
 
-  app.get<{ Params: { fingerprint: string } }>('/api/alerts/:fingerprint', (req): AlertDetail => {
-    const found = visibleAlert(req, req.params.fingerprint);
-    return { ...found.view, history: [...found.history] };
+  app.get<{ Params: { fingerprint: string } }>('/api/alerts/:fingerprint', async (req): Promise<AlertDetail> => {
+    const held = ctx.models.alerts.get(req.params.fingerprint);
+    if (held) {
+      const found = visibleAlert(req, req.params.fingerprint);
+      return { ...found.view, history: [...found.history] };
+    }
+    // Not in the read model (older than the topic keeps): the store's history, within the caller's parks only.
+    const now = ctx.now();
+    const points = (await Promise.all(readableParks(req).map((park) => ctx.store.queryAlertEvents({ scope: { park }, from: Math.max(0, now - storedAlertLookbackMs), to: now + 1 }))))
+      .flat().filter((p) => p.fingerprint === req.params.fingerprint);
+    const stored = foldHistory(eventsOfPoints(points), Number.MAX_SAFE_INTEGER).get(req.params.fingerprint);
+    if (!stored || !mayRead(callerOf(req), stored.view.park)) throw notFound(`no alert ${req.params.fingerprint}`);
+    return { ...stored.view, history: [...stored.history] };
   });
 
   for (const kind of ['acknowledge', 'resolve'] as const) {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { metricCatalogue, isMetricName } from '../../../shared/contracts/metric-catalogue.ts';
-import type { Park } from '../../../shared/contracts/park-registry.ts';
+import { limitInForce, type Park } from '../../../shared/contracts/park-registry.ts';
 import { mayRead } from '../auth/authenticator.ts';
 import { parkSummary, parkView } from '../park-views.ts';
 import { parkTotals } from '../month-totals.ts';
@@ -28,10 +28,10 @@ export function registerParkRoutes(app: FastifyInstance, ctx: ApiContext): void 
   app.get('/api/parks', (req) => {
     const caller = callerOf(req);
     const parks = ctx.registry.registry.parks.filter((p) => mayRead(caller, p.id));
-    return { parks: parks.map((p) => parkSummary(ctx.models, ctx.deadmanRules, p)) };
+    return { parks: parks.map((p) => parkSummary(ctx.models, ctx.deadmanRules, p, ctx.now())) };
   });
 
-  app.get<{ Params: { park: string } }>('/api/parks/:park', (req) => parkView(ctx.models, ctx.deadmanRules, readablePark(ctx, req, req.params.park)));
+  app.get<{ Params: { park: string } }>('/api/parks/:park', (req) => parkView(ctx.models, ctx.deadmanRules, readablePark(ctx, req, req.params.park), ctx.now()));
 
   app.get<{ Params: { park: string } }>('/api/parks/:park/totals', async (req) => parkTotals(ctx.store, readablePark(ctx, req, req.params.park), ctx.now()));
 
@@ -49,7 +49,8 @@ export function registerParkRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const meterId = meter?.m.id;
     const scope = { park: park.id, ...(tenantId !== undefined && { tenant: tenantId }), ...(meterId !== undefined && { meter: meterId }) };
     const aggregateScope = meter ? 'meter' : tenant ? 'tenant' : 'park';
-    const limit = meter?.m.limits?.[q.metric];
+    // A dated permit: the version in force at the end of the range shown.
+    const limit = meter ? limitInForce(park, meter.m, q.metric, Math.min(q.to - 1, ctx.now()))?.value : undefined;
     const base = { ...scope, scope: aggregateScope, metric: q.metric, unit: metricCatalogue[q.metric].unit } as const;
     const limits = { ...(limit?.min !== undefined && { min: limit.min }), ...(limit?.max !== undefined && { max: limit.max }) };
     if (q.source === 'raw') {

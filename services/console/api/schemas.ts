@@ -106,6 +106,17 @@ export const totalLineSchema = z.object({
   /** The budget prorated to now: value above it means the month is heading over budget. */
   budgetToDate: z.number().nullable(),
 });
+/** One emission factor version and the part of the month [from, to) it was applied to. */
+export const factorUseSchema = z.object({
+  kgCo2ePerKwh: z.number(),
+  reference: z.string(),
+  validFrom: z.string().optional().describe('the version\'s validity as written in the registry (absent: undated)'),
+  validTo: z.string().optional(),
+  from: epochMsSchema,
+  to: epochMsSchema,
+  energyKwh: z.number().nullable(),
+  co2eKg: z.number().nullable(),
+});
 export const parkTotalsSchema = z.object({
   park: idSchema,
   month: z.string().describe('YYYY-MM in the park time zone'),
@@ -114,7 +125,10 @@ export const parkTotalsSchema = z.object({
   energyKwh: totalLineSchema,
   waterM3: totalLineSchema,
   co2eKg: totalLineSchema,
-  tenants: z.array(z.object({ tenant: idSchema, energyKwh: z.number().nullable(), waterM3: z.number().nullable(), co2eKg: z.number().nullable(), co2eBudgetKg: z.number().nullable() })),
+  tenants: z.array(z.object({
+    tenant: idSchema, energyKwh: z.number().nullable(), waterM3: z.number().nullable(), co2eKg: z.number().nullable(), co2eBudgetKg: z.number().nullable(),
+    factors: z.array(factorUseSchema).describe('the emission factor versions the CO2e total used, one per part of the month'),
+  })),
 });
 export type ParkTotals = z.infer<typeof parkTotalsSchema>;
 
@@ -381,3 +395,12 @@ export type DeadLetterList = z.infer<typeof deadLetterListSchema>;
 
 /** Server-Sent Events on GET /api/alerts/stream: event "alert" carries an AlertView; "ready" once the backlog was sent. */
 export const sseEventNames = ['alert', 'ready', 'ping'] as const;
+
+export const compliancePackQuerySchema = z.strictObject({
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM').refine((m) => Number(m.slice(0, 4)) >= 1970 && Number(m.slice(0, 4)) <= 2200, 'must be a year from 1970 to 2200')
+    .optional().describe('calendar month in the park\'s time zone, YYYY-MM; default: the current month'),
+  tenant: idSchema.optional().describe('one tenant of the park; default: the whole park'),
+  format: z.enum(['zip', 'pdf']).default('pdf').describe('pdf: the report with charts; zip: one CSV file per table'),
+  minCompleteness: z.coerce.number().min(0).max(1).default(defaultMinCompleteness).describe('an hour below this share of its expected records is incomplete, not judged'),
+});
+export type CompliancePackQuery = z.infer<typeof compliancePackQuerySchema>;

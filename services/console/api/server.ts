@@ -21,6 +21,7 @@ import { registerAlertRoutes } from './routes-alerts.ts';
 import { registerStreamRoute } from './routes-stream.ts';
 import { registerPackRoutes } from './routes-pack.ts';
 import { registerUserRoutes } from './routes-users.ts';
+import { registerComplianceRoutes } from './routes-compliance.ts';
 import { openApiDocument } from './openapi.ts';
 
 /** `public`: anyone; a role: a caller with that role or a higher one. */
@@ -112,6 +113,7 @@ export async function createConsoleServer(ctx: ApiContext): Promise<FastifyInsta
   registerStreamRoute(app, ctx);
   registerPackRoutes(app, ctx);
   registerUserRoutes(app, ctx);
+  registerComplianceRoutes(app, ctx);
   const doc = openApiDocument();
   app.get('/api/openapi.json', { config: { access: 'public' } }, () => doc);
 

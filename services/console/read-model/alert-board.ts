@@ -67,11 +67,21 @@ export class AlertBoard {
     return this.entries.get(fingerprint);
   }
 
+  /** Transitions held of a park (or one tenant of it) in [from, to), as kept per alert (the latest CONSOLE_ALERT_HISTORY). */
+  transitionsIn(park: string, tenant: string | undefined, from: number, to: number): AlertEvent[] {
+    const out: AlertEvent[] = [];
+    for (const { view, history } of this.entries.values()) {
+      if (view.park !== park || (tenant !== undefined && view.tenant !== tenant)) continue;
+      for (const e of history) if (e.at >= from && e.at < to) out.push(e);
+    }
+    return out;
+  }
+
   /** Matching alerts, most severe first, then newest first. */
   list(filter: AlertFilter, limit = Number.POSITIVE_INFINITY): { alerts: AlertView[]; total: number } {
     const out: AlertView[] = [];
     for (const { view } of this.entries.values()) if (matches(view, filter)) out.push(view);
-    out.sort((a, b) => severityRank[a.severity] - severityRank[b.severity] || b.at - a.at || a.fingerprint.localeCompare(b.fingerprint));
+    out.sort(byRank);
     return { alerts: out.slice(0, limit), total: out.length };
   }
 
@@ -117,6 +127,11 @@ export class AlertBoard {
     if (openStates.includes(view.state)) this.open.set(view.fingerprint, view);
     else this.open.delete(view.fingerprint);
   }
+}
+
+/** Most severe first, then newest first. */
+export function byRank(a: AlertView, b: AlertView): number {
+  return severityRank[a.severity] - severityRank[b.severity] || b.at - a.at || a.fingerprint.localeCompare(b.fingerprint);
 }
 
 function matches(v: AlertView, f: AlertFilter): boolean {

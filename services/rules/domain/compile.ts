@@ -1,15 +1,20 @@
 /**
  * Binds a rule pack to a park registry: one binding per (rule, scope) the rule
  * applies to, with its limits resolved (pack value, override, or registry) and
- * its fingerprint computed once. A rule whose limit the registry does not give
+ * its fingerprint computed once. A registry limit or emission factor with dated
+ * versions gives one period per version; inputs are judged by the period in
+ * force at their event time (a sample's time, a window's start). A rule whose limit the registry does not give
  * for a scope does not apply there; `skipped` says why, for the operator.
  */
-import type { Park, RegistryIndex, Tenant, Meter } from '../../../shared/contracts/park-registry.ts';
+import { factorVersions, limitVersions, type LimitValue, type Park, type RegistryIndex, type Tenant, type Meter } from '../../../shared/contracts/park-registry.ts';
+import type { LimitVersionRef } from '../../../shared/contracts/events.ts';
+import { validityText, versionAt } from '../../../shared/contracts/validity.ts';
 import { isMetricName, metricCatalogue } from '../../../shared/contracts/metric-catalogue.ts';
 import { registerProfile, type RegisterProfile } from '../../../shared/domain/register.ts';
 import { fingerprint, type AlertScope } from './fingerprint.ts';
 import { resolveLevels, type Level, type ResolvedLimit } from './levels.ts';
-import type { ComparisonOp, LevelsSpec, LimitSpec, OverrideSpec, RulePack, RuleSpec } from './pack.ts';
+import { defaultMinCompleteness } from '../../../shared/contracts/completeness.ts';
+import { validityKinds, type ComparisonOp, type LevelsSpec, type LimitSpec, type OverrideSpec, type RulePack, type RuleSpec } from './pack.ts';
 import type { RuleState } from './state.ts';
 
 export interface CompiledRule {
@@ -17,6 +22,8 @@ export interface CompiledRule {
   /** The comparison used on the judged value (exceedance-share judges a share, always "above"). */
   readonly levelOp: ComparisonOp;
   readonly o2MaxAgeMs: number | undefined;
+  /** A judged window below this completeness is reported incomplete instead (undefined: every window is judged). */
+  readonly minCompleteness: number | undefined;
   /** Rolling and exceedance-share ring geometry. */
   readonly bucketMs: number;
   readonly buckets: number;
@@ -26,15 +33,17 @@ export interface Binding {
   readonly rule: CompiledRule;
   readonly fp: string;
   readonly scope: AlertScope;
+  /** The levels' shape (severities in order), the same in every period: what the alert state indexes. */
   readonly levels: readonly Level[];
+  /**
+   * The limit's periods, sorted and disjoint: one, always in force, unless the
+   * registry dates the permit. An input whose time falls in no period is not judged.
+   */
+  readonly limits: readonly LimitPeriod[];
   readonly forMs: number;
-  /** Where the limit came from (permit, regulation, registry field), for provenance. */
-  readonly limitSource: string;
-  /** Exceedance-share: the per-hour limit. */
-  readonly hourLimit: number;
   readonly o2Ref: number | undefined;
-  /** Emission factor (kg CO2e per kWh) or 1. */
-  readonly mult: number;
+  /** Budget and ratio with `multiplier: emission-factor`: the factor's versions (empty: multiplier 1). */
+  readonly factors: readonly FactorPeriod[];
   readonly tz: string;
   /** Register kind: the meter's register profile (rating, default rate, declared changes). */
   readonly register: RegisterProfile | undefined;
@@ -45,6 +54,39 @@ export interface Binding {
    * partitions only (RulesEngine.own / disown).
    */
   active: boolean;
+}
+
+/** The limit as in force over [fromMs, toMs). */
+export interface LimitPeriod {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly levels: readonly Level[];
+  /** Where the limit came from (permit, regulation, registry field), for provenance. */
+  readonly source: string;
+  /** Exceedance-share: the per-hour limit. */
+  readonly hourLimit: number;
+  /** The registry version that gave it (absent for a pack value or a default). */
+  readonly version?: LimitVersionRef;
+}
+
+export interface FactorPeriod {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly kgCo2ePerKwh: number;
+  readonly version: LimitVersionRef;
+}
+
+/** The limit period in force at an event time (the start of a window, the time of a sample). */
+export const limitAt = (b: Binding, t: number): LimitPeriod | undefined => versionAt(b.limits, t);
+
+const noFactors: readonly FactorPeriod[] = [];
+
+/** The multiplier of a value no factor applies to. */
+export const noFactor: { readonly kgCo2ePerKwh: 1; readonly version?: undefined } = { kgCo2ePerKwh: 1 };
+
+/** The emission factor for a window starting at t: 1 without a multiplier, undefined when no version is in force. */
+export function factorAt(b: Binding, t: number): FactorPeriod | typeof noFactor | undefined {
+  return b.factors.length === 0 ? noFactor : versionAt(b.factors, t);
 }
 
 export interface SkippedBinding {
@@ -79,7 +121,8 @@ function compileRule(spec: RuleSpec): CompiledRule {
     bucketMs = 3_600_000;
     buckets = Math.max(1, Math.ceil(spec.params.over / bucketMs));
   }
-  return { spec, levelOp: spec.kind === 'exceedance-share' ? 'above' : spec.op, o2MaxAgeMs, bucketMs, buckets };
+  const minCompleteness = spec.input === 'aggregate' && validityKinds.includes(spec.kind) ? (spec.minCompleteness ?? defaultMinCompleteness) : undefined;
+  return { spec, levelOp: spec.kind === 'exceedance-share' ? 'above' : spec.op, o2MaxAgeMs, minCompleteness, bucketMs, buckets };
 }
 
 const windowMsTable: Record<string, number> = { '1m': 60_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
@@ -87,41 +130,82 @@ function windowMsOf(w: string | undefined): number {
   return windowMsTable[w ?? '1h'] ?? 3_600_000;
 }
 
-function resolveLimit(spec: LimitSpec | undefined, op: ComparisonOp, ctx: Ctx, ruleSource: string): { limit?: ResolvedLimit; source: string } | string {
-  if (spec === undefined) return { source: ruleSource };
-  if (typeof spec === 'number') return { limit: { value: spec }, source: ruleSource };
-  if (typeof spec === 'object' && 'min' in spec) return { limit: { range: spec }, source: ruleSource };
+/** A resolved limit over [fromMs, toMs), before its levels are computed. */
+interface LimitSpan {
+  fromMs: number;
+  toMs: number;
+  limit?: ResolvedLimit;
+  source: string;
+  version?: LimitVersionRef;
+}
+const ALWAYS = { fromMs: Number.NEGATIVE_INFINITY, toMs: Number.POSITIVE_INFINITY };
+
+/** The limit's spans, or why the rule does not apply to this scope. */
+function resolveLimit(spec: LimitSpec | undefined, op: ComparisonOp, ctx: Ctx, ruleSource: string): { spans: LimitSpan[]; gaps: string[] } | string {
+  if (spec === undefined) return { spans: [{ ...ALWAYS, source: ruleSource }], gaps: [] };
+  if (typeof spec === 'number') return { spans: [{ ...ALWAYS, limit: { value: spec }, source: ruleSource }], gaps: [] };
+  if (typeof spec === 'object' && 'min' in spec) return { spans: [{ ...ALWAYS, limit: { range: spec }, source: ruleSource }], gaps: [] };
   const from = typeof spec === 'string' ? spec : spec.from;
   const fallback = typeof spec === 'object' ? spec.default : undefined;
   const found = fromRegistry(from, op, ctx);
-  if (typeof found !== 'string') return found;
-  if (fallback === undefined) return found;
-  return { limit: typeof fallback === 'number' ? { value: fallback } : { range: fallback }, source: `${ruleSource} (default: ${found})` };
+  const spans = typeof found === 'string' ? [] : found.spans;
+  const gaps = typeof found === 'string' ? [found] : found.gaps;
+  if (fallback === undefined) return spans.length ? { spans, gaps } : (gaps[0] ?? 'no limit');
+  // The pack's default holds wherever no registry version is in force.
+  const dflt = (fromMs: number, toMs: number, why: string): LimitSpan => ({ fromMs, toMs, limit: typeof fallback === 'number' ? { value: fallback } : { range: fallback }, source: `${ruleSource} (default: ${why})` });
+  const why = gaps[0] ?? `no registry version in force for ${ctx.metric ?? '?'} on ${ctx.meter?.id ?? 'this scope'}`;
+  const filled: LimitSpan[] = [];
+  let at = Number.NEGATIVE_INFINITY;
+  for (const span of spans) {
+    if (span.fromMs > at) filled.push(dflt(at, span.fromMs, why));
+    filled.push(span);
+    at = span.toMs;
+  }
+  if (at < Number.POSITIVE_INFINITY) filled.push(dflt(at, Number.POSITIVE_INFINITY, why));
+  return { spans: filled, gaps: [] };
 }
 
-function fromRegistry(from: Exclude<LimitSpec, number | object>, op: ComparisonOp, ctx: Ctx): { limit: ResolvedLimit; source: string } | string {
+/** One registry limit version as a resolved limit, or why it cannot serve this comparison. */
+function fromLimitVersion(l: LimitValue, op: ComparisonOp, ctx: Ctx): { limit: ResolvedLimit; source: string } | string {
+  const { park, meter, metric } = ctx;
+  const what = `registry limit for ${metric ?? '?'} on ${meter?.id ?? '?'}`;
+  const source = l.source ?? l.reference ?? what;
+  if (op === 'outside') {
+    if (l.min === undefined || l.max === undefined) return `${what} lacks min or max`;
+    return { limit: { range: { min: l.min, max: l.max } }, source };
+  }
+  const high = op === 'above' || op === 'at-or-above';
+  const v = high ? (l.max ?? (l.dailyMaxPerUsedHa !== undefined ? l.dailyMaxPerUsedHa * park.usedAreaHa : undefined)) : l.min;
+  if (v === undefined) return `${what} has no ${high ? 'max' : 'min'}`;
+  const per = high && l.max === undefined ? ` (${l.dailyMaxPerUsedHa ?? 0} per used ha x ${park.usedAreaHa} ha)` : '';
+  return { limit: { value: v }, source: `${source}${per}` };
+}
+
+const refOf = (v: { reference: string; from?: string; to?: string }): LimitVersionRef => ({ reference: v.reference, ...(v.from !== undefined && { from: v.from }), ...(v.to !== undefined && { to: v.to }) });
+
+function fromRegistry(from: Exclude<LimitSpec, number | object>, op: ComparisonOp, ctx: Ctx): { spans: LimitSpan[]; gaps: string[] } | string {
   const { park, tenant, meter, metric } = ctx;
+  const always = (limit: ResolvedLimit, source: string) => ({ spans: [{ ...ALWAYS, limit, source }], gaps: [] });
   switch (from) {
     case 'registry': {
-      const l = meter && metric ? meter.limits?.[metric] : undefined;
-      if (!l) return `registry has no limit for ${metric ?? '?'} on ${meter?.id ?? 'this scope'}`;
-      if (op === 'outside') {
-        if (l.min === undefined || l.max === undefined) return `registry limit for ${metric ?? '?'} on ${meter?.id ?? '?'} lacks min or max`;
-        return { limit: { range: { min: l.min, max: l.max } }, source: l.source };
+      const versions = meter && metric ? limitVersions(park, meter, metric) : [];
+      if (!versions.length) return `registry has no limit for ${metric ?? '?'} on ${meter?.id ?? 'this scope'}`;
+      const spans: LimitSpan[] = [];
+      const gaps: string[] = [];
+      for (const v of versions) {
+        const r = fromLimitVersion(v.value, op, ctx);
+        if (typeof r === 'string') gaps.push(v.from === undefined ? r : `${r} (version ${v.reference}, ${validityText(v)})`);
+        else spans.push({ fromMs: v.fromMs, toMs: v.toMs, ...r, version: refOf(v) });
       }
-      const high = op === 'above' || op === 'at-or-above';
-      const v = high ? (l.max ?? (l.dailyMaxPerUsedHa !== undefined ? l.dailyMaxPerUsedHa * park.usedAreaHa : undefined)) : l.min;
-      if (v === undefined) return `registry limit for ${metric ?? '?'} on ${meter?.id ?? '?'} has no ${high ? 'max' : 'min'}`;
-      const per = high && l.max === undefined ? ` (${l.dailyMaxPerUsedHa ?? 0} per used ha x ${park.usedAreaHa} ha)` : '';
-      return { limit: { value: v }, source: `${l.source}${per}` };
+      return spans.length ? { spans, gaps } : (gaps[0] ?? 'no limit');
     }
     case 'contracted-kw':
       if (meter?.contractedKw === undefined) return `registry has no contractedKw for ${meter?.id ?? 'this scope'}`;
-      return { limit: { value: meter.contractedKw }, source: `contracted capacity of ${meter.id} (registry)` };
+      return always({ value: meter.contractedKw }, `contracted capacity of ${meter.id} (registry)`);
     case 'rating.maxStepPerHour': {
       const r = meter && metric ? meter.ratings?.[metric]?.maxStepPerHour : undefined;
       if (r === undefined) return `registry has no rating.maxStepPerHour for ${metric ?? '?'} on ${meter?.id ?? 'this scope'}`;
-      return { limit: { value: r }, source: `rating of ${meter?.id ?? '?'} (registry)` };
+      return always({ value: r }, `rating of ${meter?.id ?? '?'} (registry)`);
     }
     case 'budget.monthlyKgCo2e':
     case 'budget.dailyWaterIntakeM3': {
@@ -129,7 +213,7 @@ function fromRegistry(from: Exclude<LimitSpec, number | object>, op: ComparisonO
       const owner = tenant ?? park;
       const v = owner.budgets?.[key];
       if (v === undefined) return `registry has no budgets.${key} for ${owner.id}`;
-      return { limit: { value: v }, source: `budget ${key} of ${owner.id} (registry)` };
+      return always({ value: v }, `budget ${key} of ${owner.id} (registry)`);
     }
   }
 }
@@ -182,6 +266,9 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
   const skipped: SkippedBinding[] = [];
   // Identical level sets are shared: 100,000 bindings mostly reuse a handful.
   const levelCache = new Map<string, readonly Level[]>();
+  // And so are identical period lists and factor lists: most bindings have one period, shared by many.
+  const periodsCache = new Map<string, readonly LimitPeriod[]>();
+  const factorCache = new Map<string, readonly FactorPeriod[]>();
 
   for (const rule of rules) {
     const spec = rule.spec;
@@ -212,14 +299,32 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
         continue;
       }
       const kind = spec.kind === 'deadman' ? 'deadman' : spec.kind === 'exceedance-share' ? 'share' : 'compare';
-      const levels = resolveLevels(kind, rule.levelOp, m.levels, lim.limit, spec.hysteresis);
-      if (typeof levels === 'string') {
-        skipped.push({ ruleId: spec.id, scope, reason: levels });
+      const built: LimitPeriod[] = [];
+      const keys: string[] = [];
+      const gaps = [...lim.gaps];
+      for (const span of lim.spans) {
+        const levels = resolveLevels(kind, rule.levelOp, m.levels, span.limit, spec.hysteresis);
+        if (typeof levels === 'string') {
+          gaps.push(span.version?.from === undefined ? levels : `${levels} (version ${span.version.reference}, ${validityText(span.version)})`);
+          continue;
+        }
+        const key = JSON.stringify(levels);
+        const shared = levelCache.get(key) ?? levels;
+        levelCache.set(key, shared);
+        const hourLimit = spec.kind === 'exceedance-share' ? (span.limit?.value ?? Number.POSITIVE_INFINITY) : 0;
+        built.push({ fromMs: span.fromMs, toMs: span.toMs, levels: shared, source: span.source, hourLimit, ...(span.version && { version: span.version }) });
+        keys.push(JSON.stringify([span.fromMs, span.toMs, key, span.source, hourLimit, span.version ?? null]));
+      }
+      const periodsKey = keys.join('\n');
+      const limits = periodsCache.get(periodsKey) ?? built;
+      periodsCache.set(periodsKey, limits);
+      const shape = limits.at(-1)?.levels;
+      if (!shape) {
+        skipped.push({ ruleId: spec.id, scope, reason: gaps[0] ?? 'no limit' });
         continue;
       }
-      const key = JSON.stringify(levels);
-      const shared = levelCache.get(key) ?? levels;
-      levelCache.set(key, shared);
+      // A version that cannot serve the rule leaves its period unjudged: said, not silent.
+      for (const reason of gaps) skipped.push({ ruleId: spec.id, scope, reason: `not judged while ${reason}` });
       let o2Ref: number | undefined;
       if (rule.o2MaxAgeMs !== undefined) {
         o2Ref = ctx.meter?.o2ReferencePercent;
@@ -228,26 +333,26 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
           continue;
         }
       }
-      let mult = 1;
+      let factors: readonly FactorPeriod[] = noFactors;
       const multiplier = spec.kind === 'budget' || spec.kind === 'ratio' ? spec.params.multiplier : undefined;
       if (multiplier === 'emission-factor') {
-        const f = ctx.tenant ? ctx.park.emissionFactors[ctx.tenant.supplySource] : undefined;
-        if (!f) {
+        const fkey = ctx.tenant ? `${ctx.park.id}\n${ctx.tenant.supplySource}` : '';
+        factors = factorCache.get(fkey) ?? (ctx.tenant ? factorVersions(ctx.park, ctx.tenant.supplySource).map((v) => ({ fromMs: v.fromMs, toMs: v.toMs, kgCo2ePerKwh: v.value.kgCo2ePerKwh, version: refOf(v) })) : noFactors);
+        factorCache.set(fkey, factors);
+        if (!factors.length) {
           skipped.push({ ruleId: spec.id, scope, reason: 'no emission factor for the tenant\'s supply source' });
           continue;
         }
-        mult = f.kgCo2ePerKwh;
       }
       bindings.push({
         rule,
         fp: fingerprint(spec.id, scope),
         scope,
-        levels: shared,
+        levels: shape,
+        limits,
         forMs: m.forMs,
-        limitSource: lim.source,
-        hourLimit: spec.kind === 'exceedance-share' ? (lim.limit?.value ?? Number.POSITIVE_INFINITY) : 0,
         o2Ref,
-        mult,
+        factors,
         tz: ctx.park.timezone,
         register: spec.kind === 'register' ? registerOf(ctx) : undefined,
         st: freshState(),

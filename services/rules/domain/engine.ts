@@ -50,8 +50,10 @@ export interface EngineChanges {
 export interface EngineCounters {
   /** Samples at or before the binding's last evaluated sample time (replays, out of order). */
   duplicates: number;
-  /** Concentrations not judged: no usable O2 reading of the same meter. */
+  /** Concentrations not judged: no usable O2 reading (or O2 window) of the same meter. */
   noO2: number;
+  /** Windows not judged for being below the rule's minCompleteness (neither breach nor clear). */
+  incomplete: number;
   /** Records of meters, tenants or parks this registry does not have under those ids (another park on the same bus). */
   foreign: number;
   /** Readings and windows after the last storable time (maxStorableEpochMs): not judged, their dates are not computable. */
@@ -100,7 +102,7 @@ const ALL = '*';
 
 export class RulesEngine {
   readonly skipped: readonly SkippedBinding[];
-  readonly counters: EngineCounters = { duplicates: 0, noO2: 0, foreign: 0, unstorable: 0 };
+  readonly counters: EngineCounters = { duplicates: 0, noO2: 0, incomplete: 0, foreign: 0, unstorable: 0 };
   private readonly bindings: Binding[];
   private readonly byFp = new Map<string, Binding>();
   private readonly readings: Index = new Map();
@@ -114,6 +116,8 @@ export class RulesEngine {
   private readonly dirty = new Set<Binding>();
   private readonly dirtySilences = new Set<string>();
   private readonly homes = new Map<Binding, Home>();
+  /** Bindings active (held): kept as they change, as the gauge reads it after every batch. */
+  private active = 0;
 
   constructor(pack: RulePack, private readonly registry: RegistryIndex) {
     const c = compile(pack, registry);
@@ -121,6 +125,7 @@ export class RulesEngine {
     this.skipped = c.skipped;
     for (const b of c.bindings) {
       this.byFp.set(b.fp, b);
+      if (b.active) this.active++;
       const spec = b.rule.spec;
       const { meter, metric } = b.scope;
       if (spec.kind === 'deadman') {
@@ -144,8 +149,10 @@ export class RulesEngine {
         if (id !== undefined) this.homes.set(b, { input: 'aggregate', key: id });
         if (metric !== undefined) push(this.aggregates, key, metric, b);
         if (spec.kind === 'ratio' && spec.params.denominator !== metric) push(this.aggregates, key, spec.params.denominator, b);
+        // O2 correction of a window pairs it with the same stack's O2 window.
+        if (b.o2Ref !== undefined && metric !== 'o2') push(this.aggregates, key, 'o2', b);
       }
-      if (b.o2Ref !== undefined && meter !== undefined) {
+      if (b.o2Ref !== undefined && meter !== undefined && spec.input === 'reading') {
         const list = this.o2Listeners.get(meter);
         if (list) list.push(b);
         else this.o2Listeners.set(meter, [b]);
@@ -180,9 +187,7 @@ export class RulesEngine {
 
   /** Bindings whose state this engine holds. */
   get owned(): number {
-    let n = 0;
-    for (const b of this.bindings) if (b.active) n++;
-    return n;
+    return this.active;
   }
 
   /**
@@ -197,6 +202,7 @@ export class RulesEngine {
       const b = this.byFp.get(fp);
       if (!b) continue;
       this.forget(b);
+      if (!b.active) this.active++;
       b.active = true;
       taking.add(b);
     }
@@ -223,6 +229,7 @@ export class RulesEngine {
       if (!b || !b.active) continue;
       this.forget(b);
       b.active = false;
+      this.active--;
       n++;
     }
     return n;
@@ -345,7 +352,9 @@ export class RulesEngine {
       else if (d === 'no-o2') this.counters.noO2++;
       if (d === 'duplicate' || d === 'no-o2') continue;
       this.dirty.add(b);
-      if (d) this.apply(b, d, agg.simulated, now, out);
+      if (d === 'incomplete') this.counters.incomplete++;
+      else if (Array.isArray(d)) for (const x of d) this.apply(b, x, agg.simulated, now, out);
+      else if (d) this.apply(b, d, agg.simulated, now, out);
     }
     return out;
   }
@@ -552,6 +561,7 @@ export class RulesEngine {
     if (prov.threshold !== undefined) provenance.threshold = prov.threshold;
     if (prov.window) provenance.window = { start: Math.max(0, Math.round(prov.window.start)), end: Math.max(0, Math.round(prov.window.end)) };
     if (prov.detail !== undefined) provenance.detail = prov.detail;
+    if (prov.limit) provenance.limit = prov.limit;
     const event: AlertEvent = {
       v: 1, fingerprint: b.fp, transition: st.seq, state, previousState, severity, ruleId: spec.id, ruleVersion: spec.version,
       park, summary, provenance, at, simulated: st.sim ?? false,
@@ -635,7 +645,7 @@ export class RulesEngine {
     const sameVersion = ruleVersion === b.rule.spec.version;
     if (!sameVersion) {
       // Other thresholds or kind: keep the alert's identity and counter, recompute the rest.
-      for (const k of ['fl', 'hw', 'hr', 'b'] as const) delete st[k];
+      for (const k of ['fl', 'hw', 'hr', 'b', 'o2w', 'iw'] as const) delete st[k];
       st.lvl = st.a ? b.levels.findIndex((l) => l.sev === st.a?.sev) : -1;
     } else if (buf !== undefined) {
       const kind = b.rule.spec.kind;

@@ -4,13 +4,16 @@
  * functions over the binding's state; the alert state machine lives in engine.ts.
  */
 import type { AggregateEvent } from '../../../shared/contracts/events.ts';
-import type { Binding } from './compile.ts';
+import { factorAt, limitAt, noFactor, type Binding, type LimitPeriod } from './compile.ts';
 import { formatDuration } from './duration.ts';
 import { exceeds, levelOf, thresholdOf } from './levels.ts';
 import { correctToReferenceO2 } from './o2.ts';
-import { registerObservation } from './register-kind.ts';
+import { registerObservation } from './kinds/register.ts';
+import { evaluateCompleteness } from './kinds/completeness.ts';
+import { isIncomplete } from '../../../shared/contracts/completeness.ts';
 import type { Acc, BufferOf, Provenance } from './state.ts';
 import { periodBounds } from '../../../shared/time-zones.ts';
+import { validityText } from '../../../shared/contracts/validity.ts';
 import { satAdd, satDiv, satMul, satSub } from '../../../shared/saturating.ts';
 
 export interface Decision {
@@ -24,14 +27,17 @@ const RECENT_WINDOWS = 64;
 
 export const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
 
-function provenance(b: Binding, v: number, lvl: number, values: number[], window: { start: number; end: number }, what: string, scale = 1): Provenance {
+function provenance(b: Binding, lp: LimitPeriod, v: number, lvl: number, values: number[], window: { start: number; end: number }, what: string, scale = 1): Provenance {
   const op = b.rule.levelOp;
   // A clear observation reports the clear level of the level it left.
   const ref = lvl >= 0 ? lvl : b.st.lvl >= 0 ? b.st.lvl : 0;
-  const level = b.levels[Math.min(ref, b.levels.length - 1)];
+  const level = lp.levels[Math.min(ref, lp.levels.length - 1)];
   const threshold = level ? (lvl >= 0 || b.st.lvl < 0 ? thresholdOf(op, level, v, scale) : op === 'outside' ? (v < level.clo ? level.clo : level.chi) : level.c * scale) : undefined;
-  const p: Provenance = { values, window, detail: `${what}; ${op}${threshold !== undefined ? ` ${fmt(threshold)}` : ''} (${b.limitSource})` };
+  const ver = lp.version;
+  const dated = ver?.from !== undefined ? `${lp.source.includes(ver.reference) ? '' : `, ${ver.reference}`} ${validityText(ver)}` : '';
+  const p: Provenance = { values, window, detail: `${what}; ${op}${threshold !== undefined ? ` ${fmt(threshold)}` : ''} (${lp.source}${dated})` };
   if (threshold !== undefined) p.threshold = threshold;
+  if (lp.version) p.limit = lp.version;
   return p;
 }
 
@@ -47,17 +53,25 @@ export function o2Corrected(b: Binding, from: number, to: number, v: number): { 
 
 const o2Note = (b: Binding, o2: number) => (b.o2Ref === undefined ? '' : `, O2-corrected to ${b.o2Ref} % (O2 ${fmt(o2)} %)`);
 
-/** One sample of a reading-input binding (already deduplicated and O2-corrected). */
+/**
+ * One sample of a reading-input binding (already deduplicated and O2-corrected),
+ * judged by the limit in force at the sample's time; a mean, by the one in force
+ * at its window's start.
+ */
 export function evaluateSample(b: Binding, ts: number, v: number, o2: number): Decision | undefined {
   const spec = b.rule.spec;
   const st = b.st;
   const op = b.rule.levelOp;
-  const L = b.levels;
   const note = o2Note(b, o2);
+  if (spec.kind === 'rolling') return rollingAdd(b, Math.floor(ts / b.rule.bucketMs), v, 1, false, ts, note);
+  if (spec.kind === 'exceedance-share') return shareSample(b, ts, v, note);
+  const lp = limitAt(b, ts);
+  if (!lp) return undefined;
+  const L = lp.levels;
   switch (spec.kind) {
     case 'threshold': {
       const lvl = levelOf(op, L, v, st.lvl);
-      return { lvl, prov: provenance(b, v, lvl, [v], { start: ts, end: ts }, `sample ${fmt(v)}${note}`) };
+      return { lvl, prov: provenance(b, lp, v, lvl, [v], { start: ts, end: ts }, `sample ${fmt(v)}${note}`) };
     }
     case 'consecutive': {
       const n = spec.params.samples;
@@ -69,7 +83,7 @@ export function evaluateSample(b: Binding, ts: number, v: number, o2: number): D
       if (buf.v.length > n) buf.v.shift();
       let lvl = -1;
       for (let i = 0; i < L.length; i++) if ((buf.n[i] ?? 0) >= n) lvl = i;
-      return { lvl, prov: provenance(b, v, lvl, [...buf.v], { start: ts, end: ts }, `${lvl >= 0 ? `${n} consecutive samples` : 'sample'} ${buf.v.map(fmt).join(', ')}${note}`) };
+      return { lvl, prov: provenance(b, lp, v, lvl, [...buf.v], { start: ts, end: ts }, `${lvl >= 0 ? `${n} consecutive samples` : 'sample'} ${buf.v.map(fmt).join(', ')}${note}`) };
     }
     case 'sustained': {
       const d = spec.params.duration;
@@ -83,11 +97,7 @@ export function evaluateSample(b: Binding, ts: number, v: number, o2: number): D
         if (since >= 0 && ts - since >= d) lvl = i;
       }
       const start = lvl >= 0 ? (buf.s[lvl] ?? ts) : ts;
-      return { lvl, prov: provenance(b, v, lvl, [v], { start, end: ts }, `sample ${fmt(v)}, breaching for ${formatDuration(Math.max(1, ts - start))} (needs ${formatDuration(d)})${note}`) };
-    }
-    case 'rolling': {
-      const idx = Math.floor(ts / b.rule.bucketMs);
-      return rollingAdd(b, idx, v, 1, false, ts, note);
+      return { lvl, prov: provenance(b, lp, v, lvl, [v], { start, end: ts }, `sample ${fmt(v)}, breaching for ${formatDuration(Math.max(1, ts - start))} (needs ${formatDuration(d)})${note}`) };
     }
     case 'rate-of-change': {
       const prev = st.b as BufferOf<'rate-of-change'> | undefined;
@@ -98,37 +108,44 @@ export function evaluateSample(b: Binding, ts: number, v: number, o2: number): D
       const dir = spec.params.direction;
       const value = dir === 'rise' ? rate : dir === 'fall' ? -rate : Math.abs(rate);
       const lvl = levelOf(op, L, value, st.lvl);
-      return { lvl, prov: provenance(b, value, lvl, [value, prev.v, v], { start: prev.t, end: ts }, `${dir} ${fmt(value)} per ${formatDuration(spec.params.per)} (${fmt(prev.v)} -> ${fmt(v)})${note}`) };
+      return { lvl, prov: provenance(b, lp, value, lvl, [value, prev.v, v], { start: prev.t, end: ts }, `${dir} ${fmt(value)} per ${formatDuration(spec.params.per)} (${fmt(prev.v)} -> ${fmt(v)})${note}`) };
     }
     case 'register': {
       const r = registerObservation(b, ts, v);
       if (!r) return undefined;
       const lvl = levelOf(op, L, r.value, st.lvl);
-      return { lvl, prov: provenance(b, r.value, lvl, [r.value, r.prev, v], { start: r.since, end: ts }, `${r.detail}${note}`) };
-    }
-    case 'exceedance-share': {
-      const hour = Math.floor(ts / HOUR);
-      let buf = st.b as BufferOf<'exceedance-share'> | undefined;
-      if (!buf) buf = st.b = newShare(b.rule.buckets);
-      if (buf.h < 0 || hour === buf.h) {
-        buf.h = hour;
-        buf.s = satAdd(buf.s, v);
-        buf.c += 1;
-        return undefined;
-      }
-      if (hour < buf.h) return undefined;
-      const closed = buf.h;
-      const mean = buf.s / buf.c;
-      const operating = buf.c >= spec.params.minSamplesPerHour;
-      recordHour(buf, b.rule.buckets, closed, operating, operating && exceeds(spec.op, mean, b.hourLimit));
-      buf.h = hour;
-      buf.s = v;
-      buf.c = 1;
-      return shareDecision(b, buf, note);
+      return { lvl, prov: provenance(b, lp, r.value, lvl, [r.value, r.prev, v], { start: r.since, end: ts }, `${r.detail}${note}`) };
     }
     default:
       return undefined;
   }
+}
+
+/** One sample of an exceedance-share: hours close as samples move on, each judged by its own version (not the sample's). */
+function shareSample(b: Binding, ts: number, v: number, note: string): Decision | undefined {
+  const spec = b.rule.spec;
+  if (spec.kind !== 'exceedance-share') return undefined;
+  const st = b.st;
+  const hour = Math.floor(ts / HOUR);
+  let buf = st.b as BufferOf<'exceedance-share'> | undefined;
+  if (!buf) buf = st.b = newShare(b.rule.buckets);
+  if (buf.h < 0 || hour === buf.h) {
+    buf.h = hour;
+    buf.s = satAdd(buf.s, v);
+    buf.c += 1;
+    return undefined;
+  }
+  if (hour < buf.h) return undefined;
+  const closed = buf.h;
+  const mean = buf.s / buf.c;
+  const operating = buf.c >= spec.params.minSamplesPerHour;
+  // Each hour against its own permit version; an hour no version covers is not an operating hour judged.
+  const hourLp = limitAt(b, closed * HOUR);
+  recordHour(buf, b.rule.buckets, closed, operating && hourLp !== undefined, operating && hourLp !== undefined && exceeds(spec.op, mean, hourLp.hourLimit));
+  buf.h = hour;
+  buf.s = v;
+  buf.c = 1;
+  return shareDecision(b, buf, note);
 }
 
 function rollingAdd(b: Binding, idx: number, sum: number, count: number, overwrite: boolean, end: number, note: string): Decision | undefined {
@@ -158,9 +175,11 @@ function rollingAdd(b: Binding, idx: number, sum: number, count: number, overwri
   }
   if (c < spec.params.minSamples || c === 0) return undefined;
   const value = spec.params.stat === 'mean' ? s / c : s;
-  const lvl = levelOf(b.rule.levelOp, b.levels, value, b.st.lvl);
   const start = (buf.top - n + 1) * b.rule.bucketMs;
-  return { lvl, prov: provenance(b, value, lvl, [value], { start, end: Math.max(end, start) }, `${formatDuration(spec.params.over)} ${spec.params.stat} ${fmt(value)} of ${c} ${spec.input === 'aggregate' && spec.field !== 'mean' ? 'windows' : 'samples'}${note}`) };
+  const lp = limitAt(b, start);
+  if (!lp) return undefined;
+  const lvl = levelOf(b.rule.levelOp, lp.levels, value, b.st.lvl);
+  return { lvl, prov: provenance(b, lp, value, lvl, [value], { start, end: Math.max(end, start) }, `${formatDuration(spec.params.over)} ${spec.params.stat} ${fmt(value)} of ${c} ${spec.input === 'aggregate' && spec.field !== 'mean' ? 'windows' : 'samples'}${note}`) };
 }
 
 function newShare(n: number): BufferOf<'exceedance-share'> {
@@ -206,10 +225,13 @@ function shareDecision(b: Binding, buf: BufferOf<'exceedance-share'>, note: stri
   const spec = b.rule.spec;
   if (spec.kind !== 'exceedance-share' || buf.no < spec.params.minOperatingHours) return undefined;
   const share = buf.ne / buf.no;
-  const lvl = levelOf('above', b.levels, share, b.st.lvl);
+  // The share's own levels and the limit named: the version of the newest hour.
+  const lp = limitAt(b, buf.last * HOUR);
+  if (!lp) return undefined;
+  const lvl = levelOf('above', lp.levels, share, b.st.lvl);
   const n = b.rule.buckets;
   const window = { start: (buf.last - n + 1) * HOUR, end: (buf.last + 1) * HOUR };
-  return { lvl, prov: provenance(b, share, lvl, [share, buf.ne, buf.no], window, `${buf.ne} of ${buf.no} operating hours above ${fmt(b.hourLimit)} over ${formatDuration(spec.params.over)} (share ${(share * 100).toFixed(2)} %)${note}`) };
+  return { lvl, prov: provenance(b, lp, share, lvl, [share, buf.ne, buf.no], window, `${buf.ne} of ${buf.no} operating hours above ${fmt(lp.hourLimit)} over ${formatDuration(spec.params.over)} (share ${(share * 100).toFixed(2)} %)${note}`) };
 }
 
 const fieldOf = (agg: AggregateEvent, field: string): number | undefined => {
@@ -253,29 +275,128 @@ export function accumulate(acc: Acc, start: number, revision: number, sum: numbe
   return true;
 }
 
-export type AggregateOutcome = Decision | 'duplicate' | 'no-o2' | undefined;
+/** `incomplete`: the window is below the rule's minCompleteness, so neither a breach nor a clear. */
+export type AggregateOutcome = Decision | Decision[] | 'duplicate' | 'no-o2' | 'incomplete' | undefined;
 
-/** One closed (or revised) window for an aggregate-input binding. */
+/**
+ * One closed (or revised) window for an aggregate-input binding, judged by the
+ * limit in force at the window's start (a rolling or period window: at its
+ * first bucket or the period's start); a budget's windows each take the
+ * emission factor in force at their own start.
+ */
 export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOutcome {
+  const spec = b.rule.spec;
+  if (spec.kind === 'completeness') return evaluateCompleteness(b, agg);
+  if (b.o2Ref !== undefined) return pairWithO2(b, agg);
+  return judgeAggregate(b, agg, undefined);
+}
+
+/**
+ * Windows kept per binding to pair a concentration with its O2: two days of
+ * clock hours for the kinds that take revisions of any recent hour; a threshold
+ * judges the newest window only, so a few windows waiting for their partner do.
+ */
+const O2_WINDOWS = 48;
+const O2_WINDOWS_THRESHOLD = 6;
+const O2W = 8;
+
+/**
+ * O2 correction of a window, as SISPEK corrects an hour: the window's
+ * concentration (its `field`) corrected to the permit's reference O2 with the
+ * mean O2 of the same stack over the same window (the o2 aggregate with the
+ * same bounds). Whichever of the two arrives second judges the window; a
+ * revision of either judges it again. The pair is valid when both windows are.
+ */
+function pairWithO2(b: Binding, agg: AggregateEvent): AggregateOutcome {
+  const spec = b.rule.spec;
+  const isO2 = agg.metric === 'o2';
+  const w = (b.st.o2w ??= []);
+  const cap = (spec.kind === 'threshold' ? O2_WINDOWS_THRESHOLD : O2_WINDOWS) * O2W;
+  let at = -1;
+  let ins = w.length;
+  for (let k = 0; k < w.length; k += O2W) {
+    if (w[k] === agg.start) {
+      at = k;
+      break;
+    }
+    if ((w[k] ?? 0) > agg.start && ins === w.length) ins = k;
+  }
+  if (at < 0) {
+    // Older than every window kept, with the ring full: its partner may have been forgotten.
+    if (w.length >= cap && agg.start < (w[0] ?? 0)) return isO2 ? 'duplicate' : 'no-o2';
+    w.splice(ins, 0, agg.start, -1, 0, 0, -1, -1, 0, -1);
+    at = ins;
+    if (w.length > cap) {
+      w.splice(0, O2W);
+      at -= O2W;
+    }
+  }
+  const num = (i: number): number => w[at + i] ?? -1;
+  if (isO2) {
+    if (agg.count === 0) return undefined;
+    if (agg.revision <= num(5)) return 'duplicate';
+    w[at + 5] = agg.revision;
+    w[at + 6] = agg.mean;
+    w[at + 7] = agg.completeness ?? -1;
+  } else {
+    const raw = fieldOf(agg, spec.field);
+    if (raw === undefined) return undefined;
+    if (agg.revision <= num(1)) return 'duplicate';
+    w[at + 1] = agg.revision;
+    w[at + 2] = raw;
+    w[at + 3] = agg.count;
+    w[at + 4] = agg.completeness ?? -1;
+  }
+  if (num(1) < 0 || num(5) < 0) return undefined; // the other side has not arrived
+  const window: AggregateEvent = { ...agg, metric: spec.selector.metric ?? agg.metric, revision: num(1) + num(5), count: num(3) };
+  if (num(4) >= 0) window.completeness = num(4);
+  else delete window.completeness;
+  return judgeAggregate(b, window, { raw: num(2), o2: num(6), o2Completeness: num(7) >= 0 ? num(7) : undefined });
+}
+
+interface PairedO2 {
+  raw: number;
+  o2: number;
+  o2Completeness: number | undefined;
+}
+
+function judgeAggregate(b: Binding, agg: AggregateEvent, paired: PairedO2 | undefined): AggregateOutcome {
   const spec = b.rule.spec;
   const st = b.st;
   const isDenominator = spec.kind === 'ratio' && agg.metric === spec.params.denominator && agg.metric !== spec.selector.metric;
-  const raw = fieldOf(agg, isDenominator && spec.kind === 'ratio' ? spec.params.denominatorField : spec.field);
+  const raw = paired ? paired.raw : fieldOf(agg, isDenominator && spec.kind === 'ratio' ? spec.params.denominatorField : spec.field);
   if (raw === undefined) return undefined;
-  const corr = isDenominator ? { v: raw, o2: Number.NaN } : o2Corrected(b, agg.start, agg.end, raw);
-  if (!corr) return 'no-o2';
+  let corr = { v: raw, o2: Number.NaN };
+  if (paired && b.o2Ref !== undefined && !isDenominator) {
+    const c = correctToReferenceO2(raw, paired.o2, b.o2Ref);
+    if (c === undefined) return 'no-o2';
+    corr = { v: c, o2: paired.o2 };
+  }
   const v = corr.v;
-  const note = o2Note(b, corr.o2);
+  const note = paired ? `${o2Note(b, corr.o2)}, the same window's mean` : '';
   const what = `${spec.window ?? ''} ${isDenominator && spec.kind === 'ratio' ? spec.params.denominatorField : spec.field}`;
   // A mean weighs by its sample count when windows are combined.
   const weighted = spec.field === 'mean' && !isDenominator;
+  // Validity: a window (and, corrected, its O2 window) below minCompleteness is not judged.
+  const min = b.rule.minCompleteness;
+  const known = [agg.completeness, paired?.o2Completeness].filter((c) => c !== undefined);
+  const completeness = known.length ? Math.min(...known) : 1;
+  const incomplete = min !== undefined && isIncomplete(known.length ? completeness : undefined, min);
   switch (spec.kind) {
     case 'threshold': {
       if (st.hw !== undefined && (agg.start < st.hw || (agg.start === st.hw && agg.revision <= (st.hr ?? 0)))) return 'duplicate';
       st.hw = agg.start;
       st.hr = agg.revision;
-      const lvl = levelOf(b.rule.levelOp, b.levels, v, st.lvl);
-      return { lvl, prov: provenance(b, v, lvl, [v], { start: agg.start, end: agg.end }, `${what} ${fmt(v)}${note}`) };
+      if (incomplete) {
+        st.iw = [agg.start, completeness];
+        return 'incomplete';
+      }
+      if (st.iw?.[0] === agg.start) delete st.iw;
+      const lp = limitAt(b, agg.start);
+      if (!lp) return undefined;
+      const lvl = levelOf(b.rule.levelOp, lp.levels, v, st.lvl);
+      const valid = agg.completeness !== undefined ? `, ${(completeness * 100).toFixed(1)} % complete` : '';
+      return { lvl, prov: provenance(b, lp, v, lvl, [v], { start: agg.start, end: agg.end }, `${what} ${fmt(v)}${note}${valid}`) };
     }
     case 'rolling': {
       const idx = Math.floor(agg.start / b.rule.bucketMs);
@@ -285,8 +406,15 @@ export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOut
     case 'exceedance-share': {
       let buf = st.b as BufferOf<'exceedance-share'> | undefined;
       if (!buf) buf = st.b = newShare(b.rule.buckets);
-      const operating = agg.count >= spec.params.minSamplesPerHour;
-      if (!recordHour(buf, b.rule.buckets, Math.floor(agg.start / HOUR), operating, operating && exceeds(spec.op, v, b.hourLimit))) return 'duplicate';
+      // Each hour against its own permit version (the version in force at the hour's start); an incomplete
+      // hour, or one no version covers, is neither an operating nor an exceeding hour (a revision that completes it counts).
+      const hourLp = limitAt(b, agg.start);
+      const operating = !incomplete && agg.count >= spec.params.minSamplesPerHour && hourLp !== undefined;
+      if (!recordHour(buf, b.rule.buckets, Math.floor(agg.start / HOUR), operating, operating && exceeds(spec.op, v, hourLp.hourLimit))) return 'duplicate';
+      if (incomplete) {
+        st.iw = [agg.start, completeness];
+        return 'incomplete';
+      }
       return shareDecision(b, buf, note);
     }
     case 'budget':
@@ -298,11 +426,19 @@ export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOut
         if (buf && p < buf.p) return 'duplicate'; // a window of a closed period
         buf = st.b = spec.kind === 'ratio' ? { p, e, a: newAcc(), d: newAcc() } : { p, e, a: newAcc() };
       }
-      const [sum, count] = spec.kind === 'budget' && spec.params.stat === 'mean' && weighted ? [satMul(v, agg.count), agg.count] : [isDenominator ? v : satMul(v, b.mult), 1];
+      // A denominator is not multiplied; a numerator window no factor version covers adds nothing.
+      const factor = isDenominator ? noFactor : factorAt(b, agg.start);
+      if (!factor) return undefined;
+      const mult = factor.kgCo2ePerKwh;
+      const [sum, count] = spec.kind === 'budget' && spec.params.stat === 'mean' && weighted ? [satMul(v, agg.count), agg.count] : [isDenominator ? v : satMul(v, mult), 1];
       const acc = isDenominator ? buf.d : buf.a;
       if (!acc || !accumulate(acc, agg.start, agg.revision, sum, count)) return 'duplicate';
       const period = spec.params.period;
       const window = { start: buf.p, end: agg.end };
+      const lp = limitAt(b, buf.p);
+      if (!lp) return undefined;
+      const L = lp.levels;
+      const factorNote = b.factors.length ? ` (this window x ${mult} kg CO2e/kWh, ${factor.version?.reference ?? ''}${factor.version?.from !== undefined ? ` ${validityText(factor.version)}` : ''})` : '';
       if (spec.kind === 'budget') {
         const stat = spec.params.stat;
         if (stat === 'mean' && buf.a.n === 0) return undefined;
@@ -310,16 +446,16 @@ export function evaluateAggregate(b: Binding, agg: AggregateEvent): AggregateOut
         const proRata = spec.params.proRata ?? stat === 'total';
         const fraction = Math.min(1, Math.max(0, (agg.end - buf.p) / (buf.e - buf.p)));
         const scale = proRata ? fraction : 1;
-        const lvl = levelOf(b.rule.levelOp, b.levels, value, st.lvl, scale);
+        const lvl = levelOf(b.rule.levelOp, L, value, st.lvl, scale);
         const vs = proRata ? ` vs pro-rata ${(fraction * 100).toFixed(1)} % of the ${period}` : '';
-        return { lvl, prov: provenance(b, value, lvl, [value], window, `${period}-to-date ${stat} ${fmt(value)}${b.mult !== 1 ? ` (x ${b.mult} kg CO2e/kWh)` : ''}${vs}${note}`, scale) };
+        return { lvl, prov: provenance(b, lp, value, lvl, [value], window, `${period}-to-date ${stat} ${fmt(value)}${factorNote}${vs}${note}`, scale) };
       }
       const den = buf.d?.t ?? 0;
       const minDen = spec.params.minDenominator ?? Number.MIN_VALUE;
       if (den < minDen) return undefined;
       const value = satDiv(buf.a.t, den);
-      const lvl = levelOf(b.rule.levelOp, b.levels, value, st.lvl);
-      return { lvl, prov: provenance(b, value, lvl, [value, buf.a.t, den], window, `${period}-to-date ${spec.selector.metric ?? ''}${b.mult !== 1 ? ` x ${b.mult}` : ''} per ${spec.params.denominator}: ${fmt(buf.a.t)} / ${fmt(den)}`) };
+      const lvl = levelOf(b.rule.levelOp, L, value, st.lvl);
+      return { lvl, prov: provenance(b, lp, value, lvl, [value, buf.a.t, den], window, `${period}-to-date ${spec.selector.metric ?? ''}${factorNote} per ${spec.params.denominator}: ${fmt(buf.a.t)} / ${fmt(den)}`) };
     }
     default:
       return undefined;

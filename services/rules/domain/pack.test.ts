@@ -112,7 +112,7 @@ describe('the default rule pack', () => {
     const find = (ruleId: string, meterOrTenant: string) => bindings.find((b) => b.rule.spec.id === ruleId && (b.scope.meter ?? b.scope.tenant) === meterOrTenant);
     const so2 = find('stack-so2-1h', 'snk-stack-rkef1');
     assert.equal(so2?.levels[0]?.t, 550);
-    assert.equal(so2?.limitSource, 'Persetujuan Teknis stack RKEF-1 (demo value)');
+    assert.equal(so2?.limits.at(-1)?.source, 'Persetujuan Teknis stack RKEF-1 (demo value)');
     assert.equal(so2?.o2Ref, 7);
     assert.equal(find('stack-pm-1h', 'cbr-stack-furnace')?.levels[0]?.t, 100);
     const ph = find('ww-ph-range', 'wwtp-sparing-outlet');
@@ -123,8 +123,8 @@ describe('the default rule pack', () => {
     assert.equal(find('elec-demand-near-contract', 'snk-elec-main')?.levels[0]?.t, 120000 * 0.9);
     const scope2 = find('scope2-budget', 'sulawesi-nickel');
     assert.equal(scope2?.levels[0]?.t, 80_000_000);
-    assert.equal(scope2?.mult, 1.0);
-    assert.equal(find('scope2-budget', 'celebes-battery')?.mult, 0.73);
+    assert.deepEqual(scope2?.factors.map((f) => f.kgCo2ePerKwh), [1.0]);
+    assert.equal(find('scope2-budget', 'celebes-battery')?.factors.at(-1)?.kgCo2ePerKwh, 0.73);
     assert.equal(find('water-intake-budget', 'bugis-textile')?.levels[0]?.t, 2500);
     // The register rules judge with the meter's register profile: the rating, else a rate from contractedKw.
     assert.equal(find('meter-register-jump', 'snk-elec-main')?.register?.maxStepPerHour, 150000);
@@ -157,6 +157,6 @@ describe('the default rule pack', () => {
       overrides: [{ park: 'p1', limit: 90 }, { tenant: 't1', limit: 80, source: 'tenant permit 12/2025' }, { meter: 'm-ww2', disabled: true }],
     })));
     const { bindings } = compile(p, registry);
-    assert.deepEqual(bindings.map((b) => [b.scope.meter, b.levels[0]?.t, b.limitSource]), [['m-ww', 80, 'tenant permit 12/2025']]);
+    assert.deepEqual(bindings.map((b) => [b.scope.meter, b.levels[0]?.t, b.limits[0]?.source]), [['m-ww', 80, 'tenant permit 12/2025']]);
   });
 });

@@ -11,10 +11,14 @@ import { severitySchema, windowSizes } from '../../../shared/contracts/events.ts
 import { isMetricName, metricCatalogue } from '../../../shared/contracts/metric-catalogue.ts';
 import { meterKinds } from '../../../shared/contracts/park-registry.ts';
 import { idSchema } from '../../../shared/contracts/ids.ts';
+import { defaultMinCompleteness } from '../../../shared/contracts/completeness.ts';
 import { parseDuration } from './duration.ts';
+import { completenessParams } from './kinds/completeness.ts';
 
-export const ruleKinds = ['threshold', 'consecutive', 'sustained', 'rolling', 'rate-of-change', 'deadman', 'budget', 'ratio', 'exceedance-share', 'register'] as const;
+export const ruleKinds = ['threshold', 'consecutive', 'sustained', 'rolling', 'rate-of-change', 'deadman', 'budget', 'ratio', 'exceedance-share', 'register', 'completeness'] as const;
 export type RuleKind = (typeof ruleKinds)[number];
+/** Kinds judging one window's value, where an incomplete window is not judged. */
+export const validityKinds: readonly RuleKind[] = ['threshold', 'exceedance-share', 'completeness'];
 
 /**
  * Comparisons. "above" is strict: a value exactly at the limit is not a breach
@@ -174,6 +178,7 @@ const paramsByKind = {
     /** Which steps of the register classification (shared/domain/register.ts) breach; rollovers and declared changes never do. */
     flag: z.array(z.enum(registerFlags, oneOf(registerFlags))).min(1).default([...registerFlags]),
   }),
+  completeness: completenessParams,
 } as const;
 
 const commonRule = {
@@ -194,6 +199,8 @@ const commonRule = {
   /** Pending this long before firing (wall clock, advanced by tick). */
   for: durationSchema.optional(),
   o2Correction: o2Schema.optional(),
+  /** A window is valid (judged) when its completeness reaches this; default 0.75 where validity applies. */
+  minCompleteness: z.number().gt(0).max(1).optional(),
   overrides: z.array(overrideSchema).default([]),
   enabled: z.boolean().default(true),
 };
@@ -201,14 +208,21 @@ const commonRule = {
 const ruleVariant = <K extends RuleKind>(kind: K) => z.strictObject({ ...commonRule, kind: z.literal(kind), params: paramsByKind[kind] });
 const defaultParams = (kind: RuleKind): unknown => (paramsByKind[kind].safeParse({}).success ? {} : undefined);
 
+/** The completeness kind judges against minCompleteness: its limit and op follow from it. */
+function completenessDefaults(v: object): object {
+  if (!('kind' in v) || v.kind !== 'completeness' || 'limit' in v || 'op' in v) return v;
+  const min = 'minCompleteness' in v && typeof v.minCompleteness === 'number' ? v.minCompleteness : defaultMinCompleteness;
+  return { ...v, limit: min, op: 'below' };
+}
+
 export const ruleSchema = z.preprocess(
   // Kinds without required parameters may leave `params` out.
-  (v) => (v !== null && typeof v === 'object' && !('params' in v) && 'kind' in v && (ruleKinds as readonly unknown[]).includes(v.kind) ? { ...v, params: defaultParams(v.kind as RuleKind) } : v),
+  (v) => (v !== null && typeof v === 'object' ? completenessDefaults(!('params' in v) && 'kind' in v && (ruleKinds as readonly unknown[]).includes(v.kind) ? { ...v, params: defaultParams(v.kind as RuleKind) } : v) : v),
   z.discriminatedUnion(
     'kind',
     [
       ruleVariant('threshold'), ruleVariant('consecutive'), ruleVariant('sustained'), ruleVariant('rolling'), ruleVariant('rate-of-change'),
-      ruleVariant('deadman'), ruleVariant('budget'), ruleVariant('ratio'), ruleVariant('exceedance-share'), ruleVariant('register'),
+      ruleVariant('deadman'), ruleVariant('budget'), ruleVariant('ratio'), ruleVariant('exceedance-share'), ruleVariant('register'), ruleVariant('completeness'),
     ],
     { error: () => `must be one of ${ruleKinds.join(', ')}` },
   ),
@@ -216,7 +230,7 @@ export const ruleSchema = z.preprocess(
 export type RuleSpec = z.infer<typeof ruleSchema>;
 
 const readingOnly: readonly RuleKind[] = ['consecutive', 'sustained', 'rate-of-change', 'deadman', 'register'];
-const aggregateOnly: readonly RuleKind[] = ['budget', 'ratio'];
+const aggregateOnly: readonly RuleKind[] = ['budget', 'ratio', 'completeness'];
 const meterOnlySources: readonly LimitSource[] = ['registry', 'contracted-kw', 'rating.maxStepPerHour'];
 
 function limitSourceOf(l: LimitSpec | undefined): LimitSource | undefined {
@@ -234,6 +248,14 @@ function checkRule(r: RuleSpec, issue: (path: (string | number)[], message: stri
   if (r.input === 'reading' && r.selector.scope !== 'meter') issue(['selector', 'scope'], 'tenant and park scopes need input: aggregate');
   if (r.kind === 'exceedance-share' && r.input === 'aggregate' && r.window !== '1h') issue(['window'], 'exceedance-share on aggregates needs window: 1h');
   if (r.kind === 'register' && r.selector.metric !== undefined && metricCatalogue[r.selector.metric].kind !== 'cumulative') issue(['selector', 'metric'], 'kind register needs a cumulative (register) metric');
+  if (r.minCompleteness !== undefined && (!validityKinds.includes(r.kind) || r.input !== 'aggregate')) issue(['minCompleteness'], `applies to kinds ${validityKinds.join(', ')} on aggregates`);
+  if (r.kind === 'completeness') {
+    if (r.op !== 'below' || r.limit !== (r.minCompleteness ?? defaultMinCompleteness)) issue(['limit'], 'kind completeness judges against minCompleteness: leave limit and op out');
+    if (r.o2Correction !== undefined) issue(['o2Correction'], 'does not apply to kind completeness');
+    if (r.selector.scope !== 'meter') issue(['selector', 'scope'], 'completeness is a meter stream\'s: use selector.scope: meter');
+  }
+  if (r.o2Correction !== undefined && r.input === 'aggregate' && r.selector.metric === 'o2') issue(['o2Correction'], 'O2 is the correction itself');
+  if (r.o2Correction !== undefined && r.kind === 'ratio') issue(['o2Correction'], 'does not apply to kind ratio');
   const src = limitSourceOf(r.limit);
   if (src !== undefined && meterOnlySources.includes(src) && r.selector.scope !== 'meter') issue(['limit'], `${src} is a meter property; use selector.scope: meter`);
   if (r.kind === 'ratio' || (r.kind === 'budget' && r.params.multiplier !== undefined)) {

@@ -4,13 +4,15 @@
  * Short keys keep 100,000 live states (and their snapshot) small.
  */
 import { z } from 'zod';
-import { severitySchema } from '../../../shared/contracts/events.ts';
+import { limitVersionRefSchema, severitySchema } from '../../../shared/contracts/events.ts';
+import { completenessBuffer } from './kinds/completeness.ts';
 
 export const provenanceSchema = z.object({
   values: z.array(z.number()),
   threshold: z.number().optional(),
   window: z.object({ start: z.number(), end: z.number() }).optional(),
   detail: z.string().optional(),
+  limit: limitVersionRefSchema.optional(),
 });
 export type Provenance = z.infer<typeof provenanceSchema>;
 
@@ -62,6 +64,7 @@ export const buffers = {
   'exceedance-share': z.object({ h: z.number(), s: z.number(), c: z.number(), last: z.number(), op: z.array(z.number()), ex: z.array(z.number()), no: z.number(), ne: z.number() }),
   /** register: the previous reading, the baseline of the next step. */
   register: z.object({ t: z.number(), v: z.number() }),
+  completeness: completenessBuffer,
 } as const;
 export type BufferOf<K extends keyof typeof buffers> = z.infer<(typeof buffers)[K]>;
 export type KindBuffer = { [K in keyof typeof buffers]: BufferOf<K> }[keyof typeof buffers];
@@ -83,6 +86,15 @@ export interface RuleState {
   sim?: boolean;
   /** Latest O2 reading of the meter: [ts, percent]. */
   o2?: [number, number];
+  /**
+   * Aggregate input with O2 correction: each recent window's concentration and
+   * the same stack's O2 window of the same bounds, flat: [start, cRev, cValue,
+   * cCount, cCompleteness, oRev, oMean, oCompleteness]... oldest first; a
+   * revision -1 is a side not seen yet, a completeness -1 none carried.
+   */
+  o2w?: number[];
+  /** The newest window not judged for being incomplete: [start, completeness]. */
+  iw?: [number, number];
   b?: KindBuffer;
 }
 
@@ -100,6 +112,8 @@ export const stateRecordSchema = z.object({
   hr: z.number().optional(),
   sim: z.boolean().optional(),
   o2: z.tuple([z.number(), z.number()]).optional(),
+  o2w: z.array(z.number()).optional(),
+  iw: z.tuple([z.number(), z.number()]).optional(),
   b: z.unknown().optional(),
 });
 /** What the runtime stores per fingerprint. */

@@ -75,11 +75,14 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
     const path = `/api/v2/write?org=${encodeURIComponent(options.org)}&bucket=${encodeURIComponent(targetBucket)}&precision=ms`;
     let stored = 0;
     for (const { body, lines: chunkLines } of bodies) {
-      const signal = AbortSignal.timeout(timeoutMs);
+      // Not AbortSignal.timeout: its timer keeps the signal, the transport's listener on it and so
+      // the request body alive for the whole timeout, long after the answer (megabytes at ingest's rate).
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(), timeoutMs);
       try {
-        await influx.transport.request(path, body, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, signal });
+        await influx.transport.request(path, body, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, signal: timeout.signal });
       } catch (err) {
-        const e = toEipError(err, what, { timedOut: signal.aborted });
+        const e = toEipError(err, what, { timedOut: timeout.signal.aborted });
         // Earlier chunks are stored; rewriting them on retry is harmless (last write wins).
         const failed = new EipError(e.code, e.message, {
           cause: err,
@@ -89,6 +92,8 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
         });
         log[failed.retriable ? 'debug' : 'warn']({ code: failed.code, bucket: targetBucket, lines, storedLines: stored, err: failed.message }, 'InfluxDB write failed');
         throw failed;
+      } finally {
+        clearTimeout(timer);
       }
       stored += chunkLines;
     }
@@ -237,6 +242,18 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
           if (meter !== undefined) e.meter = meter;
           if (metric !== undefined) e.metric = metric;
           if (value !== undefined) e.value = value;
+          const transition = num(r, 'transition');
+          const threshold = num(r, 'threshold');
+          const windowStart = num(r, 'window_start');
+          const windowEnd = num(r, 'window_end');
+          if (transition !== undefined) e.transition = transition;
+          const by = str(r, 'by');
+          const detail = str(r, 'detail');
+          if (by !== undefined) e.by = by.replaceAll('\r\n', '\n');
+          if (threshold !== undefined) e.threshold = threshold;
+          if (windowStart !== undefined) e.windowStart = windowStart;
+          if (windowEnd !== undefined) e.windowEnd = windowEnd;
+          if (detail !== undefined) e.detail = detail.replaceAll('\r\n', '\n');
           return e;
         });
       });

@@ -43,6 +43,11 @@ function integer(value: unknown, key: string, kind: string, index: number): stri
   return `${value}i`;
 }
 
+function quoted(value: unknown, key: string, kind: string, index: number): string {
+  if (typeof value !== 'string') throw invalid(kind, index, `field ${key} must be a string`);
+  return escape.quoted(value);
+}
+
 function timestamp(value: unknown, kind: string, index: number): string {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(kind, index, 'time must be an integer epoch ms');
   return String(value);
@@ -99,6 +104,12 @@ export function alertEventLine(e: AlertEventPoint, i: number): string {
     + optionalTag(e.tenant, 'tenant', k, i)
     + ' summary=' + escape.quoted(e.summary)
     + (e.value === undefined ? '' : ',value=' + float(e.value, 'value', k, i))
+    + (e.transition === undefined ? '' : ',transition=' + integer(e.transition, 'transition', k, i))
+    + (e.by === undefined || e.by === '' ? '' : ',by=' + quoted(e.by, 'by', k, i))
+    + (e.threshold === undefined ? '' : ',threshold=' + float(e.threshold, 'threshold', k, i))
+    + (e.windowStart === undefined ? '' : ',window_start=' + integer(e.windowStart, 'window_start', k, i))
+    + (e.windowEnd === undefined ? '' : ',window_end=' + integer(e.windowEnd, 'window_end', k, i))
+    + (e.detail === undefined || e.detail === '' ? '' : ',detail=' + quoted(e.detail, 'detail', k, i))
     + ' ' + timestamp(e.at, k, i);
 }
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import kafkajs, { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type PartitionAssigner, type Producer } from 'kafkajs';
+import kafkajs, { Partitioners, type Admin, type ICustomPartitioner, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type PartitionAssigner, type Producer } from 'kafkajs';
 import { EipError, errorMessage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from '../../ports/event-bus.ts';
 import { Serial } from '../../runtime/serial.ts';
-import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from '../../retry.ts';
+import { backoffDelay, defaultRetryPolicy, retry, type RetryPolicy } from '../../retry.ts';
 import { estimateRecordBytes, splitByBytes } from './batching.ts';
 import { createKafkaClient, type KafkaConnectionOptions } from './client.ts';
 import { kafkaError } from './errors.ts';
@@ -102,6 +102,32 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
   },
 });
 
+/** Partitions remembered per key before the cache starts over: a park's meters, with room to spare. */
+const partitionCacheSize = 100_000;
+
+/**
+ * kafkajs' default partitioner (murmur2 of the key modulo the partition count),
+ * remembering the partition of each string key: it hashes every message and
+ * filters the partition list for each, a few microseconds a record, while a
+ * park has a few thousand meters. Same partitions, so per-meter order holds.
+ */
+export const cachedKeyPartitioner: ICustomPartitioner = () => {
+  const partition = Partitioners.DefaultPartitioner();
+  const byKey = new Map<string, number>();
+  return (args) => {
+    const { message, partitionMetadata, topic } = args;
+    if (typeof message.key !== 'string' || (message.partition !== undefined && message.partition !== null)) return partition(args);
+    const cacheKey = `${topic}\u0000${partitionMetadata.length}\u0000${message.key}`;
+    let p = byKey.get(cacheKey);
+    if (p === undefined) {
+      p = partition(args);
+      if (byKey.size >= partitionCacheSize) byKey.clear();
+      byKey.set(cacheKey, p);
+    }
+    return p;
+  };
+};
+
 /** Connects once on first use; a failed attempt is forgotten so the next call tries again. */
 function lazyConnect(connect: () => Promise<void>): () => Promise<void> {
   let pending: Promise<void> | undefined;
@@ -149,7 +175,7 @@ class KafkaBus implements KafkaEventBus {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: cachedKeyPartitioner,
       retry: { retries: options.producerRetries ?? 5 },
     });
     this.admin = this.kafka.admin();
@@ -225,13 +251,17 @@ class KafkaBus implements KafkaEventBus {
     this.assertOpen();
     const admin = await this.readyAdmin();
     const result = new Map<string, Buffer>();
-    let ends: Map<number, bigint>;
-    try {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
-    } catch (err) {
-      throw kafkaError(err, `read ${topic}`);
-    }
+    // Only the metadata race below is waited out here; any other error is the caller's, at once.
+    const fetched = await retry(async () => {
+      try {
+        return { offsets: await admin.fetchTopicOffsets(topic) };
+      } catch (err) {
+        if (err instanceof TypeError) throw offsetsNotKnownYet(err, topic);
+        return { err };
+      }
+    }, { policy: { initialMs: 200, maxMs: 2_000, maxAttempts: 10 } });
+    if ('err' in fetched) throw kafkaError(fetched.err, `read ${topic}`);
+    const ends = new Map(fetched.offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
     if (ends.size === 0) return result;
 
     const groupId = `${this.options.clientId}.read-compacted.${randomUUID()}`;
@@ -534,4 +564,14 @@ class KafkaSubscription implements Subscription {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * kafkajs's fetchTopicOffsets throws a TypeError from inside its client
+ * ("Cannot destructure property 'partitions' of 'low.pop(...)'") when a topic
+ * created a moment ago has no partition leaders in its metadata yet: that is a
+ * wait, not a fault, so it is retried like an unavailable broker.
+ */
+function offsetsNotKnownYet(err: TypeError, topic: string): EipError {
+  return new EipError('UNAVAILABLE', `kafka: read ${topic}: its partition offsets are not known yet (${err.message})`, { cause: err, retriable: true });
 }

@@ -79,6 +79,12 @@ CREATE TABLE IF NOT EXISTS alert_events (
   summary TEXT NOT NULL,
   value REAL,
   simulated INTEGER NOT NULL,
+  transition INTEGER,
+  by_user TEXT,
+  threshold REAL,
+  window_start INTEGER,
+  window_end INTEGER,
+  detail TEXT,
   PRIMARY KEY (park, fingerprint, rule, state, severity, tenant, meter, metric, at)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alert_events_by_time ON alert_events (park, at);
@@ -94,6 +100,7 @@ interface AggregateRow {
 interface AlertRow {
   park: string; fingerprint: string; rule: string; state: string; severity: string; tenant: string; meter: string; metric: string;
   at: number; summary: string; value: number | null; simulated: number;
+  transition: number | null; by_user: string | null; threshold: number | null; window_start: number | null; window_end: number | null; detail: string | null;
 }
 interface BucketRow { ts: number; value: number }
 
@@ -109,6 +116,7 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
   const db = openDatabase(options.path);
   db.exec(schema);
   addMissingColumns(db, 'aggregates', { expected: 'REAL', revision: 'INTEGER', register_events: 'TEXT' });
+  addMissingColumns(db, 'alert_events', { transition: 'INTEGER', by_user: 'TEXT', threshold: 'REAL', window_start: 'INTEGER', window_end: 'INTEGER', detail: 'TEXT' });
   let closed = false;
 
   // Query text varies with the filters given; each variant is prepared once.
@@ -135,8 +143,10 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
        @expected, @revision, @registerEvents)`,
   );
   const insertAlert = db.prepare(
-    `INSERT OR REPLACE INTO alert_events (park, fingerprint, rule, state, severity, tenant, meter, metric, at, summary, value, simulated)
-     VALUES (@park, @fingerprint, @rule, @state, @severity, @tenant, @meter, @metric, @at, @summary, @value, @simulated)`,
+    `INSERT OR REPLACE INTO alert_events (park, fingerprint, rule, state, severity, tenant, meter, metric, at, summary, value, simulated,
+       transition, by_user, threshold, window_start, window_end, detail)
+     VALUES (@park, @fingerprint, @rule, @state, @severity, @tenant, @meter, @metric, @at, @summary, @value, @simulated,
+       @transition, @by, @threshold, @windowStart, @windowEnd, @detail)`,
   );
 
   // One transaction per call: all of a batch is stored, or none of it.
@@ -162,6 +172,8 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
         park: e.park, fingerprint: e.fingerprint, rule: e.ruleId, state: e.state, severity: e.severity,
         tenant: e.tenant ?? '', meter: e.meter ?? '', metric: e.metric ?? '', at: e.at, summary: e.summary,
         value: e.value ?? null, simulated: e.simulated === true ? 1 : 0,
+        transition: e.transition ?? null, by: e.by || null, threshold: e.threshold ?? null,
+        windowStart: e.windowStart ?? null, windowEnd: e.windowEnd ?? null, detail: e.detail || null,
       });
     }
   });
@@ -278,6 +290,12 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
           if (r.meter !== '') e.meter = r.meter;
           if (r.metric !== '') e.metric = r.metric;
           if (r.value !== null) e.value = r.value;
+          if (r.transition !== null) e.transition = r.transition;
+          if (r.by_user !== null) e.by = r.by_user;
+          if (r.threshold !== null) e.threshold = r.threshold;
+          if (r.window_start !== null) e.windowStart = r.window_start;
+          if (r.window_end !== null) e.windowEnd = r.window_end;
+          if (r.detail !== null) e.detail = r.detail;
           return e;
         });
       });

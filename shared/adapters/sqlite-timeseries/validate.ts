@@ -54,6 +54,12 @@ export function checkAlertEvents(events: readonly AlertEventPoint[]): void {
     text(e.severity, 'severity', k, i); text(e.park, 'park', k, i);
     if (typeof e.summary !== 'string') throw invalid(k, i, 'summary must be a string');
     if (e.value !== undefined) finite(e.value, 'value', k, i);
+    if (e.transition !== undefined) integer(e.transition, 'transition', k, i);
+    if (e.by !== undefined && typeof e.by !== 'string') throw invalid(k, i, 'field by must be a string');
+    if (e.threshold !== undefined) finite(e.threshold, 'threshold', k, i);
+    if (e.windowStart !== undefined) integer(e.windowStart, 'window_start', k, i);
+    if (e.windowEnd !== undefined) integer(e.windowEnd, 'window_end', k, i);
+    if (e.detail !== undefined && typeof e.detail !== 'string') throw invalid(k, i, 'field detail must be a string');
     integer(e.at, 'time', k, i);
   });
 }

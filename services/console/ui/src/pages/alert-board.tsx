@@ -11,7 +11,7 @@ import { api, errorText } from '../api.ts';
 import { AlertCounts, SeverityBadge, StateBadge, severities, severityName } from '../components/badges.tsx';
 import { SilenceDialog } from '../components/silence-dialog.tsx';
 import { ActiveSilences } from '../components/active-silences.tsx';
-import { AlertHistory } from '../components/alert-history.tsx';
+import { AlertHistory, LimitVersion } from '../components/alert-history.tsx';
 import { formatAge, formatDateTime } from '../format.ts';
 import { useAlertStore, useNow } from '../hooks.ts';
 import { links, replaceQuery } from '../router.ts';
@@ -143,7 +143,7 @@ export function AlertBoard({ query }: { query: URLSearchParams }) {
                   </td>
                   <td class="wide">
                     <span data-testid="alert-summary">{a.summary}</span>
-                    <div class="sub"><code data-testid="alert-rule">{a.ruleId}</code></div>
+                    <div class="sub"><code data-testid="alert-rule">{a.ruleId}</code>{a.provenance.limit && <> · <LimitVersion limit={a.provenance.limit} /></>}</div>
                     <AlertHistory fingerprint={a.fingerprint} transition={a.transition} />
                   </td>
                   <td data-testid="alert-handled-by"><HandledBy alert={a} /></td>

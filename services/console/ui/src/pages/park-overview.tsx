@@ -8,10 +8,11 @@ import type { ParkTotals, TenantView } from '../../../api/schemas.ts';
 import { api } from '../api.ts';
 import { AlertCounts } from '../components/badges.tsx';
 import { ErrorNote, Loading } from '../components/status.tsx';
-import { formatNumber, formatPercent } from '../format.ts';
+import { formatDateTime, formatNumber, formatPercent } from '../format.ts';
 import { useAlertStore, useResource, useThrottled } from '../hooks.ts';
 import { links } from '../router.ts';
 import { useSession } from '../session.ts';
+import { CompliancePackLink } from '../components/compliance-pack-link.tsx';
 
 export function ParkList() {
   const parks = useResource(() => api.parks(), 'parks', 30_000);
@@ -55,6 +56,26 @@ function TotalCard({ title, line }: { title: string; line: ParkTotals['energyKwh
   );
 }
 
+type FactorUse = ParkTotals['tenants'][number]['factors'][number];
+const factorText = (f: FactorUse): string =>
+  `${formatNumber(f.kgCo2ePerKwh)} kg CO2e/kWh (${f.reference}${f.validFrom !== undefined ? `, in force from ${f.validFrom}${f.validTo !== undefined ? ` to ${f.validTo}` : ''}` : ''}) from ${formatDateTime(f.from)}`;
+
+/** Which emission factor versions the month's CO2e used (a revised factor: each part of the month by its own). */
+function FactorsUsed({ totals }: { totals: ParkTotals }) {
+  const seen = new Map<string, FactorUse>();
+  for (const t of totals.tenants) for (const f of t.factors) {
+    const key = `${f.reference}|${f.kgCo2ePerKwh}|${f.validFrom ?? ''}`;
+    const prev = seen.get(key);
+    if (!prev || f.from < prev.from) seen.set(key, f);
+  }
+  if (seen.size === 0) return null;
+  return (
+    <p class="muted" data-testid="factor-versions">
+      Emission factors used: {[...seen.values()].sort((a, b) => a.from - b.from).map(factorText).join('; ')}
+    </p>
+  );
+}
+
 function metersOnline(t: TenantView): { online: number; offline: number; unknown: number } {
   const c = { online: 0, offline: 0, unknown: 0 };
   for (const m of t.meters) c[m.health.status]++;
@@ -81,6 +102,7 @@ export function ParkOverview({ park }: { park: string }) {
       <header class="page-head">
         <h1 id="park-title">{p.name}</h1>
         <p class="muted">{p.tenants} tenants · <span data-testid="park-meters-online">{p.metersOnline}</span>/{p.meters} meters online · time zone {p.timezone}</p>
+        <CompliancePackLink park={p.id} timezone={p.timezone} />
       </header>
       <h2 class="section-title">Month to date{totals.data ? ` (${totals.data.month})` : ''}</h2>
       {totals.error ? <ErrorNote error={totals.error} retry={totals.reload} /> : null}
@@ -91,6 +113,7 @@ export function ParkOverview({ park }: { park: string }) {
           <TotalCard title="Emissions" line={totals.data.co2eKg} />
         </div>
       ) : !totals.error && <Loading what="totals" />}
+      {totals.data && <FactorsUsed totals={totals.data} />}
       <h2 class="section-title">Tenants</h2>
       <div class="table-wrap">
         <table data-testid="tenant-table">
@@ -116,7 +139,7 @@ export function ParkOverview({ park }: { park: string }) {
                   <td><AlertCounts counts={t.openAlerts} /></td>
                   <td class="num">{formatNumber(tt?.energyKwh)}</td>
                   <td class="num">{formatNumber(tt?.waterM3)}</td>
-                  <td class="num">{formatNumber(tt?.co2eKg)}</td>
+                  <td class="num" title={tt ? tt.factors.map(factorText).join('; ') : undefined}>{formatNumber(tt?.co2eKg)}</td>
                   <td class="num">{formatPercent(tt?.co2eKg ?? null, tt?.co2eBudgetKg ?? null)}</td>
                 </tr>
               );

@@ -13,6 +13,7 @@ import { openStates } from '../alert-store.ts';
 import { HealthBadge, SeverityBadge, StateBadge } from '../components/badges.tsx';
 import { Chart, type ChartMarks, type LimitLine } from '../components/chart.tsx';
 import { DataQuality } from '../components/data-quality.tsx';
+import { CompliancePackLink } from '../components/compliance-pack-link.tsx';
 import { ErrorNote, Loading } from '../components/status.tsx';
 import { formatAge, formatDateTime } from '../format.ts';
 import { useAlertStore, useNow, useResource } from '../hooks.ts';
@@ -189,6 +190,7 @@ export function TenantPage({ park, tenant, query }: { park: string; tenant: stri
           <p class="crumbs"><a href={links.park(park)}>{view.data.name}</a> /</p>
           <h1 id="tenant-title">{t.name}</h1>
           <p class="muted">{t.sector} · {t.meters.length} meters</p>
+          <CompliancePackLink park={park} tenant={tenant} timezone={view.data.timezone} />
         </div>
         <div class="range-picker" role="group" aria-label="Chart range">
           {(Object.keys(ranges) as RangeKey[]).map((r) => (

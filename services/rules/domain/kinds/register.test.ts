@@ -2,11 +2,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { ReadingBatchEvent } from '../../../shared/contracts/events.ts';
-import { parseParkRegistry, RegistryIndex, type Meter } from '../../../shared/contracts/park-registry.ts';
-import { RulesEngine, type Transition } from './engine.ts';
-import { defaultRulePackPath, parseRulePack } from './pack.ts';
-import { packText, rule } from './testing.ts';
+import type { ReadingBatchEvent } from '../../../../shared/contracts/events.ts';
+import { parseParkRegistry, RegistryIndex, type Meter } from '../../../../shared/contracts/park-registry.ts';
+import { RulesEngine, type Transition } from '../engine.ts';
+import { defaultRulePackPath, parseRulePack } from '../pack.ts';
+import { packText, rule } from '../testing.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 27, 2);

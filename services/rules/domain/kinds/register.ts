@@ -8,11 +8,11 @@
  * register change the aggregator did not book: 0 for any other step, so the
  * alert clears on the next ordinary reading.
  */
-import { classifyStep, type RegisterProfile, type RegisterStep } from '../../../shared/domain/register.ts';
-import type { Binding } from './compile.ts';
-import { formatDuration } from './duration.ts';
-import { fmt } from './evaluate.ts';
-import type { BufferOf } from './state.ts';
+import { classifyStep, type RegisterProfile, type RegisterStep } from '../../../../shared/domain/register.ts';
+import type { Binding } from '../compile.ts';
+import { formatDuration } from '../duration.ts';
+import { fmt } from '../evaluate.ts';
+import type { BufferOf } from '../state.ts';
 
 export interface RegisterObservation {
   value: number;

@@ -84,6 +84,7 @@ export const reportingConfigSchema = z.object({
   REPORTING_SETTLE_MS: envInt('a period is sent only once its content has not changed for this long (a batch still arriving)', { default: 5_000, min: 0, max: 600_000 }),
   REPORTING_RETRY_INITIAL_MS: envInt('first wait after a failed delivery; doubles on each failure (with jitter) up to REPORTING_RETRY_MAX_MS', { default: 5_000, min: 10, max: 3_600_000 }),
   REPORTING_RETRY_MAX_MS: envInt('longest wait between two deliveries of a failed submission', { default: 600_000, min: 10, max: 86_400_000 }),
+  REPORTING_RESEND_REFUSED: envBool('at start, send the refused submissions again (after a wrong secret or URL was corrected); otherwise a refused one goes again only with new content', { default: false }),
   RECEIVER_TIMEOUT_MS: envInt('a receiver that has not answered within this long counts as failed (the submission is retried with the same idempotency key)', { default: 15_000, min: 100, max: 300_000 }),
   SPARING: envBool('send SPARING submissions for the meters with a sparingUid', { default: true }),
   SPARING_URL: envUrl('SPARING receiver: the JSON body {"token": <HS256 JWT>} is posted here', ['http', 'https'], { default: `${receiverDefault}/sparing` }),

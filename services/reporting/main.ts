@@ -39,7 +39,7 @@ export async function startReporting(config: ReportingConfig, logger: Logger, su
   const monitor = new StageMonitor({ stallTimeoutMs: config.STALL_TIMEOUT_MS, registry: metricsRegistry });
   const bus = supervisedBus(createBus(config, `reporting-${config.REPORTING_GROUP}`, logger), { supervisor, monitor });
   const runtime = new ReportingRuntime({
-    bus, logger, supervisor, metrics: createReportingMetrics(metricsRegistry), group: config.REPORTING_GROUP, fromBeginning: config.REPORTING_START_FROM === 'earliest', stations, stacks,
+    bus, logger, supervisor, metrics: createReportingMetrics(metricsRegistry), group: config.REPORTING_GROUP, fromBeginning: config.REPORTING_START_FROM === 'earliest', resendRefused: config.REPORTING_RESEND_REFUSED, stations, stacks,
     maintenance: parseMaintenance(config.MAINTENANCE_PERIODS), sparingUrl: config.SPARING_URL, sispekUrl: config.SISPEK_URL, debitUnit: config.SPARING_DEBIT_UNIT,
     lookbackMs: config.REPORTING_LOOKBACK_MS, tickMs: config.REPORTING_TICK_MS, settleMs: config.REPORTING_SETTLE_MS,
     sparingCloseAfterMs: config.SPARING_CLOSE_AFTER_MS, sispekCloseAfterMs: config.SISPEK_CLOSE_AFTER_MS, receiverTimeoutMs: config.RECEIVER_TIMEOUT_MS,

@@ -26,12 +26,12 @@ const logger = quietLogger('reporting-unit');
 const hour = Date.UTC(2026, 10, 27, 2);
 const station: SparingStation = { uid: 'S-1', park: 'p', tenant: 't', meter: 'm1', mode: 'hourly', secret: 'unit-secret-0123456789' };
 
-it('sends an hour once on the embedded bus and resumes only what is not accepted after a restart', async () => {
+it('sends an hour once on the embedded bus, resumes only what is not accepted after a restart, and resends a refusal only when told to', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'eip-reporting-unit-'));
   const receiver = await startReceiver({ secretOf: (uid) => (uid === 'S-1' ? station.secret : undefined) });
   let now = hour + 3_600_000 + 60_000;
-  const runtime = (bus: ReturnType<typeof createSqliteBus>) => new ReportingRuntime({
-    bus, logger, supervisor: recordingSupervisor(), metrics: createReportingMetrics(createMetricsRegistry('reporting-unit')), group: 'reporting', fromBeginning: true,
+  const runtime = (bus: ReturnType<typeof createSqliteBus>, resendRefused = false) => new ReportingRuntime({
+    bus, logger, resendRefused, supervisor: recordingSupervisor(), metrics: createReportingMetrics(createMetricsRegistry('reporting-unit')), group: 'reporting', fromBeginning: true,
     stations: new Map([['m1', station]]), stacks: new Map(), maintenance: [], sparingUrl: `${receiver.url}/sparing`, sispekUrl: `${receiver.url}/sispek`, debitUnit: 'm3/h',
     lookbackMs: 400 * 86_400_000, tickMs: 20, settleMs: 1_000, sparingCloseAfterMs: 300_000, sispekCloseAfterMs: 600_000, receiverTimeoutMs: 2_000,
     retryPolicy: { initialMs: 10, factor: 2, maxMs: 50, maxAttempts: Infinity, jitter: 0 }, deliver, now: () => now,
@@ -68,6 +68,28 @@ it('sends an hour once on the embedded bus and resumes only what is not accepted
     assert.deepEqual(receiver.accepted().map((a) => a.idempotencyKey), [`sparing:S-1:${hour}:r0`, `sparing:S-1:${hour + 3_600_000}:r0`], 'each hour once, the accepted one not resent');
     const stored = [...(await bus.readCompacted(topics.submissions.name)).values()].map((v) => submissionRecordSchema.parse(JSON.parse(v.toString())));
     assert.deepEqual(stored.map((r) => [r.periodStart, r.state, r.records]).sort(), [[hour, 'sent', 30], [hour + 3_600_000, 'sent', 1]]);
+
+    // Refused (the receiver's secret changed), then resent at a restart told to.
+    receiver.setMode('refuse');
+    await bus.publish([{ topic: topics.readings.name, key: 'm1', value: JSON.stringify(event(60, 60)) }]);
+    await waitFor(() => rt.snapshot().some((r) => r.periodStart === hour + 2 * 3_600_000), 10_000, 'the third hour built');
+    now += 2 * 3_600_000;
+    await waitFor(() => rt.snapshot().some((r) => r.periodStart === hour + 2 * 3_600_000 && r.state === 'refused'), 10_000, 'the third hour refused');
+    receiver.setMode('ok');
+    await rt.stop();
+    await bus.close();
+    bus = createSqliteBus({ path: join(dir, 'bus.sqlite'), logger });
+    rt = runtime(bus);
+    await rt.start();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(rt.snapshot().find((r) => r.periodStart === hour + 2 * 3_600_000)?.state, 'refused', 'a refusal stays one across a plain restart');
+    await rt.stop();
+    await bus.close();
+    bus = createSqliteBus({ path: join(dir, 'bus.sqlite'), logger });
+    rt = runtime(bus, true);
+    await rt.start();
+    await waitFor(() => rt.snapshot().find((r) => r.periodStart === hour + 2 * 3_600_000)?.state === 'sent', 10_000, 'resent when told to');
+    assert.equal(receiver.accepted().length, 3);
   } finally {
     await rt.stop();
     await bus.close();

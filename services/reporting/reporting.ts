@@ -48,6 +48,8 @@ export interface ReportingOptions {
   group: string;
   /** Where a group without committed offsets starts. */
   fromBeginning: boolean;
+  /** At start, refused submissions are pending again (the configuration may have been corrected). */
+  resendRefused?: boolean;
   /** By meter id; empty when SPARING is off. */
   stations: ReadonlyMap<string, SparingStation>;
   /** By meter id; empty when SISPEK is off. */
@@ -140,12 +142,13 @@ export class ReportingRuntime {
   }
 
   private async restore(): Promise<void> {
-    const stored = await this.o.bus.readCompacted(topics.submissions.name);
+    const outbox = await this.o.bus.readCompacted(topics.submissions.name);
     let resumed = 0;
-    for (const value of stored.values()) {
+    for (const value of outbox.values()) {
       const parsed = parseRecord(value, submissionRecordSchema, 'submission');
       if (!parsed.ok) continue;
-      const record = parsed.value;
+      const stored = parsed.value;
+      const record = stored.state === 'refused' && this.o.resendRefused === true ? { ...stored, state: 'pending' as const } : stored;
       const body = record.body;
       if (body === undefined) continue;
       const entry: Entry = { record, changedAt: -Infinity, nextAttemptAt: record.state === 'refused' ? Infinity : 0 };
@@ -309,7 +312,7 @@ export class ReportingRuntime {
         if (outcome.kind === 'sent') {
           this.o.logger.info(log, 'submission accepted');
           if (sent.kind === 'sparing' && sent.expected === slotsPerHour) this.o.metrics.hourCompleteness.set({ station: sent.station }, sent.records / slotsPerHour);
-        } else if (outcome.kind === 'refused') this.o.logger.error({ ...log, err: outcome.message }, 'receiver refused the submission: not retried until the configuration changes (a restart) or the period\'s content does');
+        } else if (outcome.kind === 'refused') this.o.logger.error({ ...log, err: outcome.message }, 'receiver refused the submission: sent again only with new content, or at a restart with REPORTING_RESEND_REFUSED=true');
         else this.o.logger.warn({ ...log, err: outcome.message, retryInMs: next.nextAttemptAt - this.now() }, 'submission failed: retrying');
         await this.persist([next.record]);
       });

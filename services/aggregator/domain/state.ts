@@ -27,6 +27,10 @@ export const aggregatorStateSchema = z.object({
       metric: z.string().min(1),
       /** Last register reading of the windows already forgotten: [ts, value]. */
       carry: z.tuple([num, num]).optional(),
+      /** The series' own progress: its newest event time. */
+      p: num.optional(),
+      /** What the series forgot, when beyond the shared `forgotten`. */
+      f: num.optional(),
       /** Windows of the smallest size, with their samples. s: start, x: samples, d: changed since emitted, e: emitted. */
       fine: z.array(z.object({ s: num, x: z.array(sampleSchema).min(1), d: z.literal(1).optional(), e: emittedSchema.optional() })),
       /** Larger windows: a: the summary of their smaller windows already forgotten. */
@@ -39,6 +43,21 @@ export const aggregatorStateSchema = z.object({
    * checkpoint of the single-instance aggregator holds its roll-up events here.)
    */
   rollups: z.array(z.tuple([z.string().min(1), count, count])),
+  /** Every series forgot its windows ending at or before this (absent: watermark - allowed lateness). */
+  forgotten: num.optional(),
+  /** Tenant and park windows still held with the final summaries of members already forgotten (m: [meter, summary]). */
+  frozen: z.array(z.object({
+    id: z.string().min(1),
+    scope: z.enum(['tenant', 'park']),
+    park: z.string().min(1),
+    tenant: z.string().min(1).optional(),
+    metric: z.string().min(1),
+    unit: z.string(),
+    c: z.boolean(),
+    w: windowSizeSchema,
+    s: num,
+    m: z.array(z.tuple([z.string().min(1), summarySchema])).min(1),
+  })).optional(),
 });
 
 export type AggregatorState = z.infer<typeof aggregatorStateSchema>;

@@ -1,0 +1,142 @@
+/**
+ * The late-data scenario shared by the aggregator's backfill tests: three
+ * meters on a 2-minute cadence, one of which (the logger) goes silent for an
+ * outage and then resends what it buffered, in order or shuffled, while the
+ * others stay live. `drive` runs the aggregator's two stages as the runtime
+ * does (store before bus, backfills before the flush) over any time-series
+ * store and returns the latest revision of every window it emitted.
+ */
+import { windowMs, type AggregateEvent, type ReadingBatchEvent } from '../../shared/contracts/events.ts';
+import { parseParkRegistry, RegistryIndex } from '../../shared/contracts/park-registry.ts';
+import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
+import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
+import { RollupCombiner, WindowAggregator } from '../../services/aggregator/domain/window-aggregator.ts';
+import { fetchBackfills, recomputeRollups } from '../../services/aggregator/backfill-io.ts';
+import { toAggregatePoint } from '../../services/aggregator/output.ts';
+import { createAggregatorMetrics } from '../../services/aggregator/metrics.ts';
+
+export const lateStart = Date.UTC(2026, 10, 23); // a UTC midnight
+export const MIN = 60_000;
+export const H = 60 * MIN;
+export const D = 24 * H;
+const CADENCE = 2 * MIN;
+
+export function lateRegistry(park: string): RegistryIndex {
+  const meter = (id: string) => ({ id, kind: 'electricity' as const, cadenceSeconds: 120, metrics: ['active_energy_import', 'active_power'] });
+  return new RegistryIndex(parseParkRegistry({
+    version: 1,
+    parks: [{
+      id: park, name: 'Late data park', country: 'ID', timezone: 'Asia/Makassar', usedAreaHa: 10,
+      emissionFactors: { grid: { kgCo2ePerKwh: 0.7, source: 'test' } },
+      tenants: [
+        { id: 't1', name: 'Tenant one', sector: 'test', supplySource: 'grid', meters: [meter('live-a'), meter('logger')] },
+        { id: 't2', name: 'Tenant two', sector: 'test', supplySource: 'grid', meters: [meter('live-b')] },
+      ],
+    }],
+  }));
+}
+
+/** What meter `m` reads at `ts`: deterministic, with some variety. */
+function reading(m: number, ts: number): Array<{ metric: string; unit: string; value: number; ts: number }> {
+  const k = Math.round((ts - lateStart) / CADENCE);
+  return [
+    { metric: 'active_power', unit: 'kW', value: 100 + m * 7 + ((k * 37 + m * 11) % 23) / 3, ts },
+    { metric: 'active_energy_import', unit: 'kWh', value: 10_000 * (m + 1) + k * (3 + m) + ((k * 13) % 5) / 4, ts },
+  ];
+}
+
+const meters = ['live-a', 'logger', 'live-b'] as const;
+
+export interface Scenario {
+  /** Where the logger's outage starts and how long it lasts. */
+  outageStart: number;
+  outageMs: number;
+  /** How the buffered records come back. */
+  order: 'in-order' | 'shuffled' | 'on-time';
+  /** Live traffic runs until here. */
+  end: number;
+}
+
+/** Batches of reading events in the order the bus would deliver them. */
+export function traffic(park: string, s: Scenario): ReadingBatchEvent[][] {
+  const tenant = (m: string) => (m === 'live-b' ? 't2' : 't1');
+  const ev = (meter: string, readings: ReturnType<typeof reading>): ReadingBatchEvent => ({ v: 1, park, tenant: tenant(meter), meter, seq: 0, receivedAt: readings[0]!.ts, simulated: false, readings });
+  const steps: ReadingBatchEvent[][] = [];
+  const buffered: ReadingBatchEvent[] = [];
+  const outageEnd = s.outageStart + s.outageMs;
+  for (let ts = lateStart; ts < s.end; ts += CADENCE) {
+    const step: ReadingBatchEvent[] = [];
+    meters.forEach((m, i) => {
+      const e = ev(m, reading(i, ts));
+      if (m === 'logger' && s.order !== 'on-time' && ts >= s.outageStart && ts < outageEnd) buffered.push(e);
+      else step.push(e);
+    });
+    if (s.order !== 'on-time' && ts + CADENCE >= outageEnd && buffered.length > 0) {
+      const resend = s.order === 'shuffled' ? shuffle(buffered.splice(0)) : buffered.splice(0);
+      // The logger sends its buffer in chunks of records, each chunk one bus batch.
+      for (let i = 0; i < resend.length; i += 200) steps.push(resend.slice(i, i + 200));
+    }
+    steps.push(step);
+  }
+  return steps;
+}
+
+function shuffle<T>(xs: T[]): T[] {
+  let seed = 42;
+  for (let i = xs.length - 1; i > 0; i--) {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    const j = seed % (i + 1);
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+  }
+  return xs;
+}
+
+export interface Driven {
+  /** Latest revision of every window, by windowId. */
+  latest: Map<string, AggregateEvent>;
+}
+
+/** One readings partition and the roll-up stage over `store`, fed step by step: the runtime's order of writes. */
+export async function drive(store: TimeSeriesStore, registry: RegistryIndex, steps: readonly ReadingBatchEvent[][]): Promise<Driven> {
+  const metrics = createAggregatorMetrics(createMetricsRegistry('late-data'));
+  const ctx = { store, metrics, backfillMaxAgeMs: 29 * D };
+  const L = 2 * H;
+  const agg = new WindowAggregator({ registry, allowedLatenessMs: L, outOfOrdernessMs: 5_000, idleSeriesMs: MIN });
+  const combiner = new RollupCombiner({ allowedLatenessMs: L, idleSourceMs: MIN });
+  const latest = new Map<string, AggregateEvent>();
+  const keep = async (events: readonly AggregateEvent[]): Promise<void> => {
+    if (events.length === 0) return;
+    await store.writeAggregates(events.map(toAggregatePoint));
+    for (const e of events) {
+      const held = latest.get(e.windowId);
+      if (!held || e.revision >= held.revision) latest.set(e.windowId, e);
+    }
+  };
+  for (const step of steps) {
+    // Ingest writes the store before the bus.
+    const points: ReadingPoint[] = step.flatMap((e) => e.readings.map((r) => ({ park: e.park, tenant: e.tenant, meter: e.meter, metric: r.metric, unit: r.unit, value: r.value, ts: r.ts })));
+    await store.writeReadings(points);
+    for (const e of step) agg.record(e);
+    const filled = await fetchBackfills(agg, ctx);
+    const wm = agg.maxEventTime === undefined ? undefined : agg.maxEventTime - 5_000;
+    const r = wm === undefined ? { events: [], partials: [] } : agg.flush(wm);
+    await keep([...filled, ...r.events]);
+    const now = step[0]!.readings[0]!.ts;
+    const added = combiner.add({ source: 0, sources: 1, watermark: agg.flushedTo ?? null, partials: r.partials }, now);
+    await keep([...(await recomputeRollups(combiner, added.recompute, ctx)), ...combiner.flush(now)]);
+  }
+  return { latest };
+}
+
+/** What a consumer compares: the content of each window, not how many revisions it took. */
+export function content(e: AggregateEvent): unknown {
+  return {
+    windowId: e.windowId, count: e.count, sum: e.sum, min: e.min, max: e.max, mean: e.mean, last: e.last, consumption: e.consumption,
+    registerEvents: e.registerEvents, completeness: e.completeness, expected: e.expected, simulated: e.simulated,
+  };
+}
+
+/** The windows of the given sizes that end by `until`, by windowId, as content. */
+export function windowsBy(d: Driven, sizes: ReadonlyArray<AggregateEvent['window']>, until: number): Map<string, unknown> {
+  return new Map([...d.latest.values()].filter((e) => sizes.includes(e.window) && e.start + windowMs[e.window] <= until).sort((a, b) => (a.windowId < b.windowId ? -1 : 1)).map((e) => [e.windowId, content(e)]));
+}

@@ -376,7 +376,7 @@ export class WindowAggregator {
       if (ts < data.from || ts >= to) return;
       const start = windowStart(ts, this.fineSize);
       let m = samples.get(start);
-      if (!m) samples.set(start, (m = new Map()));
+      if (!m) samples.set(start, (m = new Map<number, Sample>()));
       m.set(ts, s);
     };
     for (const r of data.readings) if (Number.isFinite(r.value) && storableTime(r.ts)) put(r.ts, { value: r.value, simulated: r.simulated });

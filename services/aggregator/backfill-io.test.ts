@@ -8,10 +8,11 @@ const logger = quietLogger('backfill-test');
 const park = 'late-park';
 const registry = lateRegistry(park);
 
+// Live traffic in bus batches of 10 steps (20 minutes): what a consumer batch holds, and quicker to run.
 async function run(s: Scenario) {
   const store = createSqliteStore({ path: ':memory:', logger });
   try {
-    return await drive(store, registry, traffic(park, s));
+    return await drive(store, registry, traffic(park, { stepsPerBatch: 10, ...s }));
   } finally {
     await store.close();
   }
@@ -26,13 +27,14 @@ describe('late data of any age, through the SQLite store', () => {
   ];
   for (const [name, outageStart, outageMs, order] of cases) {
     it(`${name}: the windows an on-time stream gives, for meters, tenants and the park`, async () => {
-      const end = outageStart + outageMs + 6 * H;
-      const until = Math.floor((end - 3 * H) / D) * D > outageStart + outageMs ? Math.floor((end - 3 * H) / D) * D : outageStart + outageMs + 3 * H;
+      // Live until 4 hours into the day after the outage: every day it touched has closed and been forgotten.
+      const until = Math.ceil((outageStart + outageMs) / D) * D;
+      const end = until + 4 * H;
       const onTime = await run({ outageStart, outageMs, order: 'on-time', end });
       const late = await run({ outageStart, outageMs, order, end });
       const sizes = ['1m', '15m', '1h', '1d'] as const;
-      const expected = windowsBy(onTime, sizes, until);
-      const actual = windowsBy(late, sizes, until);
+      const expected = windowsBy(onTime, sizes, until, park);
+      const actual = windowsBy(late, sizes, until, park);
       assert.ok(expected.size > 1000, `${expected.size} windows compared`);
       assert.deepEqual([...actual.keys()].filter((k) => !expected.has(k)), [], 'no window the on-time stream lacks');
       assert.deepEqual([...expected.keys()].filter((k) => !actual.has(k)), [], 'no window missing');

@@ -55,30 +55,41 @@ export interface Scenario {
   order: 'in-order' | 'shuffled' | 'on-time';
   /** Live traffic runs until here. */
   end: number;
+  /** Live 2-minute steps per bus batch (default 1). */
+  stepsPerBatch?: number;
 }
 
 /** Batches of reading events in the order the bus would deliver them. */
 export function traffic(park: string, s: Scenario): ReadingBatchEvent[][] {
   const tenant = (m: string) => (m === 'live-b' ? 't2' : 't1');
   const ev = (meter: string, readings: ReturnType<typeof reading>): ReadingBatchEvent => ({ v: 1, park, tenant: tenant(meter), meter, seq: 0, receivedAt: readings[0]!.ts, simulated: false, readings });
-  const steps: ReadingBatchEvent[][] = [];
+  const per = s.stepsPerBatch ?? 1;
+  const batches: ReadingBatchEvent[][] = [];
   const buffered: ReadingBatchEvent[] = [];
+  let live: ReadingBatchEvent[] = [];
+  let liveSteps = 0;
   const outageEnd = s.outageStart + s.outageMs;
   for (let ts = lateStart; ts < s.end; ts += CADENCE) {
-    const step: ReadingBatchEvent[] = [];
     meters.forEach((m, i) => {
       const e = ev(m, reading(i, ts));
       if (m === 'logger' && s.order !== 'on-time' && ts >= s.outageStart && ts < outageEnd) buffered.push(e);
-      else step.push(e);
+      else live.push(e);
     });
-    if (s.order !== 'on-time' && ts + CADENCE >= outageEnd && buffered.length > 0) {
-      const resend = s.order === 'shuffled' ? shuffle(buffered.splice(0)) : buffered.splice(0);
-      // The logger sends its buffer in chunks of records, each chunk one bus batch.
-      for (let i = 0; i < resend.length; i += 200) steps.push(resend.slice(i, i + 200));
+    liveSteps++;
+    const resend = s.order !== 'on-time' && ts + CADENCE >= outageEnd && buffered.length > 0;
+    if (liveSteps >= per || resend) {
+      batches.push(live);
+      live = [];
+      liveSteps = 0;
     }
-    steps.push(step);
+    if (resend) {
+      const back = s.order === 'shuffled' ? shuffle(buffered.splice(0)) : buffered.splice(0);
+      // The logger sends its buffer in chunks of records, each chunk one bus batch.
+      for (let i = 0; i < back.length; i += 500) batches.push(back.slice(i, i + 500));
+    }
   }
-  return steps;
+  if (live.length > 0) batches.push(live);
+  return batches;
 }
 
 function shuffle<T>(xs: T[]): T[] {
@@ -112,6 +123,7 @@ export async function drive(store: TimeSeriesStore, registry: RegistryIndex, ste
       if (!held || e.revision >= held.revision) latest.set(e.windowId, e);
     }
   };
+  let now = 0;
   for (const step of steps) {
     // Ingest writes the store before the bus.
     const points: ReadingPoint[] = step.flatMap((e) => e.readings.map((r) => ({ park: e.park, tenant: e.tenant, meter: e.meter, metric: r.metric, unit: r.unit, value: r.value, ts: r.ts })));
@@ -121,7 +133,7 @@ export async function drive(store: TimeSeriesStore, registry: RegistryIndex, ste
     const wm = agg.maxEventTime === undefined ? undefined : agg.maxEventTime - 5_000;
     const r = wm === undefined ? { events: [], partials: [] } : agg.flush(wm);
     await keep([...filled, ...r.events]);
-    const now = step[0]!.readings[0]!.ts;
+    for (const e of step) for (const r of e.readings) if (r.ts > now) now = r.ts;
     const added = combiner.add({ source: 0, sources: 1, watermark: agg.flushedTo ?? null, partials: r.partials }, now);
     await keep([...(await recomputeRollups(combiner, added.recompute, ctx)), ...combiner.flush(now)]);
   }
@@ -136,7 +148,8 @@ export function content(e: AggregateEvent): unknown {
   };
 }
 
-/** The windows of the given sizes that end by `until`, by windowId, as content. */
-export function windowsBy(d: Driven, sizes: ReadonlyArray<AggregateEvent['window']>, until: number): Map<string, unknown> {
-  return new Map([...d.latest.values()].filter((e) => sizes.includes(e.window) && e.start + windowMs[e.window] <= until).sort((a, b) => (a.windowId < b.windowId ? -1 : 1)).map((e) => [e.windowId, content(e)]));
+/** The windows of the given sizes that end by `until`, by windowId (the park's id as P), as content. */
+export function windowsBy(d: Driven, sizes: ReadonlyArray<AggregateEvent['window']>, until: number, park: string): Map<string, unknown> {
+  const id = (e: AggregateEvent): string => e.windowId.split(`:${park}:`).join(':P:');
+  return new Map([...d.latest.values()].filter((e) => sizes.includes(e.window) && e.start + windowMs[e.window] <= until).sort((a, b) => (a.windowId < b.windowId ? -1 : 1)).map((e) => [id(e), { ...(content(e) as object), windowId: id(e) }]));
 }

@@ -86,7 +86,9 @@ export async function recomputeRollups(combiner: RollupCombiner, requests: reado
   for (const q of requests) {
     const p = q.partial;
     const key = `${p.scope}|${p.park}|${p.tenant ?? ''}|${p.metric}|${p.window}`;
-    groups.set(key, [...(groups.get(key) ?? []), q]);
+    const list = groups.get(key);
+    if (list) list.push(q);
+    else groups.set(key, [q]);
   }
   const out: AggregateEvent[] = [];
   for (const group of groups.values()) {

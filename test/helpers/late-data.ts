@@ -12,8 +12,8 @@ import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-seri
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { RollupCombiner, WindowAggregator } from '../../services/aggregator/domain/window-aggregator.ts';
 import { fetchBackfills, recomputeRollups } from '../../services/aggregator/backfill-io.ts';
-import { toAggregatePoint } from '../../services/aggregator/output.ts';
-import { createAggregatorMetrics } from '../../services/aggregator/metrics.ts';
+import { packCheckpoint, toAggregatePoint } from '../../services/aggregator/output.ts';
+import { createAggregatorMetrics, type AggregatorMetrics } from '../../services/aggregator/metrics.ts';
 
 export const lateStart = Date.UTC(2026, 10, 23); // a UTC midnight
 export const MIN = 60_000;
@@ -105,6 +105,10 @@ function shuffle<T>(xs: T[]): T[] {
 export interface Driven {
   /** Latest revision of every window, by windowId. */
   latest: Map<string, AggregateEvent>;
+  /** The partition's open meter windows and checkpoint size at the end, and what the backfills cost. */
+  openWindows: number;
+  checkpointBytes: number;
+  metrics: AggregatorMetrics;
 }
 
 /** One readings partition and the roll-up stage over `store`, fed step by step: the runtime's order of writes. */
@@ -137,7 +141,7 @@ export async function drive(store: TimeSeriesStore, registry: RegistryIndex, ste
     const added = combiner.add({ source: 0, sources: 1, watermark: agg.flushedTo ?? null, partials: r.partials }, now);
     await keep([...(await recomputeRollups(combiner, added.recompute, ctx)), ...combiner.flush(now)]);
   }
-  return { latest };
+  return { latest, openWindows: agg.openWindows, checkpointBytes: packCheckpoint({ aggregator: agg.snapshot() }).length, metrics };
 }
 
 /** What a consumer compares: the content of each window, not how many revisions it took. */

@@ -303,7 +303,9 @@ export class RollupCombiner {
     const bySource = new Map<number, StoredMember[]>();
     for (const m of members) {
       const k = sourceOf(m.meter);
-      bySource.set(k, [...(bySource.get(k) ?? []), m]);
+      const list = bySource.get(k);
+      if (list) list.push(m);
+      else bySource.set(k, [m]);
     }
     const parts = new Map([...bySource].map(([k, ms]) => [k, foldStored(ms)]));
     if (![...parts.values()].some((x) => x.summary.count > 0)) return undefined;

@@ -44,3 +44,26 @@ describe('late data of any age, through the SQLite store', () => {
     });
   }
 });
+
+describe('late data with the meters on several readings partitions', () => {
+  for (const partitions of [2, 3, 6]) {
+    it(`${partitions} partitions, 6 hours resent shuffled: the windows of the same readings on time`, async () => {
+      const outageStart = lateStart + 10 * H + 17 * 60_000;
+      const until = Math.ceil((outageStart + 6 * H) / D) * D;
+      const s = { outageStart, outageMs: 6 * H, end: until + 4 * H, stepsPerBatch: 10 };
+      const go = async (order: Scenario['order']) => {
+        const store = createSqliteStore({ path: ':memory:', logger });
+        try {
+          return await drive(store, registry, traffic(park, { ...s, order }), partitions);
+        } finally {
+          await store.close();
+        }
+      };
+      const expected = windowsBy(await go('on-time'), ['1m', '15m', '1h', '1d'], until, park);
+      const actual = windowsBy(await go('shuffled'), ['1m', '15m', '1h', '1d'], until, park);
+      assert.deepEqual([...actual.keys()].filter((k) => !expected.has(k)), []);
+      const bad = [...expected].filter(([id, e]) => JSON.stringify(actual.get(id)) !== JSON.stringify(e)).map(([id]) => id);
+      assert.deepEqual(bad, []);
+    });
+  }
+});

@@ -10,6 +10,7 @@ import { windowMs, type AggregateEvent, type ReadingBatchEvent } from '../../sha
 import { parseParkRegistry, RegistryIndex } from '../../shared/contracts/park-registry.ts';
 import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
+import { partitionForKey } from '../../shared/ports/partitioner.ts';
 import { RollupCombiner, WindowAggregator } from '../../services/aggregator/domain/window-aggregator.ts';
 import { fetchBackfills, recomputeRollups } from '../../services/aggregator/backfill-io.ts';
 import { packCheckpoint, toAggregatePoint } from '../../services/aggregator/output.ts';
@@ -21,9 +22,10 @@ export const H = 60 * MIN;
 export const D = 24 * H;
 const CADENCE = 2 * MIN;
 
-export function lateRegistry(park: string): RegistryIndex {
+/** The scenario's park registry (JSON, as a registry file holds it). */
+export function latePark(park: string): unknown {
   const meter = (id: string) => ({ id, kind: 'electricity' as const, cadenceSeconds: 120, metrics: ['active_energy_import', 'active_power'] });
-  return new RegistryIndex(parseParkRegistry({
+  return {
     version: 1,
     parks: [{
       id: park, name: 'Late data park', country: 'ID', timezone: 'Asia/Makassar', usedAreaHa: 10,
@@ -33,7 +35,11 @@ export function lateRegistry(park: string): RegistryIndex {
         { id: 't2', name: 'Tenant two', sector: 'test', supplySource: 'grid', meters: [meter('live-b')] },
       ],
     }],
-  }));
+  };
+}
+
+export function lateRegistry(park: string): RegistryIndex {
+  return new RegistryIndex(parseParkRegistry(latePark(park)));
 }
 
 /** What meter `m` reads at `ts`: deterministic, with some variety. */
@@ -111,12 +117,17 @@ export interface Driven {
   metrics: AggregatorMetrics;
 }
 
-/** One readings partition and the roll-up stage over `store`, fed step by step: the runtime's order of writes. */
-export async function drive(store: TimeSeriesStore, registry: RegistryIndex, steps: readonly ReadingBatchEvent[][]): Promise<Driven> {
+/**
+ * The readings partitions and the roll-up stage over `store`, fed batch by
+ * batch in the runtime's order of writes. Meters go to partitions as the bus
+ * keys them; a partition without readings of a batch is idle, so the
+ * watermark is the newest partition's (as the runtime's idle rule makes it).
+ */
+export async function drive(store: TimeSeriesStore, registry: RegistryIndex, steps: readonly ReadingBatchEvent[][], partitions = 1): Promise<Driven> {
   const metrics = createAggregatorMetrics(createMetricsRegistry('late-data'));
   const ctx = { store, metrics, backfillMaxAgeMs: 29 * D };
   const L = 2 * H;
-  const agg = new WindowAggregator({ registry, allowedLatenessMs: L, outOfOrdernessMs: 5_000, idleSeriesMs: MIN });
+  const aggs = Array.from({ length: partitions }, () => new WindowAggregator({ registry, allowedLatenessMs: L, outOfOrdernessMs: 5_000, idleSeriesMs: MIN }));
   const combiner = new RollupCombiner({ allowedLatenessMs: L, idleSourceMs: MIN });
   const latest = new Map<string, AggregateEvent>();
   const keep = async (events: readonly AggregateEvent[]): Promise<void> => {
@@ -132,16 +143,19 @@ export async function drive(store: TimeSeriesStore, registry: RegistryIndex, ste
     // Ingest writes the store before the bus.
     const points: ReadingPoint[] = step.flatMap((e) => e.readings.map((r) => ({ park: e.park, tenant: e.tenant, meter: e.meter, metric: r.metric, unit: r.unit, value: r.value, ts: r.ts })));
     await store.writeReadings(points);
-    for (const e of step) agg.record(e);
-    const filled = await fetchBackfills(agg, ctx);
-    const wm = agg.maxEventTime === undefined ? undefined : agg.maxEventTime - 5_000;
-    const r = wm === undefined ? { events: [], partials: [] } : agg.flush(wm);
-    await keep([...filled, ...r.events]);
+    for (const e of step) aggs[partitionForKey(e.meter, partitions)]!.record(e);
     for (const e of step) for (const r of e.readings) if (r.ts > now) now = r.ts;
-    const added = combiner.add({ source: 0, sources: 1, watermark: agg.flushedTo ?? null, partials: r.partials }, now);
-    await keep([...(await recomputeRollups(combiner, added.recompute, ctx)), ...combiner.flush(now)]);
+    const newest = Math.max(...aggs.map((a) => a.maxEventTime ?? -Infinity));
+    for (const [source, agg] of aggs.entries()) {
+      const filled = await fetchBackfills(agg, ctx);
+      const r = Number.isFinite(newest) ? agg.flush(newest - 5_000) : { events: [], partials: [] };
+      await keep([...filled, ...r.events]);
+      const added = combiner.add({ source, sources: partitions, watermark: agg.flushedTo ?? null, partials: r.partials }, now);
+      await keep(await recomputeRollups(combiner, added.recompute, ctx));
+    }
+    await keep(combiner.flush(now));
   }
-  return { latest, openWindows: agg.openWindows, checkpointBytes: packCheckpoint({ aggregator: agg.snapshot() }).length, metrics };
+  return { latest, openWindows: aggs.reduce((n, a) => n + a.openWindows, 0), checkpointBytes: packCheckpoint({ aggregator: aggs[0]!.snapshot() }).length, metrics };
 }
 
 /** What a consumer compares: the content of each window, not how many revisions it took. */

@@ -18,7 +18,7 @@ import { windowMs, windowSizeSchema, type AggregateEvent, type WindowSize } from
 import { fingerprint } from './fingerprint.ts';
 import { slowestActive } from './progress.ts';
 import { eventBit, eventsFromBits, type RegisterEvent } from './register.ts';
-import { decodeSummary, emptySummary, encodeSummary, type Summary } from './summary.ts';
+import { decodeSummary, emptySummary, encodeSummary, mergeInto, type Summary } from './summary.ts';
 import { satAdd } from '../../../shared/saturating.ts';
 import { partitionForKey } from '../../../shared/ports/partitioner.ts';
 
@@ -188,18 +188,11 @@ function foldStored(members: readonly StoredMember[]): Part {
   let lastMeter = '';
   for (const m of [...members].sort((a, b) => (a.meter < b.meter ? -1 : a.meter > b.meter ? 1 : 0))) {
     if (m.count === 0) continue;
-    acc.count += m.count;
-    acc.sum = satAdd(acc.sum, m.sum);
-    if (m.min < acc.min) acc.min = m.min;
-    if (m.max > acc.max) acc.max = m.max;
-    if (m.lastAt >= acc.lastTs) {
-      acc.lastTs = m.lastAt;
-      acc.last = m.last;
-      lastMeter = m.meter;
-    }
-    if (!m.simulated) acc.real += m.count;
-    acc.consumption = satAdd(acc.consumption, m.consumption);
-    for (const e of m.registerEvents) if (isRegisterEvent(e)) acc.events |= eventBit(e);
+    let events = 0;
+    for (const e of m.registerEvents) if (isRegisterEvent(e)) events |= eventBit(e);
+    // mergeInto gives ties on event time to the later-folded, so the greater meter id.
+    if (m.lastAt >= acc.lastTs) lastMeter = m.meter;
+    mergeInto(acc, { count: m.count, sum: m.sum, min: m.min, max: m.max, lastTs: m.lastAt, last: m.last, real: m.simulated ? 0 : m.count, consumption: m.consumption, events });
   }
   return { summary: acc, lastMeter };
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { windowSizeSchema } from '../../../shared/contracts/events.ts';
+import { rollupPartialSchema } from './rollups.ts';
 
 const num = z.number().finite();
 const count = z.number().int().nonnegative();
@@ -46,16 +47,7 @@ export const aggregatorStateSchema = z.object({
   /** Every series forgot its windows ending at or before this (absent: watermark - allowed lateness). */
   forgotten: num.optional(),
   /** Tenant and park windows still held with the final summaries of members already forgotten (m: [meter, summary]). */
-  frozen: z.array(z.object({
-    id: z.string().min(1),
-    scope: z.enum(['tenant', 'park']),
-    park: z.string().min(1),
-    tenant: z.string().min(1).optional(),
-    metric: z.string().min(1),
-    unit: z.string(),
-    c: z.boolean(),
-    w: windowSizeSchema,
-    s: num,
+  frozen: z.array(rollupPartialSchema.pick({ id: true, scope: true, park: true, tenant: true, metric: true, unit: true, cumulative: true, window: true, start: true }).extend({
     m: z.array(z.tuple([z.string().min(1), summarySchema])).min(1),
   })).optional(),
 });

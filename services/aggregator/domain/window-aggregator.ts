@@ -478,7 +478,7 @@ export class WindowAggregator {
       if (r.emitted) rollups.push([r.id, r.emitted.revision, r.emitted.hash]);
       if (r.frozen.size > 0) {
         const f: NonNullable<AggregatorState['frozen']>[number] = {
-          id: r.id, scope: r.scope, park: r.park, metric: r.metric, unit: r.unit, c: r.cumulative, w: r.size, s: r.start,
+          id: r.id, scope: r.scope, park: r.park, metric: r.metric, unit: r.unit, cumulative: r.cumulative, window: r.size, start: r.start,
           m: [...r.frozen].sort(([a], [b]) => (a < b ? -1 : 1)).map(([meter, sum]) => [meter, encodeSummary(sum)]),
         };
         if (r.tenant !== undefined) f.tenant = r.tenant;
@@ -522,7 +522,7 @@ export class WindowAggregator {
     for (const f of state.frozen ?? []) {
       if (!isMetricName(f.metric)) continue;
       const r: RollupWindow = {
-        id: f.id, scope: f.scope, park: f.park, tenant: f.tenant, metric: f.metric, unit: f.unit, cumulative: f.c, size: f.w, start: f.s, end: f.s + windowMs[f.w],
+        id: f.id, scope: f.scope, park: f.park, tenant: f.tenant, metric: f.metric, unit: f.unit, cumulative: f.cumulative, size: f.window, start: f.start, end: f.start + windowMs[f.window],
         members: new Map(), frozen: new Map(f.m.map(([meter, sum]) => [meter, decodeSummary(sum)])), emitted: undefined,
       };
       agg.rollups.set(r.id, r);

@@ -11,7 +11,7 @@ import { parseParkRegistry, RegistryIndex } from '../../shared/contracts/park-re
 import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { partitionForKey } from '../../shared/ports/partitioner.ts';
-import { RollupCombiner, WindowAggregator } from '../../services/aggregator/domain/window-aggregator.ts';
+import { partialsMessageSchema, RollupCombiner, WindowAggregator } from '../../services/aggregator/domain/window-aggregator.ts';
 import { fetchBackfills, recomputeRollups } from '../../services/aggregator/backfill-io.ts';
 import { packCheckpoint, toAggregatePoint } from '../../services/aggregator/output.ts';
 import { createAggregatorMetrics, type AggregatorMetrics } from '../../services/aggregator/metrics.ts';
@@ -150,7 +150,9 @@ export async function drive(store: TimeSeriesStore, registry: RegistryIndex, ste
       const filled = await fetchBackfills(agg, ctx);
       const r = Number.isFinite(newest) ? agg.flush(newest - 5_000) : { events: [], partials: [] };
       await keep([...filled, ...r.events]);
-      const added = combiner.add({ source, sources: partitions, watermark: agg.flushedTo ?? null, partials: r.partials }, now);
+      // Through JSON and the topic's schema, as the partials travel.
+      const message = partialsMessageSchema.parse(JSON.parse(JSON.stringify({ v: 1, group: 'g', source, sources: partitions, watermark: agg.flushedTo ?? null, partials: r.partials })));
+      const added = combiner.add(message, now);
       await keep(await recomputeRollups(combiner, added.recompute, ctx));
     }
     await keep(combiner.flush(now));

@@ -442,7 +442,8 @@ export class WindowAggregator {
       }
       this.recompute.set(id, {
         id, scope, park: i.park, ...(scope === 'tenant' ? { tenant: i.tenant } : {}), metric: i.metric, unit: i.unit, cumulative: i.register !== undefined,
-        window: size, start, s: encodeSummary(emptySummary()), lm: '', recompute: true,
+        // No summary to send, and an empty one's infinite min and max would not survive JSON.
+        window: size, start, s: [0, 0, 0, 0, 0, 0, 0, 0, 0], lm: '', recompute: true,
       });
     }
   }

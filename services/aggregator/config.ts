@@ -11,7 +11,7 @@ export const aggregatorConfigSchema = z.object({
   ...registryEnv,
   AGGREGATOR_GROUP: envString('consumer group on the readings topic, and the key of this aggregator\'s checkpoint', { default: 'aggregator' }),
   ALLOWED_LATENESS_MS: envInt('how long a meter series keeps a closed window in memory, by its own event time: later readings of it are recomputed from the time-series store', { default: 7_200_000, min: 0, max: 7 * 86_400_000 }),
-  IDLE_SERIES_MS: envInt('a meter series\' windows also close (and are later forgotten) once the partition\'s watermark is this far past them, so a silent meter does not hold back its tenant and park windows', { default: 60_000, min: 0, max: 86_400_000 }),
+  IDLE_SERIES_MS: envInt('a meter series\' windows also close (and are later forgotten) once the partition\'s watermark is this far past them, so a silent meter does not hold back its tenant and park windows (the roll-ups wait this long too)', { default: 10_000, min: 0, max: 86_400_000 }),
   BACKFILL_MAX_AGE_MS: envInt('how far back a backfill looks for a register\'s last reading before the recomputed span; keep it at the raw bucket\'s retention (ingest\'s MAX_PAST_MS)', { default: 29 * 86_400_000, min: 86_400_000, max: 100 * 365 * 86_400_000 }),
   OUT_OF_ORDERNESS_MS: envInt('the watermark trails the newest event time by this much before windows close', { default: 5_000, min: 0, max: 86_400_000 }),
   IDLE_PARTITION_MS: envInt('a readings partition silent for this long stops holding the watermark back', { default: 10_000, min: 100, max: 86_400_000 }),

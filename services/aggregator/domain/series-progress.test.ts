@@ -56,11 +56,22 @@ describe('WindowAggregator: event-time progress per series', () => {
     });
   }
 
-  it('the roll-up stage is told the point every series has flushed to: the watermark less the idle allowance', () => {
-    const agg = new WindowAggregator(options({ idleSeriesMs: 3 * MIN }));
-    agg.flush(T0 + H);
-    assert.equal(agg.flushedTo, T0 + H - 3 * MIN);
-  });
+  // What the roll-up stage is told every series has flushed to.
+  const flushed: Array<[name: string, loggerAt: number | undefined, flushedTo: number]> = [
+    ['every series there: the watermark', undefined, T0 + H],
+    ['a series lagging whose windows the idle allowance closed: the watermark', T0 + H - 5 * MIN, T0 + H],
+    ['a series lagging with a window still open: its own progress', T0 + H - 2 * MIN, T0 + H - 2 * MIN - 5_000],
+    ['a series 2.5 minutes behind with a window still open: its own progress', T0 + H - 150_000, T0 + H - 155_000],
+  ];
+  for (const [name, loggerAt, flushedTo] of flushed) {
+    it(name, () => {
+      const agg = new WindowAggregator(options({ idleSeriesMs: 3 * MIN, windows: ['1m'] }));
+      agg.record(power('live-a', T0 + H + 5_000));
+      if (loggerAt !== undefined) agg.record(power('logger', loggerAt));
+      agg.flush(T0 + H);
+      assert.equal(agg.flushedTo, flushedTo);
+    });
+  }
 
   it('state stays bounded by the allowance, not the history, and survives a checkpoint', () => {
     const agg = new WindowAggregator(options());

@@ -209,9 +209,24 @@ export class WindowAggregator {
     this.largest = this.sizes.at(-1)!;
   }
 
-  /** Windows of every series ending at or before this are closed (flushed): what the roll-up stage may rely on. */
+  /**
+   * Windows of every series ending at or before this were closed by the last
+   * flush: what the roll-up stage may rely on. The flush watermark when every
+   * series is there; a series lagging behind holds it back by at most the idle
+   * allowance.
+   */
   get flushedTo(): number | undefined {
-    return Number.isFinite(this.wm) ? this.wm - this.idleSeriesMs : undefined;
+    if (!Number.isFinite(this.wm)) return undefined;
+    const wm = this.wm;
+    let at = wm;
+    for (const s of this.series.values()) {
+      const c = this.closeAt(s);
+      if (c >= at) continue;
+      // Only a window it has yet to close, ending by the watermark, holds the roll-ups back.
+      const pending = (w: { end: number }): boolean => w.end > c && w.end <= wm;
+      if ([...s.fine.values()].some(pending) || [...s.coarse.values()].some(pending)) at = c;
+    }
+    return at;
   }
 
   /** The watermark of the last flush (undefined before the first). */

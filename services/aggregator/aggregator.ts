@@ -27,6 +27,7 @@ import { deadLetterItem, publishIsolating, type WriteContext } from '../../share
 import { PartitionOwner } from '../../shared/runtime/partition-owner.ts';
 import type { Supervisor } from '../../shared/runtime/supervisor.ts';
 import { WindowAggregator, watermarkFrom, parseAggregatorState, type PartialsMessage, type RollupPartial } from './domain/window-aggregator.ts';
+import { fetchBackfills } from './backfill-io.ts';
 import { slowestActive } from './domain/progress.ts';
 import { RollupStage } from './rollup-stage.ts';
 import { outputItem, packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
@@ -45,6 +46,10 @@ export interface AggregatorRuntimeOptions {
   outOfOrdernessMs: number;
   /** A partition that delivered nothing for this long stops holding the watermark back. */
   idlePartitionMs: number;
+  /** A series' windows close once the partition's watermark is this far past them, however far behind the series is. */
+  idleSeriesMs: number;
+  /** How far before a backfill span the register baseline is looked for: the raw bucket's retention. */
+  backfillMaxAgeMs: number;
   batchMax: number;
   /** Where an unexpected error of a timer turn goes (batches are supervised by the bus decorator). */
   supervisor: Supervisor;
@@ -138,7 +143,7 @@ export class AggregatorRuntime {
     if (!mine) return;
     this.readingsPartitions = mine.partitionCount;
     const saved = await this.o.bus.readCompacted(topics.aggregatorState.name);
-    const options = { registry: this.o.registry, allowedLatenessMs: this.o.allowedLatenessMs };
+    const options = { registry: this.o.registry, allowedLatenessMs: this.o.allowedLatenessMs, outOfOrdernessMs: this.o.outOfOrdernessMs, idleSeriesMs: this.o.idleSeriesMs };
     const restored: Record<number, string> = {};
     for (const partition of mine.partitions) {
       const own = saved.get(partitionCheckpointKey(this.o.group, partition));
@@ -199,7 +204,9 @@ export class AggregatorRuntime {
     }
     const last = batch.messages.at(-1);
     state.behind = batch.highWatermark !== undefined && last !== undefined && BigInt(batch.highWatermark) > BigInt(last.offset) + 1n;
-    if (!(await this.emit(deadLetters, new Set([batch.partition])))) throw new EipError('CLOSED', 'readings partition revoked during the batch; it is left to its next owner');
+    // Readings of windows already forgotten: recomputed from the store before the flush.
+    const backfilled = await fetchBackfills(state.agg, this.o);
+    if (!(await this.emit(deadLetters, new Set([batch.partition]), backfilled))) throw new EipError('CLOSED', 'readings partition revoked during the batch; it is left to its next owner');
     done();
   }
 
@@ -208,16 +215,17 @@ export class AggregatorRuntime {
    * partition's partials, checkpoints the partitions that changed: all before the
    * caller's offsets commit. False when the partitions were revoked meanwhile.
    */
-  private async emit(deadLetters: OutgoingMessage[], recorded: ReadonlySet<number>): Promise<boolean> {
+  private async emit(deadLetters: OutgoingMessage[], recorded: ReadonlySet<number>, backfilled: readonly AggregateEvent[] = []): Promise<boolean> {
     const watermark = this.watermark();
     this.lastWatermark = watermark;
-    const events: AggregateEvent[] = [];
+    const events: AggregateEvent[] = [...backfilled];
     const reports: OutgoingMessage[] = [];
     const changed: number[] = [];
     for (const [partition, p] of this.held) {
       const r = watermark === undefined ? { events: [], partials: [] as RollupPartial[] } : p.agg.flush(watermark);
       events.push(...r.events);
-      const wm = p.agg.watermark;
+      // What the roll-up stage may rely on: every series has flushed its windows ending there.
+      const wm = p.agg.flushedTo;
       // A partition catching up reports with each batch even when its watermark stays: the roll-up stage waits for it meanwhile.
       if (r.partials.length > 0 || wm !== p.reported || (p.behind && recorded.has(partition))) {
         // The partials first, the watermark on the last message: the roll-up stage reads them in this order.

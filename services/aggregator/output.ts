@@ -11,7 +11,7 @@ export function toAggregatePoint(a: AggregateEvent): AggregatePoint {
   return {
     scope: a.scope, park: a.park, tenant: a.tenant, meter: a.meter, metric: a.metric, unit: a.unit, window: a.window, start: a.start,
     count: a.count, sum: a.sum, min: a.min, max: a.max, mean: a.mean, last: a.last, consumption: a.consumption, completeness: a.completeness,
-    expected: a.expected, revision: a.revision, ...(a.registerEvents.length > 0 && { registerEvents: a.registerEvents }),
+    expected: a.expected, revision: a.revision, lastAt: a.lastAt, ...(a.registerEvents.length > 0 && { registerEvents: a.registerEvents }),
     ...(a.simulated && { simulated: true }),
   };
 }

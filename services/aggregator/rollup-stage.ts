@@ -18,6 +18,8 @@ import { PartitionOwner } from '../../shared/runtime/partition-owner.ts';
 import { partialsMessageSchema, parseRollupState, RollupCombiner, type RollupCombinerOptions } from './domain/window-aggregator.ts';
 import { outputItem, packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
 import type { AggregatorRuntimeOptions } from './aggregator.ts';
+import { recomputeRollups } from './backfill-io.ts';
+import type { RecomputeRequest } from './domain/window-aggregator.ts';
 
 export const rollupCheckpointKey = (group: string): string => `${group}/rollups`;
 export const rollupGroup = (group: string): string => `${group}.rollups`;
@@ -76,6 +78,7 @@ export class RollupStage {
     const combiner = this.combiner;
     if (!combiner) throw new EipError('CLOSED', 'the partials partition is not held');
     const deadLetters: OutgoingMessage[] = [];
+    const recompute: RecomputeRequest[] = [];
     for (const m of batch.messages) {
       // The topic is shared by every aggregator group: the key says whose a record is.
       if (m.key !== this.o.group) continue;
@@ -88,17 +91,20 @@ export class RollupStage {
       const r = combiner.add(report.value, this.now());
       this.o.metrics.partials.inc({ outcome: 'accepted' }, r.accepted);
       if (r.late) this.o.metrics.partials.inc({ outcome: 'late' }, r.late);
+      recompute.push(...r.recompute);
     }
-    if (!(await this.emit(deadLetters))) throw new EipError('CLOSED', 'the partials partition was revoked during the batch');
+    // Windows forgotten here (or a partition's share it no longer holds): from the stored meter windows, written before these partials.
+    const recomputed = await recomputeRollups(combiner, recompute, this.o);
+    if (!(await this.emit(deadLetters, recomputed))) throw new EipError('CLOSED', 'the partials partition was revoked during the batch');
   }
 
   /** Emits the roll-ups the combined watermark closes, then checkpoints: before the caller's offsets commit. */
-  private async emit(deadLetters: OutgoingMessage[]): Promise<boolean> {
+  private async emit(deadLetters: OutgoingMessage[], recomputed: readonly AggregateEvent[] = []): Promise<boolean> {
     const combiner = this.combiner;
     if (!combiner) return false;
     const now = this.now();
     this.lastWatermark = combiner.watermarkAt(now);
-    const events: AggregateEvent[] = combiner.flush(now);
+    const events: AggregateEvent[] = [...recomputed, ...combiner.flush(now)];
     const checkpoint = packCheckpoint(combiner.snapshot());
     let written: AggregateEvent[] = [];
     const landed = await this.owner.guarded(async ({ publish, signal }) => {

@@ -75,6 +75,8 @@ export const aggregateEventSchema = z.object({
   completeness: z.number().nonnegative().optional(),
   /** Samples the meter's cadence gives the window (meter windows only): completeness = count / expected. */
   expected: z.number().positive().finite().optional(),
+  /** Event time of `last`: what a tenant or park window recomputed from stored meter windows picks its `last` by. */
+  lastAt: epochMsSchema.optional(),
   simulated: z.boolean().default(false),
 });
 export type AggregateEvent = z.infer<typeof aggregateEventSchema>;

@@ -67,7 +67,7 @@ function stored(p: ReadingPoint): ReadingPoint {
 
 function storedAggregate(p: AggregatePoint): AggregatePoint {
   const out: AggregatePoint = { ...p, simulated: p.simulated === true };
-  for (const key of ['tenant', 'meter', 'consumption', 'completeness', 'expected', 'revision', 'registerEvents'] as const) if (out[key] === undefined) delete out[key];
+  for (const key of ['tenant', 'meter', 'consumption', 'completeness', 'expected', 'revision', 'registerEvents', 'lastAt'] as const) if (out[key] === undefined) delete out[key];
   return out;
 }
 
@@ -264,7 +264,7 @@ export function timeSeriesContract(name: string, makeStore: () => Promise<TimeSe
     it('round-trips stored aggregates, optional fields included', async () => {
       const park = newId('park');
       const common = { park, metric: 'energy', unit: 'kWh', window: '15m' as const, count: 15, sum: 30.5, min: 1.25, max: 3.5, mean: 2.0333333333333332, last: 2.75 };
-      const meterAgg: AggregatePoint = { ...common, scope: 'meter', tenant: 'tenant-a', meter: 'meter-1', start: base, consumption: 12.5, completeness: 0.9333333333333333, expected: 15, revision: 0, registerEvents: ['rollover', 'reset'], simulated: true };
+      const meterAgg: AggregatePoint = { ...common, scope: 'meter', tenant: 'tenant-a', meter: 'meter-1', start: base, consumption: 12.5, completeness: 0.9333333333333333, expected: 15, revision: 0, registerEvents: ['rollover', 'reset'], lastAt: base + 14 * 60_000 + 59_999, simulated: true };
       const meterAgg2: AggregatePoint = { ...common, scope: 'meter', tenant: 'tenant-b', meter: 'meter-9', start: base, last: 9 };
       const tenantAgg: AggregatePoint = { ...common, scope: 'tenant', tenant: 'tenant-a', start: base + 15 * MINUTE, count: 30, consumption: 25 };
       const parkAgg: AggregatePoint = { ...common, scope: 'park', start: base + 15 * MINUTE, unit: 'kg CO2e, a=b', metric: 'co2 emitted', tenant: undefined, meter: undefined };

@@ -38,6 +38,8 @@ export interface AggregatePoint {
   completeness?: number | undefined;
   /** Samples expected from the meter's cadence (meter windows). */
   expected?: number | undefined;
+  /** Event time of `last`, epoch ms. */
+  lastAt?: number | undefined;
   /** The window's revision (0 first, +1 per revision by late data): a store keeps the latest. */
   revision?: number | undefined;
   /** Register events in the window (rollover, reset, swap), when any. */

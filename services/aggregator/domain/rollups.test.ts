@@ -157,7 +157,10 @@ describe('RollupCombiner: when a roll-up window closes', () => {
     const c = roll();
     c.add({ source: 0, watermark: T0 + MIN + L, partials: [] }, 0);
     c.flush(0);
-    assert.deepEqual(c.add(report(0, null, partial(T0, 1), partial(T0 + MIN, 1)), 1), { accepted: 1, late: 1 });
+    const r = c.add(report(0, null, partial(T0, 1), partial(T0 + MIN, 1)), 1);
+    assert.deepEqual([r.accepted, r.late], [1, 1]);
+    // Not dropped: the whole forgotten window is to be recomputed from the stored meter windows.
+    assert.deepEqual(r.recompute.map((q) => [q.partial.start, q.source]), [[T0, undefined]]);
     assert.equal(c.lateCount, 1);
   });
 });

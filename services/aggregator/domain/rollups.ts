@@ -17,9 +17,12 @@ import { z } from 'zod';
 import { windowMs, windowSizeSchema, type AggregateEvent, type WindowSize } from '../../../shared/contracts/events.ts';
 import { fingerprint } from './fingerprint.ts';
 import { slowestActive } from './progress.ts';
-import { eventsFromBits } from './register.ts';
-import { decodeSummary, emptySummary, encodeSummary, type Summary } from './summary.ts';
+import { eventBit, eventsFromBits } from './register.ts';
+import { registerEventSchema } from '../../../shared/contracts/events.ts';
+import type { RegisterEvent } from '../../../shared/domain/register.ts';
+import { decodeSummary, emptySummary, encodeSummary, mergeInto, type Summary } from './summary.ts';
 import { satAdd } from '../../../shared/saturating.ts';
+import { partitionForKey } from '../../../shared/ports/partitioner.ts';
 
 const num = z.number().finite();
 const count = z.number().int().nonnegative();
@@ -44,6 +47,12 @@ export const rollupPartialSchema = z.object({
   s: summarySchema,
   /** The meter whose reading is `last` in s: ties on event time go to the greater meter id, across sources too. */
   lm: z.string(),
+  /**
+   * The source no longer holds this window (a backfill changed a member long
+   * after): s means nothing, the stage recomputes the source's share (or the
+   * whole window, when it forgot it too) from the stored meter windows.
+   */
+  recompute: z.literal(true).optional(),
 });
 export type RollupPartial = z.infer<typeof rollupPartialSchema>;
 
@@ -74,7 +83,7 @@ export interface SourceReport {
 }
 
 export interface RollupCombinerOptions {
-  /** How long after a window closed a partial may still revise it. */
+  /** How long after a window closed a partial may still revise it in memory (later: recomputed from the store). */
   allowedLatenessMs: number;
   /** A source silent for this long stops holding the roll-up watermark back. */
   idleSourceMs: number;
@@ -144,7 +153,7 @@ interface Combined {
  * What tells a real revision from a recomputation that changed nothing: the
  * same content fingerprint as the aggregator's own emissions.
  */
-export function contentHash(e: AggregateEvent): number {
+export function contentHash(e: Pick<AggregateEvent, 'count' | 'sum' | 'min' | 'max' | 'last' | 'consumption' | 'completeness' | 'simulated'> & { registerEvents: readonly string[] }): number {
   return fingerprint(`${e.count}|${e.sum}|${e.min}|${e.max}|${e.last}|${e.consumption ?? ''}|${e.registerEvents.join(',')}|${e.completeness ?? ''}|${e.simulated}`);
 }
 
@@ -154,6 +163,46 @@ const scopeRank = { meter: 0, tenant: 1, park: 2 } as const;
 export function byWindow(a: AggregateEvent, b: AggregateEvent): number {
   return a.end - b.end || windowMs[a.window] - windowMs[b.window] || scopeRank[a.scope] - scopeRank[b.scope] || (a.windowId < b.windowId ? -1 : a.windowId > b.windowId ? 1 : 0);
 }
+
+/** A roll-up window to recompute from the store: the whole of it (source undefined), or one source's share. */
+export interface RecomputeRequest {
+  partial: RollupPartial;
+  source: number | undefined;
+  /** The readings partitions: a member meter's source is partitionForKey(meter, sources). */
+  sources: number | undefined;
+}
+
+/** A stored meter window of a roll-up's member, as the roll-up stage folds it. */
+export interface StoredMember {
+  meter: string;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  /** Event time of `last`; a window stored without it counts as ending at its own end. */
+  lastAt: number;
+  consumption: number;
+  registerEvents: readonly string[];
+  simulated: boolean;
+}
+
+/** Folds stored member windows in meter-id order, as the aggregator folds its members. */
+function foldStored(members: readonly StoredMember[]): Part {
+  const acc = emptySummary();
+  let lastMeter = '';
+  for (const m of [...members].sort((a, b) => (a.meter < b.meter ? -1 : a.meter > b.meter ? 1 : 0))) {
+    if (m.count === 0) continue;
+    let events = 0;
+    for (const e of m.registerEvents) if (isRegisterEvent(e)) events |= eventBit(e);
+    // mergeInto gives ties on event time to the later-folded, so the greater meter id.
+    if (m.lastAt >= acc.lastTs) lastMeter = m.meter;
+    mergeInto(acc, { count: m.count, sum: m.sum, min: m.min, max: m.max, lastTs: m.lastAt, last: m.last, real: m.simulated ? 0 : m.count, consumption: m.consumption, events });
+  }
+  return { summary: acc, lastMeter };
+}
+
+const isRegisterEvent = (e: string): e is RegisterEvent => registerEventSchema.safeParse(e).success;
 
 export class RollupCombiner {
   private readonly allowedLatenessMs: number;
@@ -193,14 +242,23 @@ export class RollupCombiner {
    * for its window (a redelivered report changes nothing); the watermark only
    * moves forward. Partials of windows past the allowed lateness are dropped.
    */
-  add(report: SourceReport, now: number): { accepted: number; late: number } {
+  add(report: SourceReport, now: number): { accepted: number; late: number; recompute: RecomputeRequest[] } {
     for (let i = 0; i < (report.sources ?? 0); i++) if (!this.sources.has(i)) this.sources.set(i, { at: -Infinity, seenAt: now });
     let accepted = 0;
     let late = 0;
+    const recompute: RecomputeRequest[] = [];
     for (const p of report.partials) {
       const end = p.end ?? p.start + windowMs[p.window];
-      if (end + this.allowedLatenessMs <= this.wm) {
+      const held = this.windows.has(p.id);
+      if (!held && end + this.allowedLatenessMs <= this.wm) {
+        // Forgotten here: the stored meter windows of every member say what it is now.
         late++;
+        recompute.push({ partial: p, source: undefined, sources: report.sources });
+        continue;
+      }
+      if (p.recompute === true) {
+        if (held) recompute.push({ partial: p, source: report.source, sources: report.sources });
+        else { late++; recompute.push({ partial: p, source: undefined, sources: report.sources }); }
         continue;
       }
       let w = this.windows.get(p.id);
@@ -217,7 +275,46 @@ export class RollupCombiner {
     s.seenAt = now;
     this.sources.set(report.source, s);
     this.lateTotal += late;
-    return { accepted, late };
+    return { accepted, late, recompute };
+  }
+
+  /**
+   * Applies a recomputation from stored meter windows (the runtime read them for
+   * a RecomputeRequest). With a source, the source's share of a window still held
+   * is replaced (emitted by the next flush); without, the whole forgotten window
+   * is rebuilt and returned as the stored revision + 1 when its content changed
+   * (nothing when the store already holds it, or nothing is stored of it).
+   */
+  recomputed(request: RecomputeRequest, members: readonly StoredMember[], stored: { revision: number; hash: number } | undefined): AggregateEvent | undefined {
+    const p = request.partial;
+    // Grouped by readings partition and folded as the sources' partials would be, so sums come out the same.
+    const sourceOf = (meter: string): number => (request.sources === undefined ? 0 : partitionForKey(meter, request.sources));
+    if (request.source !== undefined) {
+      const w = this.windows.get(p.id);
+      if (!w) return undefined;
+      w.parts.set(request.source, foldStored(members.filter((m) => sourceOf(m.meter) === request.source)));
+      w.dirty = true;
+      return undefined;
+    }
+    const bySource = new Map<number, StoredMember[]>();
+    for (const m of members) {
+      const k = sourceOf(m.meter);
+      const list = bySource.get(k);
+      if (list) list.push(m);
+      else bySource.set(k, [m]);
+    }
+    const parts = new Map([...bySource].map(([k, ms]) => [k, foldStored(ms)]));
+    if (![...parts.values()].some((x) => x.summary.count > 0)) return undefined;
+    const end = p.start + windowMs[p.window];
+    const c: Combined = {
+      id: p.id, scope: p.scope, park: p.park, tenant: p.tenant, metric: p.metric, unit: p.unit, cumulative: p.cumulative, size: p.window, start: p.start, end,
+      parts, dirty: false, emitted: undefined,
+    };
+    const event = this.event(c);
+    const hash = contentHash(event);
+    if (stored?.hash === hash) return undefined;
+    event.revision = stored ? stored.revision + 1 : 0;
+    return event;
   }
 
   /**

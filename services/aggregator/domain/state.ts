@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { windowSizeSchema } from '../../../shared/contracts/events.ts';
+import { rollupPartialSchema } from './rollups.ts';
 
 const num = z.number().finite();
 const count = z.number().int().nonnegative();
@@ -27,6 +28,10 @@ export const aggregatorStateSchema = z.object({
       metric: z.string().min(1),
       /** Last register reading of the windows already forgotten: [ts, value]. */
       carry: z.tuple([num, num]).optional(),
+      /** The series' own progress: its newest event time. */
+      p: num.optional(),
+      /** What the series forgot, when beyond the shared `forgotten`. */
+      f: num.optional(),
       /** Windows of the smallest size, with their samples. s: start, x: samples, d: changed since emitted, e: emitted. */
       fine: z.array(z.object({ s: num, x: z.array(sampleSchema).min(1), d: z.literal(1).optional(), e: emittedSchema.optional() })),
       /** Larger windows: a: the summary of their smaller windows already forgotten. */
@@ -38,6 +43,12 @@ export const aggregatorStateSchema = z.object({
    * revision, fingerprint]. Their members are rebuilt from the series.
    */
   rollups: z.array(z.tuple([z.string().min(1), count, count])),
+  /** Every series forgot its windows ending at or before this (absent: watermark - allowed lateness). */
+  forgotten: num.optional(),
+  /** Tenant and park windows still held with the final summaries of members already forgotten (m: [meter, summary]). */
+  frozen: z.array(rollupPartialSchema.pick({ id: true, scope: true, park: true, tenant: true, metric: true, unit: true, cumulative: true, window: true, start: true, end: true }).extend({
+    m: z.array(z.tuple([z.string().min(1), summarySchema])).min(1),
+  })).optional(),
 });
 
 export type AggregatorState = z.infer<typeof aggregatorStateSchema>;

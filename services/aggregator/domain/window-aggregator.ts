@@ -16,11 +16,18 @@
  * - Larger windows ("coarse") hold no samples: their statistics are the fold of
  *   the summaries of the fine windows already forgotten (`sealed`) and of the fine
  *   windows still open inside them. A 1-day window is a dozen numbers.
- * - Lateness is therefore judged on the fine window: a reading whose fine window
- *   ended at or before `watermark - allowedLatenessMs` is dropped from every size.
- *   Every size sees the same readings (the 1-minute windows add up to the hour),
- *   and dedup stays exact; choose `allowedLatenessMs` to cover the longest resend
- *   you accept (a SPARING logger's hourly batch needs more than an hour).
+ * - Event-time progress is kept per series (meter, metric): a series' windows
+ *   close by its own newest reading minus `outOfOrdernessMs`, so a logger
+ *   resending an outage is judged by its own clock, not by the meters that moved
+ *   on. A silent series must not hold back its roll-ups: its windows also close
+ *   once the flush watermark (the partition's progress) has passed them by
+ *   `idleSeriesMs`. A series forgets a window once that point passed it by
+ *   `allowedLatenessMs`: state is O(series x allowance).
+ * - A reading whose fine window the series has forgotten is not dropped: it is
+ *   counted `late` and queued for a backfill (`takeBackfills`): the runtime reads
+ *   the affected span back from the time-series store (which holds every reading
+ *   that reached the readings topic) and hands it to `fill`, which recomputes
+ *   those windows and emits the changed ones as revisions of what was stored.
  */
 import { windowMs, windowSizes, type AggregateEvent, type ReadingBatchEvent, type WindowSize } from '../../../shared/contracts/events.ts';
 import { isMetricName, metricCatalogue, type MetricName } from '../../../shared/contracts/metric-catalogue.ts';
@@ -30,6 +37,7 @@ import { fingerprint } from './fingerprint.ts';
 import { eventsFromBits } from './register.ts';
 import { registerProfile, type RegisterProfile, type RegisterReading } from '../../../shared/domain/register.ts';
 import { byWindow, contentHash, type RollupPartial } from './rollups.ts';
+import type { BackfillData, BackfillRequest, StoredWindow } from './backfill.ts';
 import type { AggregatorState, CoarseState, FineState, SampleState, SeriesState } from './state.ts';
 import { decodeSummary, emptySummary, encodeSummary, mergeInto, summariseSamples, type Sample, type Summary } from './summary.ts';
 import { assertZone, windowBounds, windowIdOf, windowStart } from './windows.ts';
@@ -38,14 +46,22 @@ export interface WindowAggregatorOptions {
   registry: RegistryIndex;
   /** Window sizes to produce; all four by default. */
   windows?: readonly WindowSize[];
-  /** How long after a window closes late readings may still revise it. */
+  /** How long after a series' windows close its late readings still revise them in memory (older ones: `fill`). */
   allowedLatenessMs: number;
+  /**
+   * A series' windows close once its own newest reading is this far past their
+   * end. Undefined: per-series progress is off and windows close by the flush
+   * watermark alone.
+   */
+  outOfOrdernessMs?: number;
+  /** A series' windows also close once the flush watermark is this far past their end (a silent series). Default 0. */
+  idleSeriesMs?: number;
 }
 
 export interface RecordResult {
   /** Readings that added or changed a sample. */
   accepted: number;
-  /** Readings dropped because their window is past the allowed lateness. */
+  /** Readings whose window the series already forgot: queued for a backfill from the store. */
   late: number;
   /** Readings identical to one already held (at-least-once redelivery): no change. */
   duplicates: number;
@@ -79,6 +95,10 @@ interface Series {
   coarse: Map<string, CoarseWindow>;
   /** Largest fine start seen; in-order data never needs to look for a following window. */
   maxFineStart: number;
+  /** Newest event time recorded: the series' own progress. */
+  maxTs: number;
+  /** Every window of the series ending at or before this is forgotten (fine-aligned), and none after it. */
+  forgotten: number;
 }
 
 interface WindowBase {
@@ -117,6 +137,8 @@ interface RollupWindow {
   end: number;
   /** The member meters' windows, by meter id. */
   members: Map<string, MeterWindow>;
+  /** Final summaries of members whose window their series already forgot. */
+  frozen: Map<string, Summary>;
   emitted: Emitted | undefined;
 }
 
@@ -148,7 +170,18 @@ export class WindowAggregator {
   private readonly fineMs: number;
   private readonly coarseSizes: readonly WindowSize[];
 
+  private readonly outOfOrdernessMs: number;
+  private readonly idleSeriesMs: number;
+  private readonly largest: WindowSize;
   private readonly series = new Map<string, Series>();
+  /** Boundary forgotten for every series (from the flush watermark): a series not held is forgotten up to here. */
+  private forgotten = -Infinity;
+  /** Readings of forgotten windows, per series key, waiting for takeBackfills. */
+  private readonly pending = new Map<string, { series: Series; readings: Map<number, Sample> }>();
+  /** Roll-ups held whose frozen members a fill changed: their partial goes out with the next flush. */
+  private readonly refreshed = new Set<RollupWindow>();
+  /** Roll-up windows already forgotten that a fill changed: the roll-up stage recomputes them from the store. */
+  private readonly recompute = new Map<string, RollupPartial>();
   private readonly rollups = new Map<string, RollupWindow>();
   private readonly dirty = new Set<MeterWindow>();
   private wm = -Infinity;
@@ -165,13 +198,39 @@ export class WindowAggregator {
       throw new RangeError(`allowedLatenessMs must be a finite number >= 0, got ${options.allowedLatenessMs}`);
     }
     for (const p of options.registry.registry.parks) assertZone(p.timezone);
+    for (const [name, v] of [['outOfOrdernessMs', options.outOfOrdernessMs ?? 0], ['idleSeriesMs', options.idleSeriesMs ?? 0]] as const) {
+      if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number >= 0, got ${v}`);
+    }
     this.registry = options.registry;
     this.allowedLatenessMs = options.allowedLatenessMs;
+    this.outOfOrdernessMs = options.outOfOrdernessMs ?? Infinity;
+    this.idleSeriesMs = options.idleSeriesMs ?? 0;
     // Sizes nest (windows.ts: local hours and days are whole 15-minute windows), so every fine window lies in exactly one window of each larger size.
     this.sizes = [...new Set(windows)].sort((a, b) => windowMs[a] - windowMs[b]);
     this.fineSize = this.sizes[0]!;
     this.fineMs = windowMs[this.fineSize];
     this.coarseSizes = this.sizes.slice(1);
+    this.largest = this.sizes.at(-1)!;
+  }
+
+  /**
+   * Windows of every series ending at or before this were closed by the last
+   * flush: what the roll-up stage may rely on. The flush watermark when every
+   * series is there; a series lagging behind holds it back by at most the idle
+   * allowance.
+   */
+  get flushedTo(): number | undefined {
+    if (!Number.isFinite(this.wm)) return undefined;
+    const wm = this.wm;
+    let at = wm;
+    for (const s of this.series.values()) {
+      const c = this.closeAt(s);
+      if (c >= at) continue;
+      // Only a window it has yet to close, ending by the watermark, holds the roll-ups back.
+      const pending = (w: { end: number }): boolean => w.end > c && w.end <= wm;
+      if ([...s.fine.values()].some(pending) || [...s.coarse.values()].some(pending)) at = c;
+    }
+    return at;
   }
 
   /** The watermark of the last flush (undefined before the first). */
@@ -212,12 +271,14 @@ export class WindowAggregator {
         continue;
       }
       const start = windowStart(r.ts, this.fineSize);
-      if (start + this.fineMs + this.allowedLatenessMs <= this.wm) {
+      const series = this.seriesOf(entry, r.metric);
+      if (start + this.fineMs <= series.forgotten) {
+        this.queueBackfill(series, r.ts, { value: r.value, simulated });
         result.late++;
         continue;
       }
       if (r.ts > this.maxTs) this.maxTs = r.ts;
-      const series = this.seriesOf(entry, r.metric);
+      if (r.ts > series.maxTs) series.maxTs = r.ts;
       const window = series.fine.get(start) ?? this.openFine(series, start);
       const held = window.samples.get(r.ts);
       if (held && held.value === r.value && held.simulated === simulated) {
@@ -244,10 +305,12 @@ export class WindowAggregator {
     const wm = this.wm;
     const cache = new Map<Series, Chain>();
     const events: AggregateEvent[] = [];
-    const partials: RollupPartial[] = [];
-    const rollups = new Set<RollupWindow>();
+    const partials: RollupPartial[] = [...this.recompute.values()];
+    this.recompute.clear();
+    const rollups = new Set<RollupWindow>(this.refreshed);
+    this.refreshed.clear();
     for (const w of this.dirty) {
-      if (w.end > wm) continue;
+      if (w.end > this.closeAt(w.series)) continue;
       this.dirty.delete(w);
       w.dirty = false;
       this.emitIfChanged(w, this.meterEvent(w, this.summaryOf(w, cache)), events);
@@ -262,14 +325,152 @@ export class WindowAggregator {
     }
     events.sort(byWindow);
     partials.sort(byPartial);
-    if (this.nextEnd + this.allowedLatenessMs <= wm) this.sweep(wm, cache);
+    const globalClose = wm - this.idleSeriesMs;
+    if (this.nextEnd + this.allowedLatenessMs <= Math.max(globalClose, this.maxTs - this.outOfOrdernessMs)) this.sweep(cache);
+    // After the sweep: every window ending at or before it is gone from every series.
+    const boundary = windowStart(globalClose - this.allowedLatenessMs, this.fineSize);
+    if (boundary > this.forgotten) this.forgotten = boundary;
+    for (const s of this.series.values()) if (s.forgotten < this.forgotten) s.forgotten = this.forgotten;
     return { events, partials };
+  }
+
+  /** Where a series' windows close: its own progress, or the flush watermark less the idle allowance. */
+  private closeAt(s: Series): number {
+    return Math.max(s.maxTs - this.outOfOrdernessMs, this.wm - this.idleSeriesMs);
+  }
+
+  private queueBackfill(series: Series, ts: number, sample: Sample): void {
+    const key = `${series.info.meter}/${series.info.metric}`;
+    let p = this.pending.get(key);
+    if (!p) {
+      p = { series, readings: new Map() };
+      this.pending.set(key, p);
+    }
+    p.readings.set(ts, sample);
+  }
+
+  /**
+   * The spans to read back from the store for the late readings recorded since
+   * the last call, one per series: from the start of the largest window holding
+   * the oldest late reading to the end of the largest window holding the newest
+   * (never past what the series forgot). The runtime extends a register's span
+   * to the next stored reading (its step changes too) and passes the result to
+   * `fill` before the next flush.
+   */
+  takeBackfills(): BackfillRequest[] {
+    const out: BackfillRequest[] = [];
+    for (const [key, p] of this.pending) {
+      const times = [...p.readings.keys()];
+      const min = Math.min(...times);
+      const max = Math.max(...times);
+      const i = p.series.info;
+      const limit = p.series.forgotten;
+      out.push({
+        key, park: i.park, tenant: i.tenant, meter: i.meter, metric: i.metric, cumulative: i.register !== undefined,
+        from: windowStart(min, this.largest, i.zone), to: Math.min(limit, windowBounds(max, this.largest, i.zone).end), limit, zone: i.zone,
+        readings: [...p.readings].sort(([a], [b]) => a - b).map(([ts, s]) => ({ ts, value: s.value, simulated: s.simulated })),
+        sizes: [...this.sizes],
+      });
+    }
+    this.pending.clear();
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /**
+   * Recomputes a backfill span from the store's readings (the late ones merged
+   * in) and returns the forgotten meter windows whose content differs from the
+   * stored one, each as the stored revision + 1 (0 when none was stored). Windows
+   * still held that the span reaches (a larger window straddling the forgotten
+   * boundary, the register baseline of the first held window) are updated and go
+   * out with the next flush; the roll-ups of changed windows follow: their
+   * partial when this aggregator still holds the roll-up window, otherwise a
+   * recompute request for the roll-up stage.
+   */
+  fill(data: BackfillData): AggregateEvent[] {
+    const series = this.series.get(data.key);
+    if (!series) return [];
+    const to = Math.min(data.to, series.forgotten);
+    const samples = new Map<number, Map<number, Sample>>();
+    const put = (ts: number, s: Sample): void => {
+      if (ts < data.from || ts >= to) return;
+      const start = windowStart(ts, this.fineSize);
+      let m = samples.get(start);
+      if (!m) samples.set(start, (m = new Map<number, Sample>()));
+      m.set(ts, s);
+    };
+    for (const r of data.readings) if (Number.isFinite(r.value) && storableTime(r.ts)) put(r.ts, { value: r.value, simulated: r.simulated });
+    for (const r of data.late) put(r.ts, { value: r.value, simulated: r.simulated });
+    const rating = series.info.register;
+    let prev = rating && data.before && data.before.ts < data.from ? { ts: data.before.ts, value: data.before.value } : undefined;
+    const fine = new Map<number, Summary>();
+    for (const start of [...samples.keys()].sort((a, b) => a - b)) {
+      const r = summariseSamples(samples.get(start)!, rating ? { prev, rating } : undefined);
+      fine.set(start, r.summary);
+      prev = r.lastReading;
+    }
+    const stored = new Map<string, StoredWindow>(data.stored.map((w) => [coarseKey(w.window, w.start), w]));
+    const out: AggregateEvent[] = [];
+    const changed = (size: WindowSize, start: number, s: Summary): void => {
+      const event = this.meterEventOf(series.info, size, start, windowBounds(start, size, series.info.zone).end, s);
+      const before = stored.get(coarseKey(size, start));
+      const hash = contentHash(event);
+      if (before && before.hash === hash) return;
+      event.revision = before ? before.revision + 1 : 0;
+      out.push(event);
+      this.rollupsChanged(series, size, start, s);
+    };
+    const fineStarts = [...fine.keys()].sort((a, b) => a - b);
+    for (const start of fineStarts) changed(this.fineSize, start, fine.get(start)!);
+    for (const size of this.coarseSizes) {
+      const acc = new Map<number, Summary>();
+      for (const start of fineStarts) {
+        const c = windowStart(start, size, series.info.zone);
+        acc.set(c, mergeInto(acc.get(c) ?? emptySummary(), fine.get(start)!));
+      }
+      for (const [start, s] of acc) {
+        if (windowBounds(start, size, series.info.zone).end <= to) {
+          changed(size, start, s);
+          continue;
+        }
+        // Straddles the forgotten boundary: the held window's sealed part is what the store says.
+        const w = this.coarseOf(series, size, start);
+        w.sealed = s;
+        this.markDirty(w);
+      }
+    }
+    if (rating && to === series.forgotten && prev && (!series.carry || prev.ts !== series.carry.ts || prev.value !== series.carry.value)) {
+      series.carry = prev;
+      let first: FineWindow | undefined;
+      for (const f of series.fine.values()) if (!first || f.start < first.start) first = f;
+      if (first) this.touch(first);
+    }
+    return out.sort(byWindow);
+  }
+
+  /** A forgotten meter window changed: its roll-ups' partials follow. */
+  private rollupsChanged(series: Series, size: WindowSize, start: number, s: Summary): void {
+    const i = series.info;
+    for (const [scope, scopeId] of [['tenant', i.tenant], ['park', i.park]] as const) {
+      const id = windowIdOf(scope, scopeId, i.metric, size, start);
+      const r = this.rollups.get(id);
+      if (r) {
+        r.frozen.set(i.meter, s);
+        this.refreshed.add(r);
+        continue;
+      }
+      this.recompute.set(id, {
+        id, scope, park: i.park, ...(scope === 'tenant' ? { tenant: i.tenant } : {}), metric: i.metric, unit: i.unit, cumulative: i.register !== undefined,
+        // No summary to send, and an empty one's infinite min and max would not survive JSON.
+        window: size, start, end: windowBounds(start, size, i.zone).end, s: [0, 0, 0, 0, 0, 0, 0, 0, 0], lm: '', recompute: true,
+      });
+    }
   }
 
   snapshot(): AggregatorState {
     const series: SeriesState[] = [];
     for (const s of this.series.values()) {
-      if (s.fine.size === 0 && s.coarse.size === 0 && !s.carry) continue;
+      // A series with nothing held and no progress of its own beyond the shared boundary restores as a new one would.
+      if (s.fine.size === 0 && s.coarse.size === 0 && !s.carry && s.forgotten <= this.forgotten) continue;
       const fine: FineState[] = [...s.fine.values()].sort((a, b) => a.start - b.start).map((w) => {
         const x: SampleState[] = [...w.samples.entries()].sort(([a], [b]) => a - b).map(([ts, v]) => (v.simulated ? [ts - w.start, v.value, 1] : [ts - w.start, v.value]));
         const f: FineState = { s: w.start, x };
@@ -286,12 +487,26 @@ export class WindowAggregator {
       });
       const st: SeriesState = { meter: s.info.meter, metric: s.info.metric, fine, coarse };
       if (s.carry) st.carry = [s.carry.ts, s.carry.value];
+      if (Number.isFinite(s.maxTs)) st.p = s.maxTs;
+      if (s.forgotten > this.forgotten) st.f = s.forgotten;
       series.push(st);
     }
     const rollups: AggregatorState['rollups'] = [];
-    for (const r of this.rollups.values()) if (r.emitted) rollups.push([r.id, r.emitted.revision, r.emitted.hash]);
+    const frozen: NonNullable<AggregatorState['frozen']> = [];
+    for (const r of this.rollups.values()) {
+      if (r.emitted) rollups.push([r.id, r.emitted.revision, r.emitted.hash]);
+      if (r.frozen.size > 0) {
+        const f: NonNullable<AggregatorState['frozen']>[number] = {
+          id: r.id, scope: r.scope, park: r.park, metric: r.metric, unit: r.unit, cumulative: r.cumulative, window: r.size, start: r.start, end: r.end,
+          m: [...r.frozen].sort(([a], [b]) => (a < b ? -1 : 1)).map(([meter, sum]) => [meter, encodeSummary(sum)]),
+        };
+        if (r.tenant !== undefined) f.tenant = r.tenant;
+        frozen.push(f);
+      }
+    }
     rollups.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); // restore rebuilds them in another order
-    return {
+    frozen.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const state: AggregatorState = {
       v: 1,
       windows: [...this.sizes],
       watermark: this.watermark ?? null,
@@ -300,6 +515,9 @@ export class WindowAggregator {
       series,
       rollups,
     };
+    if (Number.isFinite(this.forgotten)) state.forgotten = this.forgotten;
+    if (frozen.length > 0) state.frozen = frozen;
+    return state;
   }
 
   /**
@@ -318,12 +536,27 @@ export class WindowAggregator {
     agg.wm = state.watermark ?? -Infinity;
     agg.maxTs = state.maxEventTime ?? -Infinity;
     agg.lateTotal = state.late;
+    // A checkpoint from before per-series progress forgot by the watermark alone.
+    agg.forgotten = state.forgotten ?? (state.watermark === null ? -Infinity : windowStart(state.watermark - agg.allowedLatenessMs, agg.fineSize));
+    for (const f of state.frozen ?? []) {
+      if (!isMetricName(f.metric)) continue;
+      const r: RollupWindow = {
+        id: f.id, scope: f.scope, park: f.park, tenant: f.tenant, metric: f.metric, unit: f.unit, cumulative: f.cumulative, size: f.window, start: f.start, end: f.end ?? windowBounds(f.start, f.window, agg.registry.park(f.park)?.timezone ?? 'UTC').end,
+        members: new Map(), frozen: new Map(f.m.map(([meter, sum]) => [meter, decodeSummary(sum)])), emitted: undefined,
+      };
+      agg.rollups.set(r.id, r);
+    }
     for (const st of state.series) {
       const entry = agg.registry.meter(st.meter);
       if (!entry || !isMetricName(st.metric)) continue;
       const series = agg.seriesOf(entry, st.metric);
       if (st.carry) series.carry = { ts: st.carry[0], value: st.carry[1] };
       let rebuilt = false;
+      if (st.p !== undefined) {
+        series.maxTs = st.p;
+        if (st.p > agg.maxTs) agg.maxTs = st.p;
+      }
+      if (st.f !== undefined && st.f > series.forgotten) series.forgotten = st.f;
       for (const c of st.coarse) {
         if (windowStart(c.s, c.w, series.info.zone) !== c.s) {
           // A checkpoint from before local alignment: its UTC hour or day is dropped, the local one rebuilt from the fine windows still open.
@@ -371,7 +604,7 @@ export class WindowAggregator {
         cadenceMs: entry.meter.cadenceSeconds * 1000,
         zone: entry.park.timezone,
       };
-      s = { info, carry: undefined, fine: new Map(), coarse: new Map(), maxFineStart: -Infinity };
+      s = { info, carry: undefined, fine: new Map(), coarse: new Map(), maxFineStart: -Infinity, maxTs: -Infinity, forgotten: this.forgotten };
       this.series.set(key, s);
     }
     return s;
@@ -406,7 +639,7 @@ export class WindowAggregator {
       const id = windowIdOf(scope, scopeId, i.metric, size, w.start);
       let r = this.rollups.get(id);
       if (!r) {
-        r = { id, scope, park: i.park, tenant: scope === 'tenant' ? i.tenant : undefined, metric: i.metric, unit: i.unit, cumulative: i.register !== undefined, size, start: w.start, end: w.end, members: new Map(), emitted: undefined };
+        r = { id, scope, park: i.park, tenant: scope === 'tenant' ? i.tenant : undefined, metric: i.metric, unit: i.unit, cumulative: i.register !== undefined, size, start: w.start, end: w.end, members: new Map(), frozen: new Map(), emitted: undefined };
         this.rollups.set(id, r);
       }
       r.members.set(i.meter, w);
@@ -470,13 +703,15 @@ export class WindowAggregator {
   }
 
   private meterEvent(w: MeterWindow, s: Summary): AggregateEvent {
-    const i = w.series.info;
-    const size = w.kind === 'fine' ? this.fineSize : w.size;
+    return this.meterEventOf(w.series.info, w.kind === 'fine' ? this.fineSize : w.size, w.start, w.end, s);
+  }
+
+  private meterEventOf(i: SeriesInfo, size: WindowSize, start: number, end: number, s: Summary): AggregateEvent {
     // From the window's own bounds (a DST day is 23 or 25 hours); a window shorter than the cadence expects one reading, not a fraction.
-    const expected = Math.max(1, (w.end - w.start) / i.cadenceMs);
+    const expected = Math.max(1, (end - start) / i.cadenceMs);
     return {
       v: 1,
-      windowId: windowIdOf('meter', i.meter, i.metric, size, w.start),
+      windowId: windowIdOf('meter', i.meter, i.metric, size, start),
       revision: 0,
       scope: 'meter',
       park: i.park,
@@ -485,8 +720,8 @@ export class WindowAggregator {
       metric: i.metric,
       unit: i.unit,
       window: size,
-      start: w.start,
-      end: w.end,
+      start,
+      end,
       count: s.count,
       sum: s.sum,
       min: s.min,
@@ -497,17 +732,19 @@ export class WindowAggregator {
       registerEvents: eventsFromBits(s.events),
       completeness: s.count / expected,
       expected,
+      lastAt: s.lastTs,
       simulated: s.real === 0,
     };
   }
 
   /** This aggregator's share of a roll-up window: its member meters folded in meter-id order. */
   private rollupPartial(r: RollupWindow, cache: Map<Series, Chain>): RollupPartial {
-    const ids = [...r.members.keys()].sort();
+    const ids = [...new Set([...r.members.keys(), ...r.frozen.keys()])].sort();
     const acc = emptySummary();
     let lastMeter = '';
     for (const id of ids) {
-      const s = this.summaryOf(r.members.get(id)!, cache);
+      const m = r.members.get(id);
+      const s = m ? this.summaryOf(m, cache) : r.frozen.get(id)!;
       // mergeInto gives ties on event time to the later-folded, so the greater meter id.
       if (s.count > 0 && s.lastTs >= acc.lastTs) lastMeter = id;
       mergeInto(acc, s);
@@ -538,17 +775,21 @@ export class WindowAggregator {
   }
 
   /**
-   * Forgets windows whose allowance has passed. A fine window's final summary is
-   * folded into its larger windows and its last register reading becomes the
-   * series' carry; neither changes what those windows emit.
+   * Forgets windows whose allowance has passed, per series (its own progress, or
+   * the flush watermark less the idle allowance). A fine window's final summary
+   * is folded into its larger windows and its last register reading becomes the
+   * series' carry; a forgotten window's final summary stays with the roll-ups
+   * still held that it belongs to. None of it changes what is emitted.
    */
-  private sweep(wm: number, cache: Map<Series, Chain>): void {
+  private sweep(cache: Map<Series, Chain>): void {
     const L = this.allowedLatenessMs;
     let nextEnd = Infinity;
     for (const series of this.series.values()) {
+      const limit = this.closeAt(series) - L;
+      const boundary = windowStart(limit, this.fineSize);
       let expiring = false;
       for (const f of series.fine.values()) {
-        if (f.end + L <= wm) {
+        if (f.end <= limit) {
           expiring = true;
           break;
         }
@@ -556,27 +797,41 @@ export class WindowAggregator {
       if (expiring) {
         const chain = this.chain(series, cache);
         for (const f of chain.ordered) {
-          if (f.end + L > wm) break;
+          if (f.end > limit) break;
           const s = chain.summaries.get(f)!;
           for (const c of this.parentsOf(f)) c.sealed = mergeInto(c.sealed ?? emptySummary(), s);
           if (series.info.register) series.carry = { ts: s.lastTs, value: s.last };
+          this.freeze(f, s);
           series.fine.delete(f.start);
           this.dirty.delete(f);
         }
       }
       for (const f of series.fine.values()) if (f.end < nextEnd) nextEnd = f.end;
       for (const [key, c] of series.coarse) {
-        if (c.end + L <= wm) {
+        if (c.end <= limit) {
+          // Every fine window inside went into sealed just above (the chain cache still lists them).
+          this.freeze(c, c.sealed ?? emptySummary());
           series.coarse.delete(key);
           this.dirty.delete(c);
         } else if (c.end < nextEnd) nextEnd = c.end;
       }
+      if (boundary > series.forgotten) series.forgotten = boundary;
     }
-    for (const [id, r] of this.rollups) if (r.end + L <= wm) this.rollups.delete(id);
+    const shared = this.wm - this.idleSeriesMs - L;
+    for (const [id, r] of this.rollups) if (r.members.size === 0 && r.end <= shared) this.rollups.delete(id);
     this.nextEnd = nextEnd;
+  }
+
+  private freeze(w: MeterWindow, s: Summary): void {
+    for (const r of w.rollups) {
+      if (r.members.get(w.series.info.meter) !== w) continue;
+      r.members.delete(w.series.info.meter);
+      if (s.count > 0) r.frozen.set(w.series.info.meter, s);
+    }
   }
 }
 
 export { watermarkFrom, windowIdOf, windowStart } from './windows.ts';
 export { parseAggregatorState, type AggregatorState } from './state.ts';
-export { RollupCombiner, parseRollupState, partialsMessageSchema, rollupPartialSchema, type PartialsMessage, type RollupCombinerOptions, type RollupPartial, type RollupState, type SourceReport } from './rollups.ts';
+export { storedWindowOf, type BackfillData, type BackfillRequest, type StoredWindow } from './backfill.ts';
+export { RollupCombiner, parseRollupState, partialsMessageSchema, rollupPartialSchema, type PartialsMessage, type RollupCombinerOptions, type RollupPartial, type RollupState, type SourceReport, type RecomputeRequest, type StoredMember } from './rollups.ts';

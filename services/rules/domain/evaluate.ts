@@ -22,8 +22,12 @@ export interface Decision {
 }
 
 const HOUR = 3_600_000;
-/** Recent windows kept per budget to absorb revisions: 64 hourly windows is over 2.5 days of lateness. */
-const RECENT_WINDOWS = 64;
+/**
+ * Recent windows kept per budget to absorb revisions: the aggregator revises
+ * windows as old as the raw bucket's retention (29 days by default), and 720
+ * hourly windows are 30 days.
+ */
+const RECENT_WINDOWS = 720;
 
 export const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
 

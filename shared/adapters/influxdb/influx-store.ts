@@ -199,6 +199,7 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
           const consumption = num(r, 'consumption');
           const completeness = num(r, 'completeness');
           const expected = num(r, 'expected');
+          const lastAt = num(r, 'last_at');
           const revision = num(r, 'revision');
           const registerEvents = str(r, 'register_events');
           if (tenant !== undefined) p.tenant = tenant;
@@ -206,6 +207,7 @@ export function createInfluxStore(options: InfluxStoreOptions): TimeSeriesStore 
           if (consumption !== undefined) p.consumption = consumption;
           if (completeness !== undefined) p.completeness = completeness;
           if (expected !== undefined) p.expected = expected;
+          if (lastAt !== undefined) p.lastAt = lastAt;
           if (revision !== undefined) p.revision = revision;
           if (registerEvents !== undefined && registerEvents !== '') p.registerEvents = registerEvents.split(',');
           return p;

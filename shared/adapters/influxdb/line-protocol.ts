@@ -85,6 +85,7 @@ export function aggregateLine(p: AggregatePoint, i: number): string {
     + (p.consumption === undefined ? '' : ',consumption=' + float(p.consumption, 'consumption', k, i))
     + (p.completeness === undefined ? '' : ',completeness=' + float(p.completeness, 'completeness', k, i))
     + (p.expected === undefined ? '' : ',expected=' + float(p.expected, 'expected', k, i))
+    + (p.lastAt === undefined ? '' : ',last_at=' + integer(p.lastAt, 'lastAt', k, i))
     + (p.revision === undefined ? '' : ',revision=' + integer(p.revision, 'revision', k, i))
     + (p.registerEvents === undefined || p.registerEvents.length === 0 ? '' : ',register_events=' + escape.quoted(p.registerEvents.join(',')))
     + ' ' + timestamp(p.start, k, i);

@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS aggregates (
   completeness REAL,
   simulated INTEGER NOT NULL,
   expected REAL,
+  last_at INTEGER,
   revision INTEGER,
   register_events TEXT,
   PRIMARY KEY (park, scope, metric, window_size, tenant, meter, start)
@@ -95,7 +96,7 @@ interface AggregateRow {
   park: string; scope: string; metric: string; window_size: string; tenant: string; meter: string; start: number; unit: string;
   value_count: number; value_sum: number; value_min: number; value_max: number; value_mean: number; value_last: number;
   consumption: number | null; completeness: number | null; simulated: number;
-  expected: number | null; revision: number | null; register_events: string | null;
+  expected: number | null; revision: number | null; register_events: string | null; last_at: number | null;
 }
 interface AlertRow {
   park: string; fingerprint: string; rule: string; state: string; severity: string; tenant: string; meter: string; metric: string;
@@ -115,7 +116,7 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
   const log = options.logger.child({ component: 'time-series-sqlite' });
   const db = openDatabase(options.path);
   db.exec(schema);
-  addMissingColumns(db, 'aggregates', { expected: 'REAL', revision: 'INTEGER', register_events: 'TEXT' });
+  addMissingColumns(db, 'aggregates', { expected: 'REAL', revision: 'INTEGER', register_events: 'TEXT', last_at: 'INTEGER' });
   addMissingColumns(db, 'alert_events', { transition: 'INTEGER', by_user: 'TEXT', threshold: 'REAL', window_start: 'INTEGER', window_end: 'INTEGER', detail: 'TEXT' });
   let closed = false;
 
@@ -137,10 +138,10 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
   const insertAggregate = db.prepare(
     `INSERT OR REPLACE INTO aggregates (park, scope, metric, window_size, tenant, meter, start, unit,
        value_count, value_sum, value_min, value_max, value_mean, value_last, consumption, completeness, simulated,
-       expected, revision, register_events)
+       expected, revision, register_events, last_at)
      VALUES (@park, @scope, @metric, @window, @tenant, @meter, @start, @unit,
        @count, @sum, @min, @max, @mean, @last, @consumption, @completeness, @simulated,
-       @expected, @revision, @registerEvents)`,
+       @expected, @revision, @registerEvents, @lastAt)`,
   );
   const insertAlert = db.prepare(
     `INSERT OR REPLACE INTO alert_events (park, fingerprint, rule, state, severity, tenant, meter, metric, at, summary, value, simulated,
@@ -161,7 +162,7 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
         park: p.park, scope: p.scope, metric: p.metric, window: p.window, tenant: p.tenant ?? '', meter: p.meter ?? '', start: p.start, unit: p.unit,
         count: p.count, sum: p.sum, min: p.min, max: p.max, mean: p.mean, last: p.last,
         consumption: p.consumption ?? null, completeness: p.completeness ?? null, simulated: p.simulated === true ? 1 : 0,
-        expected: p.expected ?? null, revision: p.revision ?? null,
+        expected: p.expected ?? null, revision: p.revision ?? null, lastAt: p.lastAt ?? null,
         registerEvents: p.registerEvents === undefined || p.registerEvents.length === 0 ? null : p.registerEvents.join(','),
       });
     }
@@ -266,6 +267,7 @@ export function createSqliteStore(options: SqliteStoreOptions): TimeSeriesStore 
           if (r.consumption !== null) p.consumption = r.consumption;
           if (r.completeness !== null) p.completeness = r.completeness;
           if (r.expected !== null) p.expected = r.expected;
+          if (r.last_at !== null) p.lastAt = r.last_at;
           if (r.revision !== null) p.revision = r.revision;
           if (r.register_events !== null) p.registerEvents = r.register_events.split(',');
           return p;

@@ -43,6 +43,7 @@ export function checkAggregates(points: readonly AggregatePoint[]): void {
     if (p.consumption !== undefined) finite(p.consumption, 'consumption', k, i);
     if (p.completeness !== undefined) finite(p.completeness, 'completeness', k, i);
     if (p.expected !== undefined) finite(p.expected, 'expected', k, i);
+    if (p.lastAt !== undefined) finite(p.lastAt, 'lastAt', k, i);
     if (p.revision !== undefined) integer(p.revision, 'revision', k, i);
   });
 }

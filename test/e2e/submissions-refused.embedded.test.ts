@@ -2,11 +2,14 @@
  * A wrong SPARING secret, end to end on the embedded SQLite bus: the reporting
  * service signs the demo outlet's hour with it, the stand-in receiver refuses
  * the signature (401), and the console shows the submission as refused, with
- * the receiver's reason, through its API and on the park overview's count.
+ * the receiver's reason, through its API, on the park overview's count, and
+ * on the park's Submissions page in Chromium (screenshot:
+ * test-results/screenshots/submissions-refused.png).
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import type { ReadingBatchEvent } from '../../shared/contracts/events.ts';
@@ -15,6 +18,9 @@ import { startReceiver } from '../../simulators/receiver/receiver.ts';
 import { reportingConfigSchema } from '../../services/reporting/config.ts';
 import { startReporting } from '../../services/reporting/main.ts';
 import { startTestConsole, password } from '../../services/console/testing.ts';
+import { buildUi } from '../../services/console/ui/build.ts';
+import { launchChromium, pageErrorsOf } from '../browser/helpers/chromium.ts';
+import { repoRoot } from '../helpers/servers.ts';
 import type { ParkSummary, SubmissionList } from '../../services/console/api/schemas.ts';
 import { recordingSupervisor } from '../helpers/supervisor.ts';
 import { eventually } from '../helpers/bus.ts';
@@ -27,7 +33,7 @@ const hour = Date.UTC(2026, 10, 27, 2);
 
 it('a bad SPARING signature secret is refused by the receiver and shows as a refused submission in the console', async () => {
   const receiver = await startReceiver({ secretOf: (u) => (u === uid ? 'the-ministry-issued-secret-0123' : undefined) });
-  const c = await startTestConsole({ registry: JSON.parse(readFileSync(registryFile, 'utf8')) as unknown, users: [{ name: 'wina', role: 'viewer', parks: [park] }] });
+  const c = await startTestConsole({ registry: JSON.parse(readFileSync(registryFile, 'utf8')) as unknown, users: [{ name: 'wina', role: 'viewer', parks: [park] }], ui: await buildUi() });
   const config = reportingConfigSchema.parse({
     BUS: 'sqlite', DATA_DIR: c.dir, PARK_REGISTRY: registryFile, OPS_PORT: '0', LOG_LEVEL: 'silent',
     SPARING_URL: `${receiver.url}/sparing`, SPARING_SECRET: 'a-mistyped-secret-0123456789', SISPEK: 'false',
@@ -57,6 +63,35 @@ it('a bad SPARING signature secret is refused by the receiver and shows as a ref
     assert.ok(receiver.refused().some((r) => r.status === 401), 'the receiver refused the signature');
     const overview = (await get(`/api/parks/${park}`)).json<ParkSummary>();
     assert.deepEqual(overview.submissionsFailing, { failed: 0, refused: 1 });
+
+    // The same on the page: the park overview's count and link, the Submissions table's highlighted row.
+    await c.app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(c.app.server.address() as AddressInfo).port}`;
+    const browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      const pageErrors = pageErrorsOf(page);
+      await page.goto(`${url}/`);
+      await page.getByTestId('signin-username').fill('wina');
+      await page.getByTestId('signin-password').fill(password('wina'));
+      await page.getByTestId('signin-submit').click();
+      await page.getByTestId('signed-in-as').filter({ hasText: 'wina' }).waitFor();
+      await page.goto(`${url}/#/parks/${park}`);
+      await page.getByTestId('park-overview').waitFor();
+      assert.match(await page.getByTestId('submissions-failing').first().textContent() ?? '', /1 refused/);
+      await page.getByTestId('submissions-link').click();
+      const row = page.locator('[data-testid="submission-row"][data-state="refused"]');
+      await row.waitFor();
+      const text = await row.textContent() ?? '';
+      assert.match(text, new RegExp(`SPARING.*${uid}.*refused.*30/30.*100 %.*401`));
+      assert.match(await page.getByTestId('submission-counts').textContent() ?? '', /refused: 1/);
+      const screenshots = join(repoRoot, 'test-results', 'screenshots');
+      mkdirSync(screenshots, { recursive: true });
+      await page.screenshot({ path: join(screenshots, 'submissions-refused.png'), fullPage: true });
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await browser.close();
+    }
   } finally {
     await reporting.stop();
     await c.close();

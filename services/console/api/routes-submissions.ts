@@ -21,7 +21,7 @@ export function registerSubmissionRoutes(app: FastifyInstance, ctx: ApiContext):
     const { submissions, total } = log.list({ park: park.id, kinds: q.kind, states: q.state, station: q.station, from: q.from, to: q.to }, q.limit);
     return {
       submissions: submissions.map(({ body: _body, ...view }): SubmissionView => view),
-      total, byState: log.stateCounts(park.id), unreadable: log.unreadable, keptPerStation: log.perStation,
+      total, byState: log.stateCounts(park.id), unreadable: log.unreadable, dropped: log.dropped, keptPerStation: log.perStation,
     };
   });
 }

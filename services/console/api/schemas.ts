@@ -431,6 +431,8 @@ export const submissionListSchema = z.object({
   byState: z.record(submissionStateSchema, z.number().int()),
   /** Records on the topic the console could not read (any park), since it started. */
   unreadable: z.number().int(),
+  /** Records not taken by the bound (older than a full station keeps, or of a station beyond the most held), since it started. */
+  dropped: z.number().int(),
   /** The bound: periods kept per (kind, station). */
   keptPerStation: z.number().int(),
 });

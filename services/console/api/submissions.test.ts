@@ -74,6 +74,7 @@ describe('submissions in the console', () => {
     assert.ok(r.submissions.every((s) => !('body' in s)));
     assert.deepEqual(r.byState, { pending: 0, sent: 2, failed: 1, refused: 1 });
     assert.equal(r.unreadable, 2);
+    assert.equal(r.dropped, 0);
     assert.equal(r.keptPerStation, 5_000);
   });
 
@@ -113,17 +114,35 @@ describe('submissions in the console', () => {
 });
 
 describe('submission log bound', () => {
-  it('keeps the newest periods per station and refuses one older than all it holds', () => {
-    const log = new SubmissionLog(3);
-    for (let i = 0; i < 5; i++) log.apply(record({ periodStart: t0 + i * hour, periodEnd: t0 + (i + 1) * hour }));
-    log.apply(record({ station: 'uid-z', periodStart: t0 }));
-    assert.equal(log.size, 4);
-    assert.deepEqual(log.list({ park: 'park-a', station: 'uid-a' }).submissions.map((s) => (s.periodStart - t0) / hour), [4, 3, 2]);
-    log.apply(record({ periodStart: t0 }));
-    assert.deepEqual(log.list({ park: 'park-a', station: 'uid-a' }).submissions.map((s) => (s.periodStart - t0) / hour), [4, 3, 2]);
-    // A held period updated does not evict another.
-    log.apply(record({ periodStart: t0 + 2 * hour, periodEnd: t0 + 3 * hour, state: 'refused' }));
+  const period = (station: string, i: number, over: Partial<SubmissionRecord> = {}) => record({ station, periodStart: t0 + i * hour, periodEnd: t0 + (i + 1) * hour, ...over });
+  const held = (log: SubmissionLog, station: string) => log.list({ park: 'park-a', station }).submissions.map((s) => (s.periodStart - t0) / hour);
+
+  it('keeps the newest periods per station, pruning in bulk, and refuses one older than all it kept', () => {
+    const log = new SubmissionLog(4);
+    for (let i = 0; i < 5; i++) log.apply(period('uid-a', i));
+    assert.deepEqual(held(log, 'uid-a'), [4, 3, 2, 1, 0], 'up to a quarter more before a prune');
+    log.apply(period('uid-a', 5));
+    assert.deepEqual(held(log, 'uid-a'), [5, 4, 3, 2]);
+    log.apply(period('uid-z', 0));
+    assert.deepEqual(held(log, 'uid-z'), [0], 'another station has its own bound');
+    log.apply(period('uid-a', 1));
+    assert.deepEqual(held(log, 'uid-a'), [5, 4, 3, 2], 'older than every period kept');
+    assert.equal(log.dropped, 1);
+    // A held period updated is taken and evicts nothing.
+    log.apply(period('uid-a', 2, { state: 'refused' }));
     assert.deepEqual(log.list({ park: 'park-a', station: 'uid-a', states: ['refused'] }).submissions.map((s) => (s.periodStart - t0) / hour), [2]);
-    assert.equal(log.size, 4);
+    assert.equal(log.size, 5);
+    // Late periods between the floor and the newest are taken, then pruned with the rest.
+    log.apply(period('uid-a', 3, { kind: 'sispek' }));
+    assert.equal(log.size, 6);
+  });
+
+  it('holds at most maxStations stations, dropping and counting records of more', () => {
+    const log = new SubmissionLog(10, 2);
+    for (const st of ['s1', 's2', 's3', 's4']) log.apply(period(st, 0));
+    assert.equal(log.size, 2);
+    assert.equal(log.dropped, 2);
+    log.apply(period('s1', 1));
+    assert.deepEqual(held(log, 's1'), [1, 0], 'a known station still grows');
   });
 });

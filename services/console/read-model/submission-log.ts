@@ -7,8 +7,12 @@
  *
  * Bounded: per (kind, station) it keeps the `perStation` newest periods
  * (5000 by default: about a week of SPARING 2-minute slots, or seven months
- * of hourly batches); an older period is dropped, and a record for a period
- * older than all of those held on a full station is not taken.
+ * of hourly batches). It prunes in bulk, when a station holds a quarter more
+ * than that, so a replay of a long topic costs a sort now and then rather than
+ * a scan per record; after a prune a period older than every one kept is not
+ * taken. At most `maxStations` (kind, station) pairs are held (1000 by
+ * default; the registry names far fewer): a record of one more is dropped and
+ * counted, so a flood of made-up station names cannot grow it without bound.
  */
 import { submissionKey, type SubmissionKind, type SubmissionRecord, type SubmissionState } from '../../../shared/contracts/submissions.ts';
 
@@ -23,15 +27,23 @@ export interface SubmissionFilter {
 }
 
 export const defaultSubmissionsPerStation = 5_000;
+export const defaultSubmissionStations = 1_000;
+
+interface Station {
+  keys: Set<string>;
+  /** Periods starting before this were pruned (or would be): not taken again. */
+  floor: number;
+}
 
 export class SubmissionLog {
   private readonly byKey = new Map<string, SubmissionRecord>();
-  /** Keys held per (kind, station), for the bound. */
-  private readonly byStation = new Map<string, Set<string>>();
+  private readonly stations = new Map<string, Station>();
   /** Records on the topic that are not the contract's (counted, skipped). */
   unreadable = 0;
+  /** Records not taken: older than a full station keeps, or of a station beyond maxStations. */
+  dropped = 0;
 
-  constructor(readonly perStation = defaultSubmissionsPerStation) {}
+  constructor(readonly perStation = defaultSubmissionsPerStation, readonly maxStations = defaultSubmissionStations) {}
 
   get size(): number {
     return this.byKey.size;
@@ -40,22 +52,16 @@ export class SubmissionLog {
   apply(r: SubmissionRecord): void {
     const key = submissionKey(r);
     const stationKey = `${r.kind}:${r.station}`;
-    let keys = this.byStation.get(stationKey);
-    if (!keys) {
-      keys = new Set();
-      this.byStation.set(stationKey, keys);
+    let station = this.stations.get(stationKey);
+    if (!station) {
+      if (this.stations.size >= this.maxStations) { this.dropped++; return; }
+      station = { keys: new Set(), floor: Number.NEGATIVE_INFINITY };
+      this.stations.set(stationKey, station);
     }
-    if (!keys.has(key) && keys.size >= this.perStation) {
-      const oldest = this.oldest(keys);
-      if (oldest && oldest.periodStart >= r.periodStart) return;
-      if (oldest) {
-        const k = submissionKey(oldest);
-        keys.delete(k);
-        this.byKey.delete(k);
-      }
-    }
-    keys.add(key);
+    if (!station.keys.has(key) && r.periodStart < station.floor) { this.dropped++; return; }
+    station.keys.add(key);
     this.byKey.set(key, r);
+    if (station.keys.size > this.perStation + Math.ceil(this.perStation / 4)) this.prune(station);
   }
 
   countUnreadable(): void {
@@ -77,13 +83,14 @@ export class SubmissionLog {
     return counts;
   }
 
-  private oldest(keys: ReadonlySet<string>): SubmissionRecord | undefined {
-    let oldest: SubmissionRecord | undefined;
-    for (const k of keys) {
-      const r = this.byKey.get(k);
-      if (r && (!oldest || r.periodStart < oldest.periodStart)) oldest = r;
+  private prune(station: Station): void {
+    const held = [...station.keys].map((k) => this.byKey.get(k)!).sort((a, b) => b.periodStart - a.periodStart);
+    for (const r of held.slice(this.perStation)) {
+      const k = submissionKey(r);
+      station.keys.delete(k);
+      this.byKey.delete(k);
     }
-    return oldest;
+    station.floor = held[this.perStation - 1]!.periodStart;
   }
 }
 

@@ -12,7 +12,7 @@ export function SubmissionsPage({ park }: { park: string }) {
   const list = useResource(() => api.submissions(park, { limit: 500 }), `submissions/${park}`, 15_000);
   if (list.error && !list.data) return <ErrorNote error={list.error} retry={list.reload} />;
   if (!list.data) return <Loading what="submissions" />;
-  const { submissions, total, byState, unreadable, keptPerStation } = list.data;
+  const { submissions, total, byState, unreadable, dropped, keptPerStation } = list.data;
   return (
     <section class="page" aria-labelledby="sub-title" data-testid="submissions">
       <header class="page-head">
@@ -26,6 +26,7 @@ export function SubmissionsPage({ park }: { park: string }) {
         <span class="badge sub-failed">failed: {byState.failed ?? 0}</span>
         <span class="badge sub-refused">refused: {byState.refused ?? 0}</span>
         {unreadable > 0 && <span class="muted"> · {unreadable} unreadable records skipped</span>}
+        {dropped > 0 && <span class="muted"> · {dropped} records beyond what the console keeps</span>}
       </p>
       {submissions.length === 0 ? <p class="empty">No submissions yet.</p> : (
         <div class="table-wrap">

@@ -85,6 +85,12 @@ it('a bad SPARING signature secret is refused by the receiver and shows as a ref
       const text = await row.textContent() ?? '';
       assert.match(text, new RegExp(`SPARING.*${uid}.*refused.*30/30.*100 %.*401`));
       assert.match(await page.getByTestId('submission-counts').textContent() ?? '', /refused: 1/);
+      // Filters, kept in the URL: none failed; failed or refused shows it again.
+      await page.getByTestId('filter-submission-state').selectOption('failed');
+      await page.getByText('No submissions match these filters.').waitFor();
+      await page.getByTestId('filter-submission-state').selectOption('failed,refused');
+      await row.waitFor();
+      assert.match(page.url(), /submissions\?state=failed%2Crefused$/);
       const screenshots = join(repoRoot, 'test-results', 'screenshots');
       mkdirSync(screenshots, { recursive: true });
       await page.screenshot({ path: join(screenshots, 'submissions-refused.png'), fullPage: true });

@@ -161,7 +161,7 @@ function Page({ route }: { route: Route }) {
     case 'parks': return <ParkList />;
     case 'park': return <ParkOverview key={route.park} park={route.park} />;
     case 'tenant': return <TenantPage key={`${route.park}/${route.tenant}`} park={route.park} tenant={route.tenant} query={route.query} />;
-    case 'submissions': return <SubmissionsPage key={route.park} park={route.park} />;
+    case 'submissions': return <SubmissionsPage key={route.park} park={route.park} query={route.query} />;
     case 'rules': return <RulePack />;
     case 'dead-letters': return <DeadLetters />;
     case 'not-found': return <section class="page"><h1>Not found</h1><p>Nothing lives at <code>#{route.path}</code>. <a href={links.alerts()}>Go to the alert board</a></p></section>;

@@ -1,15 +1,44 @@
 /** A park's regulatory submissions (SPARING, SISPEK), newest period first: what the receiver accepted, and what failed or was refused and why. */
 import type { SubmissionView } from '../../../api/schemas.ts';
+import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { ErrorNote, Loading } from '../components/status.tsx';
 import { formatDateTime, formatPercent } from '../format.ts';
 import { useResource } from '../hooks.ts';
-import { links } from '../router.ts';
+import { links, replaceQuery } from '../router.ts';
 
 const kindName: Record<SubmissionView['kind'], string> = { sparing: 'SPARING', sispek: 'SISPEK' };
 
-export function SubmissionsPage({ park }: { park: string }) {
-  const list = useResource(() => api.submissions(park, { limit: 500 }), `submissions/${park}`, 15_000);
+const kindFilters = [{ value: '', label: 'SPARING and SISPEK' }, { value: 'sparing', label: 'SPARING' }, { value: 'sispek', label: 'SISPEK' }];
+const stateFilters = [{ value: '', label: 'All' }, { value: 'failed,refused', label: 'Failed or refused' }, { value: 'refused', label: 'Refused' }, { value: 'failed', label: 'Failed' }, { value: 'pending', label: 'Pending' }, { value: 'sent', label: 'Sent' }];
+const pick = (value: string | null, allowed: ReadonlyArray<{ value: string }>): string => (allowed.some((f) => f.value === value) ? value ?? '' : '');
+
+/** Filters live in the hash's query (`#/parks/p/submissions?kind=sparing&state=failed,refused`), so a view can be bookmarked. */
+export function SubmissionsPage({ park, query }: { park: string; query: URLSearchParams }) {
+  const [kind, setKind] = useState(() => pick(query.get('kind'), kindFilters));
+  const [state, setState] = useState(() => pick(query.get('state'), stateFilters));
+  const choose = (next: { kind?: string; state?: string }): void => {
+    const k = next.kind ?? kind;
+    const st = next.state ?? state;
+    setKind(k);
+    setState(st);
+    replaceQuery({ kind: k, state: st });
+  };
+  const list = useResource(() => api.submissions(park, { kind: kind || undefined, state: state || undefined, limit: 500 }), `submissions/${park}/${kind}/${state}`, 15_000);
+  const filters = (
+    <div class="filters" role="group" aria-label="Filters" data-testid="submission-filters">
+      <label>Kind{' '}
+        <select value={kind} onChange={(e) => choose({ kind: e.currentTarget.value })} data-testid="filter-kind">
+          {kindFilters.map((f) => <option key={f.value} value={f.value}>{f.label}</option>)}
+        </select>
+      </label>
+      <label>State{' '}
+        <select value={state} onChange={(e) => choose({ state: e.currentTarget.value })} data-testid="filter-submission-state">
+          {stateFilters.map((f) => <option key={f.value} value={f.value}>{f.label}</option>)}
+        </select>
+      </label>
+    </div>
+  );
   if (list.error && !list.data) return <ErrorNote error={list.error} retry={list.reload} />;
   if (!list.data) return <Loading what="submissions" />;
   const { submissions, total, byState, unreadable, dropped, keptPerStation } = list.data;
@@ -28,7 +57,8 @@ export function SubmissionsPage({ park }: { park: string }) {
         {unreadable > 0 && <span class="muted"> · {unreadable} unreadable records skipped</span>}
         {dropped > 0 && <span class="muted"> · {dropped} records beyond what the console keeps</span>}
       </p>
-      {submissions.length === 0 ? <p class="empty">No submissions yet.</p> : (
+      {filters}
+      {submissions.length === 0 ? <p class="empty">{kind || state ? 'No submissions match these filters.' : 'No submissions yet.'}</p> : (
         <div class="table-wrap">
           <table>
             <thead>

@@ -2,7 +2,8 @@
  * Feeds the console's read models from the bus: alert transitions, operators'
  * commands (for silences), meter status and dead letters from the beginning of
  * their topics, readings (only their keys and timestamps, for "last seen") from
- * now on, and the sessions ended on any instance. Each console instance reads everything on its own, under a consumer
+ * now on, the sessions ended on any instance, and the regulatory submissions
+ * (latest state per period). Each console instance reads everything on its own, under a consumer
  * group of its own, so instances need no coordination.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ import { errorMessage } from '../../shared/errors.ts';
 import type { AlertView } from './api/schemas.ts';
 import type { ConsoleModels } from './console-models.ts';
 import { sessionEventSchema, type SessionEvent } from './auth/session-revocations.ts';
+import { submissionRecordSchema } from '../../shared/contracts/submissions.ts';
 
 export interface LiveFeedsOptions {
   bus: EventBus;
@@ -51,7 +53,7 @@ export class LiveFeeds {
     const { bus } = this.o;
     this.subscriptions.push(await bus.subscribe({
       groupId: `${this.instance}-state`,
-      topics: [topics.alerts.name, topics.alertCommands.name, topics.meterStatus.name, topics.deadLetters.name, topics.consoleSessions.name],
+      topics: [topics.alerts.name, topics.alertCommands.name, topics.meterStatus.name, topics.deadLetters.name, topics.consoleSessions.name, topics.submissions.name],
       fromBeginning: true,
       maxBatchSize: 2_000,
       handleBatch: (batch) => Promise.resolve(this.handle(batch)),
@@ -120,6 +122,14 @@ export class LiveFeeds {
         const r = parseRecord(value, sessionEventSchema, 'session event');
         if (!r.ok) { this.rejected(topic, r.detail); break; }
         this.o.onSessionEvent?.(r.value);
+        break;
+      }
+      case topics.submissions.name: {
+        // A tombstone (null) is compaction's business, not a submission.
+        if (value === null) break;
+        const r = parseRecord(value, submissionRecordSchema, 'submission record');
+        if (!r.ok) { models.submissions.countUnreadable(); this.rejected(topic, r.detail); break; }
+        models.submissions.apply(r.value);
         break;
       }
     }

@@ -40,5 +40,11 @@ function summaryOf(models: ConsoleModels, park: Park, tenants: TenantView[]): Pa
     id: park.id, name: park.name, timezone: park.timezone, tenants: tenants.length, meters: meters.length,
     metersOnline: meters.filter((m) => m.health.status === 'online').length,
     openAlerts: models.alerts.openCounts(park.id),
+    submissionsFailing: failing(models, park.id),
   };
+}
+
+function failing(models: ConsoleModels, park: string): ParkSummary['submissionsFailing'] {
+  const c = models.submissions.stateCounts(park);
+  return { failed: c.failed, refused: c.refused };
 }

@@ -53,6 +53,8 @@ export interface TestConsole {
   feeds: LiveFeeds;
   auth: Authenticator;
   users: UsersFile;
+  /** The temp folder holding bus.sqlite and ts.sqlite (another service may open the same bus as DATA_DIR). */
+  dir: string;
   close(): Promise<void>;
 }
 
@@ -69,13 +71,15 @@ export interface TestConsoleOptions {
   tokens?: Array<{ name: string; role: 'viewer' | 'operator' | 'admin'; parks: string[]; token: string }>;
   /** The web UI to serve (default: a stub page); browser tests pass buildUi()'s. */
   ui?: Map<string, { body: Buffer; contentType: string }>;
+  /** The park registry (parsed JSON; default: twoParks). */
+  registry?: unknown;
 }
 
 export async function startTestConsole(options: TestConsoleOptions = {}): Promise<TestConsole> {
   const dir = mkdtempSync(join(tmpdir(), 'eip-console-'));
   const lines = options.logLines;
   const logger = lines ? createLogger('console-test', 'debug', { write: (line) => { lines.push(line); } }) : createLogger('console-test', 'silent');
-  const registry = new RegistryIndex(parseParkRegistry(twoParks));
+  const registry = new RegistryIndex(parseParkRegistry(options.registry ?? twoParks));
   const users = usersFileSchema.parse({
     version: 1,
     users: await Promise.all([
@@ -106,7 +110,7 @@ export async function startTestConsole(options: TestConsoleOptions = {}): Promis
   });
   await feeds.start();
   return {
-    app, bus, store, models, feeds, auth, users,
+    app, bus, store, models, feeds, auth, users, dir,
     close: async () => {
       await feeds.stop();
       await app.close().catch(() => undefined);

@@ -2,7 +2,7 @@
  * The console's isolation table: every park-scoped caller (each role, a session
  * or an API token) against the other park's data over every console path: the
  * alert list and its filters, alert detail, commands (acknowledge, resolve,
- * silence, unsilence), silences, parks and meter health, series, data quality, totals, dead
+ * silence, unsilence), silences, parks and meter health, series, data quality, totals, submissions, dead
  * letters and their counts, the compliance pack, the rule pack, session revocation and the live
  * stream. Each refusal row expects 403 / 404, or the other park filtered out of
  * the answer; the control rows show the same caller reaching its own park.
@@ -127,6 +127,8 @@ function rowsFor(c: Caller): Row[] {
     { what: 'data quality of the other park\'s tenant under the own park', expect: 'refused', method: 'GET', url: `/api/parks/${own}/tenants/${other}-smelter/quality?from=${t0}&to=${t0 + 10 * minute}` },
     { what: 'dead letters of the other park by name', expect: 'refused', method: 'GET', url: `/api/dead-letters?park=${other}` },
     { what: 'dead letters and counts by reason', expect: acts ? 'filtered' : 'refused', method: 'GET', url: '/api/dead-letters', also: countsMatchLetters },
+    { what: 'submissions of the other park', expect: 'refused', method: 'GET', url: `/api/parks/${other}/submissions` },
+    { what: 'submissions of the other park, filtered by its station', expect: 'refused', method: 'GET', url: `/api/parks/${other}/submissions?station=uid-${other}` },
     { what: 'compliance pack of the other park', expect: 'refused', method: 'GET', url: `/api/parks/${other}/compliance-pack?month=2026-11&format=zip` },
     { what: 'compliance pack of the other park\'s tenant under the own park', expect: 'refused', method: 'GET', url: `/api/parks/${own}/compliance-pack?month=2026-11&format=zip&tenant=${other}-smelter` },
     ...(acts ? [] : [{ what: 'own compliance pack (a viewer)', expect: 'refused' as const, method: 'GET' as const, url: `/api/parks/${own}/compliance-pack?month=2026-11&format=zip` }]),
@@ -139,6 +141,7 @@ function rowsFor(c: Caller): Row[] {
     { what: 'own park', expect: 'allowed', method: 'GET', url: `/api/parks/${own}`, holds: `${own}-outlet` },
     { what: 'own series', expect: 'allowed', method: 'GET', url: series(own, `meter=${own}-outlet`), holds: `[${t0 + 2 * minute},` },
     { what: 'own totals', expect: 'allowed', method: 'GET', url: `/api/parks/${own}/totals`, holds: `"park":"${own}"` },
+    { what: 'own submissions, none of the other park\'s', expect: 'filtered', method: 'GET', url: `/api/parks/${own}/submissions`, also: (body) => body.includes(`"station":"uid-${own}"`) },
     { what: 'own data quality', expect: 'allowed', method: 'GET', url: `/api/parks/${own}/tenants/${own}-smelter/quality?from=${t0}&to=${t0 + 10 * minute}`, holds: `"tenant":"${own}-smelter"` },
     { what: 'own rule pack entries', expect: 'allowed', method: 'GET', url: '/api/rule-pack', holds: `permit of ${own}` },
   ];
@@ -194,10 +197,14 @@ describe('console isolation table', () => {
       topic: topics.deadLetters.name, key: 'ingest',
       value: JSON.stringify({ v: 1, reason: i === 0 ? 'not-json' : 'schema', detail: 'refused', stage: 'ingest', source: `eip/${park}/${park}-smelter/${park}-outlet/telemetry`, payloadBase64: Buffer.from('{').toString('base64'), receivedAt: Date.now() }),
     })));
+    await c.bus.publish(parks.map((park) => ({
+      topic: topics.submissions.name, key: `sparing:uid-${park}:${t0}`,
+      value: JSON.stringify({ v: 1, kind: 'sparing', station: `uid-${park}`, park, tenant: `${park}-smelter`, meter: `${park}-outlet`, periodStart: t0, periodEnd: t0 + 60 * minute, records: 30, expected: 30, state: 'refused', attempts: 1, revision: 0, lastError: '401', updatedAt: t0 }),
+    })));
     for (const park of parks) {
       await c.store.writeReadings([7.1, 7.2, 7.3].map((value, i) => ({ park, tenant: `${park}-smelter`, meter: `${park}-outlet`, metric: 'ph', unit: 'pH', value, ts: t0 + i * 2 * minute })));
     }
-    await eventually(() => (c.models.alerts.size === 2 && c.models.silences.get('silence-park-b') && c.models.deadLetters.list(10).length === 2 ? true : undefined), 10_000, 'the fixtures folded', 25);
+    await eventually(() => (c.models.alerts.size === 2 && c.models.silences.get('silence-park-b') && c.models.deadLetters.list(10).length === 2 && c.models.submissions.size === 2 ? true : undefined), 10_000, 'the fixtures folded', 25);
   });
   after(async () => {
     await c.close();

@@ -9,6 +9,7 @@ import { defaultMinCompleteness } from '../../../shared/contracts/completeness.t
 import { epochMsSchema, idSchema } from '../../../shared/contracts/ids.ts';
 import { meterKinds } from '../../../shared/contracts/park-registry.ts';
 import { instantQuery } from './instant-query.ts';
+import { submissionRecordSchema, submissionKindSchema, submissionStateSchema } from '../../../shared/contracts/submissions.ts';
 
 export const roles = ['viewer', 'operator', 'admin'] as const;
 export const roleSchema = z.enum(roles);
@@ -89,6 +90,8 @@ export const parkSummarySchema = z.object({
   meters: z.number().int(),
   metersOnline: z.number().int(),
   openAlerts: z.record(severitySchema, z.number().int()),
+  /** Regulatory submissions held whose latest state is failed (to be retried) or refused (needs a configuration change). */
+  submissionsFailing: z.object({ failed: z.number().int(), refused: z.number().int() }),
 });
 export type ParkSummary = z.infer<typeof parkSummarySchema>;
 
@@ -404,3 +407,33 @@ export const compliancePackQuerySchema = z.strictObject({
   minCompleteness: z.coerce.number().min(0).max(1).default(defaultMinCompleteness).describe('an hour below this share of its expected records is incomplete, not judged'),
 });
 export type CompliancePackQuery = z.infer<typeof compliancePackQuerySchema>;
+
+/** GET /api/parks/{park}/submissions: the reporting service's submissions as the console holds them. */
+export const submissionsQuerySchema = z.strictObject({
+  kind: listOf(submissionKindSchema).describe('comma-separated: sparing, sispek; default: both'),
+  state: listOf(submissionStateSchema).describe('comma-separated: pending, sent, failed, refused; default: all'),
+  station: z.string().min(1).max(200).optional().describe('one station (SPARING uid) or stack (meter id)'),
+  from: instantQuery.optional().describe('period start at or after (inclusive)'),
+  to: instantQuery.optional().describe('period start before (exclusive)'),
+  limit: intFromQuery.min(1).max(5_000).default(500),
+});
+export type SubmissionsQuery = z.infer<typeof submissionsQuerySchema>;
+
+export const submissionViewSchema = submissionRecordSchema.omit({ body: true });
+export type SubmissionView = z.infer<typeof submissionViewSchema>;
+
+export const submissionListSchema = z.object({
+  /** Newest period first, at most limit. */
+  submissions: z.array(submissionViewSchema),
+  /** All that match the query. */
+  total: z.number().int(),
+  /** The park's submissions held, per state. */
+  byState: z.record(submissionStateSchema, z.number().int()),
+  /** Records on the topic the console could not read (any park), since it started. */
+  unreadable: z.number().int(),
+  /** Records not taken by the bound (older than a full station keeps, or of a station beyond the most held), since it started. */
+  dropped: z.number().int(),
+  /** The bound: periods kept per (kind, station). */
+  keptPerStation: z.number().int(),
+});
+export type SubmissionList = z.infer<typeof submissionListSchema>;

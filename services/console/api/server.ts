@@ -22,6 +22,7 @@ import { registerStreamRoute } from './routes-stream.ts';
 import { registerPackRoutes } from './routes-pack.ts';
 import { registerUserRoutes } from './routes-users.ts';
 import { registerComplianceRoutes } from './routes-compliance.ts';
+import { registerSubmissionRoutes } from './routes-submissions.ts';
 import { openApiDocument } from './openapi.ts';
 
 /** `public`: anyone; a role: a caller with that role or a higher one. */
@@ -114,6 +115,7 @@ export async function createConsoleServer(ctx: ApiContext): Promise<FastifyInsta
   registerPackRoutes(app, ctx);
   registerUserRoutes(app, ctx);
   registerComplianceRoutes(app, ctx);
+  registerSubmissionRoutes(app, ctx);
   const doc = openApiDocument();
   app.get('/api/openapi.json', { config: { access: 'public' } }, () => doc);
 

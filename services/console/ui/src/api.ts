@@ -4,7 +4,7 @@
  */
 import type {
   AlertDetail, AlertList, CommandAccepted, DeadLetterList, ErrorBody, Me, ParkSummary, ParkTotals, ParkView,
-  RulePackView, Series, SeriesQuery, SignInRequest, SilenceRequest, SilenceView, TenantQuality, TenantQualityQuery,
+  RulePackView, Series, SeriesQuery, SubmissionList, SignInRequest, SilenceRequest, SilenceView, TenantQuality, TenantQualityQuery,
 } from '../../api/schemas.ts';
 
 export class ApiError extends Error {
@@ -92,6 +92,7 @@ export const api = {
   silences: (park: string) => request<{ silences: SilenceView[] }>('GET', `/api/silences${query({ park })}`),
   silence: (body: SilenceRequest) => request<CommandAccepted>('POST', '/api/silences', body),
   unsilence: (silenceId: string) => request<CommandAccepted>('DELETE', `/api/silences/${seg(silenceId)}`),
+  submissions: (park: string, params: { kind?: string; state?: string; station?: string; from?: string; to?: string; limit?: number }) => request<SubmissionList>('GET', `/api/parks/${seg(park)}/submissions${query({ ...params })}`),
   rulePack: () => request<RulePackView>('GET', '/api/rule-pack'),
   deadLetters: (park?: string, limit?: number) => request<DeadLetterList>('GET', `/api/dead-letters${query({ park, limit })}`),
 };

@@ -14,6 +14,7 @@ import { DeadLetters } from './pages/dead-letters.tsx';
 import { ParkList, ParkOverview } from './pages/park-overview.tsx';
 import { RulePack } from './pages/rule-pack.tsx';
 import { SignIn } from './pages/sign-in.tsx';
+import { SubmissionsPage } from './pages/submissions.tsx';
 import { TenantPage } from './pages/tenant-page.tsx';
 import { links, useRoute, type Route } from './router.ts';
 import { SessionContext, canAct, makeDirectory, useSession, type Directory, type Session } from './session.ts';
@@ -104,7 +105,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   useAlertStore(alerts);
   const open = alerts.all().filter((a) => openStates.has(a.state));
   const critical = open.filter((a) => a.severity === 'critical' && a.state !== 'acknowledged').length;
-  const pageKey = route.page === 'tenant' ? `tenant/${route.park}/${route.tenant}` : route.page === 'park' ? `park/${route.park}` : route.page;
+  const pageKey = route.page === 'tenant' ? `tenant/${route.park}/${route.tenant}` : route.page === 'park' ? `park/${route.park}` : route.page === 'submissions' ? `submissions/${route.park}` : route.page;
 
   useEffect(() => {
     document.title = `${critical ? `(${critical}) ` : ''}${pageTitle(route)} · EIP console`;
@@ -124,7 +125,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
         <a class="brand" href={links.alerts()}>EIP console</a>
         <nav aria-label="Main">
           <a href={links.alerts()} aria-current={current('alerts')}>Alerts <span class={`count${critical ? ' hot' : ''}`} data-testid="nav-open-count">{open.length}</span></a>
-          <a href={onePark ? links.park(onePark.id) : links.parks()} aria-current={current(['parks', 'park', 'tenant'])}>{onePark ? 'Park' : 'Parks'}</a>
+          <a href={onePark ? links.park(onePark.id) : links.parks()} aria-current={current(['parks', 'park', 'tenant', 'submissions'])}>{onePark ? 'Park' : 'Parks'}</a>
           <a href={links.rules()} aria-current={current('rules')}>Rule pack</a>
           {canAct(me) && <a href={links.deadLetters()} aria-current={current('dead-letters')}>Dead letters</a>}
         </nav>
@@ -147,6 +148,7 @@ function pageTitle(route: Route): string {
     case 'parks': return 'Parks';
     case 'park': return route.park;
     case 'tenant': return route.tenant;
+    case 'submissions': return `Submissions · ${route.park}`;
     case 'rules': return 'Rule pack';
     case 'dead-letters': return 'Dead letters';
     case 'not-found': return 'Not found';
@@ -159,6 +161,7 @@ function Page({ route }: { route: Route }) {
     case 'parks': return <ParkList />;
     case 'park': return <ParkOverview key={route.park} park={route.park} />;
     case 'tenant': return <TenantPage key={`${route.park}/${route.tenant}`} park={route.park} tenant={route.tenant} query={route.query} />;
+    case 'submissions': return <SubmissionsPage key={route.park} park={route.park} query={route.query} />;
     case 'rules': return <RulePack />;
     case 'dead-letters': return <DeadLetters />;
     case 'not-found': return <section class="page"><h1>Not found</h1><p>Nothing lives at <code>#{route.path}</code>. <a href={links.alerts()}>Go to the alert board</a></p></section>;

@@ -9,6 +9,7 @@ export type Route =
   | { page: 'parks'; query: URLSearchParams }
   | { page: 'park'; park: string; query: URLSearchParams }
   | { page: 'tenant'; park: string; tenant: string; query: URLSearchParams }
+  | { page: 'submissions'; park: string; query: URLSearchParams }
   | { page: 'rules'; query: URLSearchParams }
   | { page: 'dead-letters'; query: URLSearchParams }
   | { page: 'not-found'; path: string; query: URLSearchParams };
@@ -23,6 +24,7 @@ export function parseHash(hash: string): Route {
     if (a === undefined || (a === 'alerts' && b === undefined)) return { page: 'alerts', query };
     if (a === 'parks' && b === undefined) return { page: 'parks', query };
     if (a === 'parks' && b !== undefined && c === undefined) return { page: 'park', park: b, query };
+    if (a === 'parks' && b !== undefined && c === 'submissions' && d === undefined) return { page: 'submissions', park: b, query };
     if (a === 'parks' && b !== undefined && c === 'tenants' && d !== undefined) return { page: 'tenant', park: b, tenant: d, query };
     if (a === 'rules' && b === undefined) return { page: 'rules', query };
     if (a === 'dead-letters' && b === undefined) return { page: 'dead-letters', query };
@@ -36,6 +38,7 @@ export const links = {
   parks: () => '#/parks',
   park: (park: string) => `#/parks/${seg(park)}`,
   tenant: (park: string, tenant: string, q?: Record<string, string>) => `#/parks/${seg(park)}/tenants/${seg(tenant)}${q ? `?${new URLSearchParams(q).toString()}` : ''}`,
+  submissions: (park: string) => `#/parks/${seg(park)}/submissions`,
   rules: () => '#/rules',
   deadLetters: () => '#/dead-letters',
 };

@@ -4,7 +4,7 @@
  * overview re-reads when an alert changes and every 30 s for the totals.
  */
 import { useEffect } from 'preact/hooks';
-import type { ParkTotals, TenantView } from '../../../api/schemas.ts';
+import type { ParkSummary, ParkTotals, TenantView } from '../../../api/schemas.ts';
 import { api } from '../api.ts';
 import { AlertCounts } from '../components/badges.tsx';
 import { ErrorNote, Loading } from '../components/status.tsx';
@@ -27,6 +27,7 @@ export function ParkList() {
               <h2>{p.name}</h2>
               <p>{p.tenants} tenants · {p.metersOnline}/{p.meters} meters online</p>
               <p>Open alerts: <AlertCounts counts={p.openAlerts} /></p>
+              <SubmissionsFailing counts={p.submissionsFailing} />
             </a>
           ))}
         </div>
@@ -103,6 +104,7 @@ export function ParkOverview({ park }: { park: string }) {
         <h1 id="park-title">{p.name}</h1>
         <p class="muted">{p.tenants} tenants · <span data-testid="park-meters-online">{p.metersOnline}</span>/{p.meters} meters online · time zone {p.timezone}</p>
         <CompliancePackLink park={p.id} timezone={p.timezone} />
+        <p><a href={links.submissions(p.id)} data-testid="submissions-link">Submissions</a> <SubmissionsFailing counts={p.submissionsFailing} /></p>
       </header>
       <h2 class="section-title">Month to date{totals.data ? ` (${totals.data.month})` : ''}</h2>
       {totals.error ? <ErrorNote error={totals.error} retry={totals.reload} /> : null}
@@ -148,5 +150,16 @@ export function ParkOverview({ park }: { park: string }) {
         </table>
       </div>
     </section>
+  );
+}
+
+/** Failed (retried) and refused (needs a configuration change) submissions: nothing shown when there are none. */
+function SubmissionsFailing({ counts }: { counts: ParkSummary['submissionsFailing'] }) {
+  if (counts.failed === 0 && counts.refused === 0) return null;
+  return (
+    <span data-testid="submissions-failing">
+      {counts.refused > 0 && <span class="badge sub-refused">{counts.refused} refused</span>}
+      {counts.failed > 0 && <span class="badge sub-failed">{counts.failed} failed</span>}
+    </span>
   );
 }

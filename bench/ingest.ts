@@ -19,12 +19,12 @@
  */
 import { parseArgs } from 'node:util';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { osFreePort } from '../test/helpers/service-process.ts';
-import { counter, cpuSeconds, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, sleep, spawnTs } from './lib.ts';
+import { counter, cpuSeconds, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, sleep, spawnTs, writeBenchRegistry } from './lib.ts';
 
 const usage = 'usage: npm run bench:ingest [-- --messages N --meters N --inflight N --rounds N --paced-rate MSG_PER_S (0 skips) --skip-ceiling --node-args="FLAGS" --profile DIR]\n';
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '150000' }, meters: { type: 'string', default: '500' }, inflight: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '1' }, 'paced-rate': { type: 'string', default: '10000' }, 'skip-ceiling': { type: 'boolean' }, 'node-args': { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -56,16 +56,8 @@ log('making sure Mosquitto, Kafka and InfluxDB are up (infra/stack.sh up)');
 const up = spawnSync('bash', ['infra/stack.sh', 'up'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
 if (up.status !== 0) throw new Error('infra/stack.sh up failed');
 
-const tag = randomBytes(3).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), 'eip-bench-'));
-const park = `bench-${tag}`;
-const registryPath = join(dir, 'registry.json');
-writeFileSync(registryPath, JSON.stringify({
-  version: 1,
-  parks: [{ id: park, name: 'bench', country: 'ID', timezone: 'Asia/Makassar', usedAreaHa: 100, emissionFactors: { grid: { kgCo2ePerKwh: 0.73, source: 'bench' } },
-    tenants: [{ id: `bench-${tag}`, name: 'bench', sector: 'bench', supplySource: 'grid',
-      meters: Array.from({ length: meterCount }, (_, i) => ({ id: `bm${i}-${tag}`, kind: 'electricity', cadenceSeconds: 60, metrics: ['active_power', 'active_energy_import'] })) }] }],
-}));
+const { tag, park, registryPath } = writeBenchRegistry(dir, meterCount);
 
 const publish = async (count: number, rate = 0): Promise<void> => {
   const pub = spawnTs('bench/publisher.ts', ['--registry', registryPath, '--messages', String(count), '--inflight', String(values.inflight), '--rate', String(rate)]);

@@ -1,6 +1,8 @@
 /** Helpers shared by the benchmarks. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const repoRoot = new URL('../', import.meta.url).pathname;
 
@@ -108,3 +110,16 @@ export function positiveInt(name: string, raw: string, usage: string): number {
   return n;
 }
 
+/** A one-park, one-tenant registry of `meters` electricity meters under a fresh tag, written to dir/registry.json. */
+export function writeBenchRegistry(dir: string, meters: number): { tag: string; park: string; registryPath: string } {
+  const tag = randomBytes(3).toString('hex');
+  const park = `bench-${tag}`;
+  const registryPath = join(dir, 'registry.json');
+  writeFileSync(registryPath, JSON.stringify({
+    version: 1,
+    parks: [{ id: park, name: 'bench', country: 'ID', timezone: 'Asia/Makassar', usedAreaHa: 100, emissionFactors: { grid: { kgCo2ePerKwh: 0.73, source: 'bench' } },
+      tenants: [{ id: `bench-${tag}`, name: 'bench', sector: 'bench', supplySource: 'grid',
+        meters: Array.from({ length: meters }, (_, i) => ({ id: `bm${i}-${tag}`, kind: 'electricity', cadenceSeconds: 60, metrics: ['active_power', 'active_energy_import'] })) }] }],
+  }));
+  return { tag, park, registryPath };
+}

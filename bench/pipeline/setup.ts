@@ -5,11 +5,10 @@
  * and ingest, the aggregator, rules and the console as processes started
  * through test/helpers/service-process.ts, as production runs them.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { repoRoot, sleep } from '../lib.ts';
+import { repoRoot, sleep, writeBenchRegistry } from '../lib.ts';
 import { privateStack, type PrivateStack } from '../chaos/stack.ts';
 import { servicePassword } from '../../test/helpers/servers.ts';
 import { startService, type ServiceProcess } from '../../test/helpers/service-process.ts';
@@ -44,16 +43,9 @@ export function log(bench: string, msg: string): void {
 
 /** Writes the park and starts the private servers (the first run builds InfluxDB). */
 export async function openBench(basePort: number, meters: number): Promise<Bench> {
-  const tag = randomBytes(3).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'eip-bench-pipeline-'));
-  const park = `bench-${tag}`;
-  const registryPath = join(dir, 'registry.json');
-  writeFileSync(registryPath, JSON.stringify({
-    version: 1,
-    parks: [{ id: park, name: 'bench', country: 'ID', timezone: 'Asia/Makassar', usedAreaHa: 100, emissionFactors: { grid: { kgCo2ePerKwh: 0.73, source: 'bench' } },
-      tenants: [{ id: `bench-${tag}`, name: 'bench', sector: 'bench', supplySource: 'grid',
-        meters: Array.from({ length: meters }, (_, i) => ({ id: `bm${i}-${tag}`, kind: 'electricity', cadenceSeconds: 60, metrics: ['active_power', 'active_energy_import'] })) }] }],
-  }));
+  const { tag, park, registryPath } = writeBenchRegistry(dir, meters);
+
   const stack = privateStack(join(dir, 'run'), registryPath, basePort);
   const opsPort = (name: ServiceName): number => basePort + 10 + allServices.indexOf(name);
   const consolePort = basePort + 14;

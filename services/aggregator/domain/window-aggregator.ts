@@ -183,7 +183,8 @@ export class WindowAggregator {
   /** Roll-up windows already forgotten that a fill changed: the roll-up stage recomputes them from the store. */
   private readonly recompute = new Map<string, RollupPartial>();
   private readonly rollups = new Map<string, RollupWindow>();
-  private readonly dirty = new Set<MeterWindow>();
+  /** Windows changed since emitted, by end: a flush visits only the ends some series may have closed. */
+  private readonly dirty = new Map<number, Set<MeterWindow>>();
   private wm = -Infinity;
   private maxTs = -Infinity;
   private lateTotal = 0;
@@ -309,12 +310,16 @@ export class WindowAggregator {
     this.recompute.clear();
     const rollups = new Set<RollupWindow>(this.refreshed);
     this.refreshed.clear();
-    for (const w of this.dirty) {
-      if (w.end > this.closeAt(w.series)) continue;
-      this.dirty.delete(w);
-      w.dirty = false;
-      this.emitIfChanged(w, this.meterEvent(w, this.summaryOf(w, cache)), events);
-      for (const r of w.rollups) rollups.add(r);
+    // No series closes past the newest progress of any or the watermark less the idle allowance.
+    const reach = Math.max(this.maxTs - this.outOfOrdernessMs, wm - this.idleSeriesMs);
+    for (const [end, ws] of this.dirty) {
+      if (end > reach) continue;
+      for (const w of ws) {
+        if (end > this.closeAt(w.series)) continue;
+        this.clean(w);
+        this.emitIfChanged(w, this.meterEvent(w, this.summaryOf(w, cache)), events);
+        for (const r of w.rollups) rollups.add(r);
+      }
     }
     for (const r of rollups) {
       const p = this.rollupPartial(r, cache);
@@ -659,7 +664,18 @@ export class WindowAggregator {
   private markDirty(w: MeterWindow): void {
     if (w.dirty) return;
     w.dirty = true;
-    this.dirty.add(w);
+    let ws = this.dirty.get(w.end);
+    if (!ws) this.dirty.set(w.end, (ws = new Set()));
+    ws.add(w);
+  }
+
+  private clean(w: MeterWindow): void {
+    if (!w.dirty) return;
+    w.dirty = false;
+    const ws = this.dirty.get(w.end);
+    if (!ws) return;
+    ws.delete(w);
+    if (ws.size === 0) this.dirty.delete(w.end);
   }
 
   /** A changed fine window changes its parents and, for a register, the baseline of the next fine window. */
@@ -803,7 +819,7 @@ export class WindowAggregator {
           if (series.info.register) series.carry = { ts: s.lastTs, value: s.last };
           this.freeze(f, s);
           series.fine.delete(f.start);
-          this.dirty.delete(f);
+          this.clean(f);
         }
       }
       for (const f of series.fine.values()) if (f.end < nextEnd) nextEnd = f.end;
@@ -812,7 +828,7 @@ export class WindowAggregator {
           // Every fine window inside went into sealed just above (the chain cache still lists them).
           this.freeze(c, c.sealed ?? emptySummary());
           series.coarse.delete(key);
-          this.dirty.delete(c);
+          this.clean(c);
         } else if (c.end < nextEnd) nextEnd = c.end;
       }
       if (boundary > series.forgotten) series.forgotten = boundary;

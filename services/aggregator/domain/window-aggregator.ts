@@ -109,6 +109,8 @@ interface WindowBase {
   dirty: boolean;
   emitted: Emitted | undefined;
   rollups: RollupWindow[];
+  /** The window's checkpoint part as JSON, until it changes (see `snapshotJson`). */
+  json?: string | undefined;
 }
 
 interface FineWindow extends WindowBase {
@@ -160,6 +162,17 @@ const byPartial = (a: RollupPartial, b: RollupPartial): number => (a.end ?? a.st
 const storableTime = (ts: number): boolean => Number.isSafeInteger(ts) && ts >= 0 && ts <= maxStorableEpochMs;
 
 const coarseKey = (size: WindowSize, start: number): string => `${size}@${start}`;
+
+/** A checkpoint whose fine windows are held as `F` (their state, or its JSON). */
+type StateWith<F> = Omit<AggregatorState, 'series'> & { series: (Omit<SeriesState, 'fine'> & { fine: F[] })[] };
+
+function fineState(w: FineWindow): FineState {
+  const x: SampleState[] = [...w.samples.entries()].sort(([a], [b]) => a - b).map(([ts, v]) => (v.simulated ? [ts - w.start, v.value, 1] : [ts - w.start, v.value]));
+  const f: FineState = { s: w.start, x };
+  if (w.dirty) f.d = 1;
+  if (w.emitted) f.e = [w.emitted.revision, w.emitted.hash];
+  return f;
+}
 
 export class WindowAggregator {
   private readonly registry: RegistryIndex;
@@ -472,17 +485,29 @@ export class WindowAggregator {
   }
 
   snapshot(): AggregatorState {
-    const series: SeriesState[] = [];
+    return this.stateWith(fineState);
+  }
+
+  /**
+   * The checkpoint as JSON text, parsing to what `snapshot()` returns. Each fine
+   * window's part (its samples: the bulk of the state) is encoded once and kept
+   * until the window changes, so checkpointing after every batch re-encodes only
+   * the windows the batch touched.
+   */
+  snapshotJson(): string {
+    const { series, ...head } = this.stateWith((w) => (w.json ??= JSON.stringify(fineState(w))));
+    // `rest` always holds `coarse` and `head` always `v`: neither object is empty.
+    const parts = series.map(({ meter, metric, fine, ...rest }) => `{"meter":${JSON.stringify(meter)},"metric":${JSON.stringify(metric)},"fine":[${fine.join(',')}],${JSON.stringify(rest).slice(1)}`);
+    return `{"series":[${parts.join(',')}],${JSON.stringify(head).slice(1)}`;
+  }
+
+  /** The checkpoint, with each fine window's part as `fineOf` gives it. */
+  private stateWith<F>(fineOf: (w: FineWindow) => F): StateWith<F> {
+    const series: StateWith<F>['series'] = [];
     for (const s of this.series.values()) {
       // A series with nothing held and no progress of its own beyond the shared boundary restores as a new one would.
       if (s.fine.size === 0 && s.coarse.size === 0 && !s.carry && s.forgotten <= this.forgotten) continue;
-      const fine: FineState[] = [...s.fine.values()].sort((a, b) => a.start - b.start).map((w) => {
-        const x: SampleState[] = [...w.samples.entries()].sort(([a], [b]) => a - b).map(([ts, v]) => (v.simulated ? [ts - w.start, v.value, 1] : [ts - w.start, v.value]));
-        const f: FineState = { s: w.start, x };
-        if (w.dirty) f.d = 1;
-        if (w.emitted) f.e = [w.emitted.revision, w.emitted.hash];
-        return f;
-      });
+      const fine = [...s.fine.values()].sort((a, b) => a.start - b.start).map(fineOf);
       const coarse: CoarseState[] = [...s.coarse.values()].sort((a, b) => windowMs[a.size] - windowMs[b.size] || a.start - b.start).map((w) => {
         const c: CoarseState = { w: w.size, s: w.start };
         if (w.sealed) c.a = encodeSummary(w.sealed);
@@ -490,7 +515,7 @@ export class WindowAggregator {
         if (w.emitted) c.e = [w.emitted.revision, w.emitted.hash];
         return c;
       });
-      const st: SeriesState = { meter: s.info.meter, metric: s.info.metric, fine, coarse };
+      const st: StateWith<F>['series'][number] = { meter: s.info.meter, metric: s.info.metric, fine, coarse };
       if (s.carry) st.carry = [s.carry.ts, s.carry.value];
       if (Number.isFinite(s.maxTs)) st.p = s.maxTs;
       if (s.forgotten > this.forgotten) st.f = s.forgotten;
@@ -511,7 +536,7 @@ export class WindowAggregator {
     }
     rollups.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); // restore rebuilds them in another order
     frozen.sort((a, b) => (a.id < b.id ? -1 : 1));
-    const state: AggregatorState = {
+    const state: StateWith<F> = {
       v: 1,
       windows: [...this.sizes],
       watermark: this.watermark ?? null,
@@ -662,6 +687,7 @@ export class WindowAggregator {
   }
 
   private markDirty(w: MeterWindow): void {
+    w.json = undefined;
     if (w.dirty) return;
     w.dirty = true;
     let ws = this.dirty.get(w.end);
@@ -670,6 +696,7 @@ export class WindowAggregator {
   }
 
   private clean(w: MeterWindow): void {
+    w.json = undefined;
     if (!w.dirty) return;
     w.dirty = false;
     const ws = this.dirty.get(w.end);

@@ -116,6 +116,8 @@ interface WindowBase {
 interface FineWindow extends WindowBase {
   kind: 'fine';
   samples: Map<number, Sample>;
+  /** Its summary from these samples after the register baseline `prev`: kept across flushes until either changes. */
+  summarised?: { prev: RegisterReading | undefined; summary: Summary; lastReading: RegisterReading | undefined } | undefined;
 }
 
 interface CoarseWindow extends WindowBase {
@@ -162,6 +164,8 @@ const byPartial = (a: RollupPartial, b: RollupPartial): number => (a.end ?? a.st
 const storableTime = (ts: number): boolean => Number.isSafeInteger(ts) && ts >= 0 && ts <= maxStorableEpochMs;
 
 const coarseKey = (size: WindowSize, start: number): string => `${size}@${start}`;
+
+const sameReading = (a: RegisterReading | undefined, b: RegisterReading | undefined): boolean => a === b || (a !== undefined && b !== undefined && a.ts === b.ts && a.value === b.value);
 
 /** A checkpoint whose fine windows are held as `F` (their state, or its JSON). */
 type StateWith<F> = Omit<AggregatorState, 'series'> & { series: (Omit<SeriesState, 'fine'> & { fine: F[] })[] };
@@ -300,6 +304,7 @@ export class WindowAggregator {
         continue;
       }
       window.samples.set(r.ts, { value: r.value, simulated });
+      window.summarised = undefined;
       this.touch(window);
       result.accepted++;
     }
@@ -721,12 +726,15 @@ export class WindowAggregator {
   private chain(series: Series, cache: Map<Series, Chain>): Chain {
     const cached = cache.get(series);
     if (cached) return cached;
-    const ordered = [...series.fine.values()].sort((a, b) => a.start - b.start);
+    const ordered = [...series.fine.values()];
+    // Windows open in start order unless data arrived out of order: sort only then.
+    if (ordered.some((f, i) => i > 0 && f.start < ordered[i - 1]!.start)) ordered.sort((a, b) => a.start - b.start);
     const summaries = new Map<FineWindow, Summary>();
     const rating = series.info.register;
     let prev = series.carry;
     for (const f of ordered) {
-      const r = summariseSamples(f.samples, rating ? { prev, rating } : undefined);
+      const held = f.summarised;
+      const r = held && sameReading(held.prev, prev) ? held : (f.summarised = { prev, ...summariseSamples(f.samples, rating ? { prev, rating } : undefined) });
       summaries.set(f, r.summary);
       prev = r.lastReading;
     }

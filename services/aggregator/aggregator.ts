@@ -30,7 +30,7 @@ import { WindowAggregator, watermarkFrom, parseAggregatorState, type PartialsMes
 import { fetchBackfills } from './backfill-io.ts';
 import { slowestActive } from './domain/progress.ts';
 import { RollupStage } from './rollup-stage.ts';
-import { outputItem, packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
+import { outputItem, packCheckpointJson, unpackCheckpoint, writeAggregateOutput } from './output.ts';
 
 export { toAggregatePoint } from './output.ts';
 import type { AggregatorMetrics } from './metrics.ts';
@@ -240,7 +240,7 @@ export class AggregatorRuntime {
     }
     const checkpoints = changed.map((partition): OutgoingMessage => {
       const p = this.held.get(partition)!;
-      return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value: packCheckpoint({ aggregator: p.agg.snapshot(), max: Number.isFinite(p.max) ? p.max : null }) };
+      return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value: packCheckpointJson(`{"aggregator":${p.agg.snapshotJson()},"max":${Number.isFinite(p.max) ? p.max : 'null'}}`) };
     });
     let written: AggregateEvent[] = [];
     // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.

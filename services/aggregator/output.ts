@@ -18,7 +18,12 @@ export function toAggregatePoint(a: AggregateEvent): AggregatePoint {
 
 /** Gzipped JSON of a checkpoint. */
 export function packCheckpoint(value: unknown): Buffer {
-  return gzipSync(JSON.stringify(value));
+  return packCheckpointJson(JSON.stringify(value));
+}
+
+/** Gzipped checkpoint already encoded as JSON text. */
+export function packCheckpointJson(json: string): Buffer {
+  return gzipSync(json);
 }
 
 export function unpackCheckpoint(saved: Buffer): unknown {

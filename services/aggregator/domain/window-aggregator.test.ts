@@ -497,6 +497,19 @@ describe('WindowAggregator: snapshot and restore', () => {
     }
   });
 
+  it('the JSON checkpoint, its windows encoded once and kept until they change, equals a fresh full snapshot after every step', () => {
+    const agg = new WindowAggregator(options);
+    let restored: WindowAggregator | undefined;
+    steps.forEach((step, k) => {
+      for (const a of [agg, restored]) if (a) void (step.kind === 'record' ? a.record(step.event) : a.flush(step.wm));
+      const json = agg.snapshotJson();
+      assert.deepEqual(JSON.parse(json), agg.snapshot(), `after step ${k}`);
+      if (restored) assert.deepEqual(JSON.parse(restored.snapshotJson()), restored.snapshot(), `restored, after step ${k}`);
+      if (k === Math.floor(steps.length / 2)) restored = WindowAggregator.restore(parseAggregatorState(JSON.parse(json)), options);
+    });
+    assert.deepEqual(agg.snapshot(), straight.snapshot());
+  });
+
   it('keeps the checkpoint small: only open windows, and registers\' last values once everything closed', () => {
     const agg = WindowAggregator.restore(straight.snapshot(), options);
     agg.flush(T0 + 3 * D);

@@ -109,11 +109,15 @@ interface WindowBase {
   dirty: boolean;
   emitted: Emitted | undefined;
   rollups: RollupWindow[];
+  /** The window's checkpoint part as JSON, until it changes (see `snapshotJson`). */
+  json?: string | undefined;
 }
 
 interface FineWindow extends WindowBase {
   kind: 'fine';
   samples: Map<number, Sample>;
+  /** Its summary from these samples after the register baseline `prev`: kept across flushes until either changes. */
+  summarised?: { prev: RegisterReading | undefined; summary: Summary; lastReading: RegisterReading | undefined } | undefined;
 }
 
 interface CoarseWindow extends WindowBase {
@@ -161,6 +165,19 @@ const storableTime = (ts: number): boolean => Number.isSafeInteger(ts) && ts >= 
 
 const coarseKey = (size: WindowSize, start: number): string => `${size}@${start}`;
 
+const sameReading = (a: RegisterReading | undefined, b: RegisterReading | undefined): boolean => a === b || (a !== undefined && b !== undefined && a.ts === b.ts && a.value === b.value);
+
+/** A checkpoint whose fine windows are held as `F` (their state, or its JSON). */
+type StateWith<F> = Omit<AggregatorState, 'series'> & { series: (Omit<SeriesState, 'fine'> & { fine: F[] })[] };
+
+function fineState(w: FineWindow): FineState {
+  const x: SampleState[] = [...w.samples.entries()].sort(([a], [b]) => a - b).map(([ts, v]) => (v.simulated ? [ts - w.start, v.value, 1] : [ts - w.start, v.value]));
+  const f: FineState = { s: w.start, x };
+  if (w.dirty) f.d = 1;
+  if (w.emitted) f.e = [w.emitted.revision, w.emitted.hash];
+  return f;
+}
+
 export class WindowAggregator {
   private readonly registry: RegistryIndex;
   private readonly allowedLatenessMs: number;
@@ -183,7 +200,8 @@ export class WindowAggregator {
   /** Roll-up windows already forgotten that a fill changed: the roll-up stage recomputes them from the store. */
   private readonly recompute = new Map<string, RollupPartial>();
   private readonly rollups = new Map<string, RollupWindow>();
-  private readonly dirty = new Set<MeterWindow>();
+  /** Windows changed since emitted, by end: a flush visits only the ends some series may have closed. */
+  private readonly dirty = new Map<number, Set<MeterWindow>>();
   private wm = -Infinity;
   private maxTs = -Infinity;
   private lateTotal = 0;
@@ -286,6 +304,7 @@ export class WindowAggregator {
         continue;
       }
       window.samples.set(r.ts, { value: r.value, simulated });
+      window.summarised = undefined;
       this.touch(window);
       result.accepted++;
     }
@@ -309,12 +328,16 @@ export class WindowAggregator {
     this.recompute.clear();
     const rollups = new Set<RollupWindow>(this.refreshed);
     this.refreshed.clear();
-    for (const w of this.dirty) {
-      if (w.end > this.closeAt(w.series)) continue;
-      this.dirty.delete(w);
-      w.dirty = false;
-      this.emitIfChanged(w, this.meterEvent(w, this.summaryOf(w, cache)), events);
-      for (const r of w.rollups) rollups.add(r);
+    // No series closes past the newest progress of any or the watermark less the idle allowance.
+    const reach = Math.max(this.maxTs - this.outOfOrdernessMs, wm - this.idleSeriesMs);
+    for (const [end, ws] of this.dirty) {
+      if (end > reach) continue;
+      for (const w of ws) {
+        if (end > this.closeAt(w.series)) continue;
+        this.clean(w);
+        this.emitIfChanged(w, this.meterEvent(w, this.summaryOf(w, cache)), events);
+        for (const r of w.rollups) rollups.add(r);
+      }
     }
     for (const r of rollups) {
       const p = this.rollupPartial(r, cache);
@@ -467,17 +490,29 @@ export class WindowAggregator {
   }
 
   snapshot(): AggregatorState {
-    const series: SeriesState[] = [];
+    return this.stateWith(fineState);
+  }
+
+  /**
+   * The checkpoint as JSON text, parsing to what `snapshot()` returns. Each fine
+   * window's part (its samples: the bulk of the state) is encoded once and kept
+   * until the window changes, so checkpointing after every batch re-encodes only
+   * the windows the batch touched.
+   */
+  snapshotJson(): string {
+    const { series, ...head } = this.stateWith((w) => (w.json ??= JSON.stringify(fineState(w))));
+    // `rest` always holds `coarse` and `head` always `v`: neither object is empty.
+    const parts = series.map(({ meter, metric, fine, ...rest }) => `{"meter":${JSON.stringify(meter)},"metric":${JSON.stringify(metric)},"fine":[${fine.join(',')}],${JSON.stringify(rest).slice(1)}`);
+    return `{"series":[${parts.join(',')}],${JSON.stringify(head).slice(1)}`;
+  }
+
+  /** The checkpoint, with each fine window's part as `fineOf` gives it. */
+  private stateWith<F>(fineOf: (w: FineWindow) => F): StateWith<F> {
+    const series: StateWith<F>['series'] = [];
     for (const s of this.series.values()) {
       // A series with nothing held and no progress of its own beyond the shared boundary restores as a new one would.
       if (s.fine.size === 0 && s.coarse.size === 0 && !s.carry && s.forgotten <= this.forgotten) continue;
-      const fine: FineState[] = [...s.fine.values()].sort((a, b) => a.start - b.start).map((w) => {
-        const x: SampleState[] = [...w.samples.entries()].sort(([a], [b]) => a - b).map(([ts, v]) => (v.simulated ? [ts - w.start, v.value, 1] : [ts - w.start, v.value]));
-        const f: FineState = { s: w.start, x };
-        if (w.dirty) f.d = 1;
-        if (w.emitted) f.e = [w.emitted.revision, w.emitted.hash];
-        return f;
-      });
+      const fine = [...s.fine.values()].sort((a, b) => a.start - b.start).map(fineOf);
       const coarse: CoarseState[] = [...s.coarse.values()].sort((a, b) => windowMs[a.size] - windowMs[b.size] || a.start - b.start).map((w) => {
         const c: CoarseState = { w: w.size, s: w.start };
         if (w.sealed) c.a = encodeSummary(w.sealed);
@@ -485,7 +520,7 @@ export class WindowAggregator {
         if (w.emitted) c.e = [w.emitted.revision, w.emitted.hash];
         return c;
       });
-      const st: SeriesState = { meter: s.info.meter, metric: s.info.metric, fine, coarse };
+      const st: StateWith<F>['series'][number] = { meter: s.info.meter, metric: s.info.metric, fine, coarse };
       if (s.carry) st.carry = [s.carry.ts, s.carry.value];
       if (Number.isFinite(s.maxTs)) st.p = s.maxTs;
       if (s.forgotten > this.forgotten) st.f = s.forgotten;
@@ -506,7 +541,7 @@ export class WindowAggregator {
     }
     rollups.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); // restore rebuilds them in another order
     frozen.sort((a, b) => (a.id < b.id ? -1 : 1));
-    const state: AggregatorState = {
+    const state: StateWith<F> = {
       v: 1,
       windows: [...this.sizes],
       watermark: this.watermark ?? null,
@@ -657,9 +692,22 @@ export class WindowAggregator {
   }
 
   private markDirty(w: MeterWindow): void {
+    w.json = undefined;
     if (w.dirty) return;
     w.dirty = true;
-    this.dirty.add(w);
+    let ws = this.dirty.get(w.end);
+    if (!ws) this.dirty.set(w.end, (ws = new Set()));
+    ws.add(w);
+  }
+
+  private clean(w: MeterWindow): void {
+    w.json = undefined;
+    if (!w.dirty) return;
+    w.dirty = false;
+    const ws = this.dirty.get(w.end);
+    if (!ws) return;
+    ws.delete(w);
+    if (ws.size === 0) this.dirty.delete(w.end);
   }
 
   /** A changed fine window changes its parents and, for a register, the baseline of the next fine window. */
@@ -678,12 +726,15 @@ export class WindowAggregator {
   private chain(series: Series, cache: Map<Series, Chain>): Chain {
     const cached = cache.get(series);
     if (cached) return cached;
-    const ordered = [...series.fine.values()].sort((a, b) => a.start - b.start);
+    const ordered = [...series.fine.values()];
+    // Windows open in start order unless data arrived out of order: sort only then.
+    if (ordered.some((f, i) => i > 0 && f.start < ordered[i - 1]!.start)) ordered.sort((a, b) => a.start - b.start);
     const summaries = new Map<FineWindow, Summary>();
     const rating = series.info.register;
     let prev = series.carry;
     for (const f of ordered) {
-      const r = summariseSamples(f.samples, rating ? { prev, rating } : undefined);
+      const held = f.summarised;
+      const r = held && sameReading(held.prev, prev) ? held : (f.summarised = { prev, ...summariseSamples(f.samples, rating ? { prev, rating } : undefined) });
       summaries.set(f, r.summary);
       prev = r.lastReading;
     }
@@ -803,7 +854,7 @@ export class WindowAggregator {
           if (series.info.register) series.carry = { ts: s.lastTs, value: s.last };
           this.freeze(f, s);
           series.fine.delete(f.start);
-          this.dirty.delete(f);
+          this.clean(f);
         }
       }
       for (const f of series.fine.values()) if (f.end < nextEnd) nextEnd = f.end;
@@ -812,7 +863,7 @@ export class WindowAggregator {
           // Every fine window inside went into sealed just above (the chain cache still lists them).
           this.freeze(c, c.sealed ?? emptySummary());
           series.coarse.delete(key);
-          this.dirty.delete(c);
+          this.clean(c);
         } else if (c.end < nextEnd) nextEnd = c.end;
       }
       if (boundary > series.forgotten) series.forgotten = boundary;

@@ -1,0 +1,78 @@
+/**
+ * The aggregator's window state alone, in process and without servers: one
+ * WindowAggregator holding every meter, fed batches of 2,000 records (2 minutes
+ * of every meter), flushed and checkpointed (JSON + gzip, as the runtime does)
+ * after each. Prints the mean ms per batch of each step as JSON.
+ */
+import { gzipSync } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { parseParkRegistry, RegistryIndex } from '../shared/contracts/park-registry.ts';
+import type { ReadingBatchEvent } from '../shared/contracts/events.ts';
+import { WindowAggregator } from '../services/aggregator/domain/window-aggregator.ts';
+import { positiveInt } from './lib.ts';
+
+const usage = `usage: node --import tsx bench/aggregator-state.ts [options]
+  --meters N       meters, in 6 tenants, 2 metrics each (default 1000)
+  --minutes K      minutes of readings, one event of 2 readings a minute per meter (default 180)
+  --lateness M     allowed lateness in minutes, as the aggregator bench configures (default 30)
+  -h, --help       this text
+`;
+const { values } = parseArgs({ options: { meters: { type: 'string', default: '1000' }, minutes: { type: 'string', default: '180' }, lateness: { type: 'string', default: '30' }, help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+const meters = positiveInt('meters', values.meters, usage);
+const minutes = positiveInt('minutes', values.minutes, usage);
+const lateness = positiveInt('lateness', values.lateness, usage);
+
+const tenantIds = Array.from({ length: 6 }, (_, i) => `bt${i}`);
+const meterIds = Array.from({ length: meters }, (_, i) => `bm${i}`);
+const registry = new RegistryIndex(parseParkRegistry({
+  version: 1,
+  parks: [{
+    id: 'bp', name: 'state bench park', country: 'ID', timezone: 'Asia/Makassar', usedAreaHa: 10, emissionFactors: { grid: { kgCo2ePerKwh: 0.73, source: 'bench' } },
+    tenants: tenantIds.map((id, t) => ({
+      id, name: id, sector: 'bench', supplySource: 'grid',
+      meters: meterIds.filter((_, i) => i % tenantIds.length === t).map((m) => ({ id: m, kind: 'electricity', cadenceSeconds: 60, metrics: ['active_power', 'active_energy_import'] })),
+    })),
+  }],
+}));
+const agg = new WindowAggregator({ registry, allowedLatenessMs: lateness * 60_000, outOfOrdernessMs: 0, idleSeriesMs: 10_000 });
+const T0 = Date.UTC(2026, 10, 1, 3);
+let recordMs = 0;
+let flushMs = 0;
+let checkpointMs = 0;
+let bytes = 0;
+let batches = 0;
+let seq = 0;
+for (let m = 0; m < minutes; m += 2) {
+  let t = performance.now();
+  let max = 0;
+  for (let k = m; k < Math.min(m + 2, minutes); k++) {
+    for (let i = 0; i < meters; i++) {
+      const ts = T0 + k * 60_000 + (i % 50) * 1000;
+      max = Math.max(max, ts);
+      const event: ReadingBatchEvent = {
+        v: 1, park: 'bp', tenant: tenantIds[i % tenantIds.length]!, meter: meterIds[i]!, seq: seq++, receivedAt: ts, simulated: false,
+        readings: [{ metric: 'active_power', unit: 'kW', ts, value: 40 + (i % 7) }, { metric: 'active_energy_import', unit: 'kWh', ts, value: 1000 + k * 10 + i }],
+      };
+      agg.record(event);
+    }
+  }
+  recordMs += performance.now() - t;
+  t = performance.now();
+  agg.flush(max);
+  flushMs += performance.now() - t;
+  t = performance.now();
+  bytes += gzipSync(`{"aggregator":${agg.snapshotJson()},"max":${max}}`).length;
+  checkpointMs += performance.now() - t;
+  batches++;
+}
+const round = (x: number): number => Math.round(x * 10) / 10;
+process.stdout.write(`${JSON.stringify({
+  bench: 'aggregator-state', meters, minutes, latenessMinutes: lateness, batches, records: seq,
+  recordMsPerBatch: round(recordMs / batches), flushMsPerBatch: round(flushMs / batches), checkpointMsPerBatch: round(checkpointMs / batches),
+  meanCheckpointBytes: Math.round(bytes / batches), openWindows: agg.openWindows, heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+})}\n`);

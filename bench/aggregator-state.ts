@@ -12,7 +12,7 @@ import type { ReadingBatchEvent } from '../shared/contracts/events.ts';
 import { WindowAggregator } from '../services/aggregator/domain/window-aggregator.ts';
 import { positiveInt } from './lib.ts';
 
-const usage = `usage: node --import tsx bench/aggregator-state.ts [options]
+const usage = `usage: npm run bench:aggregator-state -- [options]
   --meters N       meters, in 6 tenants, 2 metrics each (default 1000)
   --minutes K      minutes of readings, one event of 2 readings a minute per meter (default 180)
   --lateness M     allowed lateness in minutes, as the aggregator bench configures (default 30)

@@ -21,7 +21,7 @@
  */
 import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -127,6 +127,7 @@ function accepted(page: string): number {
 
 async function startInstance(index: number): Promise<{ child: ChildProcess; ops: string }> {
   const port = 19_800 + (process.pid % 100) * 4 + index;
+  if (values.profile !== undefined) mkdirSync(values.profile, { recursive: true });
   const profile = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values.profile}`];
   const child = spawn(process.execPath, [...nodeFlags, ...profile, '--import', 'tsx', 'services/aggregator/main.ts'], {
     cwd: repoRoot,

@@ -72,13 +72,14 @@ export async function startStack(users: TestUser[]): Promise<Stack> {
     users: await Promise.all(users.map(async (u) => ({ ...u, parks: ['*'], passwordHash: await hashPassword(userPassword(u.name)) }))),
     tokens: [],
   }));
-  const [broker, ingestOps, aggregatorOps, rulesOps, consolePort, consoleOps] = await Promise.all(Array.from({ length: 6 }, osFreePort));
+  // Every port chosen here: a 0 left to npm start would take an ephemeral port that may be one of these.
+  const [broker, ingestOps, aggregatorOps, rulesOps, consolePort, consoleOps, reportingOps, receiver] = await Promise.all(Array.from({ length: 8 }, osFreePort));
   let lines: string[] = [];
   const log = (line: string): void => { lines = [...lines.slice(-200), line]; };
   const env = {
     DATA_DIR: dir, SIMULATOR: 'false', EMBEDDED_BROKER_PORT: String(broker),
     INGEST_OPS_PORT: String(ingestOps), AGGREGATOR_OPS_PORT: String(aggregatorOps), RULES_OPS_PORT: String(rulesOps),
-    REPORTING_OPS_PORT: '0', RECEIVER_PORT: '0',
+    REPORTING_OPS_PORT: String(reportingOps), RECEIVER_PORT: String(receiver),
     CONSOLE_PORT: String(consolePort), CONSOLE_OPS_PORT: String(consoleOps), CONSOLE_USERS: usersFile,
     // A fixed key: sign-ins survive a restart, as they do behind a load balancer.
     CONSOLE_SESSION_SECRET: 'browser-test-session-key-0123456789',

@@ -6,7 +6,7 @@
  * completeness threshold is counted apart: never judged compliant, and an
  * exceedance in it is reported as such.
  */
-import { correctToReferenceO2 } from '../../rules/domain/o2.ts';
+import { correctToReferenceO2 } from '../../../shared/domain/o2.ts';
 import { isIncomplete } from '../../../shared/contracts/completeness.ts';
 import type { Meter, Tenant } from '../../../shared/contracts/park-registry.ts';
 import { limitInForce, type Limit } from './limits-in-force.ts';

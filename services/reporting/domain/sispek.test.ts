@@ -1,6 +1,6 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { correctToReferenceO2 } from '../../rules/domain/o2.ts';
+import { correctToReferenceO2 } from '../../../shared/domain/o2.ts';
 import { inputsFromBody, sispekBody, validityOf, type HourInput, type StackSettings } from './sispek.ts';
 import { sispekBodySchema } from './bodies.ts';
 

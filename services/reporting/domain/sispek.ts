@@ -7,7 +7,7 @@
 import { defaultMinCompleteness, isIncomplete } from '../../../shared/contracts/completeness.ts';
 import { metricCatalogue, isMetricName } from '../../../shared/contracts/metric-catalogue.ts';
 import { satDiv } from '../../../shared/saturating.ts';
-import { correctToReferenceO2 } from '../../rules/domain/o2.ts';
+import { correctToReferenceO2 } from '../../../shared/domain/o2.ts';
 import { roundTo } from './rounding.ts';
 import type { SispekBody, SispekParameter, Validity } from './bodies.ts';
 

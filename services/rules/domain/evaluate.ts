@@ -7,7 +7,7 @@ import type { AggregateEvent } from '../../../shared/contracts/events.ts';
 import { factorAt, limitAt, noFactor, type Binding, type LimitPeriod } from './compile.ts';
 import { formatDuration } from './duration.ts';
 import { exceeds, levelOf, thresholdOf } from './levels.ts';
-import { correctToReferenceO2 } from './o2.ts';
+import { correctToReferenceO2 } from '../../../shared/domain/o2.ts';
 import { registerObservation } from './kinds/register.ts';
 import { evaluateCompleteness } from './kinds/completeness.ts';
 import { isIncomplete } from '../../../shared/contracts/completeness.ts';

@@ -5,4 +5,4 @@ export { defaultRulePackPath, parseRulePack, ruleKinds, comparisonOps, rulePackS
 export { fingerprint, type AlertScope } from './fingerprint.ts';
 export { stateRecordSchema, type StateRecord } from './state.ts';
 export { silenceRecordSchema, silenceActive, silenceMatches, type SilenceRecord } from './silences.ts';
-export { correctToReferenceO2 } from './o2.ts';
+export { correctToReferenceO2 } from '../../../shared/domain/o2.ts';

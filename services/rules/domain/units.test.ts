@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDuration, formatDuration } from './duration.ts';
 import { levelOf, resolveLevels } from './levels.ts';
-import { correctToReferenceO2 } from './o2.ts';
+import { correctToReferenceO2 } from '../../../shared/domain/o2.ts';
 import { periodBounds } from '../../../shared/time-zones.ts';
 
 describe('durations', () => {

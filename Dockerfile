@@ -1,8 +1,8 @@
 # One image for all services (ingest, aggregator, rules, console); the
 # service is chosen by the command (see docker-compose.yml), e.g.
-#   docker run eip-telemetry:local node --import tsx services/rules/main.ts
-# TypeScript runs through tsx (the loader npm start and the tests use), so the dev
-# dependencies stay in the image.
+#   docker run eip-telemetry:local node services/rules/main.ts
+# TypeScript runs on Node's built-in type stripping (no loader, no build step);
+# the dev dependencies stay in the image for the infra scripts.
 
 FROM node:24-slim AS deps
 # better-sqlite3 compiles its native module when no prebuilt binary fits.
@@ -23,4 +23,4 @@ COPY . .
 # Named volumes mounted on /data inherit this ownership on first use.
 RUN mkdir -p /data && chown node:node /data
 USER node
-CMD ["node", "--max-semi-space-size=2", "--import", "tsx", "services/ingest/main.ts"]
+CMD ["node", "--max-semi-space-size=2", "services/ingest/main.ts"]

@@ -129,7 +129,7 @@ async function startInstance(index: number): Promise<{ child: ChildProcess; ops:
   const port = 19_800 + (process.pid % 100) * 4 + index;
   if (values.profile !== undefined) mkdirSync(values.profile, { recursive: true });
   const profile = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values.profile}`];
-  const child = spawn(process.execPath, [...nodeFlags, ...profile, '--import', 'tsx', 'services/aggregator/main.ts'], {
+  const child = spawn(process.execPath, [...nodeFlags, ...profile, 'services/aggregator/main.ts'], {
     cwd: repoRoot,
     env: {
       ...process.env, LOG_LEVEL: 'error', BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influxUrl,

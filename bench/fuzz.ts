@@ -4,7 +4,7 @@
  * run per property, failures (with fast-check's seed and path to replay them),
  * seconds. Exit 1 when a property failed.
  *
- *   node --import tsx bench/fuzz.ts --runs 100000 [--seed 20261127] [--only decode]
+ *   node bench/fuzz.ts --runs 100000 [--seed 20261127] [--only decode]
  */
 import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';

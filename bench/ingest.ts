@@ -159,7 +159,7 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
   };
   ingest.kill('SIGTERM');
   await new Promise((r) => ingest.on('exit', r));
-  spawnSync(process.execPath, ['--import', 'tsx', '-e', `import('./test/helpers/mqtt.ts').then(m => m.dropSession('mqtt://127.0.0.1:1883', { clientId: '${clientId}', username: 'ingest', password: 'ingest-dev-secret' }))`], { cwd: repoRoot });
+  spawnSync(process.execPath, ['-e', `import('./test/helpers/mqtt.ts').then(m => m.dropSession('mqtt://127.0.0.1:1883', { clientId: '${clientId}', username: 'ingest', password: 'ingest-dev-secret' }))`], { cwd: repoRoot });
   return result;
 }
 

@@ -4,7 +4,7 @@
  * publishes. The event time is the publish time, so the stored latency the
  * ingest service measures is publish-to-stored.
  *
- *   node --import tsx bench/publisher.ts --registry FILE --messages 100000 [--inflight 5000] [--url mqtt://127.0.0.1:1883]
+ *   node bench/publisher.ts --registry FILE --messages 100000 [--inflight 5000] [--url mqtt://127.0.0.1:1883]
  * Prints one JSON line when every message is acknowledged. --spike-every N makes
  * every Nth message's active_power 1000 kW (above the pipeline benchmarks' limit
  * of 500), so alerts fire and resolve at a known pace.

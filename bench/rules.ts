@@ -341,7 +341,7 @@ interface Service {
 /** Starts services/<name>/main.ts as a process and waits for /readyz (bounded). */
 async function startService(name: string, env: Record<string, string>, readyTimeoutMs: number, nodeFlags: readonly string[] = []): Promise<Service & { readyAt: number }> {
   const port = await osFreePort();
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', `services/${name}/main.ts`], {
+  const child = spawn(process.execPath, [...nodeFlags, `services/${name}/main.ts`], {
     cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn', ...env, OPS_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -434,7 +434,7 @@ async function position(client: Kafka, groupId: string, at: Record<string, Posit
 
 async function enginePhase(): Promise<string> {
   log('engine: in a fresh process with --expose-gc');
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/rules.ts', '--engine-child', ...process.argv.slice(2)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', 'bench/rules.ts', '--engine-child', ...process.argv.slice(2)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });

@@ -5,7 +5,7 @@
  * draining it (large backlog, read back from the segment files). Each scenario
  * runs in a fresh process so that its peak RSS is its own. Prints one JSON line.
  *
- *   node --import tsx bench/spool.ts [--messages 20000 --payload 16384 --memory 16777216]
+ *   node bench/spool.ts [--messages 20000 --payload 16384 --memory 16777216]
  */
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { Spool } from '../services/ingest/spool.ts';
 import { quietLogger } from '../shared/observability/logger.ts';
 import { lineFrom, positiveInt, spawnTs } from './lib.ts';
 
-const usage = 'usage: node --import tsx bench/spool.ts [--messages N --payload BYTES --memory SPOOL_MEMORY_BYTES]\n';
+const usage = 'usage: node bench/spool.ts [--messages N --payload BYTES --memory SPOOL_MEMORY_BYTES]\n';
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '20000' }, payload: { type: 'string', default: '16384' }, memory: { type: 'string', default: String(16 * 1024 * 1024) }, scenario: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
   process.stdout.write(usage);

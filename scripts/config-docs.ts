@@ -2,8 +2,8 @@
  * Writes each service's configuration table into its README between the markers
  *   <!-- config:start --> ... <!-- config:end -->
  * from the service's zod schema, so docs and defaults cannot drift.
- *   node --import tsx scripts/config-docs.ts          rewrite the tables
- *   node --import tsx scripts/config-docs.ts --check  exit 1 if a table is stale
+ *   node scripts/config-docs.ts          rewrite the tables
+ *   node scripts/config-docs.ts --check  exit 1 if a table is stale
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { variablesMarkdown, type EnvSchema } from '../shared/config/env.ts';
@@ -44,7 +44,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (next === text) continue;
     if (check) {
       stale++;
-      process.stderr.write(`${readme}: configuration table is stale; run node --import tsx scripts/config-docs.ts\n`);
+      process.stderr.write(`${readme}: configuration table is stale; run node scripts/config-docs.ts\n`);
     } else {
       writeFileSync(path, next);
       process.stdout.write(`updated ${readme}\n`);

@@ -102,7 +102,7 @@ try {
   }
   if (code === 0) {
     console.log(`${stamp()} ${files.length} test files`);
-    code = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files], { env: { ...process.env, EIP_TEST: '1' } });
+    code = await run(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...files], { env: { ...process.env, EIP_TEST: '1' } });
   }
 } finally {
   await stopStarted();

@@ -47,7 +47,7 @@ export class UsageError extends Error {}
 
 export const helpText = `park-sim: simulated meters of an eco-industrial park, publishing over MQTT
 
-Usage: node --import tsx simulators/park-sim.ts [flags]
+Usage: node simulators/park-sim.ts [flags]
 
   --registry FILE        park registry (default: shared/parks/demo-park.json)
   --credentials FILE     MQTT credentials; tenant passwords from tenantPassword

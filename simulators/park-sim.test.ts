@@ -18,7 +18,7 @@ const cli = join(root, 'simulators/park-sim.ts');
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -100,7 +100,7 @@ test('realtime run exits cleanly on SIGINT after flushing, with a JSON summary',
   const users = loadMqttAccounts(join(root, 'infra/dev-credentials.json'), registry);
   const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, accounts: users, logger: quietLogger() });
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--url', broker.url, '--meters', '^snk-', '--seed', '4'], { cwd: root });
+    const child = spawn(process.execPath, [cli, '--url', broker.url, '--meters', '^snk-', '--seed', '4'], { cwd: root });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

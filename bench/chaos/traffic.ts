@@ -93,7 +93,11 @@ export class ResilientPublisher {
   private next = 0;
   readonly stats: PublisherStats = { planned: 0, acknowledged: 0, republished: 0 };
 
-  constructor(url: string, username: string, password: string, clientId: string, private readonly inflight = 2_000, private readonly resendAfterMs = 20_000) {
+  private readonly inflight: number;
+  private readonly resendAfterMs: number;
+  constructor(url: string, username: string, password: string, clientId: string, inflight = 2_000, resendAfterMs = 20_000) {
+    this.inflight = inflight;
+    this.resendAfterMs = resendAfterMs;
     this.client = mqtt.connect(url, { username, password, clientId, protocolVersion: 5, clean: true, reconnectPeriod: 500, connectTimeout: 5_000 });
     this.client.on('error', () => { /* reconnects by itself; failures show as resends */ });
   }

@@ -123,7 +123,7 @@ bootstrap_topics() {
   # Once more on failure: a broker seconds old can answer the metadata of a
   # topic it has just created with UNKNOWN_TOPIC_OR_PARTITION.
   # Through the PLAINTEXT listener, whatever Kafka client settings the caller's shell holds.
-  local run=(env KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" KAFKA_SSL=false KAFKA_SSL_CA_FILE= KAFKA_SSL_CERT_FILE= KAFKA_SSL_KEY_FILE= KAFKA_SASL_MECHANISM=none node --import tsx "$script")
+  local run=(env KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" KAFKA_SSL=false KAFKA_SSL_CA_FILE= KAFKA_SSL_CERT_FILE= KAFKA_SSL_KEY_FILE= KAFKA_SASL_MECHANISM=none node "$script")
   (cd "$EIP_REPO_DIR" && "${run[@]}") || { sleep 2; (cd "$EIP_REPO_DIR" && "${run[@]}"); } ||
     die "infra/kafka/bootstrap-topics.ts failed (the broker is running)"
 }

@@ -46,7 +46,7 @@ dynsec_so() {
   echo "$so"
 }
 
-render_ts() { (cd "$EIP_REPO_DIR" && node --import tsx infra/mosquitto/render-dynsec.ts "$@"); }
+render_ts() { (cd "$EIP_REPO_DIR" && node infra/mosquitto/render-dynsec.ts "$@"); }
 
 # Renders mosquitto.conf and the dynamic-security file into the run dir.
 # Cheap, so done on every up: a changed registry, credentials or rule takes effect.

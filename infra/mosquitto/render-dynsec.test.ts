@@ -1,7 +1,7 @@
 /**
  * infra/mosquitto/dynsec-roles.json shows reviewers what Mosquitto enforces for
  * the demo park; it is generated from shared/contracts/mqtt-acl.ts and must not drift.
- * Regenerate: node --import tsx infra/mosquitto/render-dynsec.ts roles shared/parks/demo-park.json > infra/mosquitto/dynsec-roles.json
+ * Regenerate: node infra/mosquitto/render-dynsec.ts roles shared/parks/demo-park.json > infra/mosquitto/dynsec-roles.json
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +20,7 @@ describe('Mosquitto security rendered from mqtt-acl.ts', () => {
   it('refuses to render accounts from a password template with NODE_ENV=production, and renders them otherwise', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eip-render-'));
     const template = new URL('../dev-credentials.json', import.meta.url).pathname;
-    const run = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ['--import', 'tsx', new URL('./render-dynsec.ts', import.meta.url).pathname, 'dynsec', demoParkPath, template, join(dir, 'out.json')], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const run = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [new URL('./render-dynsec.ts', import.meta.url).pathname, 'dynsec', demoParkPath, template, join(dir, 'out.json')], { env: { ...process.env, ...env }, encoding: 'utf8' });
     try {
       const refused = run({ NODE_ENV: 'production' });
       assert.equal(refused.status, 2);
@@ -34,7 +34,7 @@ describe('Mosquitto security rendered from mqtt-acl.ts', () => {
   it('dynsec-roles.json is what the generator renders for the demo park', () => {
     const committed: unknown = JSON.parse(readFileSync(new URL('./dynsec-roles.json', import.meta.url), 'utf8'));
     assert.deepEqual(committed, JSON.parse(JSON.stringify(renderRoles(registryPrincipals(registry)))),
-      'drift: regenerate with node --import tsx infra/mosquitto/render-dynsec.ts roles shared/parks/demo-park.json > infra/mosquitto/dynsec-roles.json');
+      'drift: regenerate with node infra/mosquitto/render-dynsec.ts roles shared/parks/demo-park.json > infra/mosquitto/dynsec-roles.json');
   });
   it('turns every grant into a dynsec ACL, and nothing more', () => {
     for (const role of renderRoles(registryPrincipals(registry))) {

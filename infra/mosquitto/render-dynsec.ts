@@ -4,9 +4,9 @@
  * and the access rules (shared/contracts/mqtt-acl.ts) become the dynamic-security
  * plugin's configuration; the client-id guard's options come from the same rules.
  *
- *   node --import tsx infra/mosquitto/render-dynsec.ts dynsec <registry.json> <credentials.json> <out.json>
- *   node --import tsx infra/mosquitto/render-dynsec.ts plugins <guard.so> <dynsec.so> <dynsec config path>
- *   node --import tsx infra/mosquitto/render-dynsec.ts roles <registry.json>      (what infra/mosquitto/dynsec-roles.json holds)
+ *   node infra/mosquitto/render-dynsec.ts dynsec <registry.json> <credentials.json> <out.json>
+ *   node infra/mosquitto/render-dynsec.ts plugins <guard.so> <dynsec.so> <dynsec config path>
+ *   node infra/mosquitto/render-dynsec.ts roles <registry.json>      (what infra/mosquitto/dynsec-roles.json holds)
  */
 import { writeFileSync } from 'node:fs';
 import { clientIdSeparator, grantsOf, noRetainFilters, serviceRoles, type MqttPrincipal } from '../../shared/contracts/mqtt-acl.ts';

@@ -88,7 +88,9 @@ export class AggregatorRuntime {
   private lastWatermark: number | undefined;
   private readonly now: () => number;
 
-  constructor(private readonly o: AggregatorRuntimeOptions) {
+  private readonly o: AggregatorRuntimeOptions;
+  constructor(o: AggregatorRuntimeOptions) {
+    this.o = o;
     this.now = o.now ?? Date.now;
     this.owner = new PartitionOwner({
       bus: o.bus, logger: o.logger, supervisor: o.supervisor,

@@ -31,7 +31,9 @@ export class RollupStage {
   private readonly now: () => number;
   private readonly options: RollupCombinerOptions;
 
-  constructor(private readonly o: AggregatorRuntimeOptions) {
+  private readonly o: AggregatorRuntimeOptions;
+  constructor(o: AggregatorRuntimeOptions) {
+    this.o = o;
     this.now = o.now ?? Date.now;
     this.options = { allowedLatenessMs: o.allowedLatenessMs, idleSourceMs: o.idlePartitionMs };
     this.owner = new PartitionOwner({

@@ -100,7 +100,7 @@ export async function start(config: AllInOneConfig, ctx: MainContext, env: NodeJ
 
 /** The simulator runs as a child process (it is a CLI of its own); its output joins this log stream. */
 function startSimulator(config: AllInOneConfig, mqttUrl: string, logger: Logger): { stop: () => Promise<void> } {
-  const args = ['--import', 'tsx', 'simulators/park-sim.ts', '--url', mqttUrl, '--protocol', '4', '--mode', 'realtime', '--registry', config.PARK_REGISTRY,
+  const args = ['simulators/park-sim.ts', '--url', mqttUrl, '--protocol', '4', '--mode', 'realtime', '--registry', config.PARK_REGISTRY,
     '--seed', String(config.SIMULATOR_SEED), '--progress', '60', ...(config.SIMULATOR_SCENARIO ? ['--scenario', config.SIMULATOR_SCENARIO] : []),
     ...(config.SIMULATOR_BACKFILL_MINUTES > 0 ? ['--backfill', `${config.SIMULATOR_BACKFILL_MINUTES}m`] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

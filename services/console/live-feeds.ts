@@ -39,7 +39,9 @@ export class LiveFeeds {
   private silenceTimer: NodeJS.Timeout | undefined;
   readonly instance = `console-${hostname().replace(/[^a-zA-Z0-9-]/g, '-')}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
-  constructor(private readonly o: LiveFeedsOptions) {
+  private readonly o: LiveFeedsOptions;
+  constructor(o: LiveFeedsOptions) {
+    this.o = o;
     this.now = o.now ?? Date.now;
   }
 

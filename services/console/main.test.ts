@@ -12,7 +12,7 @@ import { waitFor } from '../../test/helpers/bus.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const run = (env: Record<string, string>, args: string[] = []) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'services/console/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env }, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, ['services/console/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env }, encoding: 'utf8', timeout: 60_000 });
 
 it('lists every variable on --help', () => {
   const res = run({}, ['--help']);

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 
 const root = new URL('../../', import.meta.url).pathname;
 const run = (env: Record<string, string>, args: string[] = []) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'services/ingest/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, ['services/ingest/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
 
 it('exits 2 with a message naming each bad variable and what it allows', () => {
   const res = run({ BATCH_MAX_MESSAGES: 'lots', BUS: 'carrier-pigeon', MQTT_URL: 'ftp://broker' });

@@ -83,7 +83,7 @@ describe('spool', () => {
       for (let i = 0; i < 20000; i++) s.append('t', Buffer.from(String(i)), i);
       process.kill(process.pid, 'SIGKILL');
     `;
-    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], { encoding: 'utf8' });
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], { encoding: 'utf8' });
     assert.equal(res.signal, 'SIGKILL', res.stderr);
     const r = Spool.open({ dir, logger });
     const all = r.take(100_000);

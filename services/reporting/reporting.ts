@@ -112,7 +112,9 @@ export class ReportingRuntime {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
 
-  constructor(private readonly o: ReportingOptions) {
+  private readonly o: ReportingOptions;
+  constructor(o: ReportingOptions) {
+    this.o = o;
     this.now = o.now ?? Date.now;
     for (const s of o.stations.values()) this.stationsByUid.set(s.uid, s);
   }

@@ -52,7 +52,10 @@ export class AlertOutputs {
   /** When each open alert started, for the webhook's startsAt (falls back to the transition's time after a restart). */
   private readonly startedAt = new Map<string, number>();
 
-  constructor(private readonly o: AlertOutputsOptions) {}
+  private readonly o: AlertOutputsOptions;
+  constructor(o: AlertOutputsOptions) {
+    this.o = o;
+  }
 
   async start(): Promise<void> {
     this.subscription = await this.o.bus.subscribe({

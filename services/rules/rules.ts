@@ -63,7 +63,9 @@ export class RulesRuntime {
   private readonly owner: PartitionOwner;
   private readonly now: () => number;
 
-  constructor(private readonly o: RulesRuntimeOptions) {
+  private readonly o: RulesRuntimeOptions;
+  constructor(o: RulesRuntimeOptions) {
+    this.o = o;
     this.now = o.now ?? Date.now;
     this.owner = new PartitionOwner({
       bus: o.bus, logger: o.logger, supervisor: o.supervisor,

@@ -56,7 +56,10 @@ export class PartitionOwner {
   /** Aborted (and replaced) when partitions are revoked: writes begun before stop retrying. */
   private revocation = new AbortController();
 
-  constructor(private readonly o: PartitionOwnerOptions) {}
+  private readonly o: PartitionOwnerOptions;
+  constructor(o: PartitionOwnerOptions) {
+    this.o = o;
+  }
 
   /** Aborted at stop(), after the last turn: writes outside the guarded ones end with it. */
   get stopSignal(): AbortSignal {

@@ -27,7 +27,10 @@ export class ProgressWatchdog {
   private last: ProgressStatus | undefined;
 
   /** timeoutMs 0 turns the detection off (samples are still recorded). */
-  constructor(private readonly timeoutMs: number) {}
+  private readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    this.timeoutMs = timeoutMs;
+  }
 
   observe(sample: ProgressSample, now: number): ProgressStatus {
     const pending = Number.isFinite(sample.pending) ? Math.max(0, sample.pending) : 0;

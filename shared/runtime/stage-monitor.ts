@@ -37,7 +37,9 @@ export class StageMonitor {
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: StageMonitorOptions) {
+  private readonly o: StageMonitorOptions;
+  constructor(o: StageMonitorOptions) {
+    this.o = o;
     this.now = o.now ?? Date.now;
     const interval = o.sampleIntervalMs ?? Math.min(1_000, Math.max(10, Math.floor(o.stallTimeoutMs / 4)));
     if (interval > 0 && o.stallTimeoutMs > 0) {

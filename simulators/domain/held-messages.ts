@@ -31,7 +31,12 @@ export function shuffleAll<T>(items: readonly T[], rng: Rng): T[] {
 export class HeldMessages {
   private readonly groups: Group[] = [];
 
-  constructor(private readonly seed: number, private readonly meterId: string) {}
+  private readonly seed: number;
+  private readonly meterId: string;
+  constructor(seed: number, meterId: string) {
+    this.seed = seed;
+    this.meterId = meterId;
+  }
 
   /** Keeps a message until its span's release; releaseAtMs is absolute. */
   hold(span: HoldSpan, releaseAtMs: number, message: OutboundMessage): void {

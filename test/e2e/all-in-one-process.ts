@@ -17,7 +17,7 @@ export async function startAllInOne(env: Record<string, string>, ports: { consol
   const consolePort = ports.console ?? freePort();
   const brokerPort = ports.broker ?? freePort();
   const consoleOps = freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', ...(options.preload ?? []).flatMap((m) => ['--import', m]), 'services/all-in-one/main.ts'], {
+  const child = spawn(process.execPath, [...(options.preload ?? []).flatMap((m) => ['--import', m]), 'services/all-in-one/main.ts'], {
     cwd: repoRoot,
     env: {
       ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',

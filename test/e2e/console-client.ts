@@ -5,7 +5,12 @@ import { waitFor } from '../helpers/bus.ts';
 import { devToken, type ExpectedAlert } from './e2e-park.ts';
 
 export class ConsoleClient {
-  constructor(readonly baseUrl: string, private readonly token = devToken) {}
+  readonly baseUrl: string;
+  private readonly token: string;
+  constructor(baseUrl: string, token = devToken) {
+    this.baseUrl = baseUrl;
+    this.token = token;
+  }
 
   async get<T>(path: string): Promise<T> {
     const res = await fetch(new URL(path, this.baseUrl), { headers: { authorization: `Bearer ${this.token}` } });

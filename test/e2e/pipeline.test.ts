@@ -53,7 +53,7 @@ describe('end to end, real Mosquitto, Kafka and InfluxDB', { timeout: 300_000 },
       MQTT_CLIENT_ID: `ingest:${run}`,
     }, freePort()));
 
-    const sim = spawn(process.execPath, ['--import', 'tsx', 'simulators/park-sim.ts', '--url', mqttUrl, '--protocol', '5', '--mode', 'realtime', '--registry', p.registryPath,
+    const sim = spawn(process.execPath, ['simulators/park-sim.ts', '--url', mqttUrl, '--protocol', '5', '--mode', 'realtime', '--registry', p.registryPath,
       '--scenario', p.scenarioPath, '--seed', '7', '--progress', '0'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
     let simErr = '';
     sim.stderr.on('data', (d: Buffer) => { simErr = (simErr + d.toString()).slice(-5_000); });

@@ -7,7 +7,12 @@ import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
 export class AlertWatch {
   events: AlertEvent[] = [];
   private sub: Subscription | undefined;
-  constructor(private readonly bus: EventBus, private readonly park: string) {}
+  private readonly bus: EventBus;
+  private readonly park: string;
+  constructor(bus: EventBus, park: string) {
+    this.bus = bus;
+    this.park = park;
+  }
   async start(): Promise<void> {
     this.sub = await this.bus.subscribe({ groupId: `alert-watch-${randomBytes(4).toString('hex')}`, topics: [topics.alerts.name], fromBeginning: true, handleBatch: async (b) => {
       for (const m of b.messages) {

@@ -20,7 +20,10 @@ const meters: MeterEntry[] = [...registry.allMeters()];
 
 /** A JSON literal written as is: how "1e400" (Infinity once parsed) or "-0" reach decode. */
 class RawJson {
-  constructor(readonly text: string) {}
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
 }
 
 /** JSON.stringify, except that RawJson values are emitted verbatim. */

@@ -13,7 +13,7 @@ export interface ServiceProcess {
 }
 
 export async function startService(name: string, env: Record<string, string>, opsPort: number, readyTimeoutMs = 60_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/main.ts`], {
+  const child = spawn(process.execPath, [`services/${name}/main.ts`], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env, OPS_PORT: String(opsPort) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -31,7 +31,12 @@ const meters = 8;
 class AggregateWatch {
   byId = new Map<string, AggregateEvent>();
   private sub: Subscription | undefined;
-  constructor(private readonly bus: EventBus, private readonly park: string) {}
+  private readonly bus: EventBus;
+  private readonly park: string;
+  constructor(bus: EventBus, park: string) {
+    this.bus = bus;
+    this.park = park;
+  }
   async start(): Promise<void> {
     this.sub = await this.bus.subscribe({
       groupId: `agg-watch-${randomBytes(4).toString('hex')}`, topics: [topics.aggregates.name], fromBeginning: true,

@@ -79,7 +79,10 @@ class Gateway {
   /** When each was acknowledged (ms since the epoch). */
   readonly ackedAt = new Map<string, number>();
   published = 0;
-  constructor(readonly client: MqttClient) {}
+  readonly client: MqttClient;
+  constructor(client: MqttClient) {
+    this.client = client;
+  }
   static async open(url: string, tenant: string): Promise<Gateway> {
     return new Gateway(await connect(url, { username: tenant, password: tenantPassword(tenant), protocolVersion: 5, clientId: `${tenant}:gw-${randomBytes(3).toString('hex')}`, reconnectPeriod: 200 }));
   }
@@ -111,7 +114,12 @@ class Gateway {
 class KafkaKeys {
   readonly keys = new Set<string>();
   private sub: Subscription | undefined;
-  constructor(private readonly bus: EventBus, private readonly park: string) {}
+  private readonly bus: EventBus;
+  private readonly park: string;
+  constructor(bus: EventBus, park: string) {
+    this.bus = bus;
+    this.park = park;
+  }
   async start(): Promise<void> {
     this.sub = await this.bus.subscribe({
       groupId: `watch-${randomBytes(4).toString('hex')}`, topics: [topics.readings.name], fromBeginning: true,

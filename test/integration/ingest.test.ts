@@ -52,7 +52,12 @@ class KafkaWatch {
   readingRecords = 0;
   deadLetters: DeadLetter[] = [];
   private sub: Subscription | undefined;
-  constructor(private readonly bus: EventBus, private readonly park: TestPark) {}
+  private readonly bus: EventBus;
+  private readonly park: TestPark;
+  constructor(bus: EventBus, park: TestPark) {
+    this.bus = bus;
+    this.park = park;
+  }
   async start(): Promise<void> {
     this.sub = await this.bus.subscribe({
       groupId: `watch-${randomBytes(4).toString('hex')}`, topics: [topics.readings.name, topics.deadLetters.name], fromBeginning: true,

@@ -59,7 +59,12 @@ function batch(meter: string, readings: R[], simulated = false, index = registry
  * sources has its own tests in rollups.test.ts.)
  */
 class Pipeline {
-  constructor(readonly agg: WindowAggregator, readonly rollups: RollupCombiner) {}
+  readonly agg: WindowAggregator;
+  readonly rollups: RollupCombiner;
+  constructor(agg: WindowAggregator, rollups: RollupCombiner) {
+    this.agg = agg;
+    this.rollups = rollups;
+  }
   static of(o: WindowAggregatorOptions): Pipeline {
     return new Pipeline(new WindowAggregator(o), new RollupCombiner({ allowedLatenessMs: o.allowedLatenessMs, idleSourceMs: MIN }));
   }

@@ -3,8 +3,14 @@ import type { z } from 'zod';
 import type { ErrorBody } from './schemas.ts';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly issues?: ErrorBody['issues']) {
+  readonly status: number;
+  readonly code: string;
+  readonly issues?: ErrorBody['issues'];
+  constructor(status: number, code: string, message: string, issues?: ErrorBody['issues']) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.issues = issues;
   }
 
   body(): ErrorBody {

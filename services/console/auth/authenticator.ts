@@ -61,7 +61,9 @@ export class Authenticator {
   /** A hash of a random password at the users' cost: checking an unknown name costs what checking a known one does. */
   private dummyHash: Promise<string> = Promise.resolve('');
 
-  constructor(private readonly o: AuthenticatorOptions) {
+  private readonly o: AuthenticatorOptions;
+  constructor(o: AuthenticatorOptions) {
+    this.o = o;
     this.now = o.now ?? Date.now;
     this.limiter = new SignInLimiter(this.now, o.limits);
     this.gate = new WorkGate(o.hashConcurrency ?? 2, o.hashQueue ?? 32);

@@ -53,9 +53,9 @@ it('matches a token only against its own hash', () => {
 });
 
 it('console:hash reads the password from stdin and prints a hash that verifies', async () => {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', 'services/console/hash-secret.ts'], { cwd: root, input: 'a long passphrase\n', encoding: 'utf8', timeout: 60_000 });
+  const res = spawnSync(process.execPath, ['services/console/hash-secret.ts'], { cwd: root, input: 'a long passphrase\n', encoding: 'utf8', timeout: 60_000 });
   assert.equal(res.status, 0, res.stderr);
   assert.equal(await verifyPassword('a long passphrase', res.stdout.trim()), true);
-  const short = spawnSync(process.execPath, ['--import', 'tsx', 'services/console/hash-secret.ts'], { cwd: root, input: 'short', encoding: 'utf8', timeout: 60_000 });
+  const short = spawnSync(process.execPath, ['services/console/hash-secret.ts'], { cwd: root, input: 'short', encoding: 'utf8', timeout: 60_000 });
   assert.equal(short.status, 2);
 });

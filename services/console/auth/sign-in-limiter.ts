@@ -54,7 +54,10 @@ interface Bucket {
 /** Map with a size bound: the least recently touched entry goes first. */
 class BoundedMap<V> {
   private readonly m = new Map<string, V>();
-  constructor(private readonly max: number) {}
+  private readonly max: number;
+  constructor(max: number) {
+    this.max = max;
+  }
   get(k: string): V | undefined {
     return this.m.get(k);
   }
@@ -75,7 +78,11 @@ export class SignInLimiter {
   /** Per name: address -> when it last signed in as that name. */
   private readonly known: BoundedMap<Map<string, number>>;
 
-  constructor(private readonly now: () => number, private readonly limits: SignInLimits = defaultSignInLimits) {
+  private readonly now: () => number;
+  private readonly limits: SignInLimits;
+  constructor(now: () => number, limits: SignInLimits = defaultSignInLimits) {
+    this.now = now;
+    this.limits = limits;
     this.addresses = new BoundedMap(limits.maxEntries);
     this.pairs = new BoundedMap(limits.maxEntries);
     this.names = new BoundedMap(limits.maxEntries);

@@ -8,7 +8,12 @@ export class WorkGate {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly concurrent: number, private readonly queued: number) {}
+  private readonly concurrent: number;
+  private readonly queued: number;
+  constructor(concurrent: number, queued: number) {
+    this.concurrent = concurrent;
+    this.queued = queued;
+  }
 
   /** The job's result, or undefined when the gate is full. */
   async run<T>(job: () => Promise<T>): Promise<T | undefined> {

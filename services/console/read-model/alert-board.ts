@@ -31,7 +31,10 @@ export class AlertBoard {
   /** The open ones only: far fewer than all, and what the park and health views count on every request. */
   private readonly open = new Map<string, AlertView>();
 
-  constructor(private readonly historyPerAlert = 50) {}
+  private readonly historyPerAlert: number;
+  constructor(historyPerAlert = 50) {
+    this.historyPerAlert = historyPerAlert;
+  }
 
   get size(): number {
     return this.entries.size;

@@ -12,7 +12,10 @@ export class DeadLetterLog {
   /** Per park (null: none known), per reason: counts are scoped like the letters themselves. */
   private readonly counts = new Map<string | null, Map<string, number>>();
 
-  constructor(private readonly capacity: number) {}
+  private readonly capacity: number;
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
 
   add(letter: DeadLetter): DeadLetterView {
     const payload = Buffer.from(letter.payloadBase64, 'base64');

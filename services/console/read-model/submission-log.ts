@@ -43,7 +43,12 @@ export class SubmissionLog {
   /** Records not taken: older than a full station keeps, or of a station beyond maxStations. */
   dropped = 0;
 
-  constructor(readonly perStation = defaultSubmissionsPerStation, readonly maxStations = defaultSubmissionStations) {}
+  readonly perStation: number;
+  readonly maxStations: number;
+  constructor(perStation = defaultSubmissionsPerStation, maxStations = defaultSubmissionStations) {
+    this.perStation = perStation;
+    this.maxStations = maxStations;
+  }
 
   get size(): number {
     return this.byKey.size;

@@ -3,7 +3,7 @@
  * nothing is written to disk, so there is no build step to forget and no stale
  * bundle to serve. Returns the files by URL path for the server to serve.
  *
- *   node --import tsx services/console/ui/build.ts [--minify] [--out DIR]   (prints sizes and time)
+ *   node services/console/ui/build.ts [--minify] [--out DIR]   (prints sizes and time)
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

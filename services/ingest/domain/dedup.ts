@@ -6,10 +6,15 @@
 export class DedupWindow {
   private readonly meters = new Map<string, { seen: Set<number>; ring: number[]; next: number }>();
 
+  private readonly perMeter: number;
+  private readonly maxMeters: number;
   constructor(
-    private readonly perMeter = 1024,
-    private readonly maxMeters = 100_000,
-  ) {}
+    perMeter = 1024,
+    maxMeters = 100_000,
+  ) {
+    this.perMeter = perMeter;
+    this.maxMeters = maxMeters;
+  }
 
   /** True the first time (meter, seq) is offered within the window; false for a duplicate. */
   firstSeen(meter: string, seq: number): boolean {

@@ -31,7 +31,9 @@ export class SubscriptionProbe {
   private verified = true;
   private seq = 0;
 
-  constructor(private readonly o: SubscriptionProbeOptions) {
+  private readonly o: SubscriptionProbeOptions;
+  constructor(o: SubscriptionProbeOptions) {
+    this.o = o;
     this.lastProgress = o.now();
     this.nextSendAt = this.lastProgress;
   }

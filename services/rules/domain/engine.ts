@@ -119,7 +119,9 @@ export class RulesEngine {
   /** Bindings active (held): kept as they change, as the gauge reads it after every batch. */
   private active = 0;
 
-  constructor(pack: RulePack, private readonly registry: RegistryIndex) {
+  private readonly registry: RegistryIndex;
+  constructor(pack: RulePack, registry: RegistryIndex) {
+    this.registry = registry;
     const c = compile(pack, registry);
     this.bindings = c.bindings;
     this.skipped = c.skipped;

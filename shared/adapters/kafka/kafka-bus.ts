@@ -392,11 +392,17 @@ class KafkaSubscription implements Subscription {
   private restarts = 0;
   private stopping: Promise<void> | undefined;
 
+  private readonly bus: KafkaBus;
+  private readonly options: SubscribeOptions;
+  private readonly onStopped: () => void;
   constructor(
-    private readonly bus: KafkaBus,
-    private readonly options: SubscribeOptions,
-    private readonly onStopped: () => void,
+    bus: KafkaBus,
+    options: SubscribeOptions,
+    onStopped: () => void,
   ) {
+    this.bus = bus;
+    this.options = options;
+    this.onStopped = onStopped;
     this.logger = bus.logger.child({ groupId: options.groupId });
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? bus.options.maxBatchSize ?? 500);
     this.heartbeatIntervalMs = bus.options.heartbeatIntervalMs ?? 3_000;

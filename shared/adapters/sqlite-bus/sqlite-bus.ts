@@ -368,11 +368,17 @@ class SqliteSubscription implements Subscription {
   /** A lease was lost (renewal or commit refused): everything is revoked at the next turn of the loop. */
   private lost = false;
 
+  private readonly bus: SqliteBus;
+  private readonly options: SubscribeOptions;
+  private readonly onStopped: () => void;
   constructor(
-    private readonly bus: SqliteBus,
-    private readonly options: SubscribeOptions,
-    private readonly onStopped: () => void,
+    bus: SqliteBus,
+    options: SubscribeOptions,
+    onStopped: () => void,
   ) {
+    this.bus = bus;
+    this.options = options;
+    this.onStopped = onStopped;
     this.logger = bus.logger.child({ groupId: options.groupId });
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? bus.maxBatchSize);
   }

@@ -43,7 +43,7 @@ interface Child {
 }
 
 function startChild(name: string, script: string, env: Record<string, string>, log: (line: string) => void): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, [script], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,14 +14,14 @@ import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { aggregateEventSchema, readingBatchEventSchema, type AggregateEvent, type ReadingBatchEvent, type Reading } from '../../shared/contracts/events.ts';
 import type { ParkRegistry } from '../../shared/contracts/park-registry.ts';
 import { submissionKey, submissionRecordSchema, type SubmissionKind, type SubmissionRecord, type SubmissionState } from '../../shared/contracts/submissions.ts';
-import { parseRecord } from '../../shared/dead-letters.ts';
+import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
 import { EipError, errorMessage } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
-import type { ConsumedBatch, EventBus, Subscription } from '../../shared/ports/event-bus.ts';
+import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
 import type { RetryPolicy } from '../../shared/retry.ts';
 import { Serial } from '../../shared/runtime/serial.ts';
 import { reportLoopError, type Supervisor } from '../../shared/runtime/supervisor.ts';
-import { writeIsolating } from '../../shared/write-isolating.ts';
+import { deadLetterItem, publishIsolating, writeIsolating } from '../../shared/write-isolating.ts';
 import { sispekBodySchema, sparingPayloadSchema } from './domain/bodies.ts';
 import { signHs256 } from './domain/jwt.ts';
 import { afterAttempt, isDue, newRecord, withContent, type AttemptOutcome, type DueRules, type OutboxEntry } from './domain/outbox.ts';
@@ -177,17 +177,27 @@ export class ReportingRuntime {
 
   private async handleBatch(batch: ConsumedBatch): Promise<void> {
     const changed = new Set<Entry>();
+    const deadLetters: OutgoingMessage[] = [];
     const now = this.now();
+    // An unreadable record goes to the dead letters with its reason, as in every other stage, and the batch carries on.
+    const refuse = (topic: string, detail: string, offset: string, payload: Buffer | null): void => {
+      this.o.metrics.records.inc({ topic, outcome: 'invalid' });
+      deadLetters.push(deadLetterMessage({ stage, reason: 'bad-event', detail, source: recordSource(batch.topic, batch.partition, offset), payload, receivedAt: now }));
+    };
     for (const m of batch.messages) {
       if (batch.topic === topics.readings.name) {
-        const parsed = parseRecord(m.value, readingBatchEventSchema, 'reading batch');
-        if (!parsed.ok) { this.o.metrics.records.inc({ topic: 'readings', outcome: 'invalid' }); continue; }
+        const parsed = parseRecord(m.value, readingBatchEventSchema, 'readings event v1');
+        if (!parsed.ok) { refuse('readings', parsed.detail, m.offset, m.value); continue; }
         this.onReadings(parsed.value, now, changed);
       } else if (batch.topic === topics.aggregates.name) {
-        const parsed = parseRecord(m.value, aggregateEventSchema, 'aggregate');
-        if (!parsed.ok) { this.o.metrics.records.inc({ topic: 'aggregates', outcome: 'invalid' }); continue; }
+        const parsed = parseRecord(m.value, aggregateEventSchema, 'aggregate event v1');
+        if (!parsed.ok) { refuse('aggregates', parsed.detail, m.offset, m.value); continue; }
         this.onAggregate(parsed.value, now, changed);
       }
+    }
+    // Dead letters first: the offsets commit only after both are written.
+    if (deadLetters.length > 0) {
+      await publishIsolating((messages) => this.o.bus.publish(messages), deadLetters.map(deadLetterItem), { stage, logger: this.o.logger, metrics: this.o.metrics.sinks, signal: this.abort.signal });
     }
     await this.persist([...changed].map((e) => e.record));
   }

@@ -1,8 +1,9 @@
-/** Collects the alert transitions of one park from eip.alerts.v1, for tests that judge what rules emitted. */
+/** Collects the alert transitions of one park from eip.alerts.v1 (from the topic's end when started), for tests that judge what rules emitted. */
 import { randomBytes } from 'node:crypto';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { alertEventSchema, type AlertEvent } from '../../shared/contracts/events.ts';
 import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
+import { startGroupsAtEnd } from './kafka-groups.ts';
 
 export class AlertWatch {
   events: AlertEvent[] = [];
@@ -14,7 +15,9 @@ export class AlertWatch {
     this.park = park;
   }
   async start(): Promise<void> {
-    this.sub = await this.bus.subscribe({ groupId: `alert-watch-${randomBytes(4).toString('hex')}`, topics: [topics.alerts.name], fromBeginning: true, handleBatch: async (b) => {
+    const groupId = `alert-watch-${randomBytes(4).toString('hex')}`;
+    await startGroupsAtEnd([[groupId, [topics.alerts.name]]]);
+    this.sub = await this.bus.subscribe({ groupId, topics: [topics.alerts.name], fromBeginning: true, handleBatch: async (b) => {
       for (const m of b.messages) {
         const e = alertEventSchema.parse(JSON.parse(m.value!.toString()));
         if (e.park === this.park) this.events.push(e);

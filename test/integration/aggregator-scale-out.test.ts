@@ -13,45 +13,21 @@ import { rmSync } from 'node:fs';
 import { createKafkaBus } from '../../shared/adapters/kafka/index.ts';
 import { createInfluxStore } from '../../shared/adapters/influxdb/index.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import { aggregateEventSchema, type AggregateEvent, type ReadingBatchEvent } from '../../shared/contracts/events.ts';
-import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
+import type { ReadingBatchEvent } from '../../shared/contracts/events.ts';
+import type { EventBus } from '../../shared/ports/event-bus.ts';
 import { partitionForKey } from '../../shared/ports/partitioner.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { influx, kafkaBrokers } from '../helpers/servers.ts';
 import { startService, freePort, metricValue, type ServiceProcess } from '../helpers/service-process.ts';
+import { AggregateWatch } from '../helpers/aggregate-watch.ts';
+import { serviceGroups, startGroupsAtEnd } from '../helpers/kafka-groups.ts';
 import { makeTestPark, type TestPark } from '../helpers/test-park.ts';
 import { waitFor } from '../helpers/bus.ts';
 
 const logger = quietLogger('aggregator-scale-test');
 const minute = 60_000;
 const meters = 8;
-
-/** The latest revision of every window of one park, by window id. */
-class AggregateWatch {
-  byId = new Map<string, AggregateEvent>();
-  private sub: Subscription | undefined;
-  private readonly bus: EventBus;
-  private readonly park: string;
-  constructor(bus: EventBus, park: string) {
-    this.bus = bus;
-    this.park = park;
-  }
-  async start(): Promise<void> {
-    this.sub = await this.bus.subscribe({
-      groupId: `agg-watch-${randomBytes(4).toString('hex')}`, topics: [topics.aggregates.name], fromBeginning: true,
-      handleBatch: async (b) => {
-        for (const m of b.messages) {
-          const a = aggregateEventSchema.parse(JSON.parse(m.value!.toString()));
-          if (a.park !== this.park) continue;
-          const prev = this.byId.get(a.windowId);
-          if (!prev || prev.revision <= a.revision) this.byId.set(a.windowId, a);
-        }
-      },
-    });
-  }
-  async stop(): Promise<void> { await this.sub?.stop(); }
-}
 
 /** A test park whose meters sit on at least three readings partitions. */
 function spreadPark(partitions: number): TestPark {
@@ -93,12 +69,13 @@ describe('two aggregator instances in one group against real Kafka and InfluxDB'
       cleanup.push(() => svc.stop('SIGTERM'));
       return svc;
     };
+    const tag = randomBytes(4).toString('hex');
+    await startGroupsAtEnd([...serviceGroups.aggregator(`agg-one-${tag}`), ...serviceGroups.aggregator(`agg-two-${tag}`)]);
     const watches = [new AggregateWatch(bus, single.park), new AggregateWatch(bus, shared.park)];
     for (const w of watches) {
       await w.start();
       cleanup.push(() => w.stop());
     }
-    const tag = randomBytes(4).toString('hex');
     const one = await start(single, `agg-one-${tag}`);
     const pair = [await start(shared, `agg-two-${tag}`), await start(shared, `agg-two-${tag}`)];
     const held = async (svc: ServiceProcess): Promise<number[]> => {

@@ -11,12 +11,14 @@ import { rmSync } from 'node:fs';
 import { createKafkaBus } from '../../shared/adapters/kafka/index.ts';
 import { createInfluxStore } from '../../shared/adapters/influxdb/index.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import { aggregateEventSchema, type AggregateEvent, type ReadingBatchEvent } from '../../shared/contracts/events.ts';
-import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
+import type { ReadingBatchEvent } from '../../shared/contracts/events.ts';
+import type { EventBus } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { influx, kafkaBrokers } from '../helpers/servers.ts';
 import { startService, freePort, metricValue, type ServiceProcess } from '../helpers/service-process.ts';
+import { AggregateWatch } from '../helpers/aggregate-watch.ts';
+import { serviceGroups, startGroupsAtEnd } from '../helpers/kafka-groups.ts';
 import { makeTestPark, type TestPark } from '../helpers/test-park.ts';
 import { waitFor } from '../helpers/bus.ts';
 
@@ -28,34 +30,6 @@ function event(park: TestPark, meter: number, seq: number, ts: number, power: nu
     v: 1, park: park.park, tenant: park.tenants[0], meter: park.meters[meter]!, seq, receivedAt: ts, simulated: false,
     readings: [{ metric: 'active_power', unit: 'kW', value: power, ts }, { metric: 'active_energy_import', unit: 'kWh', value: energy, ts }],
   };
-}
-
-class AggregateWatch {
-  byId = new Map<string, AggregateEvent>();
-  all: AggregateEvent[] = [];
-  private sub: Subscription | undefined;
-  private readonly bus: EventBus;
-  private readonly park: string;
-  constructor(bus: EventBus, park: string) {
-    this.bus = bus;
-    this.park = park;
-  }
-  async start(): Promise<void> {
-    this.sub = await this.bus.subscribe({
-      groupId: `agg-watch-${randomBytes(4).toString('hex')}`, topics: [topics.aggregates.name], fromBeginning: true,
-      handleBatch: async (b) => {
-        for (const m of b.messages) {
-          const a = aggregateEventSchema.parse(JSON.parse(m.value!.toString()));
-          if (a.park !== this.park) continue;
-          this.all.push(a);
-          const prev = this.byId.get(a.windowId);
-          if (!prev || prev.revision <= a.revision) this.byId.set(a.windowId, a);
-        }
-      },
-    });
-  }
-  get(id: string): AggregateEvent | undefined { return this.byId.get(id); }
-  async stop(): Promise<void> { await this.sub?.stop(); }
 }
 
 describe('aggregator against real Kafka and InfluxDB', { timeout: 300_000 }, () => {
@@ -88,6 +62,7 @@ describe('aggregator against real Kafka and InfluxDB', { timeout: 300_000 }, () 
     const park = makeTestPark(2);
     cleanup.push(async () => rmSync(park.dir, { recursive: true, force: true }));
     const group = `agg-${randomBytes(4).toString('hex')}`;
+    await startGroupsAtEnd(serviceGroups.aggregator(group));
     // Newer than anything else on the shared readings topic: an older run's later event times would make these late.
     const base = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 2 * 3_600_000;
     const watch = new AggregateWatch(bus, park.park);

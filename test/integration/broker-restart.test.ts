@@ -26,6 +26,7 @@ import { ingestConfigSchema } from '../../services/ingest/config.ts';
 import { connect, dropSession } from '../helpers/mqtt.ts';
 import { influx, kafkaBrokers, servicePassword, tenantPassword } from '../helpers/servers.ts';
 import { startService, freePort, metricValue, type ServiceProcess } from '../helpers/service-process.ts';
+import { startGroupsAtEnd } from '../helpers/kafka-groups.ts';
 import { startPrivateMosquitto, type PrivateMosquitto } from '../helpers/private-mosquitto.ts';
 import { waitFor } from '../helpers/bus.ts';
 
@@ -121,8 +122,10 @@ class KafkaKeys {
     this.park = park;
   }
   async start(): Promise<void> {
+    const groupId = `watch-${randomBytes(4).toString('hex')}`;
+    await startGroupsAtEnd([[groupId, [topics.readings.name]]]);
     this.sub = await this.bus.subscribe({
-      groupId: `watch-${randomBytes(4).toString('hex')}`, topics: [topics.readings.name], fromBeginning: true,
+      groupId, topics: [topics.readings.name], fromBeginning: true,
       handleBatch: async (batch) => {
         for (const m of batch.messages) {
           const ev = readingBatchEventSchema.parse(JSON.parse(m.value!.toString()));

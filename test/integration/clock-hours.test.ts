@@ -20,32 +20,13 @@ import type { EventBus } from '../../shared/ports/event-bus.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { influx, kafkaBrokers } from '../helpers/servers.ts';
 import { startService, freePort } from '../helpers/service-process.ts';
+import { serviceGroups, startGroupsAtEnd } from '../helpers/kafka-groups.ts';
 import { randomGroup, waitFor } from '../helpers/bus.ts';
-import { Kafka, logLevel } from 'kafkajs';
 import { alertEventSchema, type AlertEvent } from '../../shared/contracts/events.ts';
 
 const logger = quietLogger('clock-hours-test');
 const minute = 60_000;
 const hour = 60 * minute;
-
-/**
- * Fresh consumer groups start at the topics' ends: the shared topics hold
- * millions of other runs' records, which the services would otherwise read first.
- */
-async function startAtEnd(entries: Array<[groupId: string, topics: string[]]>): Promise<void> {
-  const admin = new Kafka({ clientId: 'clock-hours-test', brokers: kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    for (const [groupId, names] of entries) {
-      for (const topic of names) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe('clock-hour SO2 means with O2 correction, on real Kafka and InfluxDB', { timeout: 300_000 }, () => {
   let bus: EventBus;
@@ -75,11 +56,7 @@ describe('clock-hour SO2 means with O2 correction, on real Kafka and InfluxDB', 
     };
     const group = randomGroup('ch');
     const watchGroup = randomGroup('ch-watch');
-    await startAtEnd([
-      [`agg-${group}`, [topics.readings.name]], [`agg-${group}.rollups`, [topics.aggregatorPartials.name]],
-      [group, [topics.readings.name, topics.aggregates.name, topics.rulesRouted.name]], [`${group}.router`, [topics.meterStatus.name, topics.alertCommands.name]],
-      [`${group}.outputs`, [topics.alerts.name]], [watchGroup, [topics.aggregates.name, topics.alerts.name]],
-    ]);
+    await startGroupsAtEnd([...serviceGroups.aggregator(`agg-${group}`), ...serviceGroups.rules(group), [watchGroup, [topics.aggregates.name, topics.alerts.name]]]);
     const aggregates: AggregateEvent[] = [];
     const alerts: AlertEvent[] = [];
     const sub = await bus.subscribe({ groupId: watchGroup, topics: [topics.aggregates.name, topics.alerts.name], fromBeginning: true, handleBatch: async (b) => {

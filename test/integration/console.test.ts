@@ -14,6 +14,7 @@ import type { ReadingBatchEvent } from '../../shared/contracts/events.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { influx, kafkaBrokers } from '../helpers/servers.ts';
 import { startService, freePort, type ServiceProcess } from '../helpers/service-process.ts';
+import { serviceGroups, startGroupsAtEnd } from '../helpers/kafka-groups.ts';
 import { eventually } from '../helpers/bus.ts';
 import { makeE2ePark, devToken } from '../e2e/e2e-park.ts';
 import { ConsoleClient } from '../e2e/console-client.ts';
@@ -39,6 +40,7 @@ describe('console on real Kafka and InfluxDB, with the rules service', { timeout
   it('shows the alert rules raised, sends the operator\'s acknowledgement to rules, and refuses viewers and strangers', async () => {
     const port = freePort();
     const base = `http://127.0.0.1:${port}`;
+    await startGroupsAtEnd(serviceGroups.rules(`${run}-rules`));
     services.push(await startService('rules', { ...common, RULES_GROUP: `${run}-rules`, ALERTS_MQTT: 'false', TICK_INTERVAL_MS: '1000' }, freePort()));
     services.push(await startService('console', { ...common, CONSOLE_PORT: String(port), CONSOLE_UI: 'false' }, freePort()));
     const t0 = Date.now() - 30 * minute;

@@ -17,12 +17,14 @@ import { createKafkaBus } from '../../shared/adapters/kafka/index.ts';
 import { createInfluxStore } from '../../shared/adapters/influxdb/index.ts';
 import { createSqliteStore } from '../../shared/adapters/sqlite-timeseries/index.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import { aggregateEventSchema, type AggregateEvent, type ReadingBatchEvent } from '../../shared/contracts/events.ts';
-import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
+import type { ReadingBatchEvent } from '../../shared/contracts/events.ts';
+import type { EventBus } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { influx, kafkaBrokers } from '../helpers/servers.ts';
 import { startService, freePort, metricValue, type ServiceProcess } from '../helpers/service-process.ts';
+import { AggregateWatch } from '../helpers/aggregate-watch.ts';
+import { serviceGroups, startGroupsAtEnd } from '../helpers/kafka-groups.ts';
 import { waitFor } from '../helpers/bus.ts';
 import { content, D, drive, H, latePark, lateRegistry, lateStart, traffic, windowsBy } from '../helpers/late-data.ts';
 
@@ -31,7 +33,7 @@ const logger = quietLogger('late-data-kafka-test');
 describe('late data of any age through the aggregator on real Kafka and InfluxDB', { timeout: 600_000 }, () => {
   let bus: EventBus;
   let store: TimeSeriesStore;
-  let sub: Subscription | undefined;
+  let watch: AggregateWatch | undefined;
   let svc: ServiceProcess | undefined;
   let dir = '';
   before(() => {
@@ -41,9 +43,9 @@ describe('late data of any age through the aggregator on real Kafka and InfluxDB
   });
   afterEach(async () => {
     await svc?.stop('SIGTERM').catch(() => {});
-    await sub?.stop();
+    await watch?.stop();
     svc = undefined;
-    sub = undefined;
+    watch = undefined;
   });
   after(async () => {
     await bus.close();
@@ -69,18 +71,10 @@ describe('late data of any age through the aggregator on real Kafka and InfluxDB
     const sizes = ['1h', '1d'] as const;
     const expected = windowsBy(onTime, sizes, until, park);
 
-    const latest = new Map<string, AggregateEvent>();
-    sub = await bus.subscribe({
-      groupId: `late-watch-${randomBytes(4).toString('hex')}`, topics: [topics.aggregates.name], fromBeginning: true,
-      handleBatch: async (b) => {
-        for (const m of b.messages) {
-          const a = aggregateEventSchema.parse(JSON.parse(m.value!.toString()));
-          if (a.park !== park) continue;
-          const held = latest.get(a.windowId);
-          if (!held || held.revision <= a.revision) latest.set(a.windowId, a);
-        }
-      },
-    });
+    await startGroupsAtEnd(serviceGroups.aggregator(park));
+    watch = new AggregateWatch(bus, park);
+    await watch.start();
+    const latest = watch.byId;
     svc = await startService('aggregator', {
       BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org,
       INFLUX_BUCKET: influx.bucket, INFLUX_AGGREGATES_BUCKET: `${influx.bucket}_downsampled`, PARK_REGISTRY: registryPath, DATA_DIR: dir,

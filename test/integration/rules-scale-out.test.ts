@@ -20,6 +20,7 @@ import { partitionForKey } from '../../shared/ports/partitioner.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { influx, kafkaBrokers } from '../helpers/servers.ts';
 import { startService, freePort, metricValue, type ServiceProcess } from '../helpers/service-process.ts';
+import { serviceGroups, startGroupsAtEnd } from '../helpers/kafka-groups.ts';
 import { waitFor } from '../helpers/bus.ts';
 import { AlertWatch } from '../helpers/alert-watch.ts';
 
@@ -54,6 +55,7 @@ describe('two rules instances in one group against real Kafka', { timeout: 400_0
     const p = makePark();
     cleanup.push(async () => rmSync(p.dir, { recursive: true, force: true }));
     const group = `rules-scale-${randomBytes(4).toString('hex')}`;
+    await startGroupsAtEnd(serviceGroups.rules(group));
     const env = {
       BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org,
       INFLUX_BUCKET: influx.bucket, INFLUX_AGGREGATES_BUCKET: `${influx.bucket}_downsampled`, PARK_REGISTRY: p.registry, DATA_DIR: p.dir,

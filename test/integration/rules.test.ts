@@ -23,6 +23,7 @@ import { quietLogger } from '../../shared/observability/logger.ts';
 import { influx, kafkaBrokers, mqttUrl, servicePassword } from '../helpers/servers.ts';
 import { connect } from '../helpers/mqtt.ts';
 import { startService, freePort, type ServiceProcess } from '../helpers/service-process.ts';
+import { serviceGroups, startGroupsAtEnd } from '../helpers/kafka-groups.ts';
 import { waitFor } from '../helpers/bus.ts';
 import { AlertWatch } from '../helpers/alert-watch.ts';
 
@@ -72,6 +73,7 @@ describe('rules against real Kafka', { timeout: 300_000 }, () => {
     const p = makePark();
     cleanup.push(async () => rmSync(p.dir, { recursive: true, force: true }));
     const group = `rules-${randomBytes(4).toString('hex')}`;
+    await startGroupsAtEnd(serviceGroups.rules(group));
     const hooks: AlertmanagerPayload[] = [];
     const receiver = createServer((req, res) => {
       let body = '';
@@ -151,6 +153,7 @@ describe('rules against real Kafka', { timeout: 300_000 }, () => {
     const p = makePark();
     cleanup.push(async () => rmSync(p.dir, { recursive: true, force: true }));
     const group = `rl-${randomBytes(4).toString('hex')}`;
+    await startGroupsAtEnd([...serviceGroups.aggregator(`agg-${group}`), ...serviceGroups.rules(group)]);
     await start('aggregator', { ...common(p), AGGREGATOR_GROUP: `agg-${group}`, ALLOWED_LATENESS_MS: String(30 * minute), OUT_OF_ORDERNESS_MS: '0', IDLE_PARTITION_MS: '1500' });
     await start('rules', { ...common(p), RULES_GROUP: group, ALERTS_MQTT: 'false', TICK_INTERVAL_MS: '500' });
     const watch = new AlertWatch(bus, p.id);

@@ -4,7 +4,9 @@
  * publishes them on eip.aggregates.v1) become one body per stack hour; an hour
  * with 9 of 12 five-minute SO2 values is marked incomplete, the O2-corrected
  * mean uses the same hour's O2 mean, a stack in a declared maintenance period
- * is flagged so, and a revised window is resent as a revision.
+ * is flagged so, and a revised window is resent as a revision. The last case
+ * runs the whole way: a stack's 5-minute readings through the aggregator (on
+ * Kafka and InfluxDB) into its clock-hour windows, and on to the receiver.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,13 +16,14 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createKafkaBus } from '../../shared/adapters/kafka/index.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import type { AggregateEvent } from '../../shared/contracts/events.ts';
+import type { AggregateEvent, ReadingBatchEvent } from '../../shared/contracts/events.ts';
 import { submissionKey, submissionRecordSchema, type SubmissionRecord } from '../../shared/contracts/submissions.ts';
 import type { EventBus } from '../../shared/ports/event-bus.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import type { SispekBody } from '../../services/reporting/domain/bodies.ts';
 import { startReceiver, type Receiver } from '../../simulators/receiver/receiver.ts';
-import { kafkaBrokers } from '../helpers/servers.ts';
+import { influx, kafkaBrokers } from '../helpers/servers.ts';
+import { serviceGroups, startGroupsAtEnd } from '../helpers/kafka-groups.ts';
 import { startService, freePort, metricValue, type ServiceProcess } from '../helpers/service-process.ts';
 import { waitFor } from '../helpers/bus.ts';
 
@@ -28,18 +31,20 @@ const logger = quietLogger('reporting-sispek-test');
 const hour = 3_600_000;
 const fiveMinutes = 300_000;
 
-describe('reporting: SISPEK-style hourly averages against real Kafka and the stand-in receiver', { timeout: 120_000 }, () => {
+describe('reporting: SISPEK-style hourly averages against real Kafka and the stand-in receiver', { timeout: 240_000 }, () => {
   const tag = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const park = `itest-${tag}`;
   const tenant = `smelter-${tag}`;
   const stack = `stack-${tag}`;
   const serviced = `stack-maint-${tag}`;
+  const aggregated = `stack-agg-${tag}`;
   const dir = mkdtempSync(join(tmpdir(), 'eip-reporting-'));
   const registryPath = join(dir, 'registry.json');
   const base = Math.floor(Date.now() / hour) * hour - 3 * hour;
   let bus: EventBus;
   let receiver: Receiver;
   let service: ServiceProcess | undefined;
+  let aggregator: ServiceProcess | undefined;
 
   before(async () => {
     const meter = (id: string) => ({ id, kind: 'stack-cems', cadenceSeconds: 300, metrics: ['so2', 'o2'], o2ReferencePercent: 7, limits: { so2: { max: 550, source: 'test' } } });
@@ -48,7 +53,7 @@ describe('reporting: SISPEK-style hourly averages against real Kafka and the sta
       parks: [{
         id: park, name: 'reporting test park', country: 'ID', timezone: 'Asia/Makassar', usedAreaHa: 10,
         emissionFactors: { grid: { kgCo2ePerKwh: 0.73, source: 'test' } },
-        tenants: [{ id: tenant, name: 'Smelter', sector: 'nickel', supplySource: 'grid', meters: [meter(stack), meter(serviced)] }],
+        tenants: [{ id: tenant, name: 'Smelter', sector: 'nickel', supplySource: 'grid', meters: [meter(stack), meter(serviced), meter(aggregated)] }],
       }],
     }));
     receiver = await startReceiver({ secretOf: () => undefined });
@@ -67,6 +72,7 @@ describe('reporting: SISPEK-style hourly averages against real Kafka and the sta
     }, 45_000, 'the reporting consumer in place', 500);
   });
   after(async () => {
+    await aggregator?.stop('SIGTERM');
     await service?.stop('SIGTERM');
     await bus.close();
     await receiver.close();
@@ -126,5 +132,33 @@ describe('reporting: SISPEK-style hourly averages against real Kafka and the sta
     const s = bodiesOf(stack)[2]!.parameters.find((p) => p.parameter === 'so2')!;
     assert.equal(s.validity, 'out-of-range');
     assert.match(s.reason ?? '', /analyser's range \(1000\)/);
+  });
+
+  it('takes a stack\'s 5-minute readings through the aggregator, Kafka and InfluxDB: 9 of 12 SO2 values make an incomplete hour, corrected with the same hour\'s O2', async () => {
+    const group = `agg-sispek-${tag}`;
+    await startGroupsAtEnd(serviceGroups.aggregator(group));
+    aggregator = await startService('aggregator', {
+      BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influx.url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org,
+      INFLUX_BUCKET: influx.bucket, INFLUX_AGGREGATES_BUCKET: `${influx.bucket}_downsampled`, PARK_REGISTRY: registryPath, DATA_DIR: dir,
+      AGGREGATOR_GROUP: group, ALLOWED_LATENESS_MS: String(hour), OUT_OF_ORDERNESS_MS: '0', IDLE_PARTITION_MS: '1500',
+    }, freePort());
+    const so2 = new Map([0, 1, 2, 4, 5, 7, 8, 9, 11].map((slot, i) => [slot, 300 + 10 * i])); // slots 3, 6 and 10 missing: mean 340
+    let seq = 0;
+    const reading = (slot: number): ReadingBatchEvent => {
+      const ts = base + slot * fiveMinutes + 30_000;
+      const readings = [{ metric: 'o2', unit: '%', value: 9 + (slot % 3), ts }, ...(so2.has(slot) ? [{ metric: 'so2', unit: 'mg/Nm3', value: so2.get(slot)!, ts }] : [])];
+      return { v: 1, park, tenant, meter: aggregated, seq: seq++, receivedAt: ts, simulated: false, readings };
+    };
+    // The hour's twelve slots, then one of the next hour, which closes it (the series' own event time).
+    const events = [...Array.from({ length: 12 }, (_, slot) => reading(slot)), { ...reading(12), readings: [{ metric: 'so2', unit: 'mg/Nm3', value: 300, ts: base + hour + 30_000 }, { metric: 'o2', unit: '%', value: 9, ts: base + hour + 30_000 }] }];
+    await bus.publish(events.map((e) => ({ topic: topics.readings.name, key: e.meter, value: JSON.stringify(e) })));
+    await waitFor(() => bodiesOf(aggregated).length >= 1, 90_000, 'the aggregated stack hour at the receiver', 200);
+    const body = bodiesOf(aggregated)[0]!;
+    assert.equal(body.start, new Date(base).toISOString());
+    const s = body.parameters.find((p) => p.parameter === 'so2')!;
+    assert.deepEqual([s.count, s.expected, s.validity, s.mean], [9, 12, 'incomplete', 340]);
+    assert.equal(s.corrected, Math.round((340 * 14 / 11) * 100) / 100);
+    const o = body.parameters.find((p) => p.parameter === 'o2')!;
+    assert.deepEqual([o.count, o.validity, o.mean], [12, 'valid', 10]);
   });
 });

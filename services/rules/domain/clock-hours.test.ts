@@ -228,4 +228,14 @@ describe('the default pack on the aggregator\'s clock hours (demo park, Asia/Mak
     assert.deepEqual(out.filter((t) => t.event.ruleId === 'stack-so2-completeness' || t.event.ruleId === 'stack-o2-completeness').map((t) => `${t.event.ruleId}:${t.event.state}:${t.event.severity}`).sort(),
       ['stack-o2-completeness:firing:data-quality', 'stack-so2-completeness:firing:data-quality']);
   });
+
+  it('an O2 analyser reading ambient air: the corrected hour is not judged, and stack-o2-unusable raises a data-quality alert instead of silence', () => {
+    const { out, rules } = run(12, 900, 21);
+    assert.deepEqual(out.filter((t) => t.event.ruleId === 'stack-so2-1h'), [], 'SO2 900 cannot be corrected at 21 % O2');
+    assert.ok(rules.counters.noO2 >= 1);
+    const fired = rules.onReading(stackReadings(hourStart + HOUR, 3, 900, 21), hourStart + HOUR + 15 * MIN).filter((t) => t.event.ruleId === 'stack-o2-unusable');
+    assert.deepEqual(states(fired), ['firing:data-quality']);
+    const fresh = new RulesEngine(pack, demo);
+    assert.deepEqual(fresh.onReading(stackReadings(hourStart, 12, 900, 20.5), hourStart + HOUR).filter((t) => t.event.ruleId === 'stack-o2-unusable'), [], 'a usable O2 raises nothing');
+  });
 });

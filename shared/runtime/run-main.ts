@@ -8,6 +8,7 @@ import { EipError } from '../errors.ts';
 import { loadConfig, variablesHelp, type EnvSchema } from '../config/env.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createShutdown, type Shutdown } from './shutdown.ts';
+import { logProcessWarnings } from './process-warnings.ts';
 
 export interface MainContext {
   logger: Logger;
@@ -52,6 +53,7 @@ export async function runMain<S extends EnvSchema>(options: MainOptions<S>): Pro
   const configured = (config as { LOG_LEVEL?: unknown }).LOG_LEVEL;
   const level = (typeof configured === 'string' ? configured : 'info') as Parameters<typeof createLogger>[1];
   const logger = createLogger(options.service, level);
+  logProcessWarnings(logger);
   const shutdown = createShutdown(logger);
   // A promise or callback nobody handles belongs to some loop that has now stopped: fail, never carry on half dead.
   process.on('unhandledRejection', (reason) => { shutdown.fail('unhandled rejection', reason); });

@@ -1,9 +1,8 @@
 /** Collects one park's aggregates from eip.aggregates.v1, from the topic's end when started: the latest revision per window, and every event. */
-import { randomBytes } from 'node:crypto';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { aggregateEventSchema, type AggregateEvent } from '../../shared/contracts/events.ts';
 import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
-import { startGroupsAtEnd } from './kafka-groups.ts';
+import { watchFromEnd } from './kafka-groups.ts';
 
 export class AggregateWatch {
   readonly byId = new Map<string, AggregateEvent>();
@@ -16,19 +15,12 @@ export class AggregateWatch {
     this.park = park;
   }
   async start(): Promise<void> {
-    const groupId = `agg-watch-${randomBytes(4).toString('hex')}`;
-    await startGroupsAtEnd([[groupId, [topics.aggregates.name]]]);
-    this.sub = await this.bus.subscribe({
-      groupId, topics: [topics.aggregates.name], fromBeginning: true,
-      handleBatch: async (b) => {
-        for (const m of b.messages) {
-          const a = aggregateEventSchema.parse(JSON.parse(m.value!.toString()));
-          if (a.park !== this.park) continue;
-          this.all.push(a);
-          const prev = this.byId.get(a.windowId);
-          if (!prev || prev.revision <= a.revision) this.byId.set(a.windowId, a);
-        }
-      },
+    this.sub = await watchFromEnd(this.bus, 'agg-watch', [topics.aggregates.name], (_topic, json) => {
+      const a = aggregateEventSchema.parse(json);
+      if (a.park !== this.park) return;
+      this.all.push(a);
+      const prev = this.byId.get(a.windowId);
+      if (!prev || prev.revision <= a.revision) this.byId.set(a.windowId, a);
     });
   }
   get(id: string): AggregateEvent | undefined { return this.byId.get(id); }

@@ -1,9 +1,8 @@
 /** Collects the alert transitions of one park from eip.alerts.v1 (from the topic's end when started), for tests that judge what rules emitted. */
-import { randomBytes } from 'node:crypto';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { alertEventSchema, type AlertEvent } from '../../shared/contracts/events.ts';
 import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
-import { startGroupsAtEnd } from './kafka-groups.ts';
+import { watchFromEnd } from './kafka-groups.ts';
 
 export class AlertWatch {
   events: AlertEvent[] = [];
@@ -15,14 +14,10 @@ export class AlertWatch {
     this.park = park;
   }
   async start(): Promise<void> {
-    const groupId = `alert-watch-${randomBytes(4).toString('hex')}`;
-    await startGroupsAtEnd([[groupId, [topics.alerts.name]]]);
-    this.sub = await this.bus.subscribe({ groupId, topics: [topics.alerts.name], fromBeginning: true, handleBatch: async (b) => {
-      for (const m of b.messages) {
-        const e = alertEventSchema.parse(JSON.parse(m.value!.toString()));
-        if (e.park === this.park) this.events.push(e);
-      }
-    } });
+    this.sub = await watchFromEnd(this.bus, 'alert-watch', [topics.alerts.name], (_topic, json) => {
+      const e = alertEventSchema.parse(json);
+      if (e.park === this.park) this.events.push(e);
+    });
   }
   of(rule: string): AlertEvent[] { return this.events.filter((e) => e.ruleId === rule); }
   async stop(): Promise<void> { await this.sub?.stop(); }

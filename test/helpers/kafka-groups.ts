@@ -6,7 +6,9 @@
  * Call this before the group first joins and before the test publishes what it
  * expects to see; a group that already has offsets is moved too, so call it once.
  */
+import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { rollupGroup } from '../../services/aggregator/rollup-stage.ts';
 import { outputsGroup } from '../../services/rules/alert-outputs.ts';
@@ -38,3 +40,13 @@ export const serviceGroups = {
     [outputsGroup(group), [topics.alerts.name]],
   ],
 };
+
+/** A fresh group of the test's own, from the topics' ends: every record's JSON goes to onRecord, in order per partition. */
+export async function watchFromEnd(bus: EventBus, name: string, topicNames: readonly string[], onRecord: (topic: string, json: unknown) => void): Promise<Subscription> {
+  const groupId = `${name}-${randomBytes(4).toString('hex')}`;
+  await startGroupsAtEnd([[groupId, topicNames]]);
+  return bus.subscribe({
+    groupId, topics: [...topicNames], fromBeginning: true,
+    handleBatch: async (b) => { for (const m of b.messages) onRecord(b.topic, JSON.parse(m.value!.toString())); },
+  });
+}

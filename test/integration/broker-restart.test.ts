@@ -19,14 +19,14 @@ import { createInfluxStore } from '../../shared/adapters/influxdb/index.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { readingBatchEventSchema } from '../../shared/contracts/events.ts';
 import { ingestFilters, ingestProbeTopic } from '../../shared/contracts/mqtt-topics.ts';
-import type { EventBus, Subscription } from '../../shared/ports/event-bus.ts';
+import type { EventBus } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { ingestConfigSchema } from '../../services/ingest/config.ts';
 import { connect, dropSession } from '../helpers/mqtt.ts';
 import { influx, kafkaBrokers, servicePassword, tenantPassword } from '../helpers/servers.ts';
 import { startService, freePort, metricValue, type ServiceProcess } from '../helpers/service-process.ts';
-import { startGroupsAtEnd } from '../helpers/kafka-groups.ts';
+import { watchFromEnd } from '../helpers/kafka-groups.ts';
 import { startPrivateMosquitto, type PrivateMosquitto } from '../helpers/private-mosquitto.ts';
 import { waitFor } from '../helpers/bus.ts';
 
@@ -111,30 +111,14 @@ class Gateway {
   }
 }
 
-/** (meter, seq) of every reading record ingest produced to Kafka for the park. */
-class KafkaKeys {
-  readonly keys = new Set<string>();
-  private sub: Subscription | undefined;
-  private readonly bus: EventBus;
-  private readonly park: string;
-  constructor(bus: EventBus, park: string) {
-    this.bus = bus;
-    this.park = park;
-  }
-  async start(): Promise<void> {
-    const groupId = `watch-${randomBytes(4).toString('hex')}`;
-    await startGroupsAtEnd([[groupId, [topics.readings.name]]]);
-    this.sub = await this.bus.subscribe({
-      groupId, topics: [topics.readings.name], fromBeginning: true,
-      handleBatch: async (batch) => {
-        for (const m of batch.messages) {
-          const ev = readingBatchEventSchema.parse(JSON.parse(m.value!.toString()));
-          if (ev.park === this.park) this.keys.add(`${ev.meter}|${ev.seq}`);
-        }
-      },
-    });
-  }
-  async stop(): Promise<void> { await this.sub?.stop(); }
+/** (meter, seq) of every reading record ingest produces to Kafka for the park, from now on. */
+async function watchKeys(bus: EventBus, park: string): Promise<{ keys: Set<string>; stop(): Promise<void> }> {
+  const keys = new Set<string>();
+  const sub = await watchFromEnd(bus, 'watch', [topics.readings.name], (_topic, json) => {
+    const ev = readingBatchEventSchema.parse(json);
+    if (ev.park === park) keys.add(`${ev.meter}|${ev.seq}`);
+  });
+  return { keys, stop: () => sub.stop() };
 }
 
 async function storedPoints(store: TimeSeriesStore, park: Park, tenant: string): Promise<number> {
@@ -153,7 +137,7 @@ describe('ingest across broker restarts (a private Mosquitto, real Kafka and Inf
   let broker: PrivateMosquitto;
   let bus: EventBus;
   let store: TimeSeriesStore;
-  let keys: KafkaKeys;
+  let keys: Awaited<ReturnType<typeof watchKeys>>;
   let cleanup: Array<() => Promise<void>> = [];
   const tag = randomBytes(3).toString('hex');
   const baseTs = Date.now() - 6 * 3_600_000;
@@ -163,8 +147,7 @@ describe('ingest across broker restarts (a private Mosquitto, real Kafka and Inf
     broker = await startPrivateMosquitto({ registryPath: park.registryPath });
     bus = createKafkaBus({ brokers: kafkaBrokers, clientId: 'broker-restart-test', logger });
     store = createInfluxStore({ ...influx, logger });
-    keys = new KafkaKeys(bus, park.park);
-    await keys.start();
+    keys = await watchKeys(bus, park.park);
   });
   afterEach(async () => {
     for (const c of cleanup.reverse()) await c().catch(() => {});

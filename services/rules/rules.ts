@@ -238,7 +238,12 @@ export class RulesRuntime {
       return list;
     };
     for (const t of transitions) of(t.event.fingerprint).push({ topic: topics.alerts.name, key: t.event.fingerprint, value: JSON.stringify(t.event) });
-    for (const st of changes.states) of(st.fp).push({ topic: topics.alertState.name, key: stateKey(st.fp), value: JSON.stringify(st) });
+    let stateBytes = 0;
+    for (const st of changes.states) {
+      const value = JSON.stringify(st);
+      stateBytes += Buffer.byteLength(value);
+      of(st.fp).push({ topic: topics.alertState.name, key: stateKey(st.fp), value });
+    }
     const records: OutgoingMessage[][] = [
       ...byFingerprint.values(),
       ...changes.silences.map((sl) => [{ topic: topics.alertState.name, key: silenceKey(sl.id), value: JSON.stringify(sl) }]),
@@ -253,8 +258,12 @@ export class RulesRuntime {
       ...extra.map(deadLetterItem),
     ];
     // Revoked meanwhile, the next owner loaded the state without this output and decides again from there; a batch is not committed.
+    const written = this.o.metrics.writeSeconds.startTimer();
     const landed = await this.owner.guarded(async ({ publish, signal }) => { await publishIsolating(publish, items, this.context(signal)); }, () => ({ stage: 'rules', transitions: transitions.length, records: items.length }));
     if (!landed) return false;
+    written();
+    this.o.metrics.stateRecords.inc(changes.states.length);
+    this.o.metrics.stateBytes.inc(stateBytes);
     if (transitions.length === 0) return true;
     const events = transitions.map((t) => t.event);
     for (const e of events) {

@@ -615,6 +615,7 @@ async function servicePhase(): Promise<Record<string, unknown>> {
 
   log('service: starting rules (restores eip.alert-state.v1 first)');
   const s0 = performance.now();
+  if (values.profile !== undefined) mkdirSync(values.profile, { recursive: true });
   const profile = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values.profile}`];
   const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
   const rules = await startService('rules', rulesEnv(group, path), Math.min(phaseTimeoutMs, 180_000), [...nodeFlags, ...profile]);

@@ -20,7 +20,7 @@
  * commands go to every partition, as every instance needs every silence.
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import { aggregateEventSchema, alertCommandSchema, meterStatusSchema, readingBatchEventSchema } from '../../shared/contracts/events.ts';
+import { alertCommandSchema, meterStatusSchema } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, parseRecord, recordSource, sinkRefusedMessage, type Parsed } from '../../shared/dead-letters.ts';
 import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription, TopicPartitions } from '../../shared/ports/event-bus.ts';
 import { EipError } from '../../shared/errors.ts';
@@ -31,6 +31,7 @@ import type { Supervisor } from '../../shared/runtime/supervisor.ts';
 import type { Home, RulesEngine, Transition } from './domain/index.ts';
 import { fingerprintsOf, homePartition, type InputPartitions } from './domain/ownership.ts';
 import type { RulesMetrics } from './metrics.ts';
+import { parseAggregate, parseReadingBatch } from './hot-inputs.ts';
 
 export interface RulesRuntimeOptions {
   engine: RulesEngine;
@@ -124,7 +125,7 @@ export class RulesRuntime {
     }
     const r = this.o.engine.own(fps, states);
     const s = this.o.engine.replaceSilences(silences);
-    this.o.engine.takeChanges();
+    this.o.engine.takeChangesJson();
     this.held = fps;
     for (const a of assigned) for (const p of a.partitions) this.o.metrics.partitions.set({ topic: a.topic, partition: String(p) }, 1);
     this.o.logger.info({ partitions: assigned.map((a) => `${a.topic}:${a.partitions.join(',')}`), ...r, silences: s.silences }, 'partitions assigned: alert state loaded');
@@ -215,8 +216,8 @@ export class RulesRuntime {
     const { engine } = this.o;
     const run = <T>(p: Parsed<T>, fn: (v: T) => Transition[]) => (p.ok ? { transitions: fn(p.value) } : { error: p.detail });
     switch (topic) {
-      case topics.readings.name: return run(parseRecord(value, readingBatchEventSchema, 'readings event v1'), (v) => engine.onReading(v, now));
-      case topics.aggregates.name: return run(parseRecord(value, aggregateEventSchema, 'aggregate event v1'), (v) => engine.onAggregate(v, now));
+      case topics.readings.name: return run(parseReadingBatch(value), (v) => engine.onReading(v, now));
+      case topics.aggregates.name: return run(parseAggregate(value), (v) => engine.onAggregate(v, now));
       case topics.meterStatus.name: return run(parseRecord(value, meterStatusSchema, 'meter status v1'), (v) => engine.onMeterStatus(v, now));
       case topics.alertCommands.name: return run(parseRecord(value, alertCommandSchema, 'alert command v1'), (v) => engine.onCommand(v, now));
       default: return { error: `unexpected topic ${topic}` };
@@ -229,7 +230,7 @@ export class RulesRuntime {
    * write landed (nothing of it is known to have been written).
    */
   private async commit(transitions: Transition[], extra: OutgoingMessage[]): Promise<boolean> {
-    const changes = this.o.engine.takeChanges();
+    const changes = this.o.engine.takeChangesJson();
     // An alert's transitions and its state record stand or fall together: the bus never holds one without the other.
     const byFingerprint = new Map<string, OutgoingMessage[]>();
     const of = (fp: string): OutgoingMessage[] => {
@@ -240,9 +241,8 @@ export class RulesRuntime {
     for (const t of transitions) of(t.event.fingerprint).push({ topic: topics.alerts.name, key: t.event.fingerprint, value: JSON.stringify(t.event) });
     let stateBytes = 0;
     for (const st of changes.states) {
-      const value = JSON.stringify(st);
-      stateBytes += Buffer.byteLength(value);
-      of(st.fp).push({ topic: topics.alertState.name, key: stateKey(st.fp), value });
+      stateBytes += Buffer.byteLength(st.json);
+      of(st.fp).push({ topic: topics.alertState.name, key: stateKey(st.fp), value: st.json });
     }
     const records: OutgoingMessage[][] = [
       ...byFingerprint.values(),

@@ -274,6 +274,20 @@ function buildScope(park: string, tenant: string | undefined, meter: string | un
   return metric === undefined ? { park, tenant, meter } : { park, tenant, meter, metric };
 }
 
+/**
+ * One flat copy of each distinct text: a template literal's result is a rope
+ * (a tree of its parts) until something flattens it, and each binding kept its own.
+ */
+class TextTable {
+  private readonly table = new Map<string, string>();
+
+  of(text: string): string {
+    let flat = this.table.get(text);
+    if (flat === undefined) this.table.set(text, (flat = Buffer.from(text, 'utf8').toString('utf8')));
+    return flat;
+  }
+}
+
 export interface Compiled {
   rules: CompiledRule[];
   bindings: Binding[];
@@ -291,6 +305,7 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
   const periodsCache = new Map<string, readonly LimitPeriod[]>();
   const factorCache = new Map<string, readonly FactorPeriod[]>();
   const scopes = new ScopeTable();
+  const texts = new TextTable();
 
   for (const rule of rules) {
     const spec = rule.spec;
@@ -331,7 +346,7 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
         const shared = levelCache.get(key) ?? levels;
         levelCache.set(key, shared);
         const hourLimit = spec.kind === 'exceedance-share' ? (span.limit?.value ?? Number.POSITIVE_INFINITY) : 0;
-        built.push({ fromMs: span.fromMs, toMs: span.toMs, levels: shared, source: span.source, hourLimit, ...(span.version && { version: span.version }) });
+        built.push({ fromMs: span.fromMs, toMs: span.toMs, levels: shared, source: texts.of(span.source), hourLimit, ...(span.version && { version: span.version }) });
         keys.push(JSON.stringify([span.fromMs, span.toMs, key, span.source, hourLimit, span.version ?? null]));
       }
       const periodsKey = keys.join('\n');

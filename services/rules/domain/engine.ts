@@ -24,7 +24,7 @@ import type { AlertScope } from './fingerprint.ts';
 import { severityRank } from './levels.ts';
 import type { RulePack } from './pack.ts';
 import { silenceActive, silenceMatches, silenceRecordSchema, type SilenceRecord } from './silences.ts';
-import { buffers, stateRecordSchema, type OpenAlert, type Provenance, type RuleState, type StateRecord } from './state.ts';
+import { buffers, RollingRing, stateRecordSchema, type BufferOf, type OpenAlert, type Provenance, type RuleState, type StateRecord } from './state.ts';
 import { maxStorableEpochMs } from '../../../shared/contracts/ids.ts';
 
 /** One transition. `silencedBy` set: record and publish it, but do not notify anyone. */
@@ -715,7 +715,7 @@ export class RulesEngine {
       const kind = b.rule.spec.kind;
       const schema = kind === 'threshold' ? undefined : buffers[kind];
       const checked = schema?.safeParse(buf);
-      if (checked?.success) st.b = checked.data;
+      if (checked?.success) st.b = kind === 'rolling' ? RollingRing.from(checked.data as BufferOf<'rolling'>) : checked.data;
     }
     if (st.lvl >= b.levels.length) st.lvl = b.levels.length - 1;
     b.st = st;

@@ -621,6 +621,8 @@ async function servicePhase(): Promise<Record<string, unknown>> {
   const rules = await startService('rules', rulesEnv(group, path), Math.min(phaseTimeoutMs, 180_000), [...nodeFlags, ...profile]);
   cleanups.push({ label: 'rules (service phase)', fn: () => rules.stop() });
   const cpuAtReady = cpuSeconds(rules.child.pid!);
+  // The start-up's own peak: reading the compacted state topic back, which holds whatever earlier runs left on a shared Kafka.
+  const peakRssAtReady = peakRssMiB(rules.child.pid!);
   const startupSeconds = (rules.readyAt - s0) / 1000;
   let text = await metricsText(rules.ops);
   const counted = (t: string): number => labeled(text, 'eip_rules_inputs_total', `topic="${t}"`);
@@ -675,6 +677,7 @@ async function servicePhase(): Promise<Record<string, unknown>> {
     readingBatchesPerSecond: Math.round((counted(readTopic) - atReady[readTopic]!) / (((done[readTopic] ?? 0) - rules.readyAt) / 1000)),
     countedBeforeReady: atReady[aggTopic]! + atReady[readTopic]!,
     rulesPeakRssMiB: peakRssMiB(rules.child.pid!),
+    rulesPeakRssAtReadyMiB: peakRssAtReady,
     cpuSecondsPerMillionRecords: round1((cpuUsed / Math.max(1, handled)) * 1e6),
     states: labeled(text, 'eip_rules_live_states'),
     transitions: labeled(text, 'eip_rules_transitions_total'),

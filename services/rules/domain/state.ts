@@ -106,10 +106,10 @@ export class RollingRing {
     this.top = idx;
   }
 
-  /** The bucket index slot k holds, -1 when it holds none. */
+  /** The bucket index slot k holds, -1 when it holds none (or only zeros: the same to every sum). */
   indexOf(k: number): number {
     const n = this.s.length;
-    if (this.top < 0) return -1;
+    if (this.top < 0 || (this.s[k] === 0 && this.c[k] === 0)) return -1;
     const idx = this.top - ((((this.top - k) % n) + n) % n);
     return idx < 0 ? -1 : idx;
   }

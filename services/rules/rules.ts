@@ -111,19 +111,23 @@ export class RulesRuntime {
     const fps = fingerprintsOf(this.o.engine.homesOf(), this.counts, { reading: of(topics.readings.name), aggregate: of(topics.aggregates.name) });
     const saved = await this.o.bus.readCompacted(topics.alertState.name);
     const wanted = new Set(fps.map(stateKey));
-    const states: unknown[] = [];
     const silences: unknown[] = [];
-    for (const [key, value] of saved) {
-      if (!wanted.has(key) && !key.startsWith('silence:')) continue;
-      try {
-        const json = JSON.parse(value.toString('utf8')) as unknown;
-        if (key.startsWith('state:')) states.push(json);
-        else silences.push(json);
-      } catch (err) {
-        this.o.logger.warn({ key, err: (err as Error).message }, 'unreadable state record ignored');
+    const logger = this.o.logger;
+    // Parsed one at a time as the engine takes them, and let go of: 100,000 parsed records are not held at once.
+    function* states(): Generator<unknown> {
+      for (const [key, value] of saved) {
+        saved.delete(key);
+        if (!wanted.has(key) && !key.startsWith('silence:')) continue;
+        try {
+          const json = JSON.parse(value.toString('utf8')) as unknown;
+          if (key.startsWith('state:')) yield json;
+          else silences.push(json);
+        } catch (err) {
+          logger.warn({ key, err: (err as Error).message }, 'unreadable state record ignored');
+        }
       }
     }
-    const r = this.o.engine.own(fps, states);
+    const r = this.o.engine.own(fps, states());
     const s = this.o.engine.replaceSilences(silences);
     this.o.engine.takeChangesJson();
     this.held = fps;

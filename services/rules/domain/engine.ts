@@ -247,7 +247,7 @@ export class RulesEngine {
    * runtime can pass what it read of the state topic). Their inputs and timers
    * count from now on.
    */
-  own(fps: Iterable<string>, records: readonly unknown[]): { owned: number; restored: number; ignored: number } {
+  own(fps: Iterable<string>, records: Iterable<unknown>): { owned: number; restored: number; ignored: number } {
     const taking = new Set<Binding>();
     for (const fp of fps) {
       const b = this.byFp.get(fp);

@@ -8,11 +8,14 @@
  *      (pH, COD, TSS, NH3-N, stack gases with O2, energy registers), heap after a
  *      forced GC and the snapshot size;
  *   2. rules-service: the real rules service (a process, BUS=kafka) against the
- *      Kafka from infra/: N AggregateEvents are published to eip.aggregates.v1
- *      first, then the service starts and the time from ready until
- *      eip_rules_inputs_total{topic="eip.aggregates.v1"} counts them all is the
- *      figure, with its peak RSS and CPU seconds per million aggregates. Its consumer group is positioned beforehand (at
- *      the end of the other input topics, and just before the bench's aggregates)
+ *      Kafka from infra/: N AggregateEvents to eip.aggregates.v1 and M reading
+ *      batches to eip.readings.v1 are published first (a saturated ingest's
+ *      readings with the aggregator's windows), then the service starts and the
+ *      time from ready until eip_rules_inputs_total counts them all is the
+ *      figure: records/s, CPU seconds per million records over that span, peak
+ *      RSS, and the checkpoint (state records written to eip.alert-state.v1: records,
+ *      bytes and write ms per input record). Its consumer group is positioned beforehand (at
+ *      the end of the other input topics, and just before the bench's records)
  *      so the figure is the bench's records, not whatever backlog the shared topics
  *      hold (--from-beginning: leave the group to start from the beginning, and
  *      count the backlog in);
@@ -21,11 +24,12 @@
  *      normal pH, then three below 6; latency from the publish of the third
  *      breaching sample to the 'firing' AlertEvent of ww-ph-range on eip.alerts.v1.
  *
- *   npm run bench:rules [-- --states 100000 --aggregates 100000 --incidents 20 --only engine,service,latency]
+ *   npm run bench:rules [-- --states 100000 --aggregates 100000 --readings 200000 --incidents 20 --only engine,service,latency]
  */
 import { parseArgs } from 'node:util';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -48,11 +52,13 @@ const usage = `usage: npm run bench:rules [-- options]
   --engine-aggregates N    aggregates fed to engine.onAggregate, timed (default 500000)
   --engine-batches N       reading batches fed to engine.onReading, timed (default 400000)
   --aggregates N           aggregates published for the rules service to consume (default 100000)
+  --readings N             reading batches published for the rules service to consume with them (default 200000)
   --incidents K            breach-to-alert incidents measured (default 20)
   --timeout SECONDS        bound of each phase (default 300)
   --from-beginning         service phase: do not position the rules group; it reads every input topic from the beginning
   --node-flags=FLAGS       service phase: extra node flags for rules, space-separated (e.g. --node-flags="--max-old-space-size=160")
-  --profile DIR            service phase: rules writes a CPU profile (--cpu-prof) and, once the aggregates are consumed, a heap snapshot to DIR
+  --profile DIR            engine phase: a heap snapshot of the engine after the run (engine.heapsnapshot); service phase: rules writes
+                           a CPU profile (--cpu-prof) and, once the records are consumed, a heap snapshot to DIR
   -h, --help               this text
 Needs Mosquitto, Kafka and InfluxDB from infra/ (started with infra/stack.sh up) for the service and latency phases.
 `;
@@ -64,6 +70,7 @@ const { values } = parseArgs({
     'engine-aggregates': { type: 'string', default: '500000' },
     'engine-batches': { type: 'string', default: '400000' },
     aggregates: { type: 'string', default: '100000' },
+    readings: { type: 'string', default: '200000' },
     incidents: { type: 'string', default: '20' },
     timeout: { type: 'string', default: '300' },
     'from-beginning': { type: 'boolean' },
@@ -81,6 +88,7 @@ const targetStates = positiveInt('states', values.states, usage);
 const engineAggregates = positiveInt('engine-aggregates', values['engine-aggregates'], usage);
 const engineBatches = positiveInt('engine-batches', values['engine-batches'], usage);
 const serviceAggregates = positiveInt('aggregates', values.aggregates, usage);
+const serviceReadings = positiveInt('readings', values.readings, usage);
 const incidents = positiveInt('incidents', values.incidents, usage);
 const phaseTimeoutMs = positiveInt('timeout', values.timeout, usage) * 1000;
 const phases = new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean));
@@ -272,6 +280,10 @@ function runEngineChild(): void {
   const r = timed(batches, engineBatches, onReading, readingsOf);
 
   const heap = heapAfterGc();
+  if (values.profile !== undefined) {
+    mkdirSync(values.profile, { recursive: true });
+    log(`engine: heap snapshot ${writeHeapSnapshot(join(values.profile, 'engine.heapsnapshot'))}`);
+  }
   const s0 = performance.now();
   const snapshot = engine.snapshot();
   const text = JSON.stringify(snapshot);
@@ -549,109 +561,142 @@ async function servicePhase(): Promise<Record<string, unknown>> {
   const group = `bench-rules-${tag}-svc`;
   groupsToDelete.push(group);
   const aggTopic = topics.aggregates.name;
-  const before = await endsOf(a, aggTopic);
-  const backlog = await backlogOf(a, aggTopic);
+  const readTopic = topics.readings.name;
+  const before: Record<string, Positions> = { [aggTopic]: await endsOf(a, aggTopic), [readTopic]: await endsOf(a, readTopic) };
+  const backlog: Record<string, number> = { [aggTopic]: await backlogOf(a, aggTopic), [readTopic]: await backlogOf(a, readTopic) };
 
-  log(`service: publishing ${serviceAggregates} aggregates to ${aggTopic} (park ${p.park})`);
-  const stream = aggregateStream(p, Math.floor(Date.now() / DAY) * DAY - 2 * DAY);
+  log(`service: publishing ${serviceAggregates} aggregates to ${aggTopic} and ${serviceReadings} reading batches to ${readTopic} (park ${p.park})`);
+  const aggs = aggregateStream(p, Math.floor(Date.now() / DAY) * DAY - 2 * DAY);
+  // Readings around now: deadman rules see live meters, as behind a saturated ingest.
+  const reads = readingStream(p, Date.now() - 4 * MIN);
   const p0 = performance.now();
-  await within((async () => {
-    for (let done = 0; done < serviceAggregates;) {
-      const n = Math.min(10_000, serviceAggregates - done);
+  let readingValues = 0;
+  const publishAll = async <T>(total: number, next: () => T, msg: (item: T) => OutgoingMessage): Promise<void> => {
+    for (let done = 0; done < total;) {
+      const n = Math.min(10_000, total - done);
       const msgs: OutgoingMessage[] = [];
-      for (let i = 0; i < n; i++) {
-        const e = stream.next().value;
-        msgs.push({ topic: aggTopic, key: e.meter ?? e.tenant ?? e.park, value: JSON.stringify(e) });
-      }
+      for (let i = 0; i < n; i++) msgs.push(msg(next()));
       await b.publish(msgs);
       done += n;
     }
-  })(), phaseTimeoutMs, 'publishing the aggregates');
+  };
+  await within((async () => {
+    await publishAll(serviceAggregates, () => aggs.next().value, (e) => ({ topic: aggTopic, key: e.meter ?? e.tenant ?? e.park, value: JSON.stringify(e) }));
+    await publishAll(serviceReadings, () => reads.next().value, (r) => {
+      readingValues += r.readings.length;
+      return { topic: readTopic, key: r.meter, value: JSON.stringify(r) };
+    });
+  })(), phaseTimeoutMs, 'publishing the aggregates and readings');
   const publishSeconds = (performance.now() - p0) / 1000;
-  const after = await endsOf(a, aggTopic);
+  const after: Record<string, Positions> = { [aggTopic]: await endsOf(a, aggTopic), [readTopic]: await endsOf(a, readTopic) };
+  const published = (t: string): number => sumOffsets(after[t]!) - sumOffsets(before[t]!);
 
-  let target: number;
+  const target: Record<string, number> = {};
   let skippedBacklog: Record<string, number> = {};
   if (values['from-beginning']) {
-    target = backlog + (sumOffsets(after) - sumOffsets(before));
+    for (const t of [aggTopic, readTopic]) target[t] = backlog[t]! + published(t);
   } else {
-    // Just before the bench's aggregates, and at the end of everything else the service reads.
+    // Just before the bench's records, and at the end of everything else the service reads.
     // The group reads readings, aggregates and the routed topic; its router (group.router) meter status and commands.
-    const others = [topics.readings.name, topics.rulesRouted.name];
+    const others = [topics.rulesRouted.name];
     const routed = [topics.meterStatus.name, topics.alertCommands.name];
-    const at: Record<string, Positions> = { [aggTopic]: before };
+    const at: Record<string, Positions> = { [aggTopic]: before[aggTopic]!, [readTopic]: before[readTopic]! };
     for (const t of others) at[t] = await endsOf(a, t);
     const routerAt: Record<string, Positions> = {};
     for (const t of routed) routerAt[t] = await endsOf(a, t);
     await Promise.all([position(client, group, at), position(client, `${group}.router`, routerAt)]);
     groupsToDelete.push(`${group}.router`);
-    skippedBacklog = { [aggTopic]: backlog };
+    skippedBacklog = { ...backlog };
     for (const t of [...others, ...routed]) skippedBacklog[t] = await backlogOf(a, t);
-    target = sumOffsets(after) - sumOffsets(before);
+    for (const t of [aggTopic, readTopic]) target[t] = published(t);
   }
-  if (values['from-beginning']) log(`service: the group starts at the beginning: ${target - serviceAggregates} earlier aggregates on the topic are counted too`);
-  else if (target !== serviceAggregates) log(`service: ${target - serviceAggregates} aggregates from elsewhere landed between the bench's; waiting for ${target}`);
+  const goal = (target[aggTopic] ?? 0) + (target[readTopic] ?? 0);
+  if (goal !== serviceAggregates + serviceReadings) log(`service: ${goal - serviceAggregates - serviceReadings} records from elsewhere are counted too; waiting for ${goal}`);
 
   log('service: starting rules (restores eip.alert-state.v1 first)');
   const s0 = performance.now();
+  if (values.profile !== undefined) mkdirSync(values.profile, { recursive: true });
   const profile = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values.profile}`];
   const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
   const rules = await startService('rules', rulesEnv(group, path), Math.min(phaseTimeoutMs, 180_000), [...nodeFlags, ...profile]);
   cleanups.push({ label: 'rules (service phase)', fn: () => rules.stop() });
   const cpuAtReady = cpuSeconds(rules.child.pid!);
+  // The start-up's own peak: reading the compacted state topic back, which holds whatever earlier runs left on a shared Kafka.
+  const peakRssAtReady = peakRssMiB(rules.child.pid!);
   const startupSeconds = (rules.readyAt - s0) / 1000;
   let text = await metricsText(rules.ops);
-  const atReady = labeled(text, 'eip_rules_inputs_total', `topic="${aggTopic}"`);
-  log(`service: ready after ${startupSeconds.toFixed(1)} s (${atReady} aggregates already counted); waiting for ${target}`);
+  const counted = (t: string): number => labeled(text, 'eip_rules_inputs_total', `topic="${t}"`);
+  const both = (): number => counted(aggTopic) + counted(readTopic);
+  const atReady: Record<string, number> = { [aggTopic]: counted(aggTopic), [readTopic]: counted(readTopic) };
+  const atReadyState = { records: labeled(text, 'eip_rules_state_records_total'), bytes: labeled(text, 'eip_rules_state_bytes_total'), seconds: labeled(text, 'eip_rules_write_seconds_sum') };
+  log(`service: ready after ${startupSeconds.toFixed(1)} s (${both()} records already counted); waiting for ${goal}`);
   const deadline = rules.readyAt + phaseTimeoutMs;
   let last = -1;
   let lastChange = performance.now();
   let lastLog = performance.now();
-  let seen: number;
+  const done: Record<string, number> = {};
   for (;;) {
     text = await metricsText(rules.ops);
-    seen = labeled(text, 'eip_rules_inputs_total', `topic="${aggTopic}"`);
     const now = performance.now();
-    if (seen >= target) break;
+    for (const t of [aggTopic, readTopic]) if (done[t] === undefined && counted(t) >= (target[t] ?? 0)) done[t] = now;
+    const seen = both();
+    if (done[aggTopic] !== undefined && done[readTopic] !== undefined) break;
     if (seen !== last) {
       last = seen;
       lastChange = now;
     }
-    if (rules.child.exitCode !== null) throw new Error(`rules exited (${rules.child.exitCode}) at ${seen} / ${target} aggregates:\n${rules.output()}`);
-    if (now - lastChange > 60_000) throw new Error(`rules made no progress for 60 s at ${seen} / ${target} aggregates:\n${rules.output()}`);
-    if (now > deadline) throw new Error(`rules counted ${seen} / ${target} aggregates within the ${phaseTimeoutMs / 1000} s bound`);
+    if (rules.child.exitCode !== null) throw new Error(`rules exited (${rules.child.exitCode}) at ${seen} / ${goal} records:\n${rules.output()}`);
+    if (now - lastChange > 60_000) throw new Error(`rules made no progress for 60 s at ${seen} / ${goal} records:\n${rules.output()}`);
+    if (now > deadline) throw new Error(`rules counted ${seen} / ${goal} records within the ${phaseTimeoutMs / 1000} s bound`);
     if (now - lastLog > 5000) {
       lastLog = now;
-      log(`service: ${seen} / ${target} aggregates (${Math.round(seen / ((now - rules.readyAt) / 1000))}/s)`);
+      log(`service: ${counted(aggTopic)} aggregates, ${counted(readTopic)} reading batches / ${goal} records (${Math.round(seen / ((now - rules.readyAt) / 1000))}/s)`);
     }
     await sleep(100);
   }
   const seconds = (performance.now() - rules.readyAt) / 1000;
   const cpuUsed = cpuSeconds(rules.child.pid!) - cpuAtReady;
-  if (target - atReady < target / 2) log(`service: ${atReady} of ${target} aggregates were handled before /readyz answered; use more --aggregates for a steadier figure`);
+  const handled = both() - atReady[aggTopic]! - atReady[readTopic]!;
+  if (handled < goal / 2) log(`service: ${goal - handled} of ${goal} records were handled before /readyz answered; use more --aggregates and --readings for a steadier figure`);
+  const stateRecords = labeled(text, 'eip_rules_state_records_total') - atReadyState.records;
+  const stateBytes = labeled(text, 'eip_rules_state_bytes_total') - atReadyState.bytes;
+  const writeSeconds = labeled(text, 'eip_rules_write_seconds_sum') - atReadyState.seconds;
+  const round1 = (x: number): number => Math.round(x * 10) / 10;
+  const round3 = (x: number): number => Math.round(x * 1000) / 1000;
   const result = {
     bench: 'rules-service',
     nodeFlags,
     aggregates: serviceAggregates,
-    consumed: seen,
+    readingBatches: serviceReadings,
+    readingValues,
+    consumed: both(),
     seconds: Number(seconds.toFixed(2)),
     // Counted from ready: what the service handled before /readyz said so is left out of both sides.
-    aggregatesPerSecond: Math.round((seen - atReady) / seconds),
-    countedBeforeReady: atReady,
+    recordsPerSecond: Math.round(handled / seconds),
+    aggregatesPerSecond: Math.round((counted(aggTopic) - atReady[aggTopic]!) / (((done[aggTopic] ?? 0) - rules.readyAt) / 1000)),
+    readingBatchesPerSecond: Math.round((counted(readTopic) - atReady[readTopic]!) / (((done[readTopic] ?? 0) - rules.readyAt) / 1000)),
+    countedBeforeReady: atReady[aggTopic]! + atReady[readTopic]!,
     rulesPeakRssMiB: peakRssMiB(rules.child.pid!),
-    cpuSecondsPerMillionAggregates: Math.round((cpuUsed / Math.max(1, seen - atReady)) * 1e6 * 10) / 10,
+    rulesPeakRssAtReadyMiB: peakRssAtReady,
+    cpuSecondsPerMillionRecords: round1((cpuUsed / Math.max(1, handled)) * 1e6),
     states: labeled(text, 'eip_rules_live_states'),
     transitions: labeled(text, 'eip_rules_transitions_total'),
-    otherInputs: labeled(text, 'eip_rules_inputs_total') - labeled(text, 'eip_rules_inputs_total', `topic="${aggTopic}"`),
+    otherInputs: labeled(text, 'eip_rules_inputs_total') - both(),
     invalidInputs: labeled(text, 'eip_rules_invalid_inputs_total'),
+    // The checkpoint: changed state records written to eip.alert-state.v1 with each turn, per input record.
+    stateRecordsPerRecord: round3(stateRecords / Math.max(1, handled)),
+    stateBytesPerRecord: Math.round(stateBytes / Math.max(1, handled)),
+    stateBytesPerStateRecord: Math.round(stateBytes / Math.max(1, stateRecords)),
+    writeMsPerRecord: round3((writeSeconds * 1000) / Math.max(1, handled)),
+    writeSecondsTotal: round1(writeSeconds),
     batchP50Ms: Number((histogramQuantile(text, 'eip_rules_batch_seconds', 0.5) * 1000).toFixed(1)),
     batchP99Ms: Number((histogramQuantile(text, 'eip_rules_batch_seconds', 0.99) * 1000).toFixed(1)),
     startupSeconds: Number(startupSeconds.toFixed(2)),
     publishSeconds: Number(publishSeconds.toFixed(2)),
-    rulesBatchMax: 5000,
+    rulesBatchMax: Number(rulesEnv(group, path).RULES_BATCH_MAX),
     groupPositioned: !values['from-beginning'],
     skippedBacklog,
-    measured: 'aggregates counted between /readyz 200 and the moment eip_rules_inputs_total{topic="eip.aggregates.v1"} reached the records consumed, over that time; each batch evaluated, its transitions and changed states produced to Kafka (acks=-1), alert events written to InfluxDB, offsets committed',
+    measured: 'records (aggregates and reading batches, published beforehand) counted between /readyz 200 and the moment eip_rules_inputs_total of both topics reached them, over that time, CPU over the same span; each batch evaluated, its transitions and changed states produced to Kafka (acks=-1), alert events written to InfluxDB, offsets committed; write = the produce of transitions and state records, until acknowledged',
     cpus: cpus().length,
   };
   if (values.profile !== undefined) {

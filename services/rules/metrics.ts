@@ -16,6 +16,9 @@ export function createRulesMetrics(registry: Registry) {
     partitions: new Gauge({ name: 'eip_rules_partitions_held', help: 'input partitions assigned to this instance (1 while held)', labelNames: ['topic', 'partition'], ...r }),
     routed: new Counter({ name: 'eip_rules_routed_total', help: 'meter status and alert commands forwarded to the partition of the state they concern', labelNames: ['topic'], ...r }),
     firing: new Gauge({ name: 'eip_rules_open_alerts', help: 'alerts pending, firing or acknowledged', ...r }),
+    stateRecords: new Counter({ name: 'eip_rules_state_records_total', help: 'changed (rule, scope) state records written to eip.alert-state.v1 (the checkpoint)', ...r }),
+    stateBytes: new Counter({ name: 'eip_rules_state_bytes_total', help: 'bytes of the state records written (JSON values)', ...r }),
+    writeSeconds: new Histogram({ name: 'eip_rules_write_seconds', help: 'time to write one turn\'s transitions and state records (until the bus acknowledged them)', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], ...r }),
     batchSeconds: new Histogram({ name: 'eip_rules_batch_seconds', help: 'time to evaluate a batch and write its transitions and state', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], ...r }),
   };
 }

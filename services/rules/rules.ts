@@ -20,7 +20,7 @@
  * commands go to every partition, as every instance needs every silence.
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import { aggregateEventSchema, alertCommandSchema, meterStatusSchema, readingBatchEventSchema } from '../../shared/contracts/events.ts';
+import { alertCommandSchema, meterStatusSchema } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, parseRecord, recordSource, sinkRefusedMessage, type Parsed } from '../../shared/dead-letters.ts';
 import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription, TopicPartitions } from '../../shared/ports/event-bus.ts';
 import { EipError } from '../../shared/errors.ts';
@@ -31,6 +31,7 @@ import type { Supervisor } from '../../shared/runtime/supervisor.ts';
 import type { Home, RulesEngine, Transition } from './domain/index.ts';
 import { fingerprintsOf, homePartition, type InputPartitions } from './domain/ownership.ts';
 import type { RulesMetrics } from './metrics.ts';
+import { parseAggregate, parseReadingBatch } from './hot-inputs.ts';
 
 export interface RulesRuntimeOptions {
   engine: RulesEngine;
@@ -112,21 +113,25 @@ export class RulesRuntime {
     const fps = fingerprintsOf(this.o.engine.homesOf(), this.counts, { reading: of(topics.readings.name), aggregate: of(topics.aggregates.name) });
     const saved = await this.o.bus.readCompacted(topics.alertState.name);
     const wanted = new Set(fps.map(stateKey));
-    const states: unknown[] = [];
     const silences: unknown[] = [];
-    for (const [key, value] of saved) {
-      if (!wanted.has(key) && !key.startsWith('silence:')) continue;
-      try {
-        const json = JSON.parse(value.toString('utf8')) as unknown;
-        if (key.startsWith('state:')) states.push(json);
-        else silences.push(json);
-      } catch (err) {
-        this.o.logger.warn({ key, err: (err as Error).message }, 'unreadable state record ignored');
+    const logger = this.o.logger;
+    // Parsed one at a time as the engine takes them, and let go of: 100,000 parsed records are not held at once.
+    function* states(): Generator<unknown> {
+      for (const [key, value] of saved) {
+        saved.delete(key);
+        if (!wanted.has(key) && !key.startsWith('silence:')) continue;
+        try {
+          const json = JSON.parse(value.toString('utf8')) as unknown;
+          if (key.startsWith('state:')) yield json;
+          else silences.push(json);
+        } catch (err) {
+          logger.warn({ key, err: (err as Error).message }, 'unreadable state record ignored');
+        }
       }
     }
-    const r = this.o.engine.own(fps, states);
+    const r = this.o.engine.own(fps, states());
     const s = this.o.engine.replaceSilences(silences);
-    this.o.engine.takeChanges();
+    this.o.engine.takeChangesJson();
     this.held = fps;
     for (const a of assigned) for (const p of a.partitions) this.o.metrics.partitions.set({ topic: a.topic, partition: String(p) }, 1);
     this.o.logger.info({ partitions: assigned.map((a) => `${a.topic}:${a.partitions.join(',')}`), ...r, silences: s.silences }, 'partitions assigned: alert state loaded');
@@ -217,8 +222,8 @@ export class RulesRuntime {
     const { engine } = this.o;
     const run = <T>(p: Parsed<T>, fn: (v: T) => Transition[]) => (p.ok ? { transitions: fn(p.value) } : { error: p.detail });
     switch (topic) {
-      case topics.readings.name: return run(parseRecord(value, readingBatchEventSchema, 'readings event v1'), (v) => engine.onReading(v, now));
-      case topics.aggregates.name: return run(parseRecord(value, aggregateEventSchema, 'aggregate event v1'), (v) => engine.onAggregate(v, now));
+      case topics.readings.name: return run(parseReadingBatch(value), (v) => engine.onReading(v, now));
+      case topics.aggregates.name: return run(parseAggregate(value), (v) => engine.onAggregate(v, now));
       case topics.meterStatus.name: return run(parseRecord(value, meterStatusSchema, 'meter status v1'), (v) => engine.onMeterStatus(v, now));
       case topics.alertCommands.name: return run(parseRecord(value, alertCommandSchema, 'alert command v1'), (v) => engine.onCommand(v, now));
       default: return { error: `unexpected topic ${topic}` };
@@ -231,7 +236,7 @@ export class RulesRuntime {
    * write landed (nothing of it is known to have been written).
    */
   private async commit(transitions: Transition[], extra: OutgoingMessage[]): Promise<boolean> {
-    const changes = this.o.engine.takeChanges();
+    const changes = this.o.engine.takeChangesJson();
     // An alert's transitions and its state record stand or fall together: the bus never holds one without the other.
     const byFingerprint = new Map<string, OutgoingMessage[]>();
     const of = (fp: string): OutgoingMessage[] => {
@@ -240,7 +245,11 @@ export class RulesRuntime {
       return list;
     };
     for (const t of transitions) of(t.event.fingerprint).push({ topic: topics.alerts.name, key: t.event.fingerprint, value: JSON.stringify(t.event) });
-    for (const st of changes.states) of(st.fp).push({ topic: topics.alertState.name, key: stateKey(st.fp), value: JSON.stringify(st) });
+    let stateBytes = 0;
+    for (const st of changes.states) {
+      stateBytes += Buffer.byteLength(st.json);
+      of(st.fp).push({ topic: topics.alertState.name, key: stateKey(st.fp), value: st.json });
+    }
     const records: OutgoingMessage[][] = [
       ...byFingerprint.values(),
       ...changes.silences.map((sl) => [{ topic: topics.alertState.name, key: silenceKey(sl.id), value: JSON.stringify(sl) }]),
@@ -255,8 +264,12 @@ export class RulesRuntime {
       ...extra.map(deadLetterItem),
     ];
     // Revoked meanwhile, the next owner loaded the state without this output and decides again from there; a batch is not committed.
+    const written = this.o.metrics.writeSeconds.startTimer();
     const landed = await this.owner.guarded(async ({ publish, signal }) => { await publishIsolating(publish, items, this.context(signal)); }, () => ({ stage: 'rules', transitions: transitions.length, records: items.length }));
     if (!landed) return false;
+    written();
+    this.o.metrics.stateRecords.inc(changes.states.length);
+    this.o.metrics.stateBytes.inc(stateBytes);
     if (transitions.length === 0) return true;
     const events = transitions.map((t) => t.event);
     for (const e of events) {

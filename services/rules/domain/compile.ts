@@ -253,6 +253,41 @@ function meterMatches(spec: RuleSpec, meter: Meter): boolean {
   return true;
 }
 
+/**
+ * One scope object per distinct (park, tenant, meter, metric), shared by the
+ * rules bound to it, each built whole (no property added after creation).
+ */
+class ScopeTable {
+  private readonly table = new Map<string, AlertScope>();
+
+  of(park: string, tenant: string | undefined, meter: string | undefined, metric: string | undefined): AlertScope {
+    const key = `${park}\u0000${tenant ?? ''}\u0000${meter ?? ''}\u0000${metric ?? ''}`;
+    let scope = this.table.get(key);
+    if (!scope) this.table.set(key, (scope = buildScope(park, tenant, meter, metric)));
+    return scope;
+  }
+}
+
+function buildScope(park: string, tenant: string | undefined, meter: string | undefined, metric: string | undefined): AlertScope {
+  if (tenant === undefined) return metric === undefined ? { park } : { park, metric };
+  if (meter === undefined) return metric === undefined ? { park, tenant } : { park, tenant, metric };
+  return metric === undefined ? { park, tenant, meter } : { park, tenant, meter, metric };
+}
+
+/**
+ * One flat copy of each distinct text: a template literal's result is a rope
+ * (a tree of its parts) until something flattens it, and each binding kept its own.
+ */
+class TextTable {
+  private readonly table = new Map<string, string>();
+
+  of(text: string): string {
+    let flat = this.table.get(text);
+    if (flat === undefined) this.table.set(text, (flat = Buffer.from(text, 'utf8').toString('utf8')));
+    return flat;
+  }
+}
+
 export interface Compiled {
   rules: CompiledRule[];
   bindings: Binding[];
@@ -269,6 +304,8 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
   // And so are identical period lists and factor lists: most bindings have one period, shared by many.
   const periodsCache = new Map<string, readonly LimitPeriod[]>();
   const factorCache = new Map<string, readonly FactorPeriod[]>();
+  const scopes = new ScopeTable();
+  const texts = new TextTable();
 
   for (const rule of rules) {
     const spec = rule.spec;
@@ -287,10 +324,7 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
       if (sel.scope === 'park' && parkMeters.length) ctxs.push({ park, metric: sel.metric });
     }
     for (const ctx of ctxs) {
-      const scope: AlertScope = { park: ctx.park.id };
-      if (ctx.tenant) scope.tenant = ctx.tenant.id;
-      if (ctx.meter) scope.meter = ctx.meter.id;
-      if (ctx.metric !== undefined) scope.metric = ctx.metric;
+      const scope = scopes.of(ctx.park.id, ctx.tenant?.id, ctx.meter?.id, ctx.metric);
       const m = merged(spec, ctx);
       if (m.disabled) continue;
       const lim = resolveLimit(m.limit, spec.op, ctx, m.source ?? spec.source);
@@ -312,11 +346,11 @@ export function compile(pack: RulePack, registry: RegistryIndex): Compiled {
         const shared = levelCache.get(key) ?? levels;
         levelCache.set(key, shared);
         const hourLimit = spec.kind === 'exceedance-share' ? (span.limit?.value ?? Number.POSITIVE_INFINITY) : 0;
-        built.push({ fromMs: span.fromMs, toMs: span.toMs, levels: shared, source: span.source, hourLimit, ...(span.version && { version: span.version }) });
+        built.push({ fromMs: span.fromMs, toMs: span.toMs, levels: shared, source: texts.of(span.source), hourLimit, ...(span.version && { version: span.version }) });
         keys.push(JSON.stringify([span.fromMs, span.toMs, key, span.source, hourLimit, span.version ?? null]));
       }
       const periodsKey = keys.join('\n');
-      const limits = periodsCache.get(periodsKey) ?? built;
+      const limits = periodsCache.get(periodsKey) ?? built.slice();
       periodsCache.set(periodsKey, limits);
       const shape = limits.at(-1)?.levels;
       if (!shape) {

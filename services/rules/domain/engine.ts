@@ -24,7 +24,7 @@ import type { AlertScope } from './fingerprint.ts';
 import { severityRank } from './levels.ts';
 import type { RulePack } from './pack.ts';
 import { silenceActive, silenceMatches, silenceRecordSchema, type SilenceRecord } from './silences.ts';
-import { buffers, stateRecordSchema, type OpenAlert, type Provenance, type RuleState, type StateRecord } from './state.ts';
+import { buffers, RollingRing, stateRecordSchema, type BufferOf, type OpenAlert, type Provenance, type RuleState, type StateRecord } from './state.ts';
 import { maxStorableEpochMs } from '../../../shared/contracts/ids.ts';
 
 /** One transition. `silencedBy` set: record and publish it, but do not notify anyone. */
@@ -43,6 +43,13 @@ export interface EngineSnapshot {
 /** What changed since the last takeChanges(): write these, tombstone the removed silences. */
 export interface EngineChanges {
   states: StateRecord[];
+  silences: SilenceRecord[];
+  removedSilences: string[];
+}
+
+/** The same, with each state record as the JSON the runtime writes: no copy of the state on the way. */
+export interface EngineChangesJson {
+  states: Array<{ fp: string; json: string }>;
   silences: SilenceRecord[];
   removedSilences: string[];
 }
@@ -70,7 +77,34 @@ export interface AlertView {
   held: boolean;
 }
 
-type Index = Map<string, Map<string, Binding[]>>;
+/**
+ * The bindings of one key (a meter, or an aggregate scope id) by metric: two
+ * parallel arrays of a few entries, searched linearly, far lighter than a Map
+ * per key at 100,000 bindings.
+ */
+interface ByMetric {
+  metrics: string[];
+  lists: Binding[][];
+}
+type Index = Map<string, ByMetric>;
+
+function listOf(m: ByMetric | undefined, metric: string): Binding[] | undefined {
+  if (!m) return undefined;
+  const i = m.metrics.indexOf(metric);
+  return i < 0 ? undefined : m.lists[i];
+}
+
+/** Arrays grown by push keep spare capacity; copies hold exactly their entries. */
+function trimmed(index: Index): void {
+  for (const m of index.values()) {
+    m.metrics = m.metrics.slice();
+    m.lists = m.lists.map((l) => l.slice());
+  }
+}
+
+function trimmedLists<K>(map: Map<K, Binding[]>): void {
+  for (const [k, l] of map) map.set(k, l.slice());
+}
 
 /**
  * Where a binding's inputs arrive: readings of one meter (per-sample kinds and
@@ -91,14 +125,25 @@ function sideOf(op: string, value: number | undefined, threshold: number): strin
 
 function push(index: Index, key: string, metric: string, b: Binding): void {
   let byMetric = index.get(key);
-  if (!byMetric) index.set(key, (byMetric = new Map<string, Binding[]>()));
-  const list = byMetric.get(metric);
+  if (!byMetric) index.set(key, (byMetric = { metrics: [], lists: [] }));
+  const list = listOf(byMetric, metric);
   if (list) list.push(b);
-  else byMetric.set(metric, [b]);
+  else {
+    byMetric.metrics.push(metric);
+    byMetric.lists.push([b]);
+  }
 }
 
-const aggKey = (scope: 'meter' | 'tenant' | 'park', id: string | undefined) => `${scope[0] ?? ''}:${id ?? ''}`;
 const ALL = '*';
+
+/** Where a binding's inputs arrive (see Home), computed rather than kept: one object per binding less. */
+function homeOfBinding(b: Binding): Home | undefined {
+  const spec = b.rule.spec;
+  const { meter } = b.scope;
+  if (spec.kind === 'deadman' || spec.input === 'reading') return meter === undefined ? undefined : { input: 'reading', key: meter };
+  const id = spec.selector.scope === 'meter' ? meter : spec.selector.scope === 'tenant' ? b.scope.tenant : b.scope.park;
+  return id === undefined ? undefined : { input: 'aggregate', key: id };
+}
 
 export class RulesEngine {
   readonly skipped: readonly SkippedBinding[];
@@ -106,16 +151,16 @@ export class RulesEngine {
   private readonly bindings: Binding[];
   private readonly byFp = new Map<string, Binding>();
   private readonly readings: Index = new Map();
-  private readonly aggregates: Index = new Map();
+  /** Aggregates by scope, then scope id. */
+  private readonly aggregates: Record<'meter' | 'tenant' | 'park', Index> = { meter: new Map(), tenant: new Map(), park: new Map() };
   private readonly o2Listeners = new Map<string, Binding[]>();
-  private readonly deadmen: Binding[] = [];
+  private deadmen: Binding[] = [];
   private readonly deadmenByMeter = new Map<string, Binding[]>();
   private readonly pending = new Set<Binding>();
   private readonly held = new Set<Binding>();
   private readonly silences = new Map<string, SilenceRecord>();
   private readonly dirty = new Set<Binding>();
   private readonly dirtySilences = new Set<string>();
-  private readonly homes = new Map<Binding, Home>();
   /** Bindings active (held): kept as they change, as the gauge reads it after every batch. */
   private active = 0;
 
@@ -133,7 +178,6 @@ export class RulesEngine {
       if (spec.kind === 'deadman') {
         this.deadmen.push(b);
         // Deadman and reading rules are meter-scoped (the pack refuses others).
-        if (meter !== undefined) this.homes.set(b, { input: 'reading', key: meter });
         if (meter !== undefined) {
           push(this.readings, meter, metric ?? ALL, b);
           const list = this.deadmenByMeter.get(meter);
@@ -144,15 +188,14 @@ export class RulesEngine {
       }
       if (spec.input === 'reading') {
         if (meter !== undefined && metric !== undefined) push(this.readings, meter, metric, b);
-        if (meter !== undefined) this.homes.set(b, { input: 'reading', key: meter });
       } else {
         const id = spec.selector.scope === 'meter' ? meter : spec.selector.scope === 'tenant' ? b.scope.tenant : b.scope.park;
-        const key = aggKey(spec.selector.scope, id);
-        if (id !== undefined) this.homes.set(b, { input: 'aggregate', key: id });
-        if (metric !== undefined) push(this.aggregates, key, metric, b);
-        if (spec.kind === 'ratio' && spec.params.denominator !== metric) push(this.aggregates, key, spec.params.denominator, b);
+        const index = this.aggregates[spec.selector.scope];
+        const key = id ?? '';
+        if (metric !== undefined) push(index, key, metric, b);
+        if (spec.kind === 'ratio' && spec.params.denominator !== metric) push(index, key, spec.params.denominator, b);
         // O2 correction of a window pairs it with the same stack's O2 window.
-        if (b.o2Ref !== undefined && metric !== 'o2') push(this.aggregates, key, 'o2', b);
+        if (b.o2Ref !== undefined && metric !== 'o2') push(index, key, 'o2', b);
       }
       if (b.o2Ref !== undefined && meter !== undefined && spec.input === 'reading') {
         const list = this.o2Listeners.get(meter);
@@ -160,6 +203,11 @@ export class RulesEngine {
         else this.o2Listeners.set(meter, [b]);
       }
     }
+    trimmed(this.readings);
+    for (const index of Object.values(this.aggregates)) trimmed(index);
+    trimmedLists(this.o2Listeners);
+    trimmedLists(this.deadmenByMeter);
+    this.deadmen = this.deadmen.slice();
   }
 
   /** Number of (rule, scope) bindings. */
@@ -179,12 +227,15 @@ export class RulesEngine {
   /** Where the binding's inputs arrive (see Home); undefined for an unknown fingerprint. */
   homeOf(fp: string): Home | undefined {
     const b = this.byFp.get(fp);
-    return b ? this.homes.get(b) : undefined;
+    return b ? homeOfBinding(b) : undefined;
   }
 
   /** Every binding's fingerprint with its home. */
   *homesOf(): IterableIterator<[fp: string, home: Home]> {
-    for (const [b, home] of this.homes) yield [b.fp, home];
+    for (const b of this.bindings) {
+      const home = homeOfBinding(b);
+      if (home) yield [b.fp, home];
+    }
   }
 
   /** Bindings whose state this engine holds. */
@@ -198,7 +249,7 @@ export class RulesEngine {
    * runtime can pass what it read of the state topic). Their inputs and timers
    * count from now on.
    */
-  own(fps: Iterable<string>, records: readonly unknown[]): { owned: number; restored: number; ignored: number } {
+  own(fps: Iterable<string>, records: Iterable<unknown>): { owned: number; restored: number; ignored: number } {
     const taking = new Set<Binding>();
     for (const fp of fps) {
       const b = this.byFp.get(fp);
@@ -290,7 +341,7 @@ export class RulesEngine {
     }
     if (!byMetric) return out;
     const sim = batch.simulated;
-    const any = byMetric.get(ALL);
+    const any = listOf(byMetric, ALL);
     if (any) for (const b of any) if (b.active) this.seen(b, batch.receivedAt, sim, now, out);
     // A logger resending its buffer may list records in any order; per-sample kinds need event order.
     let readings = batch.readings;
@@ -301,7 +352,7 @@ export class RulesEngine {
       }
     }
     for (const r of readings) {
-      const list = byMetric.get(r.metric);
+      const list = listOf(byMetric, r.metric);
       if (!list) continue;
       if (r.ts > maxStorableEpochMs) {
         this.counters.unstorable++;
@@ -345,7 +396,7 @@ export class RulesEngine {
       return out;
     }
     const id = agg.scope === 'meter' ? agg.meter : agg.scope === 'tenant' ? agg.tenant : agg.park;
-    const list = this.aggregates.get(aggKey(agg.scope, id))?.get(agg.metric);
+    const list = listOf(this.aggregates[agg.scope].get(id ?? ''), agg.metric);
     if (!list) return out;
     for (const b of list) {
       if (!b.active || b.rule.spec.window !== agg.window) continue;
@@ -585,8 +636,14 @@ export class RulesEngine {
 
   // --- snapshot / restore --------------------------------------------------
 
+  /** A state record as JSON, written straight from the live state (the fields of RuleState follow the header). */
+  private recordJson(b: Binding): string {
+    const st = JSON.stringify(b.st);
+    return `{"v":1,"fp":${JSON.stringify(b.fp)},"rule":${JSON.stringify(b.rule.spec.id)},"ruleVersion":${b.rule.spec.version},${st.slice(1)}`;
+  }
+
   private record(b: Binding): StateRecord {
-    return { v: 1, fp: b.fp, rule: b.rule.spec.id, ruleVersion: b.rule.spec.version, ...structuredClone(b.st) };
+    return JSON.parse(this.recordJson(b)) as StateRecord;
   }
 
   /** Plain JSON: every non-fresh state, one record per fingerprint, plus silences. */
@@ -601,7 +658,14 @@ export class RulesEngine {
 
   /** Records changed since the last call (the runtime writes only these). */
   takeChanges(): EngineChanges {
-    const states = [...this.dirty].map((b) => this.record(b));
+    const c = this.takeChangesJson();
+    return { states: c.states.map((s) => JSON.parse(s.json) as StateRecord), silences: c.silences, removedSilences: c.removedSilences };
+  }
+
+  /** takeChanges(), each state record as its JSON. */
+  takeChangesJson(): EngineChangesJson {
+    const states: Array<{ fp: string; json: string }> = [];
+    for (const b of this.dirty) states.push({ fp: b.fp, json: this.recordJson(b) });
     const silences: SilenceRecord[] = [];
     const removedSilences: string[] = [];
     for (const id of this.dirtySilences) {
@@ -653,7 +717,7 @@ export class RulesEngine {
       const kind = b.rule.spec.kind;
       const schema = kind === 'threshold' ? undefined : buffers[kind];
       const checked = schema?.safeParse(buf);
-      if (checked?.success) st.b = checked.data;
+      if (checked?.success) st.b = kind === 'rolling' ? RollingRing.from(checked.data as BufferOf<'rolling'>) : checked.data;
     }
     if (st.lvl >= b.levels.length) st.lvl = b.levels.length - 1;
     b.st = st;

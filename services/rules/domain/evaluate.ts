@@ -11,7 +11,7 @@ import { correctToReferenceO2 } from '../../../shared/domain/o2.ts';
 import { registerObservation } from './kinds/register.ts';
 import { evaluateCompleteness } from './kinds/completeness.ts';
 import { isIncomplete } from '../../../shared/contracts/completeness.ts';
-import type { Acc, BufferOf, Provenance } from './state.ts';
+import { RollingRing, type Acc, type BufferOf, type Provenance } from './state.ts';
 import { periodBounds } from '../../../shared/time-zones.ts';
 import { validityText } from '../../../shared/contracts/validity.ts';
 import { satAdd, satDiv, satMul, satSub } from '../../../shared/saturating.ts';
@@ -156,26 +156,23 @@ function rollingAdd(b: Binding, idx: number, sum: number, count: number, overwri
   const spec = b.rule.spec;
   if (spec.kind !== 'rolling') return undefined;
   const n = b.rule.buckets;
-  let buf = b.st.b as BufferOf<'rolling'> | undefined;
-  if (!buf || buf.i.length !== n) buf = b.st.b = { i: new Array<number>(n).fill(-1), s: new Array<number>(n).fill(0), c: new Array<number>(n).fill(0), top: -1 };
+  let buf = b.st.b as RollingRing | undefined;
+  if (!buf || buf.size !== n) buf = b.st.b = new RollingRing(n);
   if (idx <= buf.top - n) return undefined; // older than the window: nothing to change
   const slot = idx % n;
-  if (buf.i[slot] !== idx || overwrite) {
-    buf.i[slot] = idx;
+  buf.advance(idx);
+  if (overwrite) {
     buf.s[slot] = 0;
     buf.c[slot] = 0;
   }
   buf.s[slot] = satAdd(buf.s[slot] ?? 0, sum);
   buf.c[slot] = (buf.c[slot] ?? 0) + count;
-  if (idx > buf.top) buf.top = idx;
   let s = 0;
   let c = 0;
   for (let k = 0; k < n; k++) {
-    const i = buf.i[k] ?? -1;
-    if (i > buf.top - n && i <= buf.top) {
-      s = satAdd(s, buf.s[k] ?? 0);
-      c += buf.c[k] ?? 0;
-    }
+    // Empty slots hold zeros: adding them changes neither sum.
+    s = satAdd(s, buf.s[k] ?? 0);
+    c += buf.c[k] ?? 0;
   }
   if (c < spec.params.minSamples || c === 0) return undefined;
   const value = spec.params.stat === 'mean' ? s / c : s;
@@ -277,6 +274,21 @@ export function accumulate(acc: Acc, start: number, revision: number, sum: numbe
   w.splice(at, 0, start, revision, sum, count);
   if (w.length > RECENT_WINDOWS * 4) acc.lo = Math.max(acc.lo, w.splice(0, 4)[0] ?? acc.lo);
   return true;
+}
+
+/**
+ * The last period computed per (time zone, period kind): budgets by the
+ * thousand ask for the same local day or month, and periods do not overlap, so
+ * one that holds t is t's period. Saves the time-zone offsets per window.
+ */
+const lastPeriods = new Map<string, readonly [number, number]>();
+function periodOf(t: number, period: Parameters<typeof periodBounds>[1], tz: string): readonly [number, number] {
+  const key = `${tz}\u0000${period}`;
+  const hit = lastPeriods.get(key);
+  if (hit && t >= hit[0] && t < hit[1]) return hit;
+  const bounds = periodBounds(t, period, tz);
+  lastPeriods.set(key, bounds);
+  return bounds;
 }
 
 /** `incomplete`: the window is below the rule's minCompleteness, so neither a breach nor a clear. */
@@ -426,7 +438,7 @@ function judgeAggregate(b: Binding, agg: AggregateEvent, paired: PairedO2 | unde
       type PeriodBuf = BufferOf<'budget'> & { d?: Acc };
       let buf = st.b as PeriodBuf | undefined;
       if (!buf || agg.start < buf.p || agg.start >= buf.e) {
-        const [p, e] = periodBounds(agg.start, spec.params.period, b.tz);
+        const [p, e] = periodOf(agg.start, spec.params.period, b.tz);
         if (buf && p < buf.p) return 'duplicate'; // a window of a closed period
         buf = st.b = spec.kind === 'ratio' ? { p, e, a: newAcc(), d: newAcc() } : { p, e, a: newAcc() };
       }

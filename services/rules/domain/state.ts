@@ -67,7 +67,72 @@ export const buffers = {
   completeness: completenessBuffer,
 } as const;
 export type BufferOf<K extends keyof typeof buffers> = z.infer<(typeof buffers)[K]>;
-export type KindBuffer = { [K in keyof typeof buffers]: BufferOf<K> }[keyof typeof buffers];
+export type KindBuffer = { [K in keyof typeof buffers]: BufferOf<K> }[keyof typeof buffers] | RollingRing;
+
+/**
+ * A rolling rule's ring in memory: sums and counts by slot, each slot holding
+ * its bucket of the window (top - n, top] or zeros, so no bucket index is kept
+ * per slot. Its record is the `rolling` buffer above, indices included.
+ */
+export class RollingRing {
+  readonly s: number[];
+  readonly c: number[];
+  /** The newest bucket index seen, -1 for none. */
+  top: number;
+
+  constructor(n: number) {
+    this.s = new Array<number>(n).fill(0);
+    this.c = new Array<number>(n).fill(0);
+    this.top = -1;
+  }
+
+  get size(): number {
+    return this.s.length;
+  }
+
+  /** Makes idx the newest bucket, emptying the slots of the buckets between the old newest and it. */
+  advance(idx: number): void {
+    const n = this.s.length;
+    if (idx <= this.top) return;
+    if (this.top < 0 || idx - this.top >= n) {
+      this.s.fill(0);
+      this.c.fill(0);
+    } else {
+      for (let k = this.top + 1; k <= idx; k++) {
+        this.s[k % n] = 0;
+        this.c[k % n] = 0;
+      }
+    }
+    this.top = idx;
+  }
+
+  /** The bucket index slot k holds, -1 when it holds none (or only zeros: the same to every sum). */
+  indexOf(k: number): number {
+    const n = this.s.length;
+    if (this.top < 0 || (this.s[k] === 0 && this.c[k] === 0)) return -1;
+    const idx = this.top - ((((this.top - k) % n) + n) % n);
+    return idx < 0 ? -1 : idx;
+  }
+
+  toJSON(): BufferOf<'rolling'> {
+    return { i: this.s.map((_, k) => this.indexOf(k)), s: this.s, c: this.c, top: this.top };
+  }
+
+  /** From its record: a slot whose index is outside the window counts as empty, as it did. */
+  static from(rec: BufferOf<'rolling'>): RollingRing {
+    const n = rec.s.length;
+    const ring = new RollingRing(n);
+    ring.top = rec.top;
+    for (let k = 0; k < n; k++) {
+      const i = rec.i[k] ?? -1;
+      if (i > rec.top - n && i <= rec.top && i >= 0 && i % n === k) {
+        ring.s[k] = rec.s[k] ?? 0;
+        ring.c[k] = rec.c[k] ?? 0;
+      }
+    }
+    return ring;
+  }
+}
 
 export interface RuleState {
   /** Last transition number for this fingerprint; monotonic across alert instances. */

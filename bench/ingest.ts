@@ -52,9 +52,13 @@ const messages = Number(values.messages);
 const meterCount = Number(values.meters);
 const log = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`); };
 
-log('making sure Mosquitto, Kafka and InfluxDB are up (infra/stack.sh up)');
-const up = spawnSync('bash', ['infra/stack.sh', 'up'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-if (up.status !== 0) throw new Error('infra/stack.sh up failed');
+// Servers already running are left alone: `up` restarts a Mosquitto whose rendered accounts differ from
+// this checkout's, which would cut off everyone else sharing it.
+if (spawnSync('bash', ['infra/stack.sh', 'status'], { cwd: repoRoot, stdio: 'ignore' }).status !== 0) {
+  log('starting Mosquitto, Kafka and InfluxDB (infra/stack.sh up)');
+  const up = spawnSync('bash', ['infra/stack.sh', 'up'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (up.status !== 0) throw new Error('infra/stack.sh up failed');
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'eip-bench-'));
 const { tag, park, registryPath } = writeBenchRegistry(dir, meterCount);

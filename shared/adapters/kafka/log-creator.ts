@@ -1,3 +1,4 @@
+import './partition-grouping.ts';
 import { logLevel, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from '../../observability/logger.ts';
 

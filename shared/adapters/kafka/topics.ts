@@ -1,3 +1,4 @@
+import './partition-grouping.ts';
 import kafkajs, { type Admin } from 'kafkajs';
 import type { TopicSpec } from '../../contracts/kafka-topics.ts';
 import type { Logger } from '../../observability/logger.ts';

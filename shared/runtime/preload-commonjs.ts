@@ -26,3 +26,19 @@ export function preloadCommonJs(from: string, specifier: string, exports: unknow
 
 /** The file a specifier resolves to from `from`, for tests. */
 export const resolvedFrom = (from: string, specifier: string): string => createRequire(from).resolve(specifier);
+
+/**
+ * Loads the module `specifier` resolves to from `from` and swaps its exports
+ * for `make(original)`, so the replacement can hand the cases it does not cover
+ * to the original. False when one of `dependents` (files that require it and
+ * keep what they got) is loaded already.
+ */
+export function wrapCommonJs<T>(from: string, specifier: string, dependents: readonly string[], make: (original: T) => T): boolean {
+  const require = createRequire(from);
+  const file = require.resolve(specifier);
+  if (dependents.some((d) => require.cache[require.resolve(d)] !== undefined)) return false;
+  const module = require.cache[file] ?? (require(file), require.cache[file]);
+  if (!module) return false;
+  module.exports = make(module.exports as T);
+  return true;
+}

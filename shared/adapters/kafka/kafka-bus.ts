@@ -1,4 +1,5 @@
 import './partition-grouping.ts';
+import './record-encoding.ts';
 import { randomUUID } from 'node:crypto';
 import kafkajs, { Partitioners, type Admin, type ICustomPartitioner, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type PartitionAssigner, type Producer } from 'kafkajs';
 import { EipError, errorMessage } from '../../errors.ts';

@@ -11,9 +11,10 @@
  *      where latency is the pipeline's own rather than time spent in a backlog;
  *   3. ceiling: what a do-nothing MQTT subscriber receives on the same traffic.
  * Ingest runs with the node flags of `npm run ingest` (package.json), or --node-args.
- * --profile DIR writes ingest's CPU profile of each run and a heap snapshot taken
- * halfway through it (live objects only; it pauses ingest, so the figures of a
- * profiled run are not comparable) into DIR.
+ * --profile DIR writes ingest's CPU profile of each run, a heap snapshot taken
+ * halfway through it (live objects only) and an allocation profile (what each site
+ * allocated over the run, garbage included: bench/alloc-profile.ts) into DIR; a
+ * profiled run is slower, so its figures are not comparable.
  *
  *   npm run bench:ingest [-- --messages 150000 --meters 500 --rounds 3]
  */
@@ -45,7 +46,7 @@ function ingestNodeArgs(): string[] {
 const profileDir = values.profile;
 const nodeArgs = [
   ...(values['node-args'] === undefined ? ingestNodeArgs() : values['node-args'].split(/\s+/).filter(Boolean)),
-  ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profileDir}`] : []),
+  ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profileDir}`, '--import', join(repoRoot, 'bench/alloc-profile.ts')] : []),
 ];
 const rounds = positiveInt('rounds', values.rounds, usage);
 const messages = Number(values.messages);
@@ -93,6 +94,7 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
     env: {
       ...process.env, LOG_LEVEL: 'warn', BUS: 'kafka', TIMESERIES: 'influxdb', MQTT_PROTOCOL_VERSION: '5', MQTT_CLIENT_ID: clientId,
       PARK_REGISTRY: registryPath, DATA_DIR: dir, OPS_PORT: String(opsPort),
+      ...(profileDir ? { EIP_ALLOC_PROFILE_DIR: profileDir } : {}),
     },
   });
   ingest.stdout?.resume();

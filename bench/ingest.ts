@@ -25,7 +25,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { osFreePort } from '../test/helpers/service-process.ts';
-import { counter, cpuSeconds, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, sleep, spawnTs, writeBenchRegistry } from './lib.ts';
+import { counter, cpuSeconds, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, serviceNodeArgs, sleep, spawnTs, writeBenchRegistry } from './lib.ts';
 
 const usage = 'usage: npm run bench:ingest [-- --messages N --meters N --inflight N --rounds N --paced-rate MSG_PER_S (0 skips) --skip-ceiling --node-args="FLAGS" --profile DIR]\n';
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '150000' }, meters: { type: 'string', default: '500' }, inflight: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '1' }, 'paced-rate': { type: 'string', default: '10000' }, 'skip-ceiling': { type: 'boolean' }, 'node-args': { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -34,18 +34,9 @@ if (values.help) {
   process.exit(0);
 }
 
-/** The node flags `npm run ingest` starts ingest with, so the figures are those of the real start. */
-function ingestNodeArgs(): string[] {
-  const script = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.ingest ?? '';
-  const words = script.split(/\s+/);
-  const from = words.indexOf('node');
-  const to = words.indexOf('services/ingest/main.ts');
-  if (from < 0 || to < from) throw new Error(`package.json's ingest script is not "exec node [flags] services/ingest/main.ts": ${script}`);
-  return words.slice(from + 1, to);
-}
 const profileDir = values.profile;
 const nodeArgs = [
-  ...(values['node-args'] === undefined ? ingestNodeArgs() : values['node-args'].split(/\s+/).filter(Boolean)),
+  ...(values['node-args'] === undefined ? serviceNodeArgs('ingest') : values['node-args'].split(/\s+/).filter(Boolean)),
   ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profileDir}`, '--import', join(repoRoot, 'bench/alloc-profile.ts')] : []),
 ];
 const rounds = positiveInt('rounds', values.rounds, usage);

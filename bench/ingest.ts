@@ -11,9 +11,10 @@
  *      where latency is the pipeline's own rather than time spent in a backlog;
  *   3. ceiling: what a do-nothing MQTT subscriber receives on the same traffic.
  * Ingest runs with the node flags of `npm run ingest` (package.json), or --node-args.
- * --profile DIR writes ingest's CPU profile of each run and a heap snapshot taken
- * halfway through it (live objects only; it pauses ingest, so the figures of a
- * profiled run are not comparable) into DIR.
+ * --profile DIR writes ingest's CPU profile of each run, a heap snapshot taken
+ * halfway through it (live objects only) and an allocation profile (what each site
+ * allocated over the run, garbage included: bench/alloc-profile.ts) into DIR; a
+ * profiled run is slower, so its figures are not comparable.
  *
  *   npm run bench:ingest [-- --messages 150000 --meters 500 --rounds 3]
  */
@@ -24,7 +25,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { osFreePort } from '../test/helpers/service-process.ts';
-import { counter, cpuSeconds, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, sleep, spawnTs, writeBenchRegistry } from './lib.ts';
+import { counter, cpuSeconds, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, serviceNodeArgs, sleep, spawnTs, writeBenchRegistry } from './lib.ts';
 
 const usage = 'usage: npm run bench:ingest [-- --messages N --meters N --inflight N --rounds N --paced-rate MSG_PER_S (0 skips) --skip-ceiling --node-args="FLAGS" --profile DIR]\n';
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '150000' }, meters: { type: 'string', default: '500' }, inflight: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '1' }, 'paced-rate': { type: 'string', default: '10000' }, 'skip-ceiling': { type: 'boolean' }, 'node-args': { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -33,28 +34,23 @@ if (values.help) {
   process.exit(0);
 }
 
-/** The node flags `npm run ingest` starts ingest with, so the figures are those of the real start. */
-function ingestNodeArgs(): string[] {
-  const script = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.ingest ?? '';
-  const words = script.split(/\s+/);
-  const from = words.indexOf('node');
-  const to = words.indexOf('services/ingest/main.ts');
-  if (from < 0 || to < from) throw new Error(`package.json's ingest script is not "exec node [flags] services/ingest/main.ts": ${script}`);
-  return words.slice(from + 1, to);
-}
 const profileDir = values.profile;
 const nodeArgs = [
-  ...(values['node-args'] === undefined ? ingestNodeArgs() : values['node-args'].split(/\s+/).filter(Boolean)),
-  ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profileDir}`] : []),
+  ...(values['node-args'] === undefined ? serviceNodeArgs('ingest') : values['node-args'].split(/\s+/).filter(Boolean)),
+  ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${profileDir}`, '--import', join(repoRoot, 'bench/alloc-profile.ts')] : []),
 ];
 const rounds = positiveInt('rounds', values.rounds, usage);
 const messages = Number(values.messages);
 const meterCount = Number(values.meters);
 const log = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`); };
 
-log('making sure Mosquitto, Kafka and InfluxDB are up (infra/stack.sh up)');
-const up = spawnSync('bash', ['infra/stack.sh', 'up'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-if (up.status !== 0) throw new Error('infra/stack.sh up failed');
+// Servers already running are left alone: `up` restarts a Mosquitto whose rendered accounts differ from
+// this checkout's, which would cut off everyone else sharing it.
+if (spawnSync('bash', ['infra/stack.sh', 'status'], { cwd: repoRoot, stdio: 'ignore' }).status !== 0) {
+  log('starting Mosquitto, Kafka and InfluxDB (infra/stack.sh up)');
+  const up = spawnSync('bash', ['infra/stack.sh', 'up'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (up.status !== 0) throw new Error('infra/stack.sh up failed');
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'eip-bench-'));
 const { tag, park, registryPath } = writeBenchRegistry(dir, meterCount);
@@ -89,6 +85,7 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
     env: {
       ...process.env, LOG_LEVEL: 'warn', BUS: 'kafka', TIMESERIES: 'influxdb', MQTT_PROTOCOL_VERSION: '5', MQTT_CLIENT_ID: clientId,
       PARK_REGISTRY: registryPath, DATA_DIR: dir, OPS_PORT: String(opsPort),
+      ...(profileDir ? { EIP_ALLOC_PROFILE_DIR: profileDir } : {}),
     },
   });
   ingest.stdout?.resume();

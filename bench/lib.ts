@@ -123,3 +123,19 @@ export function writeBenchRegistry(dir: string, meters: number): { tag: string; 
   }));
   return { tag, park, registryPath };
 }
+
+/**
+ * The node flags a service's npm script starts it with (`exec node [flags] services/<name>/main.ts`),
+ * so a bench measures the service as it runs; none for a service without such a script.
+ */
+export function serviceNodeArgs(name: string): string[] {
+  const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const main = `services/${name}/main.ts`;
+  const script = Object.values(scripts).find((s) => s.split(/\s+/).includes(main));
+  if (script === undefined) return [];
+  const words = script.split(/\s+/);
+  const from = words.indexOf('node');
+  const to = words.indexOf(main);
+  if (from < 0 || to < from) throw new Error(`package.json's script for ${name} is not "exec node [flags] ${main}": ${script}`);
+  return words.slice(from + 1, to);
+}

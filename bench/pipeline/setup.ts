@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, sleep, writeBenchRegistry } from '../lib.ts';
+import { repoRoot, serviceNodeArgs, sleep, writeBenchRegistry } from '../lib.ts';
 import { privateStack, type PrivateStack } from '../chaos/stack.ts';
 import { servicePassword } from '../../test/helpers/servers.ts';
 import { startService, type ServiceProcess } from '../../test/helpers/service-process.ts';
@@ -69,7 +69,7 @@ export async function openBench(basePort: number, meters: number): Promise<Bench
       // A service that finds the bus not ready exits so that its supervisor restarts it; be that supervisor.
       for (let attempt = 1; ; attempt++) {
         try {
-          services.set(name, await startService(name, env(name), opsPort(name), 180_000));
+          services.set(name, await startService(name, env(name), opsPort(name), 180_000, serviceNodeArgs(name)));
           return;
         } catch (err) {
           if (attempt >= 3 || !String(err).includes('exited before it was ready')) throw err;

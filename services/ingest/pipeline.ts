@@ -86,8 +86,6 @@ interface PreparedRecord {
   messages: OutgoingMessage[];
   readingCount: number;
   meterMessages: number;
-  /** Event times of the readings, for the stored-latency histogram. */
-  eventTimes: number[];
 }
 
 export class IngestPipeline {
@@ -322,7 +320,7 @@ export class IngestPipeline {
         for (const r of written) {
           this.o.metrics.readingsWritten.inc(r.readingCount);
           this.o.metrics.messagesWritten.inc(r.meterMessages);
-          for (const t of r.eventTimes) this.o.metrics.storedLatency.observe(Math.max(0, storedAt - t) / 1000);
+          for (const p of r.points) this.o.metrics.storedLatency.observe(Math.max(0, storedAt - p.ts) / 1000);
         }
         this.releaseHeld();
       })(),
@@ -395,7 +393,7 @@ export class IngestPipeline {
 
   private prepare(rec: SpoolRecord): PreparedRecord {
     const stage = this.o.stage ?? 'ingest';
-    const out: PreparedRecord = { rec, refused: false, points: [], messages: [], readingCount: 0, meterMessages: 0, eventTimes: [] };
+    const out: PreparedRecord = { rec, refused: false, points: [], messages: [], readingCount: 0, meterMessages: 0 };
     const d = decodeOrRefuse(rec.topic, rec.payload, rec.receivedAt, this.o.decode);
     if (d.kind === 'dead') {
       out.refused = true;
@@ -415,8 +413,9 @@ export class IngestPipeline {
       return out;
     }
     for (const r of d.readings) {
-      out.points.push({ park: d.park, tenant: d.tenant, meter: d.meter, metric: r.metric, unit: r.unit, value: r.value, ts: r.ts, ...(d.simulated && { simulated: true }) });
-      out.eventTimes.push(r.ts);
+      const point: ReadingPoint = { park: d.park, tenant: d.tenant, meter: d.meter, metric: r.metric, unit: r.unit, value: r.value, ts: r.ts };
+      if (d.simulated) point.simulated = true;
+      out.points.push(point);
     }
     const ev: ReadingBatchEvent = { v: 1, park: d.park, tenant: d.tenant, meter: d.meter, seq: d.seq, receivedAt: rec.receivedAt, simulated: d.simulated, readings: d.readings };
     out.messages.push({ topic: topics.readings.name, key: d.meter, value: JSON.stringify(ev) });

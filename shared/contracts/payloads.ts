@@ -29,8 +29,10 @@ export type TimestampInput = z.infer<typeof timestampSchema>;
 export function parseTimestamp(input: TimestampInput): number | null {
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) return null;
-    const [, times, per] = epochUnits.find(([below]) => Math.abs(input) < below) ?? [Infinity, 1, 1e6];
-    return Math.round((input * times) / per);
+    const magnitude = Math.abs(input);
+    // A plain loop: called for every message, and the last cut-off (Infinity) always matches.
+    for (const [below, times, per] of epochUnits) if (magnitude < below) return Math.round((input * times) / per);
+    return null;
   }
   if (/^\d+(\.\d+)?$/.test(input)) return parseTimestamp(Number(input));
   // Require a date and a zone so "10:00" or a local time is not silently misread.

@@ -12,8 +12,8 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startService(name: string, env: Record<string, string>, opsPort: number, readyTimeoutMs = 60_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [`services/${name}/main.ts`], {
+export async function startService(name: string, env: Record<string, string>, opsPort: number, readyTimeoutMs = 60_000, nodeArgs: readonly string[] = []): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, `services/${name}/main.ts`], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...env, OPS_PORT: String(opsPort) },
     stdio: ['ignore', 'pipe', 'pipe'],

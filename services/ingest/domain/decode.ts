@@ -3,12 +3,13 @@
  * normalised, enriched from the registry), a meter status, or a dead letter
  * with its reason. No I/O, no clock: time comes in as arguments.
  */
-import { parseMeterTopic } from '../../../shared/contracts/mqtt-topics.ts';
+import { parseMeterTopic, type MeterTopic } from '../../../shared/contracts/mqtt-topics.ts';
 import { parseTimestamp, readingEnvelopeSchema, senmlPackSchema, statusPayloadSchema } from '../../../shared/contracts/payloads.ts';
 import { normalise } from '../../../shared/contracts/metric-catalogue.ts';
 import { formatIssues, type RegistryIndex } from '../../../shared/contracts/park-registry.ts';
 import type { DeadLetterReason, Reading } from '../../../shared/contracts/events.ts';
 import { resolveSenml } from './senml.ts';
+import { checkEnvelope } from './envelope-check.ts';
 
 export interface DecodeOptions {
   registry: RegistryIndex;
@@ -77,9 +78,23 @@ interface RawReading {
   ts: number;
 }
 
+/** Topics parsed before: a park's meters publish on a few thousand; bounded, since topics are input too. */
+const parsedTopics = new Map<string, MeterTopic | null>();
+const parsedTopicsMax = 100_000;
+
+function meterTopic(topic: string): MeterTopic | null {
+  let where = parsedTopics.get(topic);
+  if (where === undefined) {
+    where = parseMeterTopic(topic);
+    if (parsedTopics.size >= parsedTopicsMax) parsedTopics.clear();
+    parsedTopics.set(topic, where);
+  }
+  return where;
+}
+
 export function decode(topic: string, payload: Buffer, receivedAt: number, options: DecodeOptions): Decoded {
   if (payload.length > options.maxPayloadBytes) return refuse('oversized', `payload of ${payload.length} bytes exceeds the limit of ${options.maxPayloadBytes}`);
-  const where = parseMeterTopic(topic);
+  const where = meterTopic(topic);
   if (!where) return refuse('unknown-topic', `topic "${topic}" is outside eip/{park}/{tenant}/{meter}/telemetry|status`);
   const entry = options.registry.meter(where.meter);
   if (!entry) return refuse('unknown-meter', `meter "${where.meter}" is not in the park registry`);
@@ -116,9 +131,13 @@ export function decode(topic: string, payload: Buffer, receivedAt: number, optio
     // SenML has no sequence number: the pack's first time stands in, so a resent pack dedupes.
     seq = raw[0]!.ts;
   } else {
-    const parsed = readingEnvelopeSchema.safeParse(json);
-    if (!parsed.success) return refuse('schema', `envelope v1: ${formatIssues(parsed.error)}`);
-    const env = parsed.data;
+    let env = checkEnvelope(json);
+    if (!env) {
+      // The schema is the definition: it says why (and, should it accept what the check refused, its verdict stands).
+      const parsed = readingEnvelopeSchema.safeParse(json);
+      if (!parsed.success) return refuse('schema', `envelope v1: ${formatIssues(parsed.error)}`);
+      env = parsed.data;
+    }
     const base = parseTimestamp(env.ts);
     if (base === null) return refuse('bad-timestamp', `unreadable timestamp ${JSON.stringify(env.ts)}`);
     raw = [];

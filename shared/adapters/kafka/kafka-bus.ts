@@ -1,3 +1,5 @@
+import './partition-grouping.ts';
+import './record-encoding.ts';
 import { randomUUID } from 'node:crypto';
 import kafkajs, { Partitioners, type Admin, type ICustomPartitioner, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type PartitionAssigner, type Producer } from 'kafkajs';
 import { EipError, errorMessage } from '../../errors.ts';
@@ -113,16 +115,21 @@ const partitionCacheSize = 100_000;
  */
 export const cachedKeyPartitioner: ICustomPartitioner = () => {
   const partition = Partitioners.DefaultPartitioner();
-  const byKey = new Map<string, number>();
+  // Per topic and partition count, so that a lookup builds no key string.
+  const byTopic = new Map<string, { partitions: number; byKey: Map<string, number> }>();
   return (args) => {
     const { message, partitionMetadata, topic } = args;
     if (typeof message.key !== 'string' || (message.partition !== undefined && message.partition !== null)) return partition(args);
-    const cacheKey = `${topic}\u0000${partitionMetadata.length}\u0000${message.key}`;
-    let p = byKey.get(cacheKey);
+    let cache = byTopic.get(topic);
+    if (cache?.partitions !== partitionMetadata.length) {
+      cache = { partitions: partitionMetadata.length, byKey: new Map() };
+      byTopic.set(topic, cache);
+    }
+    let p = cache.byKey.get(message.key);
     if (p === undefined) {
       p = partition(args);
-      if (byKey.size >= partitionCacheSize) byKey.clear();
-      byKey.set(cacheKey, p);
+      if (cache.byKey.size >= partitionCacheSize) cache.byKey.clear();
+      cache.byKey.set(message.key, p);
     }
     return p;
   };

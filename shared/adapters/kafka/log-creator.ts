@@ -1,3 +1,5 @@
+import './partition-grouping.ts';
+import './record-encoding.ts';
 import { logLevel, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from '../../observability/logger.ts';
 

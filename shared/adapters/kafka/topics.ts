@@ -1,3 +1,5 @@
+import './partition-grouping.ts';
+import './record-encoding.ts';
 import kafkajs, { type Admin } from 'kafkajs';
 import type { TopicSpec } from '../../contracts/kafka-topics.ts';
 import type { Logger } from '../../observability/logger.ts';

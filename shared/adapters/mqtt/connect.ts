@@ -2,6 +2,7 @@
  * Connects an MQTT.js client with the project's defaults and logs its life
  * cycle. Resolves once connected for the first time; reconnects by itself after.
  */
+import './quiet-debug.ts';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { EipError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';

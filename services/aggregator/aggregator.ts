@@ -71,6 +71,18 @@ interface PartitionState {
   /** Newest event time of the registry's readings on the partition, and when it last delivered one. */
   max: number;
   seenAt: number;
+  /** The last offset whose record the windows hold (decimal), written with the checkpoint. */
+  through: string | undefined;
+  /**
+   * Restored from a checkpoint: records up to this offset are in it already. A
+   * crash between writing a checkpoint and committing its offsets replays them;
+   * skipped, they are not recorded twice (nor taken for late readings of
+   * windows the checkpoint has forgotten since). Only records produced before
+   * the checkpoint was written (skipBefore): a topic recreated since, its
+   * offsets starting over, is read in full.
+   */
+  skipThrough: bigint | undefined;
+  skipBefore: number;
   /** The watermark last reported to the roll-up stage. */
   reported: number | undefined;
   /**
@@ -162,13 +174,14 @@ export class AggregatorRuntime {
       const own = saved.get(partitionCheckpointKey(this.o.group, partition));
       let state: PartitionState;
       if (own) {
-        const c = unpackCheckpoint(own) as { aggregator: unknown; max?: number | null };
+        const c = unpackCheckpoint(own) as { aggregator: unknown; max?: number | null; through?: unknown; at?: unknown };
+        const through = typeof c.through === 'string' && /^\d{1,20}$/.test(c.through) && typeof c.at === 'number' && Number.isFinite(c.at) ? c.through : undefined;
         // The partition holds the watermark where it was until it delivers again or goes idle.
         const max = typeof c.max === 'number' && Number.isFinite(c.max) ? c.max : -Infinity;
-        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false };
+        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false, through, skipThrough: through === undefined ? undefined : BigInt(through), skipBefore: typeof c.at === 'number' ? c.at : 0 };
         restored[partition] = `${own.length} bytes`;
       } else {
-        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false };
+        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false, through: undefined, skipThrough: undefined, skipBefore: 0 };
       }
       this.held.set(partition, state);
       this.o.metrics.partitions.set({ partition: String(partition) }, 1);
@@ -200,6 +213,11 @@ export class AggregatorRuntime {
     const deadLetters: OutgoingMessage[] = [];
     for (const m of batch.messages) {
       this.o.metrics.records.inc();
+      if (state.skipThrough !== undefined) {
+        if (BigInt(m.offset) <= state.skipThrough && m.timestamp <= state.skipBefore) continue;
+        state.skipThrough = undefined;
+      }
+      state.through = m.offset;
       const event = parseRecord(m.value, readingBatchEventSchema, 'readings event v1');
       if (!event.ok) {
         deadLetters.push(deadLetterMessage({ stage: 'aggregator', reason: 'bad-event', detail: event.detail, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: this.now() }));
@@ -285,7 +303,8 @@ export class AggregatorRuntime {
     const checkpoints = (due ? [...this.unsaved] : []).map((partition): OutgoingMessage => {
       const p = this.held.get(partition)!;
       const encoded = this.o.metrics.checkpointSeconds.startTimer();
-      const value = packCheckpointJson(`{"aggregator":${p.agg.snapshotJson()},"max":${Number.isFinite(p.max) ? p.max : 'null'}}`);
+      const through = p.through === undefined ? '' : `,"through":"${p.through}","at":${this.now()}`;
+      const value = packCheckpointJson(`{"aggregator":${p.agg.snapshotJson()},"max":${Number.isFinite(p.max) ? p.max : 'null'}${through}}`);
       encoded();
       return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value };
     });

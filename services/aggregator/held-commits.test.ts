@@ -4,7 +4,7 @@
  * last one on top of it, and the windows come out as an uninterrupted run
  * gives them (the embedded bus and store, the runtime as the service runs it).
  */
-import { describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { aggregateEventSchema, type AggregateEvent, type ReadingBatchEvent } fro
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
+import type { EventBus } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import { randomGroup, waitFor } from '../../test/helpers/bus.ts';
 import { content, H, lateRegistry, lateStart, traffic } from '../../test/helpers/late-data.ts';
@@ -36,7 +37,7 @@ interface Instance {
 /** Stopped at the end of a test whatever happened, so that their timers do not outlive it. */
 const started: AggregatorRuntime[] = [];
 
-async function start(bus: SqliteEventBus, store: TimeSeriesStore, group: string, checkpointIntervalMs: number): Promise<Instance> {
+async function start(bus: EventBus, store: TimeSeriesStore, group: string, checkpointIntervalMs: number): Promise<Instance> {
   const metrics = createAggregatorMetrics(createMetricsRegistry('held-commits'));
   const runtime = new AggregatorRuntime({
     bus, store, registry, metrics, logger, group, supervisor: recordingSupervisor(), checkpointIntervalMs,
@@ -82,56 +83,103 @@ async function windows(bus: SqliteEventBus, until: number): Promise<Map<string, 
   return new Map([...latest.values()].filter((a) => a.end <= until).sort((a, b) => (a.windowId < b.windowId ? -1 : 1)).map((a) => [a.windowId, content(a)]));
 }
 
+/** A bus whose held commits never land: a kill between writing a checkpoint and committing its offsets. */
+function commitsLost(bus: SqliteEventBus): EventBus {
+  return {
+    publish: (m) => bus.publish(m), readCompacted: (t) => bus.readCompacted(t), partitionCount: (t) => bus.partitionCount(t), ping: () => bus.ping(), close: () => bus.close(),
+    subscribe: async (o) => {
+      const sub = await bus.subscribe(o);
+      return { stop: () => sub.stop(), commitHeld: () => Promise.reject(new Error('killed before the commit')) };
+    },
+  };
+}
+
+const sameWindows = (actual: Map<string, unknown>, expected: Map<string, unknown>): void => {
+  assert.ok(expected.size > 500, `${expected.size} windows compared`);
+  assert.deepEqual([...actual.keys()].filter((k) => !expected.has(k)), [], 'no window the uninterrupted run lacks');
+  assert.deepEqual([...expected.keys()].filter((k) => !actual.has(k)), [], 'no window missing');
+  for (const [k, v] of expected) assert.deepEqual(actual.get(k), v, k);
+};
+
 describe('held commits: a checkpoint every interval, offsets committed through it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eip-held-'));
+  const until = lateStart + 11 * H;
+  const cut = Math.floor((steps.length * 2) / 3);
+  const open: Array<{ close(): Promise<void> }> = [];
+  const track = <T extends { close(): Promise<void> }>(x: T): T => { open.push(x); return x; };
+  let expected = new Map<string, unknown>();
+
+  before(async () => {
+    // Uninterrupted, checkpointing after every batch as before.
+    const busA = track(createSqliteBus({ path: join(dir, 'a.sqlite'), logger, leaseMs: 300 }));
+    const storeA = track(createSqliteStore({ path: ':memory:', logger }));
+    const a = await start(busA, storeA, randomGroup('agg'), 0);
+    let n = 0;
+    for (const batch of steps) await feed(busA, storeA, a, batch, (n += batch.length));
+    await a.runtime.stop();
+    expected = await windows(busA, until);
+  });
+
+  afterEach(async () => {
+    for (const r of started.splice(0)) await r.stop();
+  });
+
+  after(async () => {
+    for (const x of open.reverse()) await x.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a crash after many uncheckpointed batches: the restored checkpoint plus the replay gives the windows of an uninterrupted run', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'eip-held-'));
-    const until = lateStart + 11 * H;
-    const open: Array<{ close(): Promise<void> } | { stop(): Promise<void> }> = [];
-    const track = <T extends { close(): Promise<void> } | { stop(): Promise<void> }>(x: T): T => { open.push(x); return x; };
-    try {
-      // Uninterrupted, checkpointing after every batch as before.
-      const busA = track(createSqliteBus({ path: join(dir, 'a.sqlite'), logger, leaseMs: 300 }));
-      const storeA = track(createSqliteStore({ path: ':memory:', logger }));
-      const a = await start(busA, storeA, randomGroup('agg'), 0);
-      let n = 0;
-      for (const batch of steps) await feed(busA, storeA, a, batch, (n += batch.length));
-      await a.runtime.stop();
-      const expected = await windows(busA, until);
+    // The same stream with a crash two thirds in: one checkpoint (the first batch's), every batch after held.
+    const path = join(dir, 'b.sqlite');
+    const group = randomGroup('agg');
+    const store = track(createSqliteStore({ path: ':memory:', logger }));
+    const bus1 = track(createSqliteBus({ path, logger, leaseMs: 300 }));
+    const b1 = await start(bus1, store, group, 3_600_000);
+    let n = 0;
+    for (const batch of steps.slice(0, cut)) await feed(bus1, store, b1, batch, (n += batch.length));
+    const beforeCrash = n;
+    assert.equal(await checkpoints(b1.metrics), 1, 'one checkpoint before the crash: the first batch\'s');
+    // The crash: the bus goes away under the runtime, which neither checkpoints nor commits again.
+    await bus1.close();
+    // Only its timers: it holds nothing any more, so it writes nothing.
+    await b1.runtime.stop();
 
-      // The same stream with a crash two thirds in: one checkpoint (the first batch's), every batch after held.
-      const path = join(dir, 'b.sqlite');
-      const group = randomGroup('agg');
-      const storeB = track(createSqliteStore({ path: ':memory:', logger }));
-      const bus1 = track(createSqliteBus({ path, logger, leaseMs: 300 }));
-      const b1 = await start(bus1, storeB, group, 3_600_000);
-      const cut = Math.floor((steps.length * 2) / 3);
-      n = 0;
-      for (const batch of steps.slice(0, cut)) await feed(bus1, storeB, b1, batch, (n += batch.length));
-      const beforeCrash = n;
-      assert.equal(await checkpoints(b1.metrics), 1, 'one checkpoint before the crash: the first batch\'s');
-      // The crash: the bus goes away under the runtime, which neither checkpoints nor commits again.
-      await bus1.close();
-      // Only its timers: it holds nothing any more, so it writes nothing.
-      await b1.runtime.stop();
+    const bus2 = track(createSqliteBus({ path, logger, leaseMs: 300 }));
+    const b2 = await start(bus2, store, group, 3_600_000);
+    const replayed = beforeCrash - steps[0]!.length;
+    await waitFor(async () => (await records(b2.metrics)) >= replayed, 15_000, 'the replay of the held batches');
+    n = replayed;
+    for (const batch of steps.slice(cut)) await feed(bus2, store, b2, batch, (n += batch.length));
+    await b2.runtime.stop();
+    assert.equal(await records(b2.metrics), replayed + steps.slice(cut).reduce((k, s) => k + s.length, 0), 'every batch after the checkpoint replayed once, none before it');
+    sameWindows(await windows(bus2, until), expected);
+  });
 
-      const bus2 = track(createSqliteBus({ path, logger, leaseMs: 300 }));
-      const b2 = await start(bus2, storeB, group, 3_600_000);
-      const replayed = beforeCrash - steps[0]!.length;
-      await waitFor(async () => (await records(b2.metrics)) >= replayed, 15_000, 'the replay of the held batches');
-      n = replayed;
-      for (const batch of steps.slice(cut)) await feed(bus2, storeB, b2, batch, (n += batch.length));
-      await b2.runtime.stop();
-      assert.equal(await records(b2.metrics), replayed + steps.slice(cut).reduce((k, s) => k + s.length, 0), 'every batch after the checkpoint replayed once, none before it');
-      const actual = await windows(bus2, until);
+  it('a kill between a checkpoint and its commit: the replayed records the checkpoint holds are skipped, none taken for late, the windows as uninterrupted', { timeout: 120_000 }, async () => {
+    const path = join(dir, 'c.sqlite');
+    const group = randomGroup('agg');
+    const store = track(createSqliteStore({ path: ':memory:', logger }));
+    const bus1 = track(createSqliteBus({ path, logger, leaseMs: 300 }));
+    const b1 = await start(commitsLost(bus1), store, group, 3_600_000);
+    let n = 0;
+    for (const batch of steps.slice(0, cut)) await feed(bus1, store, b1, batch, (n += batch.length));
+    const beforeCrash = n;
+    // The stop checkpoints everything recorded; its commit is lost, so only the first batch is committed.
+    await b1.runtime.stop();
+    assert.equal(await checkpoints(b1.metrics), 2);
+    await bus1.close();
 
-      assert.ok(expected.size > 500, `${expected.size} windows compared`);
-      assert.deepEqual([...actual.keys()].filter((k) => !expected.has(k)), [], 'no window the uninterrupted run lacks');
-      assert.deepEqual([...expected.keys()].filter((k) => !actual.has(k)), [], 'no window missing');
-      for (const [k, v] of expected) assert.deepEqual(actual.get(k), v, k);
-    } finally {
-      for (const r of started.splice(0)) await r.stop();
-      for (const x of open.reverse()) await ('close' in x ? x.close() : x.stop());
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const bus2 = track(createSqliteBus({ path, logger, leaseMs: 300 }));
+    const b2 = await start(bus2, store, group, 3_600_000);
+    const replayed = beforeCrash - steps[0]!.length;
+    await waitFor(async () => (await records(b2.metrics)) >= replayed, 15_000, 'the replay of the uncommitted batches');
+    n = replayed;
+    const readings = async (outcome: string): Promise<number> => (await b2.metrics.readings.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+    assert.equal(await readings('accepted'), 0, 'what the checkpoint holds is not recorded again');
+    for (const batch of steps.slice(cut)) await feed(bus2, store, b2, batch, (n += batch.length));
+    await b2.runtime.stop();
+    assert.equal(await readings('late'), 0, 'no replayed reading taken for a late one');
+    sameWindows(await windows(bus2, until), expected);
   });
 });

@@ -47,7 +47,8 @@ const usage = `usage: npm run bench:aggregator [-- options]
   --node-flags=F   extra node flags for the instances, space-separated (e.g. --node-flags="--max-old-space-size=160")
   --profile DIR    the instances write a CPU profile (--cpu-prof) and, once the records are consumed, a heap snapshot to DIR
   -h, --help       this text
-Needs Kafka and InfluxDB from infra/ (infra/stack.sh up).
+Needs Kafka and InfluxDB from infra/ (infra/stack.sh up; EIP_KAFKA_PORT / EIP_INFLUX_PORT for others).
+Each run leaves its records on the readings topic: on shared servers, prefer a Kafka of its own.
 `;
 
 const { values } = parseArgs({

@@ -309,6 +309,7 @@ export class AggregatorRuntime {
       return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value };
     });
     let written: AggregateEvent[] = [];
+    let saved = 0;
     // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.
     // Revoked meanwhile, the next owner restores the checkpoint without this output and emits it again from there.
     const landed = await this.owner.guarded(async ({ publish, signal }) => {
@@ -317,7 +318,7 @@ export class AggregatorRuntime {
         events, keyOf: (a) => a.meter ?? a.tenant ?? a.park,
         others: [...reports.map((m) => outputItem(m, this.now, context)), ...deadLetters.map(deadLetterItem)],
       }, context, this.now);
-      if (checkpoints.length) await publishIsolating(publish, checkpoints.map((c) => outputItem(c, this.now, context)), context);
+      if (checkpoints.length) saved = (await publishIsolating(publish, checkpoints.map((c) => outputItem(c, this.now, context)), context)).length;
     }, () => ({ stage: 'aggregator', events: events.length, checkpoints: checkpoints.length }));
     if (!landed) return 'revoked';
     for (const a of written) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
@@ -327,7 +328,8 @@ export class AggregatorRuntime {
     }
     this.o.metrics.openWindows.set(this.openWindows);
     if (watermark !== undefined) this.o.metrics.watermark.set(watermark);
-    if (!due) return 'written';
+    // A checkpoint the bus refused (dead-lettered): nothing commits past the previous one, so a restart loses nothing.
+    if (!due || saved < checkpoints.length) return 'written';
     this.unsaved.clear();
     this.checkpointedAt = this.now();
     return 'checkpointed';

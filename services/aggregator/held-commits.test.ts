@@ -13,6 +13,7 @@ import { createSqliteBus, type SqliteEventBus } from '../../shared/adapters/sqli
 import { createSqliteStore } from '../../shared/adapters/sqlite-timeseries/index.ts';
 import { aggregateEventSchema, type AggregateEvent, type ReadingBatchEvent } from '../../shared/contracts/events.ts';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
+import { EipError } from '../../shared/errors.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
 import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import type { EventBus } from '../../shared/ports/event-bus.ts';
@@ -94,6 +95,17 @@ function commitsLost(bus: SqliteEventBus): EventBus {
   };
 }
 
+/** A bus that refuses every checkpoint of the readings partitions as too large: they are dead-lettered. */
+function checkpointsRefused(bus: SqliteEventBus): EventBus {
+  return {
+    publish: (m) => (m.some((x) => x.topic === topics.aggregatorState.name && !(x.key ?? '').endsWith('/rollups'))
+      ? Promise.reject(new EipError('TOO_LARGE', 'checkpoint over the broker\'s limit', { retriable: false }))
+      : bus.publish(m)),
+    readCompacted: (t) => bus.readCompacted(t), partitionCount: (t) => bus.partitionCount(t), ping: () => bus.ping(), close: () => bus.close(),
+    subscribe: (o) => bus.subscribe(o),
+  };
+}
+
 const sameWindows = (actual: Map<string, unknown>, expected: Map<string, unknown>): void => {
   assert.ok(expected.size > 500, `${expected.size} windows compared`);
   assert.deepEqual([...actual.keys()].filter((k) => !expected.has(k)), [], 'no window the uninterrupted run lacks');
@@ -153,6 +165,28 @@ describe('held commits: a checkpoint every interval, offsets committed through i
     for (const batch of steps.slice(cut)) await feed(bus2, store, b2, batch, (n += batch.length));
     await b2.runtime.stop();
     assert.equal(await records(b2.metrics), replayed + steps.slice(cut).reduce((k, s) => k + s.length, 0), 'every batch after the checkpoint replayed once, none before it');
+    sameWindows(await windows(bus2, until), expected);
+  });
+
+  it('a checkpoint the bus refuses commits nothing: a restart replays from the last checkpoint written, the windows as uninterrupted', { timeout: 120_000 }, async () => {
+    const path = join(dir, 'd.sqlite');
+    const group = randomGroup('agg');
+    const store = track(createSqliteStore({ path: ':memory:', logger }));
+    const bus1 = track(createSqliteBus({ path, logger, leaseMs: 300 }));
+    // A checkpoint after every batch, as before the interval, and every one refused.
+    const b1 = await start(checkpointsRefused(bus1), store, group, 0);
+    let n = 0;
+    for (const batch of steps.slice(0, cut)) await feed(bus1, store, b1, batch, (n += batch.length));
+    assert.ok((await b1.metrics.sinks.refused.get()).values.reduce((k, v) => k + v.value, 0) > 0, 'the checkpoints were refused');
+    await bus1.close();
+    await b1.runtime.stop();
+
+    const bus2 = track(createSqliteBus({ path, logger, leaseMs: 300 }));
+    const b2 = await start(bus2, store, group, 0);
+    await waitFor(async () => (await records(b2.metrics)) >= n, 15_000, 'the replay from the start');
+    for (const batch of steps.slice(cut)) await feed(bus2, store, b2, batch, (n += batch.length));
+    await b2.runtime.stop();
+    assert.equal(await records(b2.metrics), n, 'every record again: nothing was committed past a refused checkpoint');
     sameWindows(await windows(bus2, until), expected);
   });
 

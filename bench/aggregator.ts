@@ -9,7 +9,11 @@
  *   consumed them all (eip_aggregator_readings_total{outcome="accepted"}: the
  *   bench park's readings; records of other parks on the shared topic are read
  *   too and reported as otherRecords), with CPU seconds, each instance's batch
- *   time (p50 / p99 from eip_aggregator_batch_seconds) and peak RSS. Afterwards
+ *   time (p50 / p99 from eip_aggregator_batch_seconds), the time spent encoding
+ *   checkpoints (eip_aggregator_checkpoint_seconds) and peak RSS. CPU seconds
+ *   count from the end of the settle to the last record consumed (start-up and
+ *   group join excluded), per million records consumed (the bench's and any
+ *   other park's on the shared topic). Afterwards
  *   the checkpoint records the group wrote to eip.aggregator-state.v1 during the
  *   run are read back: how many, and their bytes (the readings partitions'
  *   checkpoints, and the roll-up stage's apart).
@@ -17,7 +21,7 @@
  * The group is positioned at the end of the readings topic first, so only the
  * bench's records count, not the shared topic's backlog.
  *
- *   npm run bench:aggregator [-- --meters 1000 --minutes 60 --instances 2]
+ *   npm run bench:aggregator [-- --meters 1000 --minutes 180 --instances 2]
  */
 import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,24 +39,27 @@ import { counter, cpuSeconds, histogramQuantile, peakRssMiB, positiveInt, repoRo
 
 const usage = `usage: npm run bench:aggregator [-- options]
   --meters N       meters of the bench park (default 1000)
-  --minutes K      minutes of readings per meter, one event of 2 readings a minute (default 60)
+  --minutes K      minutes of readings per meter, one event of 2 readings a minute (default 180)
   --instances N    aggregator processes in the consumer group (default 1)
   --settle S       seconds given to the instances to join the group before publishing (default 10)
   --timeout S      bound of the run (default 300)
+  --checkpoint-interval-ms N   the instances' AGGREGATOR_CHECKPOINT_INTERVAL_MS (default: the service's; 0 checkpoints after every batch)
   --node-flags=F   extra node flags for the instances, space-separated (e.g. --node-flags="--max-old-space-size=160")
   --profile DIR    the instances write a CPU profile (--cpu-prof) and, once the records are consumed, a heap snapshot to DIR
   -h, --help       this text
-Needs Kafka and InfluxDB from infra/ (infra/stack.sh up).
+Needs Kafka and InfluxDB from infra/ (infra/stack.sh up; EIP_KAFKA_PORT / EIP_INFLUX_PORT for others).
+Each run leaves its records on the readings topic: on shared servers, prefer a Kafka of its own.
 `;
 
 const { values } = parseArgs({
   options: {
     meters: { type: 'string', default: '1000' },
-    minutes: { type: 'string', default: '60' },
+    minutes: { type: 'string', default: '180' },
     instances: { type: 'string', default: '1' },
     settle: { type: 'string', default: '10' },
     timeout: { type: 'string', default: '300' },
     profile: { type: 'string' },
+    'checkpoint-interval-ms': { type: 'string' },
     'node-flags': { type: 'string', default: '' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -67,6 +74,11 @@ const instances = positiveInt('instances', values.instances, usage);
 const settleMs = positiveInt('settle', values.settle, usage) * 1000;
 const timeoutMs = positiveInt('timeout', values.timeout, usage) * 1000;
 const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
+const checkpointIntervalMs = values['checkpoint-interval-ms'];
+if (checkpointIntervalMs !== undefined && !/^\d+$/.test(checkpointIntervalMs)) {
+  process.stderr.write(`--checkpoint-interval-ms must be a whole number of ms\n${usage}`);
+  process.exit(2);
+}
 const log = (msg: string): void => { process.stderr.write(`[bench:aggregator] ${msg}\n`); };
 
 const kafkaBrokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.EIP_KAFKA_PORT ?? '9092'}`).split(',');
@@ -136,6 +148,7 @@ async function startInstance(index: number): Promise<{ child: ChildProcess; ops:
       INFLUX_TOKEN: process.env.INFLUX_TOKEN ?? 'eip-dev-token', INFLUX_ORG: process.env.INFLUX_ORG ?? 'eip', INFLUX_BUCKET: process.env.INFLUX_BUCKET ?? 'telemetry',
       INFLUX_AGGREGATES_BUCKET: `${process.env.INFLUX_BUCKET ?? 'telemetry'}_downsampled`, PARK_REGISTRY: registryPath, DATA_DIR: dir,
       AGGREGATOR_GROUP: group, ALLOWED_LATENESS_MS: String(30 * 60_000), OUT_OF_ORDERNESS_MS: '0', IDLE_PARTITION_MS: '1500', OPS_PORT: String(port),
+      ...(checkpointIntervalMs !== undefined && { AGGREGATOR_CHECKPOINT_INTERVAL_MS: checkpointIntervalMs }),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -195,7 +208,8 @@ try {
         logged = performance.now();
         log(`${n / 2} / ${total} records consumed`);
       }
-      await sleep(50);
+      // Not much more often: each scrape of /metrics costs the instance CPU the figure would include.
+      await sleep(250);
     }
   })(), timeoutMs, 'consuming the bench records');
   const done = performance.now();
@@ -207,6 +221,8 @@ try {
     batchP50Ms: Math.round(histogramQuantile(pages[i]!, 'eip_aggregator_batch_seconds', 0.5) * 10_000) / 10,
     batchP99Ms: Math.round(histogramQuantile(pages[i]!, 'eip_aggregator_batch_seconds', 0.99) * 10_000) / 10,
     batches: counter(pages[i]!, 'eip_aggregator_batch_seconds_count'),
+    checkpointsEncoded: counter(pages[i]!, 'eip_aggregator_checkpoint_seconds_count'),
+    checkpointSeconds: Math.round(counter(pages[i]!, 'eip_aggregator_checkpoint_seconds_sum') * 100) / 100,
     peakRssMiB: peakRssMiB(r.child.pid!),
     cpuSeconds: Math.round(cpuUsed[i]! * 100) / 100,
   }));
@@ -266,13 +282,15 @@ try {
 
   process.stdout.write(`${JSON.stringify({
     bench: 'aggregator',
-    meters, minutes, instances, nodeFlags, records: total, readings: 2 * total,
+    meters, minutes, instances, nodeFlags, checkpointIntervalMs: checkpointIntervalMs === undefined ? 'default' : Number(checkpointIntervalMs), records: total, readings: 2 * total,
     publishMs: Math.round(published - t0),
     consumeMs: Math.round(done - t0),
     recordsPerSecond: Math.round(total / ((done - t0) / 1000)),
-    cpuSecondsPerMillionRecords: Math.round((cpuUsed.reduce((a, b) => a + b, 0) / total) * 1e6 * 10) / 10,
+    cpuSecondsPerMillionRecords: Math.round((cpuUsed.reduce((a, b) => a + b, 0) / perInstance.reduce((a, p) => a + p.records, 0)) * 1e6 * 10) / 10,
     checkpoints, checkpointBytes, meanCheckpointBytes: checkpoints ? Math.round(checkpointBytes / checkpoints) : 0, largestCheckpointBytes: largest,
     checkpointBytesPerRecord: Math.round((checkpointBytes / total) * 10) / 10,
+    // Encoding the readings partitions' checkpoints (JSON and gzip), per record consumed.
+    checkpointMsPerRecord: Math.round((perInstance.reduce((a, p) => a + p.checkpointSeconds, 0) / perInstance.reduce((a, p) => a + p.records, 0)) * 1e3 * 1e4) / 1e4,
     rollupCheckpoints, rollupCheckpointBytes, meanRollupCheckpointBytes: rollupCheckpoints ? Math.round(rollupCheckpointBytes / rollupCheckpoints) : 0,
     perInstance,
   })}\n`);

@@ -3,12 +3,14 @@
  * one pure WindowAggregator per readings partition it holds, and after each
  * batch emits closed or revised meter windows to eip.aggregates.v1 and the
  * time-series store, and each partition's partial tenant and park windows with
- * its watermark to eip.aggregator-partials.v1; then it checkpoints the changed
- * partitions to a compacted topic (key `<group>/<partition>`). The batch's
- * offsets are committed only after all of that, so a restart or a partition
- * moving to another instance restores the checkpoint and replays at most the
- * uncommitted batch, which the aggregator absorbs (recording a reading twice
- * is a no-op).
+ * its watermark to eip.aggregator-partials.v1. At most every
+ * checkpointIntervalMs it checkpoints the partitions changed since their last
+ * checkpoint to a compacted topic (key `<group>/<partition>`); a batch's
+ * offsets are held (not committed) until a checkpoint holding its readings has
+ * been written, so a restart or a partition moving to another instance
+ * restores the checkpoint and replays the batches since, which the aggregator
+ * absorbs: recording a reading twice is a no-op, and the windows the replay
+ * closes again are the same windows (same windowId), emitted again.
  *
  * Instances of one group share the readings partitions: a partition's state is
  * loaded when it is assigned and dropped when it is revoked. The roll-up stage
@@ -19,10 +21,10 @@ import { topics } from '../../shared/contracts/kafka-topics.ts';
 import { readingBatchEventSchema, type AggregateEvent } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
 import type { RegistryIndex } from '../../shared/contracts/park-registry.ts';
-import type { ConsumedBatch, EventBus, OutgoingMessage, TopicPartitions } from '../../shared/ports/event-bus.ts';
+import type { BatchDone, ConsumedBatch, EventBus, OutgoingMessage, TopicPartitions } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
-import { EipError } from '../../shared/errors.ts';
+import { EipError, errorMessage } from '../../shared/errors.ts';
 import { deadLetterItem, publishIsolating, type WriteContext } from '../../shared/write-isolating.ts';
 import { PartitionOwner } from '../../shared/runtime/partition-owner.ts';
 import type { Supervisor } from '../../shared/runtime/supervisor.ts';
@@ -51,6 +53,8 @@ export interface AggregatorRuntimeOptions {
   /** How far before a backfill span the register baseline is looked for: the raw bucket's retention. */
   backfillMaxAgeMs: number;
   batchMax: number;
+  /** A partition's checkpoint is written at most this often (0: after every batch); its offsets commit with it. */
+  checkpointIntervalMs?: number;
   /** Where an unexpected error of a timer turn goes (batches are supervised by the bus decorator). */
   supervisor: Supervisor;
   now?: () => number;
@@ -67,6 +71,18 @@ interface PartitionState {
   /** Newest event time of the registry's readings on the partition, and when it last delivered one. */
   max: number;
   seenAt: number;
+  /** The last offset whose record the windows hold (decimal), written with the checkpoint. */
+  through: string | undefined;
+  /**
+   * Restored from a checkpoint: records up to this offset are in it already. A
+   * crash between writing a checkpoint and committing its offsets replays them;
+   * skipped, they are not recorded twice (nor taken for late readings of
+   * windows the checkpoint has forgotten since). Only records produced before
+   * the checkpoint was written (skipBefore): a topic recreated since, its
+   * offsets starting over, is read in full.
+   */
+  skipThrough: bigint | undefined;
+  skipBefore: number;
   /** The watermark last reported to the roll-up stage. */
   reported: number | undefined;
   /**
@@ -86,12 +102,17 @@ export class AggregatorRuntime {
   private readingsPartitions = 1;
   private assignedAt = 0;
   private lastWatermark: number | undefined;
+  /** Held partitions whose state changed since their last checkpoint: their batches' offsets are held. */
+  private readonly unsaved = new Set<number>();
+  private checkpointedAt = -Infinity;
+  private readonly checkpointIntervalMs: number;
   private readonly now: () => number;
 
   private readonly o: AggregatorRuntimeOptions;
   constructor(o: AggregatorRuntimeOptions) {
     this.o = o;
     this.now = o.now ?? Date.now;
+    this.checkpointIntervalMs = o.checkpointIntervalMs ?? 0;
     this.owner = new PartitionOwner({
       bus: o.bus, logger: o.logger, supervisor: o.supervisor,
       subscription: { groupId: o.group, topics: [topics.readings.name], fromBeginning: true, maxBatchSize: o.batchMax },
@@ -101,7 +122,9 @@ export class AggregatorRuntime {
       // Idle partitions free the watermark only with time passing: flush then too.
       timer: {
         component: 'aggregator timed flush', everyMs: Math.max(250, Math.min(1000, o.idlePartitionMs / 2)),
-        turn: async () => { if (this.held.size > 0 && this.watermark() !== this.lastWatermark) await this.emit([], new Set()); },
+        turn: async () => {
+          if (this.held.size > 0 && (this.watermark() !== this.lastWatermark || this.checkpointDue())) await this.emitAndCommit();
+        },
       },
     });
   }
@@ -113,6 +136,8 @@ export class AggregatorRuntime {
   }
 
   async stop(): Promise<void> {
+    // What changed since the last checkpoint is saved and committed, so a restart replays only what comes after.
+    await this.owner.exclusive(async () => { if (this.held.size > 0 && this.unsaved.size > 0) await this.emitAndCommit(true); });
     await this.owner.stop();
     await this.rollups?.stop();
   }
@@ -151,13 +176,14 @@ export class AggregatorRuntime {
       const own = saved.get(partitionCheckpointKey(this.o.group, partition));
       let state: PartitionState;
       if (own) {
-        const c = unpackCheckpoint(own) as { aggregator: unknown; max?: number | null };
+        const c = unpackCheckpoint(own) as { aggregator: unknown; max?: number | null; through?: unknown; at?: unknown };
+        const through = typeof c.through === 'string' && /^\d{1,20}$/.test(c.through) && typeof c.at === 'number' && Number.isFinite(c.at) ? c.through : undefined;
         // The partition holds the watermark where it was until it delivers again or goes idle.
         const max = typeof c.max === 'number' && Number.isFinite(c.max) ? c.max : -Infinity;
-        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false };
+        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false, through, skipThrough: through === undefined ? undefined : BigInt(through), skipBefore: typeof c.at === 'number' ? c.at : 0 };
         restored[partition] = `${own.length} bytes`;
       } else {
-        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false };
+        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false, through: undefined, skipThrough: undefined, skipBefore: 0 };
       }
       this.held.set(partition, state);
       this.o.metrics.partitions.set({ partition: String(partition) }, 1);
@@ -176,17 +202,24 @@ export class AggregatorRuntime {
   private revoked(): void {
     const partitions = this.partitions;
     this.held.clear();
+    // Their offsets since the last checkpoint were not committed: the next owner replays them.
+    this.unsaved.clear();
     this.o.metrics.partitions.reset();
     this.o.logger.info({ group: this.o.group, partitions }, 'readings partitions revoked');
   }
 
-  private async handle(batch: ConsumedBatch): Promise<void> {
+  private async handle(batch: ConsumedBatch): Promise<BatchDone> {
     const state = this.held.get(batch.partition);
     if (!state) throw new EipError('CLOSED', `readings partition ${batch.partition} is not held`);
     const done = this.o.metrics.batchSeconds.startTimer();
     const deadLetters: OutgoingMessage[] = [];
     for (const m of batch.messages) {
       this.o.metrics.records.inc();
+      if (state.skipThrough !== undefined) {
+        if (BigInt(m.offset) <= state.skipThrough && m.timestamp <= state.skipBefore) continue;
+        state.skipThrough = undefined;
+      }
+      state.through = m.offset;
       const event = parseRecord(m.value, readingBatchEventSchema, 'readings event v1');
       if (!event.ok) {
         deadLetters.push(deadLetterMessage({ stage: 'aggregator', reason: 'bad-event', detail: event.detail, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: this.now() }));
@@ -208,21 +241,49 @@ export class AggregatorRuntime {
     state.behind = batch.highWatermark !== undefined && last !== undefined && BigInt(batch.highWatermark) > BigInt(last.offset) + 1n;
     // Readings of windows already forgotten: recomputed from the store before the flush.
     const backfilled = await fetchBackfills(state.agg, this.o);
-    if (!(await this.emit(deadLetters, new Set([batch.partition]), backfilled))) throw new EipError('CLOSED', 'readings partition revoked during the batch; it is left to its next owner');
+    const emitted = await this.emit(deadLetters, new Set([batch.partition]), backfilled);
+    if (emitted === 'revoked') throw new EipError('CLOSED', 'readings partition revoked during the batch; it is left to its next owner');
     done();
+    if (emitted === 'written') return 'hold';
+    // This batch commits as it resolves; the other partitions' held batches are in the checkpoint too.
+    await this.commitHeld();
+    return undefined;
+  }
+
+  private checkpointDue(): boolean {
+    return this.unsaved.size > 0 && this.now() - this.checkpointedAt >= this.checkpointIntervalMs;
+  }
+
+  /** A timer (or stop) turn: flushes, and commits the held batches when it checkpointed. */
+  private async emitAndCommit(checkpoint = false): Promise<void> {
+    if ((await this.emit([], new Set(), [], checkpoint)) === 'checkpointed') await this.commitHeld();
+  }
+
+  /**
+   * Commits the offsets held since the checkpoints just written. A refusal (a
+   * rebalance) leaves them held: committed with the next checkpoint, or
+   * replayed by the partition's next owner.
+   */
+  private async commitHeld(): Promise<void> {
+    try {
+      await this.owner.commitHeld();
+    } catch (err) {
+      this.o.logger.warn({ err: errorMessage(err) }, 'held offsets not committed; they commit with the next checkpoint or are replayed');
+    }
   }
 
   /**
    * Flushes every held partition to the watermark, writes what closed and each
-   * partition's partials, checkpoints the partitions that changed: all before the
-   * caller's offsets commit. False when the partitions were revoked meanwhile.
+   * partition's partials and, when due (or asked), checkpoints every partition
+   * changed since its last checkpoint. 'checkpointed' when it did (the held
+   * offsets may commit), 'written' when not, 'revoked' when the partitions were
+   * revoked meanwhile.
    */
-  private async emit(deadLetters: OutgoingMessage[], recorded: ReadonlySet<number>, backfilled: readonly AggregateEvent[] = []): Promise<boolean> {
+  private async emit(deadLetters: OutgoingMessage[], recorded: ReadonlySet<number>, backfilled: readonly AggregateEvent[] = [], checkpoint = false): Promise<'checkpointed' | 'written' | 'revoked'> {
     const watermark = this.watermark();
     this.lastWatermark = watermark;
     const events: AggregateEvent[] = [...backfilled];
     const reports: OutgoingMessage[] = [];
-    const changed: number[] = [];
     for (const [partition, p] of this.held) {
       const r = watermark === undefined ? { events: [], partials: [] as RollupPartial[] } : p.agg.flush(watermark);
       events.push(...r.events);
@@ -238,13 +299,19 @@ export class AggregatorRuntime {
         }
         p.reported = wm;
       }
-      if (recorded.has(partition) || r.events.length > 0 || r.partials.length > 0) changed.push(partition);
+      if (recorded.has(partition) || r.events.length > 0 || r.partials.length > 0) this.unsaved.add(partition);
     }
-    const checkpoints = changed.map((partition): OutgoingMessage => {
+    const due = this.unsaved.size > 0 && (checkpoint || this.checkpointDue());
+    const checkpoints = (due ? [...this.unsaved] : []).map((partition): OutgoingMessage => {
       const p = this.held.get(partition)!;
-      return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value: packCheckpointJson(`{"aggregator":${p.agg.snapshotJson()},"max":${Number.isFinite(p.max) ? p.max : 'null'}}`) };
+      const encoded = this.o.metrics.checkpointSeconds.startTimer();
+      const through = p.through === undefined ? '' : `,"through":"${p.through}","at":${this.now()}`;
+      const value = packCheckpointJson(`{"aggregator":${p.agg.snapshotJson()},"max":${Number.isFinite(p.max) ? p.max : 'null'}${through}}`);
+      encoded();
+      return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value };
     });
     let written: AggregateEvent[] = [];
+    let saved = 0;
     // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.
     // Revoked meanwhile, the next owner restores the checkpoint without this output and emits it again from there.
     const landed = await this.owner.guarded(async ({ publish, signal }) => {
@@ -253,13 +320,20 @@ export class AggregatorRuntime {
         events, keyOf: (a) => a.meter ?? a.tenant ?? a.park,
         others: [...reports.map((m) => outputItem(m, this.now, context)), ...deadLetters.map(deadLetterItem)],
       }, context, this.now);
-      if (checkpoints.length) await publishIsolating(publish, checkpoints.map((c) => outputItem(c, this.now, context)), context);
+      if (checkpoints.length) saved = (await publishIsolating(publish, checkpoints.map((c) => outputItem(c, this.now, context)), context)).length;
     }, () => ({ stage: 'aggregator', events: events.length, checkpoints: checkpoints.length }));
-    if (!landed) return false;
+    if (!landed) return 'revoked';
     for (const a of written) this.o.metrics.emitted.inc({ scope: a.scope, window: a.window });
-    for (const c of checkpoints) this.o.metrics.checkpointBytes.set((c.value as Buffer).length);
+    for (const c of checkpoints) {
+      this.o.metrics.checkpointBytes.set((c.value as Buffer).length);
+      this.o.metrics.checkpointWrittenBytes.inc((c.value as Buffer).length);
+    }
     this.o.metrics.openWindows.set(this.openWindows);
     if (watermark !== undefined) this.o.metrics.watermark.set(watermark);
-    return true;
+    // A checkpoint the bus refused (dead-lettered): nothing commits past the previous one, so a restart loses nothing.
+    if (!due || saved < checkpoints.length) return 'written';
+    this.unsaved.clear();
+    this.checkpointedAt = this.now();
+    return 'checkpointed';
   }
 }

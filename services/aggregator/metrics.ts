@@ -14,6 +14,8 @@ export function createAggregatorMetrics(registry: Registry) {
     openWindows: new Gauge({ name: 'eip_aggregator_open_windows', help: 'windows held in memory', ...r }),
     watermark: new Gauge({ name: 'eip_aggregator_watermark_ms', help: 'current event-time watermark, epoch ms', ...r }),
     checkpointBytes: new Gauge({ name: 'eip_aggregator_checkpoint_bytes', help: 'size of the last checkpoint of a readings partition (gzip)', ...r }),
+    checkpointSeconds: new Histogram({ name: 'eip_aggregator_checkpoint_seconds', help: 'time to encode one readings partition\'s checkpoint (JSON and gzip)', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], ...r }),
+    checkpointWrittenBytes: new Counter({ name: 'eip_aggregator_checkpoint_written_bytes_total', help: 'bytes of the readings partitions\' checkpoints written (gzip)', ...r }),
     partitions: new Gauge({ name: 'eip_aggregator_partitions_held', help: 'readings partitions assigned to this instance (1 while held)', labelNames: ['partition'], ...r }),
     partials: new Counter({ name: 'eip_aggregator_partials_total', help: 'roll-up partials taken by the roll-up stage, by outcome (late: past the allowed lateness)', labelNames: ['outcome'], ...r }),
     rollupStage: new Gauge({ name: 'eip_aggregator_rollup_stage_held', help: '1 while this instance runs the roll-up stage of its group', ...r }),

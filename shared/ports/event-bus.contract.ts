@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deferred, randomGroup, waitFor } from '../../test/helpers/bus.ts';
 import { EipError } from '../errors.ts';
-import type { ConsumedBatch, ConsumedMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from './event-bus.ts';
+import type { BatchDone, ConsumedBatch, ConsumedMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from './event-bus.ts';
 import { partitionForKey } from './partitioner.ts';
 
 export interface ContractTopicOptions {
@@ -201,6 +201,81 @@ export function eventBusContract(name: string, makeBus: () => Promise<BusFixture
       assert.equal(BigInt(c.messages[0]!.offset), lastFirst + 1n, 'resumes right after the last handled offset');
       const values = [...first, ...c.messages].map(valueText);
       assert.deepEqual(values, Array.from({ length: total }, (_, i) => `m${i}`));
+    });
+
+    /**
+     * Consumes the topic once with a handler that holds its batches' offsets and
+     * lets `decide` commit some (by commitHeld() from inside a batch, or by
+     * resolving a batch without 'hold'), stops, then resumes the group: it must
+     * start right after the last offset committed that way.
+     */
+    async function heldRun(total: number, decide: (batch: ConsumedBatch, subscription: () => Subscription) => Promise<BatchDone>): Promise<{ first: ConsumedMessage[]; again: ConsumedMessage[] }> {
+      const topic = await fx.topic({ partitions: 1 });
+      await fx.bus.publish(Array.from({ length: total }, (_, i) => ({ topic, key: 'meter-1', value: `m${i}` })));
+      const groupId = randomGroup();
+      const first: ConsumedMessage[] = [];
+      let sub: Subscription | undefined;
+      sub = await fx.bus.subscribe({
+        groupId, topics: [topic], fromBeginning: true, maxBatchSize: 10,
+        handleBatch: async (batch) => {
+          assertBatchShape(batch);
+          const done = await decide(batch, () => sub!);
+          first.push(...batch.messages);
+          return done;
+        },
+      });
+      try {
+        // Held batches do not hold delivery back.
+        await waitFor(() => first.length >= total, waitMs, 'every message, though held');
+      } finally {
+        await sub.stop();
+      }
+      const c = await collect(topic, { groupId, maxBatchSize: 10 });
+      try {
+        await waitFor(() => c.messages.length > 0 && c.messages.at(-1)!.offset === first.at(-1)!.offset, waitMs, 'the held part again');
+      } finally {
+        await c.subscription.stop();
+      }
+      sub = undefined;
+      assert.deepEqual(first.map(valueText), Array.from({ length: total }, (_, i) => `m${i}`), 'the first run gets every message once, in order');
+      return { first, again: c.messages };
+    }
+
+    void it('held batches: commitHeld() commits through the last batch held, and what was held after it is delivered again to the group', { timeout }, async () => {
+      let committedTo: bigint | undefined;
+      let handled = 0n;
+      const { again } = await heldRun(60, async (batch, subscription) => {
+        if (committedTo === undefined && BigInt(batch.messages[0]!.offset) >= 25n) {
+          // Every batch before this one was held: commit them, hold this one and the rest.
+          await subscription().commitHeld();
+          committedTo = handled;
+        }
+        handled = BigInt(batch.messages.at(-1)!.offset) + 1n;
+        return 'hold';
+      });
+      assert.ok(committedTo !== undefined && committedTo >= 25n);
+      assert.equal(BigInt(again[0]!.offset), committedTo, 'the group resumes right after the committed held batches');
+      assert.deepEqual(again.map(valueText), Array.from({ length: 60 - Number(committedTo) }, (_, i) => `m${i + Number(committedTo)}`), 'every message held and not committed comes again, none of the committed');
+    });
+
+    void it('held batches: a batch resolved without hold commits through its end, the held ones before it included', { timeout }, async () => {
+      let committedTo: bigint | undefined;
+      let calledEmpty = false;
+      const { again } = await heldRun(60, async (batch, subscription) => {
+        if (!calledEmpty) {
+          // Nothing held yet: a no-op.
+          await subscription().commitHeld();
+          calledEmpty = true;
+        }
+        if (committedTo === undefined && BigInt(batch.messages[0]!.offset) >= 20n) {
+          committedTo = BigInt(batch.messages.at(-1)!.offset) + 1n;
+          return undefined;
+        }
+        return 'hold';
+      });
+      assert.ok(committedTo !== undefined && committedTo < 60n, 'a plain batch before the end');
+      assert.equal(BigInt(again[0]!.offset), committedTo, 'the group resumes right after the plain batch; the held ones after it were not committed at stop');
+      assert.equal(again.length, 60 - Number(committedTo));
     });
 
     void it('a handler that throws gets the same batch again after a backoff, and nothing is lost', { timeout }, async () => {

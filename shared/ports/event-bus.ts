@@ -53,6 +53,9 @@ export interface TopicPartitions {
   partitionCount: number;
 }
 
+/** What a batch handler resolves with: nothing (commit the batch) or 'hold' (see SubscribeOptions.handleBatch). */
+export type BatchDone = void | 'hold';
+
 export interface SubscribeOptions {
   groupId: string;
   topics: readonly string[];
@@ -62,8 +65,16 @@ export interface SubscribeOptions {
    * Called with consecutive messages of one partition. Offsets up to the batch's
    * last message are committed only after this resolves; if it rejects, the
    * batch is delivered again (after a backoff) and nothing is committed.
+   *
+   * Resolving with 'hold' leaves the batch's offsets uncommitted while the next
+   * batches of the partition are delivered all the same: a consumer whose state
+   * is persisted less often than it handles batches commits only what its state
+   * holds. Held offsets are committed by the next batch of the partition that
+   * resolves without 'hold' (it commits through its own end) or by
+   * Subscription.commitHeld(); a revocation or stop() drops them uncommitted,
+   * so the partition's next owner gets those batches again.
    */
-  handleBatch: (batch: ConsumedBatch) => Promise<void>;
+  handleBatch: (batch: ConsumedBatch) => Promise<BatchDone>;
   /** Largest batch handed to handleBatch, where the adapter can bound it. */
   maxBatchSize?: number;
   /**
@@ -98,8 +109,16 @@ export interface SubscribeOptions {
 }
 
 export interface Subscription {
-  /** Stops fetching, waits for the handler in progress, commits, leaves the group. */
+  /** Stops fetching, waits for the handler in progress, commits it (unless held), leaves the group; held offsets stay uncommitted. */
   stop(): Promise<void>;
+  /**
+   * Commits, for every partition still held, the offsets of the batches held so
+   * far (through the last one whose handler resolved with 'hold'). Call it only
+   * once the state those batches built is persisted. A partition revoked
+   * meanwhile is skipped; a commit the group refuses (a rebalance) rejects, and
+   * its batches go to the next owner.
+   */
+  commitHeld(): Promise<void>;
 }
 
 export interface EventBus {

@@ -32,7 +32,7 @@ function fakeBus(): EventBus & { hooks(): SubscribeOptions; published: OutgoingM
     },
     async subscribe(o: SubscribeOptions) {
       options = o;
-      return { stop: async () => { bus.stopped = true; await o.onRevoked?.([]); } };
+      return { stop: async () => { bus.stopped = true; await o.onRevoked?.([]); }, commitHeld: async () => {} };
     },
     readCompacted: async () => new Map<string, Buffer>(),
     partitionCount: async () => 3,

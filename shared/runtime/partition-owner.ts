@@ -8,7 +8,7 @@
  *
  * The service keeps its state and decides what to write; this holds the loop.
  */
-import type { ConsumedBatch, EventBus, SubscribeOptions, Subscription, TopicPartitions } from '../ports/event-bus.ts';
+import type { BatchDone, ConsumedBatch, EventBus, SubscribeOptions, Subscription, TopicPartitions } from '../ports/event-bus.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Publish } from '../write-isolating.ts';
 import { EipError } from '../errors.ts';
@@ -37,8 +37,8 @@ export interface PartitionOwnerOptions {
    * after, and its guarded writes fail.
    */
   onRevoked(revoked: readonly TopicPartitions[]): void;
-  /** One batch, in turn. */
-  handleBatch(batch: ConsumedBatch): Promise<void>;
+  /** One batch, in turn; 'hold' leaves its offsets for commitHeld() (see SubscribeOptions.handleBatch). */
+  handleBatch(batch: ConsumedBatch): Promise<BatchDone>;
   timer?: OwnerTimer | undefined;
 }
 
@@ -86,6 +86,11 @@ export class PartitionOwner {
     await this.subscription?.stop();
     await this.turns.idle();
     this.stopping.abort();
+  }
+
+  /** Commits the held batches' offsets: call it, in turn, once the state they built is persisted. */
+  async commitHeld(): Promise<void> {
+    await this.subscription?.commitHeld();
   }
 
   /** Runs fn in turn with the batches, the timer and the assignment changes. */

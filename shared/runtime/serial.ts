@@ -6,9 +6,9 @@
 export class Serial {
   private tail: Promise<void> = Promise.resolve();
 
-  run(fn: () => Promise<void>): Promise<void> {
+  run<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.tail.then(fn);
-    this.tail = next.catch(() => undefined);
+    this.tail = next.then(() => undefined, () => undefined);
     return next;
   }
 

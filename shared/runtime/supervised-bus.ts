@@ -84,8 +84,9 @@ export function supervisedBus(bus: EventBus, o: SupervisedBusOptions): EventBus 
           ...options,
           handleBatch: async (batch) => {
             progress.delivered(batch);
-            await guard(`${component} (${batch.topic}/${batch.partition})`, () => options.handleBatch(batch));
+            const done = await guard(`${component} (${batch.topic}/${batch.partition})`, () => options.handleBatch(batch));
             progress.handled(batch);
+            return done;
           },
           ...(onAssigned && { onAssigned: (assigned) => guard(`${component} onAssigned`, () => onAssigned(assigned)) }),
           onRevoked: async (revoked) => {
@@ -98,6 +99,7 @@ export function supervisedBus(bus: EventBus, o: SupervisedBusOptions): EventBus 
         throw err;
       }
       return {
+        commitHeld: () => subscription.commitHeld(),
         stop: async () => {
           try {
             await subscription.stop();

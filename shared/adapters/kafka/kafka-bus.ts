@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import kafkajs, { Partitioners, type Admin, type ICustomPartitioner, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type PartitionAssigner, type Producer } from 'kafkajs';
 import { EipError, errorMessage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from '../../ports/event-bus.ts';
+import type { BatchDone, ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from '../../ports/event-bus.ts';
 import { Serial } from '../../runtime/serial.ts';
 import { backoffDelay, defaultRetryPolicy, retry, type RetryPolicy } from '../../retry.ts';
 import { estimateRecordBytes, splitByBytes } from './batching.ts';
@@ -395,6 +395,8 @@ class KafkaSubscription implements Subscription {
   /** What the service was told it holds (after onAssigned resolved; emptied when onRevoked is called). */
   private held: TopicPartitions[] = [];
   private readonly heldKeys = new Set<string>();
+  /** Per topic-partition, the offset to commit through the batches whose handler resolved with 'hold'. */
+  private readonly heldOffsets = new Map<string, { topic: string; partition: number; offset: string }>();
   private running = true;
   private restarts = 0;
   private stopping: Promise<void> | undefined;
@@ -472,6 +474,8 @@ class KafkaSubscription implements Subscription {
     const revoked = this.held;
     this.held = [];
     this.heldKeys.clear();
+    // Their next owner gets the held batches again, from the committed offset.
+    this.heldOffsets.clear();
     this.logger.debug({ reason, revoked }, 'partitions revoked');
     const hook = this.options.onRevoked;
     if (!hook) return;
@@ -524,8 +528,9 @@ class KafkaSubscription implements Subscription {
       if (!payload.isRunning() || payload.isStale() || !this.heldKeys.has(key)) return;
       const chunk = messages.slice(start, start + this.maxBatchSize);
       const first = chunk[0]!.offset;
+      let done: BatchDone;
       try {
-        await this.withHeartbeats(heartbeat, () => this.options.handleBatch({ topic, partition, messages: chunk.map((m) => toConsumed(topic, partition, m)), highWatermark: payload.batch.highWatermark }));
+        done = await this.withHeartbeats(heartbeat, () => this.options.handleBatch({ topic, partition, messages: chunk.map((m) => toConsumed(topic, partition, m)), highWatermark: payload.batch.highWatermark }));
       } catch (err) {
         const attempt = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, attempt);
@@ -540,21 +545,40 @@ class KafkaSubscription implements Subscription {
       }
       this.failures.delete(key);
       const last = chunk[chunk.length - 1]!.offset;
-      // The payload's commit, not consumer.commitOffsets: the latter is skipped once stop() began,
-      // and stop() promises to commit the batch in progress.
-      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
+      const next = (BigInt(last) + 1n).toString();
+      if (done === 'hold') {
+        // Resolved, so that fetching moves on (autoCommit is off: kafkajs never commits it by itself).
+        if (this.heldKeys.has(key)) this.heldOffsets.set(key, { topic, partition, offset: next });
+      } else {
+        // The payload's commit, not consumer.commitOffsets: the latter is skipped once stop() began,
+        // and stop() promises to commit the batch in progress.
+        await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+        this.heldOffsets.delete(key);
+      }
       payload.resolveOffset(last);
       await heartbeat();
     }
   }
 
+  async commitHeld(): Promise<void> {
+    const due = [...this.heldOffsets].filter(([key]) => this.heldKeys.has(key));
+    if (due.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(due.map(([, o]) => o));
+    } catch (err) {
+      throw kafkaError(err, `commit held offsets of ${this.options.groupId}`);
+    }
+    // A batch held while the commit was in flight stays held.
+    for (const [key, o] of due) if (this.heldOffsets.get(key) === o) this.heldOffsets.delete(key);
+  }
+
   /** Keeps the group membership alive while a slow handler runs. */
-  private async withHeartbeats(heartbeat: () => Promise<void>, fn: () => Promise<void>): Promise<void> {
+  private async withHeartbeats<T>(heartbeat: () => Promise<void>, fn: () => Promise<T>): Promise<T> {
     const timer = setInterval(() => {
       heartbeat().catch((err: unknown) => this.logger.debug({ err: errorMessage(err) }, 'heartbeat during handler failed'));
     }, this.heartbeatIntervalMs);
     try {
-      await fn();
+      return await fn();
     } finally {
       clearInterval(timer);
     }

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { allTopics, type TopicSpec } from '../../contracts/kafka-topics.ts';
 import { EipError, errorMessage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from '../../ports/event-bus.ts';
+import type { BatchDone, ConsumedMessage, EventBus, Headers, OutgoingMessage, SubscribeOptions, Subscription, TopicPartitions } from '../../ports/event-bus.ts';
 import { backoffDelay, defaultRetryPolicy, type RetryPolicy } from '../../retry.ts';
 import { openDatabase, type SqliteDatabase } from '../sqlite/open-database.ts';
 import { partitionForKey } from './partition.ts';
@@ -367,6 +367,8 @@ class SqliteSubscription implements Subscription {
   private assignRetryAt = 0;
   /** A lease was lost (renewal or commit refused): everything is revoked at the next turn of the loop. */
   private lost = false;
+  /** Per topic-partition, the offset to commit through the batches whose handler resolved with 'hold'. */
+  private readonly heldOffsets = new Map<string, { topic: string; partition: number; next: number }>();
 
   private readonly bus: SqliteBus;
   private readonly options: SubscribeOptions;
@@ -531,6 +533,8 @@ class SqliteSubscription implements Subscription {
       }
     }
     this.owned.clear();
+    // The next owner gets the held batches again, from the committed offset.
+    this.heldOffsets.clear();
     this.lost = false;
     if (revoked === undefined) return;
     this.logger.debug({ reason }, 'partitions revoked');
@@ -562,8 +566,9 @@ class SqliteSubscription implements Subscription {
       headers: JSON.parse(row.headers) as Headers,
       timestamp: row.timestamp,
     }));
+    let done: BatchDone;
     try {
-      await this.options.handleBatch({ topic, partition, messages, highWatermark: String(head) });
+      done = await this.options.handleBatch({ topic, partition, messages, highWatermark: String(head) });
     } catch (err) {
       state.attempts++;
       const delayMs = backoffDelay(state.attempts, this.bus.retryPolicy);
@@ -574,11 +579,35 @@ class SqliteSubscription implements Subscription {
     state.attempts = 0;
     state.retryAt = 0;
     const next = rows[rows.length - 1]!.offset + 1;
-    if (this.commit(topic, partition, next)) {
+    const key = `${topic}/${partition}`;
+    if (done === 'hold') {
       state.position = next;
+      if (this.owned.has(topic)) this.heldOffsets.set(key, { topic, partition, next });
+    } else if (this.commit(topic, partition, next)) {
+      state.position = next;
+      this.heldOffsets.delete(key);
     } else {
       this.lost = true;
       this.logger.warn({ topic, partition }, 'lease lost before commit; the batch will be delivered again to the new owner');
+    }
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- the port's commit is asynchronous; this store's is not
+  async commitHeld(): Promise<void> {
+    for (const [key, held] of [...this.heldOffsets]) {
+      if (this.assigned === undefined || !this.owned.has(held.topic)) continue;
+      let committed: boolean;
+      try {
+        committed = this.commit(held.topic, held.partition, held.next);
+      } catch (err) {
+        throw storeError(err, `commit held offsets of ${this.options.groupId}`);
+      }
+      if (!committed) {
+        this.lost = true;
+        this.wake?.();
+        throw new EipError('CLOSED', `embedded bus: the lease of ${held.topic} was lost before its held offsets were committed`, { retriable: false });
+      }
+      this.heldOffsets.delete(key);
     }
   }
 

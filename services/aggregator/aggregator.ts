@@ -18,8 +18,9 @@
  * partials of every partition into the tenant and park windows.
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import { readingBatchEventSchema, type AggregateEvent } from '../../shared/contracts/events.ts';
-import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
+import type { AggregateEvent } from '../../shared/contracts/events.ts';
+import { deadLetterMessage, recordSource } from '../../shared/dead-letters.ts';
+import { parseReadingBatch } from '../../shared/hot-inputs.ts';
 import type { RegistryIndex } from '../../shared/contracts/park-registry.ts';
 import type { BatchDone, ConsumedBatch, EventBus, OutgoingMessage, TopicPartitions } from '../../shared/ports/event-bus.ts';
 import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
@@ -220,7 +221,7 @@ export class AggregatorRuntime {
         state.skipThrough = undefined;
       }
       state.through = m.offset;
-      const event = parseRecord(m.value, readingBatchEventSchema, 'readings event v1');
+      const event = parseReadingBatch(m.value);
       if (!event.ok) {
         deadLetters.push(deadLetterMessage({ stage: 'aggregator', reason: 'bad-event', detail: event.detail, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: this.now() }));
         this.o.metrics.invalid.inc();

@@ -11,10 +11,11 @@
  * write was lost to a crash.
  */
 import { topics } from '../../shared/contracts/kafka-topics.ts';
-import { aggregateEventSchema, readingBatchEventSchema, type AggregateEvent, type ReadingBatchEvent, type Reading } from '../../shared/contracts/events.ts';
+import type { AggregateEvent, ReadingBatchEvent, Reading } from '../../shared/contracts/events.ts';
 import type { ParkRegistry } from '../../shared/contracts/park-registry.ts';
 import { submissionKey, submissionRecordSchema, type SubmissionKind, type SubmissionRecord, type SubmissionState } from '../../shared/contracts/submissions.ts';
 import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
+import { parseAggregate, parseReadingBatch } from '../../shared/hot-inputs.ts';
 import { EipError, errorMessage } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/observability/logger.ts';
 import type { ConsumedBatch, EventBus, OutgoingMessage, Subscription } from '../../shared/ports/event-bus.ts';
@@ -186,11 +187,11 @@ export class ReportingRuntime {
     };
     for (const m of batch.messages) {
       if (batch.topic === topics.readings.name) {
-        const parsed = parseRecord(m.value, readingBatchEventSchema, 'readings event v1');
+        const parsed = parseReadingBatch(m.value);
         if (!parsed.ok) { refuse('readings', parsed.detail, m.offset, m.value); continue; }
         this.onReadings(parsed.value, now, changed);
       } else if (batch.topic === topics.aggregates.name) {
-        const parsed = parseRecord(m.value, aggregateEventSchema, 'aggregate event v1');
+        const parsed = parseAggregate(m.value);
         if (!parsed.ok) { refuse('aggregates', parsed.detail, m.offset, m.value); continue; }
         this.onAggregate(parsed.value, now, changed);
       }

@@ -31,7 +31,7 @@ import type { Supervisor } from '../../shared/runtime/supervisor.ts';
 import type { Home, RulesEngine, Transition } from './domain/index.ts';
 import { fingerprintsOf, homePartition, type InputPartitions } from './domain/ownership.ts';
 import type { RulesMetrics } from './metrics.ts';
-import { parseAggregate, parseReadingBatch } from './hot-inputs.ts';
+import { parseAggregate, parseReadingBatch } from '../../shared/hot-inputs.ts';
 
 export interface RulesRuntimeOptions {
   engine: RulesEngine;

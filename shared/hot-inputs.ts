@@ -1,14 +1,15 @@
 /**
- * The two inputs that arrive by the thousand per second (reading batches and
- * aggregates), checked without building zod's result objects. A check says yes
+ * The two bus records that arrive by the thousand per second (reading batches
+ * and aggregates), checked without building zod's result objects, for every
+ * stage that consumes them (aggregator, rules, reporting). A check says yes
  * only to a value the zod schema takes unchanged: every field it requires
  * present (defaults included), no key it does not know (zod would strip it),
  * every constraint the same. Anything else goes to zod, which gives the same
  * result as before, or the same reason for refusing it.
  */
 import type { z } from 'zod';
-import { aggregateEventSchema, readingBatchEventSchema, type AggregateEvent, type ReadingBatchEvent } from '../../shared/contracts/events.ts';
-import { parseRecord, type Parsed } from '../../shared/dead-letters.ts';
+import { aggregateEventSchema, readingBatchEventSchema, type AggregateEvent, type ReadingBatchEvent } from './contracts/events.ts';
+import { parseRecord, type Parsed } from './dead-letters.ts';
 
 type Obj = Record<string, unknown>;
 

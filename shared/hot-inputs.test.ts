@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { aggregateEventSchema, readingBatchEventSchema, type AggregateEvent, type ReadingBatchEvent } from '../../shared/contracts/events.ts';
-import { parseRecord } from '../../shared/dead-letters.ts';
+import { aggregateEventSchema, readingBatchEventSchema, type AggregateEvent, type ReadingBatchEvent } from './contracts/events.ts';
+import { parseRecord } from './dead-letters.ts';
 import { isPlainAggregate, isPlainReadingBatch, parseAggregate, parseReadingBatch } from './hot-inputs.ts';
 
 const batch: ReadingBatchEvent = {

@@ -55,7 +55,7 @@ async function main(b: Bench): Promise<void> {
   await stream.ready;
   try {
     const messages = Math.round(((rate / 2) * minutes * 60_000) / 1000);
-    log(`${rate} readings/s for ${minutes} min (${messages} messages of 2 readings from ${meters} meters), sampling every ${everyS} s; warm-up ${warmupMinutes} min`);
+    log(`${rate} readings/s for ${minutes} min (${messages} messages of 2 readings from ${meters} meters), sampling every ${everyS} s; warm-up ${+warmupMinutes.toFixed(1)} min`);
     const t0 = Date.now();
     let done = false;
     const publishing = b.publish({ messages, rate: rate / 2, spikeEvery }).finally(() => { done = true; });
@@ -87,7 +87,7 @@ async function main(b: Bench): Promise<void> {
         peakRssMiB: Math.max(...all.map((x) => x.rssMiB)),
       }];
     }));
-    const title = `bench:soak, ${rate} readings/s for ${minutes} min, ${meters} meters, ${cpus().length} cores shared (warm-up ${warmupMinutes} min)`;
+    const title = `bench:soak, ${rate} readings/s for ${minutes} min, ${meters} meters, ${cpus().length} cores shared (warm-up ${+warmupMinutes.toFixed(1)} min)`;
     for (const f of [samplesPath, pngPath]) mkdirSync(dirname(f), { recursive: true });
     writeFileSync(samplesPath, `${JSON.stringify({ title, warmupMinutes, samples })}\n`);
     await renderSoakPlot(samples, title, pngPath);

@@ -25,7 +25,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { osFreePort } from '../test/helpers/service-process.ts';
-import { counter, cpuSeconds, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, serviceNodeArgs, sleep, spawnTs, writeBenchRegistry } from './lib.ts';
+import { counter, cpuSeconds, ensureSharedStack, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, serviceNodeArgs, sleep, spawnTs, writeBenchRegistry } from './lib.ts';
 
 const usage = 'usage: npm run bench:ingest [-- --messages N --meters N --inflight N --rounds N --paced-rate MSG_PER_S (0 skips) --skip-ceiling --node-args="FLAGS" --profile DIR]\n';
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '150000' }, meters: { type: 'string', default: '500' }, inflight: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '1' }, 'paced-rate': { type: 'string', default: '10000' }, 'skip-ceiling': { type: 'boolean' }, 'node-args': { type: 'string' }, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -44,13 +44,7 @@ const messages = Number(values.messages);
 const meterCount = Number(values.meters);
 const log = (msg: string): void => { process.stderr.write(`[bench] ${msg}\n`); };
 
-// Servers already running are left alone: `up` restarts a Mosquitto whose rendered accounts differ from
-// this checkout's, which would cut off everyone else sharing it.
-if (spawnSync('bash', ['infra/stack.sh', 'status'], { cwd: repoRoot, stdio: 'ignore' }).status !== 0) {
-  log('starting Mosquitto, Kafka and InfluxDB (infra/stack.sh up)');
-  const up = spawnSync('bash', ['infra/stack.sh', 'up'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (up.status !== 0) throw new Error('infra/stack.sh up failed');
-}
+ensureSharedStack(log);
 
 const dir = mkdtempSync(join(tmpdir(), 'eip-bench-'));
 const { tag, park, registryPath } = writeBenchRegistry(dir, meterCount);

@@ -139,3 +139,15 @@ export function serviceNodeArgs(name: string): string[] {
   if (from < 0 || to < from) throw new Error(`package.json's script for ${name} is not "exec node [flags] ${main}": ${script}`);
   return words.slice(from + 1, to);
 }
+
+/**
+ * Starts the servers of infra/stack.sh when one is not running. Servers already
+ * running are left alone: `up` restarts a Mosquitto whose rendered accounts differ
+ * from this checkout's, which would cut off everyone else sharing it.
+ */
+export function ensureSharedStack(log: (msg: string) => void): void {
+  if (spawnSync('bash', ['infra/stack.sh', 'status'], { cwd: repoRoot, stdio: 'ignore' }).status === 0) return;
+  log('starting Mosquitto, Kafka and InfluxDB (infra/stack.sh up)');
+  const up = spawnSync('bash', ['infra/stack.sh', 'up'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], timeout: 30 * 60_000 });
+  if (up.status !== 0) throw new Error(`infra/stack.sh up failed (${up.error?.message ?? `exit ${up.status}`})`);
+}

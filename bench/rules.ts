@@ -27,7 +27,7 @@
  *   npm run bench:rules [-- --states 100000 --aggregates 100000 --readings 200000 --incidents 20 --only engine,service,latency]
  */
 import { parseArgs } from 'node:util';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeHeapSnapshot } from 'node:v8';
 import { tmpdir, cpus } from 'node:os';
@@ -44,7 +44,7 @@ import type { OutgoingMessage, Subscription } from '../shared/ports/event-bus.ts
 import { quietLogger } from '../shared/observability/logger.ts';
 import { connect, dropSession } from '../test/helpers/mqtt.ts';
 import { osFreePort } from '../test/helpers/service-process.ts';
-import { cpuSeconds, histogramQuantile, peakRssMiB, positiveInt, repoRoot, sleep } from './lib.ts';
+import { cpuSeconds, ensureSharedStack, histogramQuantile, peakRssMiB, positiveInt, repoRoot, sleep } from './lib.ts';
 
 const usage = `usage: npm run bench:rules [-- options]
   --only LIST              phases to run, comma-separated: engine,service,latency (default: all)
@@ -866,9 +866,7 @@ let failed = false;
 try {
   if (phases.has('engine')) process.stdout.write(`${await enginePhase()}\n`);
   if (phases.has('service') || phases.has('latency')) {
-    log('making sure Mosquitto, Kafka and InfluxDB are up (infra/stack.sh up)');
-    const up = spawnSync('bash', ['infra/stack.sh', 'up'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], timeout: 30 * 60_000 });
-    if (up.status !== 0) throw new Error(`infra/stack.sh up failed (${up.error?.message ?? `exit ${up.status}`})`);
+    ensureSharedStack(log);
   }
   if (phases.has('service')) process.stdout.write(`${JSON.stringify(await servicePhase())}\n`);
   if (phases.has('latency')) process.stdout.write(`${JSON.stringify(await latencyPhase())}\n`);

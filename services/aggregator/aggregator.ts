@@ -31,6 +31,7 @@ import { PartitionOwner } from '../../shared/runtime/partition-owner.ts';
 import type { Supervisor } from '../../shared/runtime/supervisor.ts';
 import { WindowAggregator, watermarkFrom, parseAggregatorState, type PartialsMessage, type RollupPartial } from './domain/window-aggregator.ts';
 import { fetchBackfills } from './backfill-io.ts';
+import { confirmReplayRevisions } from './replay-revisions.ts';
 import { slowestActive } from './domain/progress.ts';
 import { RollupStage } from './rollup-stage.ts';
 import { outputItem, packCheckpointJson, unpackCheckpoint, writeAggregateOutput } from './output.ts';
@@ -84,6 +85,14 @@ interface PartitionState {
    */
   skipThrough: bigint | undefined;
   skipBefore: number;
+  /**
+   * Records below this offset may have been recorded, and windows emitted from
+   * them, by the partition's earlier owner after its checkpoint: the windows
+   * they change are numbered after the store (replay-revisions.ts). Undefined
+   * until the first batch tells the partition's end; null once past it, or
+   * when the checkpoint was written at a graceful stop (nothing came after it).
+   */
+  replayEnd: bigint | null | undefined;
   /** The watermark last reported to the roll-up stage. */
   reported: number | undefined;
   /**
@@ -138,7 +147,7 @@ export class AggregatorRuntime {
 
   async stop(): Promise<void> {
     // What changed since the last checkpoint is saved and committed, so a restart replays only what comes after.
-    await this.owner.exclusive(async () => { if (this.held.size > 0 && this.unsaved.size > 0) await this.emitAndCommit(true); });
+    await this.owner.exclusive(async () => { if (this.held.size > 0 && this.unsaved.size > 0) await this.emitAndCommit(true, true); });
     await this.owner.stop();
     await this.rollups?.stop();
   }
@@ -177,14 +186,15 @@ export class AggregatorRuntime {
       const own = saved.get(partitionCheckpointKey(this.o.group, partition));
       let state: PartitionState;
       if (own) {
-        const c = unpackCheckpoint(own) as { aggregator: unknown; max?: number | null; through?: unknown; at?: unknown };
+        const c = unpackCheckpoint(own) as { aggregator: unknown; max?: number | null; through?: unknown; at?: unknown; final?: unknown };
         const through = typeof c.through === 'string' && /^\d{1,20}$/.test(c.through) && typeof c.at === 'number' && Number.isFinite(c.at) ? c.through : undefined;
         // The partition holds the watermark where it was until it delivers again or goes idle.
         const max = typeof c.max === 'number' && Number.isFinite(c.max) ? c.max : -Infinity;
-        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false, through, skipThrough: through === undefined ? undefined : BigInt(through), skipBefore: typeof c.at === 'number' ? c.at : 0 };
+        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false, through, skipThrough: through === undefined ? undefined : BigInt(through), skipBefore: typeof c.at === 'number' ? c.at : 0, replayEnd: c.final === true && through !== undefined ? null : undefined };
+        if (state.replayEnd === null) state.agg.trustRestored();
         restored[partition] = `${own.length} bytes`;
       } else {
-        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false, through: undefined, skipThrough: undefined, skipBefore: 0 };
+        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false, through: undefined, skipThrough: undefined, skipBefore: 0, replayEnd: undefined };
       }
       this.held.set(partition, state);
       this.o.metrics.partitions.set({ partition: String(partition) }, 1);
@@ -214,8 +224,19 @@ export class AggregatorRuntime {
     if (!state) throw new EipError('CLOSED', `readings partition ${batch.partition} is not held`);
     const done = this.o.metrics.batchSeconds.startTimer();
     const deadLetters: OutgoingMessage[] = [];
+    if (state.replayEnd === undefined) {
+      const first = batch.messages[0];
+      // Both adapters report the end; without it, this batch is all that is taken for a replay.
+      state.replayEnd = batch.highWatermark !== undefined ? BigInt(batch.highWatermark) : first ? BigInt(batch.messages.at(-1)!.offset) + 1n : null;
+    }
+    const replayEnd = state.replayEnd;
+    let replayed = false;
     for (const m of batch.messages) {
       this.o.metrics.records.inc();
+      if (replayEnd !== null) {
+        state.agg.replaying = BigInt(m.offset) < replayEnd;
+        if (state.agg.replaying) replayed = true;
+      }
       if (state.skipThrough !== undefined) {
         if (BigInt(m.offset) <= state.skipThrough && m.timestamp <= state.skipBefore) continue;
         state.skipThrough = undefined;
@@ -240,8 +261,11 @@ export class AggregatorRuntime {
     }
     const last = batch.messages.at(-1);
     state.behind = batch.highWatermark !== undefined && last !== undefined && BigInt(batch.highWatermark) > BigInt(last.offset) + 1n;
-    // Readings of windows already forgotten: recomputed from the store before the flush.
+    if (replayEnd !== null && last !== undefined && BigInt(last.offset) + 1n >= replayEnd) state.replayEnd = null;
+    // Readings of windows already forgotten: recomputed from the store before the flush (a replayed one's too, as replayed).
+    state.agg.replaying = replayed;
     const backfilled = await fetchBackfills(state.agg, this.o);
+    state.agg.replaying = false;
     const emitted = await this.emit(deadLetters, new Set([batch.partition]), backfilled);
     if (emitted === 'revoked') throw new EipError('CLOSED', 'readings partition revoked during the batch; it is left to its next owner');
     done();
@@ -256,8 +280,8 @@ export class AggregatorRuntime {
   }
 
   /** A timer (or stop) turn: flushes, and commits the held batches when it checkpointed. */
-  private async emitAndCommit(checkpoint = false): Promise<void> {
-    if ((await this.emit([], new Set(), [], checkpoint)) === 'checkpointed') await this.commitHeld();
+  private async emitAndCommit(checkpoint = false, final = false): Promise<void> {
+    if ((await this.emit([], new Set(), [], checkpoint, final)) === 'checkpointed') await this.commitHeld();
   }
 
   /**
@@ -280,13 +304,14 @@ export class AggregatorRuntime {
    * offsets may commit), 'written' when not, 'revoked' when the partitions were
    * revoked meanwhile.
    */
-  private async emit(deadLetters: OutgoingMessage[], recorded: ReadonlySet<number>, backfilled: readonly AggregateEvent[] = [], checkpoint = false): Promise<'checkpointed' | 'written' | 'revoked'> {
+  private async emit(deadLetters: OutgoingMessage[], recorded: ReadonlySet<number>, backfilled: readonly AggregateEvent[] = [], checkpoint = false, final = false): Promise<'checkpointed' | 'written' | 'revoked'> {
     const watermark = this.watermark();
     this.lastWatermark = watermark;
     const events: AggregateEvent[] = [...backfilled];
     const reports: OutgoingMessage[] = [];
     for (const [partition, p] of this.held) {
-      const r = watermark === undefined ? { events: [], partials: [] as RollupPartial[] } : p.agg.flush(watermark);
+      const r = watermark === undefined ? { events: [], partials: [] as RollupPartial[], unverified: [] } : p.agg.flush(watermark);
+      if (r.unverified.length > 0) await confirmReplayRevisions(p.agg, r.unverified, this.o);
       events.push(...r.events);
       // What the roll-up stage may rely on: every series has flushed its windows ending there.
       const wm = p.agg.flushedTo;
@@ -306,7 +331,8 @@ export class AggregatorRuntime {
     const checkpoints = (due ? [...this.unsaved] : []).map((partition): OutgoingMessage => {
       const p = this.held.get(partition)!;
       const encoded = this.o.metrics.checkpointSeconds.startTimer();
-      const through = p.through === undefined ? '' : `,"through":"${p.through}","at":${this.now()}`;
+      // final: written at a graceful stop, so its next owner knows nothing was emitted after it.
+      const through = p.through === undefined ? '' : `,"through":"${p.through}","at":${this.now()}${final ? ',"final":true' : ''}`;
       const value = packCheckpointJson(`{"aggregator":${p.agg.snapshotJson()},"max":${Number.isFinite(p.max) ? p.max : 'null'}${through}}`);
       encoded();
       return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value };

@@ -111,6 +111,12 @@ interface WindowBase {
   rollups: RollupWindow[];
   /** The window's checkpoint part as JSON, until it changes (see `snapshotJson`). */
   json?: string | undefined;
+  /**
+   * Changed while replaying (or restored unsaved): an earlier owner may have
+   * emitted revisions of it after the checkpoint, so its next revision number is
+   * checked against the store (`confirmRevisions`) before it is trusted.
+   */
+  unverified?: true | undefined;
 }
 
 interface FineWindow extends WindowBase {
@@ -150,7 +156,15 @@ interface RollupWindow {
 export interface FlushResult {
   events: AggregateEvent[];
   partials: RollupPartial[];
+  /**
+   * Events (also in `events`) of windows changed while replaying: numbered
+   * provisionally, until `confirmRevisions` has compared them with the store.
+   */
+  unverified: AggregateEvent[];
 }
+
+/** What the store holds of a meter window, by windowId: its revision and content fingerprint. */
+export type StoredRevisions = ReadonlyMap<string, { revision: number; hash: number }>;
 
 /** Fine windows of one series in start order with their summaries, computed once per flush. */
 interface Chain {
@@ -207,6 +221,12 @@ export class WindowAggregator {
   private lateTotal = 0;
   /** Earliest end among open windows: flush sweeps only when something can be forgotten. */
   private nextEnd = Infinity;
+  /**
+   * Set by the runtime while it records what an earlier owner of the partition
+   * may already have recorded and emitted from (the records since the
+   * checkpoint, up to the partition's end when it was assigned).
+   */
+  replaying = false;
 
   constructor(options: WindowAggregatorOptions) {
     const windows = options.windows ?? windowSizes;
@@ -324,6 +344,7 @@ export class WindowAggregator {
     const wm = this.wm;
     const cache = new Map<Series, Chain>();
     const events: AggregateEvent[] = [];
+    const unverified: AggregateEvent[] = [];
     const partials: RollupPartial[] = [...this.recompute.values()];
     this.recompute.clear();
     const rollups = new Set<RollupWindow>(this.refreshed);
@@ -335,7 +356,16 @@ export class WindowAggregator {
       for (const w of ws) {
         if (end > this.closeAt(w.series)) continue;
         this.clean(w);
-        this.emitIfChanged(w, this.meterEvent(w, this.summaryOf(w, cache)), events);
+        const event = this.meterEvent(w, this.summaryOf(w, cache));
+        if (w.unverified) {
+          // Emitted whatever it holds: the store decides its number, and an unchanged window goes out again as a repeat.
+          w.unverified = undefined;
+          const hash = contentHash(event);
+          if (w.emitted?.hash === hash) event.revision = w.emitted.revision;
+          else this.emitNext(w, event, hash);
+          events.push(event);
+          unverified.push(event);
+        } else this.emitIfChanged(w, event, events);
         for (const r of w.rollups) rollups.add(r);
       }
     }
@@ -354,7 +384,46 @@ export class WindowAggregator {
     const boundary = windowStart(globalClose - this.allowedLatenessMs, this.fineSize);
     if (boundary > this.forgotten) this.forgotten = boundary;
     for (const s of this.series.values()) if (s.forgotten < this.forgotten) s.forgotten = this.forgotten;
-    return { events, partials };
+    return { events, partials, unverified };
+  }
+
+  /**
+   * Numbers the unverified events of the last flush after what the store holds
+   * of them: the stored revision when the content is the same (a repeat), else
+   * the stored revision + 1 if that is above the provisional number. So a window
+   * an earlier owner revised after the checkpoint, then emitted with fewer
+   * revisions by the replay (the replay's batches are cut differently), never
+   * goes out again under a number consumers have already seen with other
+   * content. Mutates the events and the windows' emitted state.
+   */
+  confirmRevisions(events: readonly AggregateEvent[], stored: StoredRevisions): { kept: number; repeat: number; renumbered: number } {
+    const n = { kept: 0, repeat: 0, renumbered: 0 };
+    for (const event of events) {
+      const s = stored.get(event.windowId);
+      const hash = contentHash(event);
+      const revision = !s ? event.revision : s.hash === hash ? s.revision : Math.max(event.revision, s.revision + 1);
+      n[revision === event.revision ? 'kept' : s?.hash === hash ? 'repeat' : 'renumbered']++;
+      if (revision === event.revision) continue;
+      event.revision = revision;
+      const w = this.windowOf(event);
+      if (w) w.emitted = { revision, hash };
+    }
+    return n;
+  }
+
+  /** The restored checkpoint was its writer's last (a graceful stop): its unsaved windows were never emitted since. */
+  trustRestored(): void {
+    for (const s of this.series.values()) {
+      for (const w of s.fine.values()) w.unverified = undefined;
+      for (const w of s.coarse.values()) w.unverified = undefined;
+    }
+  }
+
+  /** The meter window an event came from, if still held. */
+  private windowOf(event: AggregateEvent): MeterWindow | undefined {
+    const series = this.series.get(`${event.meter ?? ''}/${event.metric}`);
+    if (!series) return undefined;
+    return event.window === this.fineSize ? series.fine.get(event.start) : series.coarse.get(coarseKey(event.window, event.start));
   }
 
   /** Where a series' windows close: its own progress, or the flush watermark less the idle allowance. */
@@ -581,6 +650,8 @@ export class WindowAggregator {
       };
       agg.rollups.set(r.id, r);
     }
+    // Windows not emitted when the checkpoint was written may have been emitted by its writer since.
+    agg.replaying = true;
     for (const st of state.series) {
       const entry = agg.registry.meter(st.meter);
       if (!entry || !isMetricName(st.metric)) continue;
@@ -617,6 +688,7 @@ export class WindowAggregator {
         if (rebuilt) for (const c of agg.parentsOf(w)) agg.markDirty(c);
       }
     }
+    agg.replaying = false;
     for (const [id, revision, hash] of state.rollups) {
       const r = agg.rollups.get(id);
       if (r) r.emitted = { revision, hash };
@@ -693,6 +765,7 @@ export class WindowAggregator {
 
   private markDirty(w: MeterWindow): void {
     w.json = undefined;
+    if (this.replaying) w.unverified = true;
     if (w.dirty) return;
     w.dirty = true;
     let ws = this.dirty.get(w.end);
@@ -820,9 +893,13 @@ export class WindowAggregator {
   private emitIfChanged(target: { emitted: Emitted | undefined }, event: AggregateEvent, out: AggregateEvent[]): void {
     const hash = contentHash(event);
     if (target.emitted?.hash === hash) return;
+    this.emitNext(target, event, hash);
+    out.push(event);
+  }
+
+  private emitNext(target: { emitted: Emitted | undefined }, event: AggregateEvent, hash = contentHash(event)): void {
     event.revision = target.emitted ? target.emitted.revision + 1 : 0;
     target.emitted = { revision: event.revision, hash };
-    out.push(event);
   }
 
   /**

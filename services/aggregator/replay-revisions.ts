@@ -1,20 +1,29 @@
 /**
- * After a restore, the partition's earlier owner may have emitted windows
- * after the checkpoint; the replay cuts its batches differently, so it can
- * emit a window fewer times, and a number consumers already saw (with other
- * content) would come again. The store holds every emitted revision (it is
- * written before the bus), so the windows the replay changes are numbered after
- * it: one stored-aggregate query per park, metric and size over their span.
+ * The store reads behind numbering a replay's windows (domain/revisions.ts):
+ * what the store holds of the windows a flush after a restore emitted, one
+ * stored-aggregate query per scope, park, metric and size over their span.
+ * Used by both stages: meter windows (the readings partitions) and tenant and
+ * park windows (the roll-up stage).
  */
 import type { AggregateEvent } from '../../shared/contracts/events.ts';
-import type { TimeSeriesStore } from '../../shared/ports/time-series.ts';
-import { storedWindowOf, windowIdOf, type WindowAggregator } from './domain/window-aggregator.ts';
+import type { AggregatePoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
+import { storedWindowOf, windowIdOf, type NumberingOutcome, type StoredRevisions } from './domain/window-aggregator.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 
-export async function confirmReplayRevisions(agg: WindowAggregator, events: readonly AggregateEvent[], o: { store: TimeSeriesStore; metrics: AggregatorMetrics }): Promise<void> {
+/** What numbers a replay's windows: the window aggregator of a partition, or the roll-up combiner. */
+export interface ReplayNumbering {
+  confirmRevisions(events: readonly AggregateEvent[], stored: StoredRevisions): Record<NumberingOutcome, number>;
+}
+
+const idOf = (p: AggregatePoint): string | undefined => {
+  const scopeId = p.scope === 'meter' ? p.meter : p.scope === 'tenant' ? p.tenant : p.park;
+  return scopeId === undefined ? undefined : windowIdOf(p.scope, scopeId, p.metric, p.window, p.start);
+};
+
+export async function confirmReplayRevisions(target: ReplayNumbering, events: readonly AggregateEvent[], o: { store: TimeSeriesStore; metrics: AggregatorMetrics }): Promise<void> {
   const groups = new Map<string, AggregateEvent[]>();
   for (const e of events) {
-    const key = `${e.park}|${e.metric}|${e.window}`;
+    const key = `${e.scope}|${e.park}|${e.metric}|${e.window}`;
     const list = groups.get(key);
     if (list) list.push(e);
     else groups.set(key, [e]);
@@ -29,15 +38,14 @@ export async function confirmReplayRevisions(agg: WindowAggregator, events: read
       if (e.start < from) from = e.start;
       if (e.end > to) to = e.end;
     }
-    const points = await o.store.queryStoredAggregates({ scope: { park: first.park }, aggregateScope: 'meter', metric: first.metric, window: first.window, from, to });
+    const points = await o.store.queryStoredAggregates({ scope: { park: first.park }, aggregateScope: first.scope, metric: first.metric, window: first.window, from, to });
     for (const p of points) {
-      if (p.meter === undefined) continue;
-      const id = windowIdOf('meter', p.meter, p.metric, p.window, p.start);
-      if (!wanted.has(id)) continue;
+      const id = idOf(p);
+      if (id === undefined || !wanted.has(id)) continue;
       const w = storedWindowOf(p);
       stored.set(id, { revision: w.revision, hash: w.hash });
     }
   }
-  const n = agg.confirmRevisions(events, stored);
+  const n = target.confirmRevisions(events, stored);
   for (const [outcome, count] of Object.entries(n)) if (count > 0) o.metrics.replayWindows.inc({ outcome }, count);
 }

@@ -19,6 +19,7 @@ import { partialsMessageSchema, parseRollupState, RollupCombiner, type RollupCom
 import { outputItem, packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
 import type { AggregatorRuntimeOptions } from './aggregator.ts';
 import { recomputeRollups } from './backfill-io.ts';
+import { confirmReplayRevisions } from './replay-revisions.ts';
 import type { RecomputeRequest } from './domain/window-aggregator.ts';
 
 export const rollupCheckpointKey = (group: string): string => `${group}/rollups`;
@@ -27,6 +28,13 @@ export const rollupGroup = (group: string): string => `${group}.rollups`;
 export class RollupStage {
   private combiner: RollupCombiner | undefined;
   private lastWatermark: number | undefined;
+  /**
+   * Partials below this offset may have been taken, and windows emitted from
+   * them, by the partition's earlier owner after its checkpoint: the windows
+   * they change are numbered after the store (replay-revisions.ts). Undefined
+   * until the first batch tells the partition's end, null once past it.
+   */
+  private replayEnd: bigint | null | undefined;
   private readonly owner: PartitionOwner;
   private readonly now: () => number;
   private readonly options: RollupCombinerOptions;
@@ -68,6 +76,7 @@ export class RollupStage {
       this.combiner = new RollupCombiner(this.options);
     }
     this.lastWatermark = undefined;
+    this.replayEnd = undefined;
     this.o.metrics.rollupStage.set(1);
   }
 
@@ -81,9 +90,19 @@ export class RollupStage {
     if (!combiner) throw new EipError('CLOSED', 'the partials partition is not held');
     const deadLetters: OutgoingMessage[] = [];
     const recompute: RecomputeRequest[] = [];
+    if (this.replayEnd === undefined) {
+      const last = batch.messages.at(-1);
+      this.replayEnd = batch.highWatermark !== undefined ? BigInt(batch.highWatermark) : last ? BigInt(last.offset) + 1n : null;
+    }
+    const replayEnd = this.replayEnd;
+    let replayed = false;
     for (const m of batch.messages) {
       // The topic is shared by every aggregator group: the key says whose a record is.
       if (m.key !== this.o.group) continue;
+      if (replayEnd !== null) {
+        combiner.replaying = BigInt(m.offset) < replayEnd;
+        if (combiner.replaying) replayed = true;
+      }
       const report = parseRecord(m.value, partialsMessageSchema, 'aggregator partials v1');
       if (!report.ok || report.value.group !== this.o.group) {
         deadLetters.push(deadLetterMessage({ stage: 'aggregator', reason: 'bad-event', detail: report.ok ? `group ${report.value.group} under key ${m.key}` : report.detail, source: recordSource(batch.topic, batch.partition, m.offset), payload: m.value, receivedAt: this.now() }));
@@ -95,8 +114,12 @@ export class RollupStage {
       if (r.late) this.o.metrics.partials.inc({ outcome: 'late' }, r.late);
       recompute.push(...r.recompute);
     }
+    const last = batch.messages.at(-1);
+    if (replayEnd !== null && last !== undefined && BigInt(last.offset) + 1n >= replayEnd) this.replayEnd = null;
     // Windows forgotten here (or a partition's share it no longer holds): from the stored meter windows, written before these partials.
+    combiner.replaying = replayed;
     const recomputed = await recomputeRollups(combiner, recompute, this.o);
+    combiner.replaying = false;
     if (!(await this.emit(deadLetters, recomputed))) throw new EipError('CLOSED', 'the partials partition was revoked during the batch');
   }
 
@@ -107,6 +130,8 @@ export class RollupStage {
     const now = this.now();
     this.lastWatermark = combiner.watermarkAt(now);
     const events: AggregateEvent[] = [...recomputed, ...combiner.flush(now)];
+    const unverified = combiner.takeUnverified();
+    if (unverified.length > 0) await confirmReplayRevisions(combiner, unverified, this.o);
     const checkpoint = packCheckpoint(combiner.snapshot());
     let written: AggregateEvent[] = [];
     const landed = await this.owner.guarded(async ({ publish, signal }) => {

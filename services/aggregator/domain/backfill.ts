@@ -4,7 +4,7 @@
  * the runtime does the reading (aggregator.ts), the aggregator the arithmetic.
  */
 import type { AggregateEvent, WindowSize } from '../../../shared/contracts/events.ts';
-import { contentHash } from './rollups.ts';
+import { contentHash } from './revisions.ts';
 
 export interface BackfillReading {
   ts: number;

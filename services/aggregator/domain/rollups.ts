@@ -15,7 +15,6 @@
  */
 import { z } from 'zod';
 import { windowMs, windowSizeSchema, type AggregateEvent, type WindowSize } from '../../../shared/contracts/events.ts';
-import { fingerprint } from './fingerprint.ts';
 import { slowestActive } from './progress.ts';
 import { eventBit, eventsFromBits } from './register.ts';
 import { registerEventSchema } from '../../../shared/contracts/events.ts';
@@ -23,6 +22,7 @@ import type { RegisterEvent } from '../../../shared/domain/register.ts';
 import { decodeSummary, emptySummary, encodeSummary, mergeInto, type Summary } from './summary.ts';
 import { satAdd } from '../../../shared/saturating.ts';
 import { partitionForKey } from '../../../shared/ports/partitioner.ts';
+import { contentHash, numberAllAfterStore, type NumberingOutcome, type StoredRevisions } from './revisions.ts';
 
 const num = z.number().finite();
 const count = z.number().int().nonnegative();
@@ -147,14 +147,8 @@ interface Combined {
   parts: Map<number, Part>;
   dirty: boolean;
   emitted: { revision: number; hash: number } | undefined;
-}
-
-/**
- * What tells a real revision from a recomputation that changed nothing: the
- * same content fingerprint as the aggregator's own emissions.
- */
-export function contentHash(e: Pick<AggregateEvent, 'count' | 'sum' | 'min' | 'max' | 'last' | 'consumption' | 'completeness' | 'simulated'> & { registerEvents: readonly string[] }): number {
-  return fingerprint(`${e.count}|${e.sum}|${e.min}|${e.max}|${e.last}|${e.consumption ?? ''}|${e.registerEvents.join(',')}|${e.completeness ?? ''}|${e.simulated}`);
+  /** Changed while replaying, or restored unemitted: numbered after the store (revisions.ts). */
+  unverified?: true | undefined;
 }
 
 const scopeRank = { meter: 0, tenant: 1, park: 2 } as const;
@@ -211,6 +205,13 @@ export class RollupCombiner {
   private readonly sources = new Map<number, { at: number; seenAt: number }>();
   private wm = -Infinity;
   private lateTotal = 0;
+  /** Events of the last flush whose windows changed while replaying (see `takeUnverified`). */
+  private unverifiedOut: AggregateEvent[] = [];
+  /**
+   * Set by the runtime while it takes partials an earlier owner of the
+   * partition may have emitted windows from after its checkpoint.
+   */
+  replaying = false;
 
   constructor(options: RollupCombinerOptions) {
     if (!(options.allowedLatenessMs >= 0) || !Number.isFinite(options.allowedLatenessMs)) throw new RangeError(`allowedLatenessMs must be a finite number >= 0, got ${options.allowedLatenessMs}`);
@@ -267,7 +268,7 @@ export class RollupCombiner {
         this.windows.set(p.id, w);
       }
       w.parts.set(report.source, { summary: decodeSummary(p.s), lastMeter: p.lm });
-      w.dirty = true;
+      this.markDirty(w);
       accepted++;
     }
     const s = this.sources.get(report.source) ?? { at: -Infinity, seenAt: now };
@@ -293,7 +294,7 @@ export class RollupCombiner {
       const w = this.windows.get(p.id);
       if (!w) return undefined;
       w.parts.set(request.source, foldStored(members.filter((m) => sourceOf(m.meter) === request.source)));
-      w.dirty = true;
+      this.markDirty(w);
       return undefined;
     }
     const bySource = new Map<number, StoredMember[]>();
@@ -326,11 +327,24 @@ export class RollupCombiner {
     const w = this.watermarkAt(now);
     if (w !== undefined && w > this.wm) this.wm = w;
     const out: AggregateEvent[] = [];
+    this.unverifiedOut = [];
     for (const c of this.windows.values()) {
       if (!c.dirty || c.end > this.wm) continue;
       c.dirty = false;
       const event = this.event(c);
       const hash = contentHash(event);
+      if (c.unverified) {
+        // Emitted whatever it holds: the store decides its number, and an unchanged window goes out again as a repeat.
+        c.unverified = undefined;
+        if (c.emitted?.hash === hash) event.revision = c.emitted.revision;
+        else {
+          event.revision = c.emitted ? c.emitted.revision + 1 : 0;
+          c.emitted = { revision: event.revision, hash };
+        }
+        this.unverifiedOut.push(event);
+        out.push(event);
+        continue;
+      }
       if (c.emitted?.hash === hash) continue;
       event.revision = c.emitted ? c.emitted.revision + 1 : 0;
       c.emitted = { revision: event.revision, hash };
@@ -338,6 +352,26 @@ export class RollupCombiner {
     }
     for (const [id, c] of this.windows) if (c.end + this.allowedLatenessMs <= this.wm) this.windows.delete(id);
     return out.sort(byWindow);
+  }
+
+  /** The events of the last flush (also in what it returned) to number after the store with `confirmRevisions`. */
+  takeUnverified(): AggregateEvent[] {
+    const out = this.unverifiedOut;
+    this.unverifiedOut = [];
+    return out;
+  }
+
+  /** Numbers events of `takeUnverified` after what the store holds of them (revisions.ts). */
+  confirmRevisions(events: readonly AggregateEvent[], stored: StoredRevisions): Record<NumberingOutcome, number> {
+    return numberAllAfterStore(events, stored, (event, revision, hash) => {
+      const c = this.windows.get(event.windowId);
+      if (c) c.emitted = { revision, hash };
+    });
+  }
+
+  private markDirty(c: Combined): void {
+    c.dirty = true;
+    if (this.replaying) c.unverified = true;
   }
 
   private event(c: Combined): AggregateEvent {
@@ -421,6 +455,8 @@ export class RollupCombiner {
         parts: new Map(w.parts.map(([source, s, lm]) => [source, { summary: decodeSummary(s), lastMeter: lm }])),
         dirty: w.d === 1,
         emitted: w.e ? { revision: w.e[0], hash: w.e[1] } : undefined,
+        // Not emitted when the checkpoint was written: its writer may have emitted it since.
+        ...(w.d === 1 ? { unverified: true as const } : {}),
       });
     }
     return c;

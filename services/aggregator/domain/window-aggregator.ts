@@ -36,11 +36,12 @@ import { maxStorableEpochMs } from '../../../shared/contracts/ids.ts';
 import { fingerprint } from './fingerprint.ts';
 import { eventsFromBits } from './register.ts';
 import { registerProfile, type RegisterProfile, type RegisterReading } from '../../../shared/domain/register.ts';
-import { byWindow, contentHash, type RollupPartial } from './rollups.ts';
+import { byWindow, type RollupPartial } from './rollups.ts';
 import type { BackfillData, BackfillRequest, StoredWindow } from './backfill.ts';
 import type { AggregatorState, CoarseState, FineState, SampleState, SeriesState } from './state.ts';
 import { decodeSummary, emptySummary, encodeSummary, mergeInto, summariseSamples, type Sample, type Summary } from './summary.ts';
 import { assertZone, windowBounds, windowIdOf, windowStart } from './windows.ts';
+import { contentHash, numberAllAfterStore, type NumberingOutcome, type StoredRevisions } from './revisions.ts';
 
 export interface WindowAggregatorOptions {
   registry: RegistryIndex;
@@ -163,8 +164,6 @@ export interface FlushResult {
   unverified: AggregateEvent[];
 }
 
-/** What the store holds of a meter window, by windowId: its revision and content fingerprint. */
-export type StoredRevisions = ReadonlyMap<string, { revision: number; hash: number }>;
 
 /** Fine windows of one series in start order with their summaries, computed once per flush. */
 interface Chain {
@@ -396,19 +395,11 @@ export class WindowAggregator {
    * goes out again under a number consumers have already seen with other
    * content. Mutates the events and the windows' emitted state.
    */
-  confirmRevisions(events: readonly AggregateEvent[], stored: StoredRevisions): { kept: number; repeat: number; renumbered: number } {
-    const n = { kept: 0, repeat: 0, renumbered: 0 };
-    for (const event of events) {
-      const s = stored.get(event.windowId);
-      const hash = contentHash(event);
-      const revision = !s ? event.revision : s.hash === hash ? s.revision : Math.max(event.revision, s.revision + 1);
-      n[revision === event.revision ? 'kept' : s?.hash === hash ? 'repeat' : 'renumbered']++;
-      if (revision === event.revision) continue;
-      event.revision = revision;
+  confirmRevisions(events: readonly AggregateEvent[], stored: StoredRevisions): Record<NumberingOutcome, number> {
+    return numberAllAfterStore(events, stored, (event, revision, hash) => {
       const w = this.windowOf(event);
       if (w) w.emitted = { revision, hash };
-    }
-    return n;
+    });
   }
 
   /** The restored checkpoint was its writer's last (a graceful stop): its unsaved windows were never emitted since. */
@@ -961,5 +952,6 @@ export class WindowAggregator {
 
 export { watermarkFrom, windowIdOf, windowStart } from './windows.ts';
 export { parseAggregatorState, type AggregatorState } from './state.ts';
+export { contentHash, type NumberingOutcome, type StoredRevisions } from './revisions.ts';
 export { storedWindowOf, type BackfillData, type BackfillRequest, type StoredWindow } from './backfill.ts';
 export { RollupCombiner, parseRollupState, partialsMessageSchema, rollupPartialSchema, type PartialsMessage, type RollupCombinerOptions, type RollupPartial, type RollupState, type SourceReport, type RecomputeRequest, type StoredMember } from './rollups.ts';

@@ -25,6 +25,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { osFreePort } from '../test/helpers/service-process.ts';
+import { influx, kafkaBrokers, mqttUrl, servicePassword } from '../test/helpers/servers.ts';
 import { counter, cpuSeconds, ensureSharedStack, histogramQuantile, lineFrom, peakRssMiB, positiveInt, repoRoot, serviceNodeArgs, sleep, spawnTs, writeBenchRegistry } from './lib.ts';
 
 const usage = 'usage: npm run bench:ingest [-- --messages N --meters N --inflight N --rounds N --paced-rate MSG_PER_S (0 skips) --skip-ceiling --node-args="FLAGS" --profile DIR]\n';
@@ -50,7 +51,7 @@ const dir = mkdtempSync(join(tmpdir(), 'eip-bench-'));
 const { tag, park, registryPath } = writeBenchRegistry(dir, meterCount);
 
 const publish = async (count: number, rate = 0): Promise<void> => {
-  const pub = spawnTs('bench/publisher.ts', ['--registry', registryPath, '--messages', String(count), '--inflight', String(values.inflight), '--rate', String(rate)]);
+  const pub = spawnTs('bench/publisher.ts', ['--registry', registryPath, '--messages', String(count), '--inflight', String(values.inflight), '--rate', String(rate), '--url', mqttUrl]);
   log(`publisher: ${await lineFrom(pub)}`);
 };
 
@@ -78,6 +79,8 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
     cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env, LOG_LEVEL: 'warn', BUS: 'kafka', TIMESERIES: 'influxdb', MQTT_PROTOCOL_VERSION: '5', MQTT_CLIENT_ID: clientId,
+      // The servers EIP_MQTT_PORT, EIP_KAFKA_PORT and EIP_INFLUX_PORT name (the shared ones by default).
+      MQTT_URL: mqttUrl, MQTT_USERNAME: 'ingest', MQTT_PASSWORD: servicePassword('ingest'), KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influx.url,
       PARK_REGISTRY: registryPath, DATA_DIR: dir, OPS_PORT: String(opsPort),
       ...(profileDir ? { EIP_ALLOC_PROFILE_DIR: profileDir } : {}),
     },
@@ -150,7 +153,7 @@ async function runIngest(phase: string, rate: number, count: number): Promise<Re
   };
   ingest.kill('SIGTERM');
   await new Promise((r) => ingest.on('exit', r));
-  spawnSync(process.execPath, ['-e', `import('./test/helpers/mqtt.ts').then(m => m.dropSession('mqtt://127.0.0.1:1883', { clientId: '${clientId}', username: 'ingest', password: 'ingest-dev-secret' }))`], { cwd: repoRoot });
+  spawnSync(process.execPath, ['-e', `import('./test/helpers/mqtt.ts').then(m => m.dropSession(${JSON.stringify(mqttUrl)}, { clientId: '${clientId}', username: 'ingest', password: ${JSON.stringify(servicePassword('ingest'))} }))`], { cwd: repoRoot });
   return result;
 }
 

@@ -22,6 +22,7 @@ import { influx, kafkaBrokers, mqttUrl, repoRoot, servicePassword } from '../hel
 import { startService, freePort, metricValue, type ServiceProcess } from '../helpers/service-process.ts';
 import { makeTestPark, readingMessage, readingMessages, type TestPark } from '../helpers/test-park.ts';
 import { waitFor } from '../helpers/bus.ts';
+import { startGroupsAtEnd } from '../helpers/kafka-groups.ts';
 
 const logger = quietLogger('ingest-test');
 
@@ -58,9 +59,12 @@ class KafkaWatch {
     this.bus = bus;
     this.park = park;
   }
+  /** From the topics' ends: a shared Kafka may hold many runs' readings, none of them this test's. */
   async start(): Promise<void> {
+    const groupId = `watch-${randomBytes(4).toString('hex')}`;
+    await startGroupsAtEnd([[groupId, [topics.readings.name, topics.deadLetters.name]]]);
     this.sub = await this.bus.subscribe({
-      groupId: `watch-${randomBytes(4).toString('hex')}`, topics: [topics.readings.name, topics.deadLetters.name], fromBeginning: true,
+      groupId, topics: [topics.readings.name, topics.deadLetters.name], fromBeginning: true,
       handleBatch: async (batch) => {
         for (const m of batch.messages) {
           const value = JSON.parse(m.value!.toString()) as unknown;
@@ -179,6 +183,9 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
 
   it('loses nothing when ingest is SIGKILLed mid-run and when readings arrive while it is away', async () => {
     const run = newRun(10);
+    const watch = new KafkaWatch(bus, run.park);
+    await watch.start();
+    cleanup.push(() => watch.stop());
     let ingest = await startIngest(run, 'a');
     const base = Date.now() - 7_200_000;
     const first = publishMany(publisher, readingMessages(run.park, 300, base));
@@ -191,9 +198,6 @@ describe('ingest against real Mosquitto, Kafka and InfluxDB', { timeout: 600_000
     const expected = (sentFirst + sentWhileDown) * 2;
     await waitFor(async () => (await storedCount(store, run.park)) >= expected, 180_000, 'every reading in InfluxDB', 500);
     assert.equal(await storedCount(store, run.park), expected);
-    const watch = new KafkaWatch(bus, run.park);
-    await watch.start();
-    cleanup.push(() => watch.stop());
     await waitFor(() => watch.readings.size >= expected, 120_000, 'every reading on Kafka', 200);
     assert.equal(watch.readings.size, expected);
   });

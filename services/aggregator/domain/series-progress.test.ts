@@ -87,4 +87,29 @@ describe('WindowAggregator: event-time progress per series', () => {
     assert.deepEqual(restored.snapshot(), agg.snapshot());
     assert.equal(restored.record(power('live-a', T0 + 3 * 24 * H - 3 * H)).late, 1, 'forgotten before the checkpoint, forgotten after');
   });
+
+  it('a checkpoint made with one long allowance restores under the short own-progress one, which forgets more at the next sweep', () => {
+    const old = new WindowAggregator(options());
+    for (let t = T0; t < T0 + 4 * H; t += 2 * MIN) {
+      old.record(power('live-a', t));
+      old.flush(t - 5_000);
+    }
+    const split = options({ allowedLatenessMs: 5 * MIN, partitionLatenessMs: L });
+    const restored = WindowAggregator.restore(parseAggregatorState(JSON.parse(JSON.stringify(old.snapshot()))), split);
+    assert.equal(restored.openWindows, old.openWindows, 'nothing lost at restore');
+    const last = T0 + 4 * H;
+    restored.record(power('live-a', last));
+    restored.flush(last - 5_000);
+    // The 1-minute windows ending within 5 minutes and 5 s of the newest reading (2-minute cadence), the hours and the day around them.
+    assert.ok(old.openWindows > 60 && restored.openWindows <= 4 + 2 + 1, `${old.openWindows} windows held before, ${restored.openWindows} after`);
+    assert.deepEqual([restored.record(power('live-a', last - 10 * MIN)).late, restored.record(power('live-a', last - 4 * MIN)).late], [1, 0]);
+  });
+
+  it('the partition allowance is never shorter than the own-progress one', () => {
+    const agg = new WindowAggregator(options({ allowedLatenessMs: L, partitionLatenessMs: 0 }));
+    agg.record(power('logger', T0 + 10 * MIN));
+    agg.record(power('live-a', T0 + H + 30 * MIN));
+    agg.flush(T0 + H + 30 * MIN - 5_000);
+    assert.equal(agg.record(power('logger', T0 + 12 * MIN)).late, 0);
+  });
 });

@@ -21,8 +21,13 @@
  *   resending an outage is judged by its own clock, not by the meters that moved
  *   on. A silent series must not hold back its roll-ups: its windows also close
  *   once the flush watermark (the partition's progress) has passed them by
- *   `idleSeriesMs`. A series forgets a window once that point passed it by
- *   `allowedLatenessMs`: state is O(series x allowance).
+ *   `idleSeriesMs`. A series forgets a window once its own progress less
+ *   `outOfOrdernessMs` has passed it by `allowedLatenessMs` (short: in-order
+ *   data never comes back to a closed window, only the series' own
+ *   out-of-order readings do), or the watermark less `idleSeriesMs` by
+ *   `partitionLatenessMs` (long: a logger resending its buffer, a meter gone
+ *   quiet, is judged by its own clock until then). State is O(series x
+ *   allowance) for live series.
  * - A reading whose fine window the series has forgotten is not dropped: it is
  *   counted `late` and queued for a backfill (`takeBackfills`): the runtime reads
  *   the affected span back from the time-series store (which holds every reading
@@ -46,8 +51,18 @@ export interface WindowAggregatorOptions {
   registry: RegistryIndex;
   /** Window sizes to produce; all four by default. */
   windows?: readonly WindowSize[];
-  /** How long after a series' windows close its late readings still revise them in memory (older ones: `fill`). */
+  /**
+   * How far behind a series' own progress (its newest reading less
+   * `outOfOrdernessMs`) its out-of-order readings still revise its windows in
+   * memory; older ones go through `fill`.
+   */
   allowedLatenessMs: number;
+  /**
+   * How far behind the flush watermark less `idleSeriesMs` a series behind the
+   * partition, or silent, still has its windows held: what every series forgets
+   * at the least. Never less than `allowedLatenessMs`; undefined: the same.
+   */
+  partitionLatenessMs?: number;
   /**
    * A series' windows close once its own newest reading is this far past their
    * end. Undefined: per-series progress is off and windows close by the flush
@@ -181,6 +196,7 @@ function fineState(w: FineWindow): FineState {
 export class WindowAggregator {
   private readonly registry: RegistryIndex;
   private readonly allowedLatenessMs: number;
+  private readonly partitionLatenessMs: number;
   /** Configured sizes, shortest first. */
   private readonly sizes: readonly WindowSize[];
   private readonly fineSize: WindowSize;
@@ -216,11 +232,12 @@ export class WindowAggregator {
       throw new RangeError(`allowedLatenessMs must be a finite number >= 0, got ${options.allowedLatenessMs}`);
     }
     for (const p of options.registry.registry.parks) assertZone(p.timezone);
-    for (const [name, v] of [['outOfOrdernessMs', options.outOfOrdernessMs ?? 0], ['idleSeriesMs', options.idleSeriesMs ?? 0]] as const) {
+    for (const [name, v] of [['outOfOrdernessMs', options.outOfOrdernessMs ?? 0], ['idleSeriesMs', options.idleSeriesMs ?? 0], ['partitionLatenessMs', options.partitionLatenessMs ?? 0]] as const) {
       if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number >= 0, got ${v}`);
     }
     this.registry = options.registry;
     this.allowedLatenessMs = options.allowedLatenessMs;
+    this.partitionLatenessMs = Math.max(options.allowedLatenessMs, options.partitionLatenessMs ?? 0);
     this.outOfOrdernessMs = options.outOfOrdernessMs ?? Infinity;
     this.idleSeriesMs = options.idleSeriesMs ?? 0;
     // Sizes nest (windows.ts: local hours and days are whole 15-minute windows), so every fine window lies in exactly one window of each larger size.
@@ -349,9 +366,10 @@ export class WindowAggregator {
     events.sort(byWindow);
     partials.sort(byPartial);
     const globalClose = wm - this.idleSeriesMs;
-    if (this.nextEnd + this.allowedLatenessMs <= Math.max(globalClose, this.maxTs - this.outOfOrdernessMs)) this.sweep(cache);
+    // No series forgets past the newest progress of any less its allowance, or the partition's less its own.
+    if (this.nextEnd <= Math.max(globalClose - this.partitionLatenessMs, this.maxTs - this.outOfOrdernessMs - this.allowedLatenessMs)) this.sweep(cache);
     // After the sweep: every window ending at or before it is gone from every series.
-    const boundary = windowStart(globalClose - this.allowedLatenessMs, this.fineSize);
+    const boundary = windowStart(globalClose - this.partitionLatenessMs, this.fineSize);
     if (boundary > this.forgotten) this.forgotten = boundary;
     for (const s of this.series.values()) if (s.forgotten < this.forgotten) s.forgotten = this.forgotten;
     return { events, partials };
@@ -360,6 +378,11 @@ export class WindowAggregator {
   /** Where a series' windows close: its own progress, or the flush watermark less the idle allowance. */
   private closeAt(s: Series): number {
     return Math.max(s.maxTs - this.outOfOrdernessMs, this.wm - this.idleSeriesMs);
+  }
+
+  /** Where a series' windows are forgotten: the short allowance behind its own progress, the long one behind the partition's. */
+  private forgetAt(s: Series): number {
+    return Math.max(s.maxTs - this.outOfOrdernessMs - this.allowedLatenessMs, this.wm - this.idleSeriesMs - this.partitionLatenessMs);
   }
 
   private queueBackfill(series: Series, ts: number, sample: Sample): void {
@@ -572,7 +595,7 @@ export class WindowAggregator {
     agg.maxTs = state.maxEventTime ?? -Infinity;
     agg.lateTotal = state.late;
     // A checkpoint from before per-series progress forgot by the watermark alone.
-    agg.forgotten = state.forgotten ?? (state.watermark === null ? -Infinity : windowStart(state.watermark - agg.allowedLatenessMs, agg.fineSize));
+    agg.forgotten = state.forgotten ?? (state.watermark === null ? -Infinity : windowStart(state.watermark - agg.partitionLatenessMs, agg.fineSize));
     for (const f of state.frozen ?? []) {
       if (!isMetricName(f.metric)) continue;
       const r: RollupWindow = {
@@ -826,17 +849,17 @@ export class WindowAggregator {
   }
 
   /**
-   * Forgets windows whose allowance has passed, per series (its own progress, or
-   * the flush watermark less the idle allowance). A fine window's final summary
+   * Forgets windows whose allowance has passed, per series (`forgetAt`: its own
+   * progress less the short allowance, or the flush watermark less the idle and
+   * the partition allowance). A fine window's final summary
    * is folded into its larger windows and its last register reading becomes the
    * series' carry; a forgotten window's final summary stays with the roll-ups
    * still held that it belongs to. None of it changes what is emitted.
    */
   private sweep(cache: Map<Series, Chain>): void {
-    const L = this.allowedLatenessMs;
     let nextEnd = Infinity;
     for (const series of this.series.values()) {
-      const limit = this.closeAt(series) - L;
+      const limit = this.forgetAt(series);
       const boundary = windowStart(limit, this.fineSize);
       let expiring = false;
       for (const f of series.fine.values()) {
@@ -868,7 +891,8 @@ export class WindowAggregator {
       }
       if (boundary > series.forgotten) series.forgotten = boundary;
     }
-    const shared = this.wm - this.idleSeriesMs - L;
+    // A roll-up window outlives its members' windows: a series not heard from may still join it until the partition forgets it.
+    const shared = this.wm - this.idleSeriesMs - this.partitionLatenessMs;
     for (const [id, r] of this.rollups) if (r.members.size === 0 && r.end <= shared) this.rollups.delete(id);
     this.nextEnd = nextEnd;
   }

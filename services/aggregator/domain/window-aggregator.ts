@@ -9,7 +9,8 @@
  *
  * How state is kept (and why):
  * - Windows of the smallest configured size ("fine", 1 min by default) hold their
- *   samples keyed by event time. That makes a redelivered reading idempotent (same
+ *   samples by event time (samples.ts: times and values in one array of numbers,
+ *   in event-time order). That makes a redelivered reading idempotent (same
  *   (meter, metric, ts) keeps one sample, the later value), lets register
  *   differences be taken in event-time order however readings arrive, and keeps
  *   memory at about one sample per meter-metric-minute that can still change.
@@ -45,6 +46,7 @@ import { byWindow, contentHash, type RollupPartial } from './rollups.ts';
 import type { BackfillData, BackfillRequest, StoredWindow } from './backfill.ts';
 import type { AggregatorState, CoarseState, FineState, SampleState, SeriesState } from './state.ts';
 import { decodeSummary, emptySummary, encodeSummary, mergeInto, summariseSamples, type Sample, type Summary } from './summary.ts';
+import { SampleRun } from './samples.ts';
 import { assertZone, windowBounds, windowIdOf, windowStart } from './windows.ts';
 
 export interface WindowAggregatorOptions {
@@ -130,7 +132,7 @@ interface WindowBase {
 
 interface FineWindow extends WindowBase {
   kind: 'fine';
-  samples: Map<number, Sample>;
+  samples: SampleRun;
   /** Its summary from these samples after the register baseline `prev`: kept across flushes until either changes. */
   summarised?: { prev: RegisterReading | undefined; summary: Summary; lastReading: RegisterReading | undefined } | undefined;
 }
@@ -186,7 +188,9 @@ const sameReading = (a: RegisterReading | undefined, b: RegisterReading | undefi
 type StateWith<F> = Omit<AggregatorState, 'series'> & { series: (Omit<SeriesState, 'fine'> & { fine: F[] })[] };
 
 function fineState(w: FineWindow): FineState {
-  const x: SampleState[] = [...w.samples.entries()].sort(([a], [b]) => a - b).map(([ts, v]) => (v.simulated ? [ts - w.start, v.value, 1] : [ts - w.start, v.value]));
+  const x: SampleState[] = [];
+  const run = w.samples;
+  for (let i = 0; i < run.size; i++) x.push(run.simulatedAt(i) ? [run.timeAt(i) - w.start, run.valueAt(i), 1] : [run.timeAt(i) - w.start, run.valueAt(i)]);
   const f: FineState = { s: w.start, x };
   if (w.dirty) f.d = 1;
   if (w.emitted) f.e = [w.emitted.revision, w.emitted.hash];
@@ -315,12 +319,10 @@ export class WindowAggregator {
       if (r.ts > this.maxTs) this.maxTs = r.ts;
       if (r.ts > series.maxTs) series.maxTs = r.ts;
       const window = series.fine.get(start) ?? this.openFine(series, start);
-      const held = window.samples.get(r.ts);
-      if (held && held.value === r.value && held.simulated === simulated) {
+      if (window.samples.set(r.ts, r.value, simulated) === 'same') {
         result.duplicates++;
         continue;
       }
-      window.samples.set(r.ts, { value: r.value, simulated });
       window.summarised = undefined;
       this.touch(window);
       result.accepted++;
@@ -436,13 +438,13 @@ export class WindowAggregator {
     const series = this.series.get(data.key);
     if (!series) return [];
     const to = Math.min(data.to, series.forgotten);
-    const samples = new Map<number, Map<number, Sample>>();
+    const samples = new Map<number, SampleRun>();
     const put = (ts: number, s: Sample): void => {
       if (ts < data.from || ts >= to) return;
       const start = windowStart(ts, this.fineSize);
       let m = samples.get(start);
-      if (!m) samples.set(start, (m = new Map<number, Sample>()));
-      m.set(ts, s);
+      if (!m) samples.set(start, (m = new SampleRun(start)));
+      m.set(ts, s.value, s.simulated);
     };
     for (const r of data.readings) if (Number.isFinite(r.value) && storableTime(r.ts)) put(r.ts, { value: r.value, simulated: r.simulated });
     for (const r of data.late) put(r.ts, { value: r.value, simulated: r.simulated });
@@ -634,7 +636,7 @@ export class WindowAggregator {
           throw new Error(`aggregator checkpoint: ${agg.fineSize} window of ${st.meter}/${st.metric} at ${f.s} is misaligned or holds samples outside it`);
         }
         const w = agg.openFine(series, f.s);
-        for (const x of f.x) w.samples.set(f.s + x[0], { value: x[1], simulated: x.length === 3 });
+        for (const x of f.x) w.samples.set(f.s + x[0], x[1], x.length === 3);
         if (f.e) w.emitted = { revision: f.e[0], hash: f.e[1] };
         if (f.d) agg.markDirty(w);
         if (rebuilt) for (const c of agg.parentsOf(w)) agg.markDirty(c);
@@ -669,7 +671,7 @@ export class WindowAggregator {
   }
 
   private openFine(series: Series, start: number): FineWindow {
-    const w: FineWindow = { kind: 'fine', series, start, end: start + this.fineMs, samples: new Map(), dirty: false, emitted: undefined, rollups: [] };
+    const w: FineWindow = { kind: 'fine', series, start, end: start + this.fineMs, samples: new SampleRun(start), dirty: false, emitted: undefined, rollups: [] };
     this.join(w, this.fineSize);
     series.fine.set(start, w);
     if (start > series.maxFineStart) series.maxFineStart = start;

@@ -15,7 +15,7 @@ export class SampleRun {
   /** Event times are held as `ts - base`. */
   readonly base: number;
   /** [dt, value, dt, value, ...], dt strictly increasing. */
-  private readonly data: number[] = [];
+  private data: number[] = [];
   /** 1 where a sample is simulated; allocated with the first simulated sample. */
   private sim: number[] | undefined;
 
@@ -58,8 +58,14 @@ export class SampleRun {
     const dt = ts - this.base;
     const d = this.data;
     const n = d.length >> 1;
+    if (n === 0) {
+      // Exactly two slots: a push would reserve room for 16 more, and most windows of a meter reading once a minute hold one sample.
+      this.data = [dt, value];
+      this.flag(0, simulated);
+      return 'added';
+    }
     // In-order data appends: no search.
-    const i = n === 0 || d[2 * n - 2]! < dt ? -n - 1 : this.find(dt);
+    const i = d[2 * n - 2]! < dt ? -n - 1 : this.find(dt);
     if (i >= 0) {
       if (d[2 * i + 1] === value && this.simulatedAt(i) === simulated) return 'same';
       d[2 * i + 1] = value;

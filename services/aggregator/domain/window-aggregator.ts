@@ -161,8 +161,6 @@ interface RollupWindow {
   /** Final summaries of members whose window their series already forgot. */
   frozen: Map<string, Summary>;
   emitted: Emitted | undefined;
-  /** Its checkpoint part (the frozen members) as JSON, until they change. */
-  json?: string | undefined;
 }
 
 /** What a flush produced: meter windows, and partials of the tenant and park windows. */
@@ -186,19 +184,8 @@ const coarseKey = (size: WindowSize, start: number): string => `${size}@${start}
 
 const sameReading = (a: RegisterReading | undefined, b: RegisterReading | undefined): boolean => a === b || (a !== undefined && b !== undefined && a.ts === b.ts && a.value === b.value);
 
-type FrozenState = NonNullable<AggregatorState['frozen']>[number];
-
-/** A checkpoint whose fine windows are held as `F` and frozen roll-ups as `Z` (their state, or its JSON). */
-type StateWith<F, Z> = Omit<AggregatorState, 'series' | 'frozen'> & { series: (Omit<SeriesState, 'fine'> & { fine: F[] })[]; frozen?: Z[] };
-
-function frozenState(r: RollupWindow): FrozenState {
-  const f: FrozenState = {
-    id: r.id, scope: r.scope, park: r.park, metric: r.metric, unit: r.unit, cumulative: r.cumulative, window: r.size, start: r.start, end: r.end,
-    m: [...r.frozen].sort(([a], [b]) => (a < b ? -1 : 1)).map(([meter, sum]) => [meter, encodeSummary(sum)]),
-  };
-  if (r.tenant !== undefined) f.tenant = r.tenant;
-  return f;
-}
+/** A checkpoint whose fine windows are held as `F` (their state, or its JSON). */
+type StateWith<F> = Omit<AggregatorState, 'series'> & { series: (Omit<SeriesState, 'fine'> & { fine: F[] })[] };
 
 function fineState(w: FineWindow): FineState {
   const x: SampleState[] = [];
@@ -516,7 +503,6 @@ export class WindowAggregator {
       const r = this.rollups.get(id);
       if (r) {
         r.frozen.set(i.meter, s);
-        r.json = undefined;
         this.refreshed.add(r);
         continue;
       }
@@ -529,26 +515,25 @@ export class WindowAggregator {
   }
 
   snapshot(): AggregatorState {
-    return this.stateWith(fineState, frozenState);
+    return this.stateWith(fineState);
   }
 
   /**
    * The checkpoint as JSON text, parsing to what `snapshot()` returns. Each fine
    * window's part (its samples: the bulk of the state) is encoded once and kept
    * until the window changes, so checkpointing after every batch re-encodes only
-   * the windows the batch touched; so is each roll-up's frozen members.
+   * the windows the batch touched.
    */
   snapshotJson(): string {
-    const { series, frozen, ...head } = this.stateWith((w) => (w.json ??= JSON.stringify(fineState(w))), (r) => (r.json ??= JSON.stringify(frozenState(r))));
+    const { series, ...head } = this.stateWith((w) => (w.json ??= JSON.stringify(fineState(w))));
     // `rest` always holds `coarse` and `head` always `v`: neither object is empty.
     const parts = series.map(({ meter, metric, fine, ...rest }) => `{"meter":${JSON.stringify(meter)},"metric":${JSON.stringify(metric)},"fine":[${fine.join(',')}],${JSON.stringify(rest).slice(1)}`);
-    const tail = frozen ? `,"frozen":[${frozen.join(',')}]` : '';
-    return `{"series":[${parts.join(',')}],${JSON.stringify(head).slice(1, -1)}${tail}}`;
+    return `{"series":[${parts.join(',')}],${JSON.stringify(head).slice(1)}`;
   }
 
-  /** The checkpoint, with each fine window's part as `fineOf` gives it and each frozen roll-up's as `frozenOf`. */
-  private stateWith<F, Z>(fineOf: (w: FineWindow) => F, frozenOf: (r: RollupWindow) => Z): StateWith<F, Z> {
-    const series: StateWith<F, Z>['series'] = [];
+  /** The checkpoint, with each fine window's part as `fineOf` gives it. */
+  private stateWith<F>(fineOf: (w: FineWindow) => F): StateWith<F> {
+    const series: StateWith<F>['series'] = [];
     for (const s of this.series.values()) {
       // A series with nothing held and no progress of its own beyond the shared boundary restores as a new one would.
       if (s.fine.size === 0 && s.coarse.size === 0 && !s.carry && s.forgotten <= this.forgotten) continue;
@@ -560,21 +545,28 @@ export class WindowAggregator {
         if (w.emitted) c.e = [w.emitted.revision, w.emitted.hash];
         return c;
       });
-      const st: StateWith<F, Z>['series'][number] = { meter: s.info.meter, metric: s.info.metric, fine, coarse };
+      const st: StateWith<F>['series'][number] = { meter: s.info.meter, metric: s.info.metric, fine, coarse };
       if (s.carry) st.carry = [s.carry.ts, s.carry.value];
       if (Number.isFinite(s.maxTs)) st.p = s.maxTs;
       if (s.forgotten > this.forgotten) st.f = s.forgotten;
       series.push(st);
     }
     const rollups: AggregatorState['rollups'] = [];
-    const held: RollupWindow[] = [];
+    const frozen: NonNullable<AggregatorState['frozen']> = [];
     for (const r of this.rollups.values()) {
       if (r.emitted) rollups.push([r.id, r.emitted.revision, r.emitted.hash]);
-      if (r.frozen.size > 0) held.push(r);
+      if (r.frozen.size > 0) {
+        const f: NonNullable<AggregatorState['frozen']>[number] = {
+          id: r.id, scope: r.scope, park: r.park, metric: r.metric, unit: r.unit, cumulative: r.cumulative, window: r.size, start: r.start, end: r.end,
+          m: [...r.frozen].sort(([a], [b]) => (a < b ? -1 : 1)).map(([meter, sum]) => [meter, encodeSummary(sum)]),
+        };
+        if (r.tenant !== undefined) f.tenant = r.tenant;
+        frozen.push(f);
+      }
     }
     rollups.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); // restore rebuilds them in another order
-    const frozen = held.sort((a, b) => (a.id < b.id ? -1 : 1)).map(frozenOf);
-    const state: StateWith<F, Z> = {
+    frozen.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const state: StateWith<F> = {
       v: 1,
       windows: [...this.sizes],
       watermark: this.watermark ?? null,
@@ -911,10 +903,7 @@ export class WindowAggregator {
     for (const r of w.rollups) {
       if (r.members.get(w.series.info.meter) !== w) continue;
       r.members.delete(w.series.info.meter);
-      if (s.count > 0) {
-        r.frozen.set(w.series.info.meter, s);
-        r.json = undefined;
-      }
+      if (s.count > 0) r.frozen.set(w.series.info.meter, s);
     }
   }
 }

@@ -533,10 +533,23 @@ export class WindowAggregator {
 
   /** The checkpoint, with each fine window's part as `fineOf` gives it. */
   private stateWith<F>(fineOf: (w: FineWindow) => F): StateWith<F> {
+    // The final summaries the roll-ups hold of forgotten windows, once per series and window. The park window holds every one its
+    // tenant window does (the same summary: freeze and fill set both, and a tenant window is dropped no later than its park's).
+    const finals = new Map<string, NonNullable<SeriesState['z']>>();
+    for (const r of this.rollups.values()) {
+      if (r.scope !== 'park') continue;
+      for (const [meter, sum] of r.frozen) {
+        const key = `${meter}/${r.metric}`;
+        const z = finals.get(key);
+        if (z) z.push([r.size, r.start, encodeSummary(sum)]);
+        else finals.set(key, [[r.size, r.start, encodeSummary(sum)]]);
+      }
+    }
     const series: StateWith<F>['series'] = [];
-    for (const s of this.series.values()) {
+    for (const [key, s] of this.series) {
+      const z = finals.get(key);
       // A series with nothing held and no progress of its own beyond the shared boundary restores as a new one would.
-      if (s.fine.size === 0 && s.coarse.size === 0 && !s.carry && s.forgotten <= this.forgotten) continue;
+      if (s.fine.size === 0 && s.coarse.size === 0 && !s.carry && !z && s.forgotten <= this.forgotten) continue;
       const fine = [...s.fine.values()].sort((a, b) => a.start - b.start).map(fineOf);
       const coarse: CoarseState[] = [...s.coarse.values()].sort((a, b) => windowMs[a.size] - windowMs[b.size] || a.start - b.start).map((w) => {
         const c: CoarseState = { w: w.size, s: w.start };
@@ -549,23 +562,12 @@ export class WindowAggregator {
       if (s.carry) st.carry = [s.carry.ts, s.carry.value];
       if (Number.isFinite(s.maxTs)) st.p = s.maxTs;
       if (s.forgotten > this.forgotten) st.f = s.forgotten;
+      if (z) st.z = z.sort((a, b) => windowMs[a[0]] - windowMs[b[0]] || a[1] - b[1]);
       series.push(st);
     }
     const rollups: AggregatorState['rollups'] = [];
-    const frozen: NonNullable<AggregatorState['frozen']> = [];
-    for (const r of this.rollups.values()) {
-      if (r.emitted) rollups.push([r.id, r.emitted.revision, r.emitted.hash]);
-      if (r.frozen.size > 0) {
-        const f: NonNullable<AggregatorState['frozen']>[number] = {
-          id: r.id, scope: r.scope, park: r.park, metric: r.metric, unit: r.unit, cumulative: r.cumulative, window: r.size, start: r.start, end: r.end,
-          m: [...r.frozen].sort(([a], [b]) => (a < b ? -1 : 1)).map(([meter, sum]) => [meter, encodeSummary(sum)]),
-        };
-        if (r.tenant !== undefined) f.tenant = r.tenant;
-        frozen.push(f);
-      }
-    }
+    for (const r of this.rollups.values()) if (r.emitted) rollups.push([r.id, r.emitted.revision, r.emitted.hash]);
     rollups.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); // restore rebuilds them in another order
-    frozen.sort((a, b) => (a.id < b.id ? -1 : 1));
     const state: StateWith<F> = {
       v: 1,
       windows: [...this.sizes],
@@ -576,7 +578,6 @@ export class WindowAggregator {
       rollups,
     };
     if (Number.isFinite(this.forgotten)) state.forgotten = this.forgotten;
-    if (frozen.length > 0) state.frozen = frozen;
     return state;
   }
 
@@ -598,6 +599,7 @@ export class WindowAggregator {
     agg.lateTotal = state.late;
     // A checkpoint from before per-series progress forgot by the watermark alone.
     agg.forgotten = state.forgotten ?? (state.watermark === null ? -Infinity : windowStart(state.watermark - agg.partitionLatenessMs, agg.fineSize));
+    // A checkpoint from before the final summaries were kept per series (`z`) listed them per roll-up.
     for (const f of state.frozen ?? []) {
       if (!isMetricName(f.metric)) continue;
       const r: RollupWindow = {
@@ -640,6 +642,11 @@ export class WindowAggregator {
         if (f.e) w.emitted = { revision: f.e[0], hash: f.e[1] };
         if (f.d) agg.markDirty(w);
         if (rebuilt) for (const c of agg.parentsOf(w)) agg.markDirty(c);
+      }
+      for (const [size, start, sum] of st.z ?? []) {
+        if (!agg.sizes.includes(size)) continue;
+        const summary = decodeSummary(sum);
+        for (const r of agg.rollupsOf(series.info, size, start, windowBounds(start, size, series.info.zone).end)) r.frozen.set(series.info.meter, summary);
       }
     }
     for (const [id, revision, hash] of state.rollups) {
@@ -695,16 +702,23 @@ export class WindowAggregator {
   /** Makes a meter window a member of its tenant and park roll-ups. */
   private join(w: MeterWindow, size: WindowSize): void {
     const i = w.series.info;
-    for (const [scope, scopeId] of [['tenant', i.tenant], ['park', i.park]] as const) {
-      const id = windowIdOf(scope, scopeId, i.metric, size, w.start);
-      let r = this.rollups.get(id);
-      if (!r) {
-        r = { id, scope, park: i.park, tenant: scope === 'tenant' ? i.tenant : undefined, metric: i.metric, unit: i.unit, cumulative: i.register !== undefined, size, start: w.start, end: w.end, members: new Map(), frozen: new Map(), emitted: undefined };
-        this.rollups.set(id, r);
-      }
+    for (const r of this.rollupsOf(i, size, w.start, w.end)) {
       r.members.set(i.meter, w);
       w.rollups.push(r);
     }
+  }
+
+  /** The series' tenant and park windows of this size and start, opened when not held. */
+  private rollupsOf(i: SeriesInfo, size: WindowSize, start: number, end: number): RollupWindow[] {
+    return (([['tenant', i.tenant], ['park', i.park]] as const).map(([scope, scopeId]) => {
+      const id = windowIdOf(scope, scopeId, i.metric, size, start);
+      let r = this.rollups.get(id);
+      if (!r) {
+        r = { id, scope, park: i.park, tenant: scope === 'tenant' ? i.tenant : undefined, metric: i.metric, unit: i.unit, cumulative: i.register !== undefined, size, start, end, members: new Map(), frozen: new Map(), emitted: undefined };
+        this.rollups.set(id, r);
+      }
+      return r;
+    }));
   }
 
   private parentsOf(w: FineWindow): CoarseWindow[] {

@@ -147,7 +147,7 @@ async function startInstance(index: number): Promise<{ child: ChildProcess; ops:
       ...process.env, LOG_LEVEL: 'error', BUS: 'kafka', TIMESERIES: 'influxdb', KAFKA_BROKERS: kafkaBrokers.join(','), INFLUX_URL: influxUrl,
       INFLUX_TOKEN: process.env.INFLUX_TOKEN ?? 'eip-dev-token', INFLUX_ORG: process.env.INFLUX_ORG ?? 'eip', INFLUX_BUCKET: process.env.INFLUX_BUCKET ?? 'telemetry',
       INFLUX_AGGREGATES_BUCKET: `${process.env.INFLUX_BUCKET ?? 'telemetry'}_downsampled`, PARK_REGISTRY: registryPath, DATA_DIR: dir,
-      AGGREGATOR_GROUP: group, ALLOWED_LATENESS_MS: String(30 * 60_000), OUT_OF_ORDERNESS_MS: '0', IDLE_PARTITION_MS: '1500', OPS_PORT: String(port),
+      AGGREGATOR_GROUP: group, ALLOWED_LATENESS_MS: String(5 * 60_000), PARTITION_LATENESS_MS: String(30 * 60_000), OUT_OF_ORDERNESS_MS: '0', IDLE_PARTITION_MS: '1500', OPS_PORT: String(port),
       ...(checkpointIntervalMs !== undefined && { AGGREGATOR_CHECKPOINT_INTERVAL_MS: checkpointIntervalMs }),
     },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -46,7 +46,10 @@ export interface AggregatorRuntimeOptions {
   metrics: AggregatorMetrics;
   logger: Logger;
   group: string;
+  /** Out-of-order readings of a series this far behind its own progress still revise its windows in memory. */
   allowedLatenessMs: number;
+  /** A series behind its partition, or silent, keeps its windows this far behind the partition's watermark (default: allowedLatenessMs). */
+  partitionLatenessMs?: number;
   outOfOrdernessMs: number;
   /** A partition that delivered nothing for this long stops holding the watermark back. */
   idlePartitionMs: number;
@@ -180,7 +183,7 @@ export class AggregatorRuntime {
     if (!mine) return;
     this.readingsPartitions = mine.partitionCount;
     const saved = await this.o.bus.readCompacted(topics.aggregatorState.name);
-    const options = { registry: this.o.registry, allowedLatenessMs: this.o.allowedLatenessMs, outOfOrdernessMs: this.o.outOfOrdernessMs, idleSeriesMs: this.o.idleSeriesMs };
+    const options = { registry: this.o.registry, allowedLatenessMs: this.o.allowedLatenessMs, ...(this.o.partitionLatenessMs !== undefined ? { partitionLatenessMs: this.o.partitionLatenessMs } : {}), outOfOrdernessMs: this.o.outOfOrdernessMs, idleSeriesMs: this.o.idleSeriesMs };
     const restored: Record<number, string> = {};
     for (const partition of mine.partitions) {
       const own = saved.get(partitionCheckpointKey(this.o.group, partition));

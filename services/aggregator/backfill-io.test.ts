@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSqliteStore } from '../../shared/adapters/sqlite-timeseries/index.ts';
 import { quietLogger } from '../../shared/observability/logger.ts';
-import { D, drive, H, lateRegistry, lateStart, traffic, windowsBy, type Scenario } from '../../test/helpers/late-data.ts';
+import { D, drive, H, lateRegistry, lateStart, MIN, traffic, windowsBy, type Scenario } from '../../test/helpers/late-data.ts';
 
 const logger = quietLogger('backfill-test');
 const park = 'late-park';
@@ -66,4 +66,64 @@ describe('late data with the meters on several readings partitions', () => {
       assert.deepEqual(bad, []);
     });
   }
+});
+
+describe('the two allowances: behind the partition, and behind the series itself', () => {
+  const lateness = { allowedLatenessMs: 5 * MIN, partitionLatenessMs: 2 * H };
+  const sizes = ['1m', '15m', '1h', '1d'] as const;
+  const go = async (steps: ReturnType<typeof traffic>) => {
+    const store = createSqliteStore({ path: ':memory:', logger });
+    try {
+      const d = await drive(store, registry, steps, 1, lateness);
+      return { d, backfills: (await d.metrics.backfills.get()).values.reduce((n, v) => n + v.value, 0) };
+    } finally {
+      await store.close();
+    }
+  };
+  const same = (expected: Map<string, unknown>, actual: Map<string, unknown>): void => {
+    assert.ok(expected.size > 1000, `${expected.size} windows compared`);
+    assert.deepEqual([...actual.keys()].filter((k) => !expected.has(k)), [], 'no window the on-time stream lacks');
+    assert.deepEqual([...expected.keys()].filter((k) => !actual.has(k)), [], 'no window missing');
+    for (const [id, e] of expected) assert.deepEqual(actual.get(id), e, id);
+  };
+  const outageStart = lateStart + 10 * H + 17 * MIN;
+  const until = lateStart + D;
+  const end = until + 4 * H;
+
+  it('a logger silent for an hour while the others stay live, then resending its hour in order: all in memory, no backfill', async () => {
+    const onTime = await go(traffic(park, { outageStart, outageMs: H, order: 'on-time', end }));
+    const late = await go(traffic(park, { outageStart, outageMs: H, order: 'in-order', end }));
+    assert.equal(late.d.late, 0, 'no reading taken as late');
+    assert.equal(late.backfills, 0, 'no backfill');
+    same(windowsBy(onTime.d, sizes, until, park), windowsBy(late.d, sizes, until, park));
+    // The resend revised what the idle allowance had closed without it.
+    assert.ok([...late.d.latest.values()].some((e) => e.revision > 0 && e.scope === 'park' && e.window === '1h'), 'park hours revised');
+  });
+
+  // One logger record held back `delay` behind the series' own later readings.
+  const held = (delay: number) => {
+    const steps = traffic(park, { outageStart, outageMs: 0, order: 'on-time', end, stepsPerBatch: 1 }).map((b) => [...b]);
+    const at = steps.findIndex((b) => b.some((e) => e.meter === 'logger' && e.readings[0]!.ts === outageStart + 3 * MIN));
+    assert.ok(at >= 0);
+    const i = steps[at]!.findIndex((e) => e.meter === 'logger');
+    const [record] = steps[at]!.splice(i, 1);
+    steps[at + delay / (2 * MIN)]!.push(record!);
+    return steps;
+  };
+  const onTimeSteps = () => traffic(park, { outageStart, outageMs: 0, order: 'on-time', end, stepsPerBatch: 1 });
+
+  it('a reading 20 minutes older than its series\' newest (past the own-progress allowance): through the backfill, the content of an on-time run', async () => {
+    const onTime = await go(onTimeSteps());
+    const late = await go(held(20 * MIN));
+    assert.equal(late.d.late, 2, 'both readings of the record taken as late');
+    assert.equal(late.backfills, 2, 'one backfill per series');
+    same(windowsBy(onTime.d, sizes, until, park), windowsBy(late.d, sizes, until, park));
+  });
+
+  it('a reading 4 minutes older than its series\' newest (within the own-progress allowance): revised in memory', async () => {
+    const onTime = await go(onTimeSteps());
+    const late = await go(held(4 * MIN));
+    assert.deepEqual([late.d.late, late.backfills], [0, 0]);
+    same(windowsBy(onTime.d, sizes, until, park), windowsBy(late.d, sizes, until, park));
+  });
 });

@@ -28,7 +28,7 @@ export async function startAggregator(config: AggregatorConfig, logger: Logger, 
   const store = createStore(config, logger);
   const runtime = new AggregatorRuntime({
     bus, store, registry, logger, supervisor, metrics: createAggregatorMetrics(metricsRegistry), group: config.AGGREGATOR_GROUP,
-    allowedLatenessMs: config.ALLOWED_LATENESS_MS, outOfOrdernessMs: config.OUT_OF_ORDERNESS_MS, idlePartitionMs: config.IDLE_PARTITION_MS, idleSeriesMs: config.IDLE_SERIES_MS,
+    allowedLatenessMs: config.ALLOWED_LATENESS_MS, partitionLatenessMs: config.PARTITION_LATENESS_MS, outOfOrdernessMs: config.OUT_OF_ORDERNESS_MS, idlePartitionMs: config.IDLE_PARTITION_MS, idleSeriesMs: config.IDLE_SERIES_MS,
     backfillMaxAgeMs: config.BACKFILL_MAX_AGE_MS, batchMax: config.AGGREGATOR_BATCH_MAX, checkpointIntervalMs: config.AGGREGATOR_CHECKPOINT_INTERVAL_MS,
   });
   let started = false;
@@ -38,7 +38,7 @@ export async function startAggregator(config: AggregatorConfig, logger: Logger, 
   });
   await runtime.start();
   started = true;
-  logger.info({ group: config.AGGREGATOR_GROUP, allowedLatenessMs: config.ALLOWED_LATENESS_MS }, 'aggregator running');
+  logger.info({ group: config.AGGREGATOR_GROUP, allowedLatenessMs: config.ALLOWED_LATENESS_MS, partitionLatenessMs: Math.max(config.ALLOWED_LATENESS_MS, config.PARTITION_LATENESS_MS) }, 'aggregator running');
   return {
     opsPort: ops.port,
     stop: async () => {

@@ -43,7 +43,8 @@ export class RollupStage {
   constructor(o: AggregatorRuntimeOptions) {
     this.o = o;
     this.now = o.now ?? Date.now;
-    this.options = { allowedLatenessMs: o.allowedLatenessMs, idleSourceMs: o.idlePartitionMs };
+    // A roll-up window takes partials as long as any of its partitions' series may still revise it in memory: the partition allowance.
+    this.options = { allowedLatenessMs: Math.max(o.allowedLatenessMs, o.partitionLatenessMs ?? 0), idleSourceMs: o.idlePartitionMs };
     this.owner = new PartitionOwner({
       bus: o.bus, logger: o.logger, supervisor: o.supervisor,
       subscription: { groupId: rollupGroup(o.group), topics: [topics.aggregatorPartials.name], fromBeginning: true, maxBatchSize: o.batchMax },

@@ -31,6 +31,8 @@ import { IngestPipeline } from '../../services/ingest/pipeline.ts';
 import { Spool } from '../../services/ingest/spool.ts';
 import { createIngestMetrics } from '../../services/ingest/metrics.ts';
 import { WindowAggregator, RollupCombiner, parseAggregatorState, parseRollupState, partialsMessageSchema, watermarkFrom, type PartialsMessage } from '../../services/aggregator/domain/window-aggregator.ts';
+import { SampleRun, type SetOutcome } from '../../services/aggregator/domain/samples.ts';
+import { metricCatalogue, isMetricName } from '../../shared/contracts/metric-catalogue.ts';
 import { RulesEngine, defaultRulePackPath, parseRulePack, stateRecordSchema } from '../../services/rules/domain/index.ts';
 import {
   aggregateArb, aggregateFor, anyJsonArb, DAY, envelopeArb, messageArb, meterArb, meterStatusArb, NOW, payloadArb, readingBatchArb, readingBatchFor, registry, senmlArb, toJsonText, topicArb, type Message,
@@ -207,6 +209,69 @@ function aggregatorCase(batches: readonly ReadingBatchEvent[], lags: ReadonlyArr
   RollupCombiner.restore(parseRollupState(JSON.parse(JSON.stringify(combiner.snapshot()))), rollupOptions, now);
 }
 
+// ---- a fine window's samples: the compact holder against the map it replaced --
+
+/** Inserts of a few event times (duplicates, replacements, any order), values including -0 and the extremes. */
+const sampleOpsArb = fc.array(fc.record({
+  dt: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 59_999 })),
+  value: fc.oneof(fc.constantFrom(0, -0, 1, 2.5, -1e308, 1e308, Number.MAX_VALUE), fc.double({ noNaN: true, noDefaultInfinity: true })),
+  simulated: fc.boolean(),
+}), { maxLength: 80 });
+
+/** What the map of samples by event time did: a redelivery is a no-op, a new value or flag replaces the held one. */
+function mapModel(ops: ReadonlyArray<{ dt: number; value: number; simulated: boolean }>, base: number): { outcomes: SetOutcome[]; samples: Array<[number, number, boolean]> } {
+  const m = new Map<number, { value: number; simulated: boolean }>();
+  const outcomes: SetOutcome[] = [];
+  for (const o of ops) {
+    const held = m.get(base + o.dt);
+    if (held && held.value === o.value && held.simulated === o.simulated) {
+      outcomes.push('same');
+      continue;
+    }
+    outcomes.push(held ? 'replaced' : 'added');
+    m.set(base + o.dt, { value: o.value, simulated: o.simulated });
+  }
+  return { outcomes, samples: [...m].sort(([a], [b]) => a - b).map(([ts, v]) => [ts, v.value, v.simulated]) };
+}
+
+function sampleRunCase(ops: ReadonlyArray<{ dt: number; value: number; simulated: boolean }>): void {
+  const base = NOW - (NOW % 60_000);
+  const run = new SampleRun(base);
+  const outcomes = ops.map((o) => run.set(base + o.dt, o.value, o.simulated));
+  const held: Array<[number, number, boolean]> = Array.from({ length: run.size }, (_, i) => [run.timeAt(i), run.valueAt(i), run.simulatedAt(i)]);
+  const model = mapModel(ops, base);
+  assert.deepEqual(outcomes, model.outcomes, 'outcome of each insert');
+  assert.deepEqual(held, model.samples, 'samples in event-time order');
+}
+
+/** The same inserts as readings of one meter's minute, in batches: the aggregator's counts and checkpoint follow the map. */
+function sampleWindowCase(ops: ReadonlyArray<{ dt: number; value: number; simulated: boolean }>, cuts: readonly number[]): void {
+  const entry = registry.registry.parks[0]!.tenants[0]!.meters[0]!;
+  const metric = entry.metrics.find(isMetricName)!;
+  const park = registry.registry.parks[0]!.id;
+  const tenant = registry.registry.parks[0]!.tenants[0]!.id;
+  const base = NOW - (NOW % 60_000);
+  const agg = new WindowAggregator({ ...aggOptions, windows: ['1m'] });
+  let duplicates = 0;
+  let from = 0;
+  for (const at of [...cuts.map((c) => c % (ops.length + 1)).sort((a, b) => a - b), ops.length]) {
+    if (at <= from) continue;
+    // One reading per event: within an event the schema does not hold two of one metric and time.
+    for (const o of ops.slice(from, at)) {
+      const r = agg.record({ v: 1, park, tenant, meter: entry.id, seq: 0, receivedAt: NOW, simulated: o.simulated, readings: [{ metric, unit: metricCatalogue[metric].unit, value: o.value, ts: base + o.dt }] });
+      duplicates += r.duplicates;
+    }
+    from = at;
+  }
+  const model = mapModel(ops, base);
+  assert.equal(duplicates, model.outcomes.filter((o) => o === 'same').length, 'duplicates counted');
+  const fine = agg.snapshot().series.flatMap((s) => s.fine);
+  const x = model.samples.map(([ts, value, sim]) => (sim ? [ts - base, value, 1] : [ts - base, value]));
+  assert.deepEqual(fine.map((f) => f.x), x.length === 0 ? [] : [x], 'checkpoint samples');
+  const back = WindowAggregator.restore(parseAggregatorState(JSON.parse(JSON.stringify(agg.snapshot()))), { ...aggOptions, windows: ['1m'] });
+  assert.deepEqual(back.snapshot(), parseAggregatorState(JSON.parse(JSON.stringify(agg.snapshot()))), 'restores to the same');
+}
+
 // ---- the rules engine ------------------------------------------------------
 
 const pack = parseRulePack(readFileSync(defaultRulePackPath, 'utf8'), defaultRulePackPath);
@@ -258,6 +323,8 @@ export const fuzzProperties: readonly FuzzProperty[] = [
   { name: 'decode: any payload', runsShare: 1, property: () => asRaw(decodeProperty(payloadArb)) },
   { name: 'ingest pipeline on embedded adapters', runsShare: 0.1, property: () => asRaw(fc.asyncProperty(planArb, (plan) => pipelineCase(plan))) },
   { name: 'aggregator and roll-ups: any reading batches', runsShare: 0.2, property: () => asRaw(fc.property(fc.array(readingBatchArb, { maxLength: 25 }), fc.array(fc.option(fc.nat(2 * DAY), { nil: null }), { maxLength: 25 }), aggregatorCase)) },
+  { name: 'aggregator samples: the compact holder behaves as the map by event time', runsShare: 1, property: () => asRaw(fc.property(sampleOpsArb, sampleRunCase)) },
+  { name: 'aggregator samples: a meter minute recorded in batches, its checkpoint as the map gave', runsShare: 0.5, property: () => asRaw(fc.property(sampleOpsArb, fc.array(fc.nat(80), { maxLength: 5 }), sampleWindowCase)) },
   { name: 'rules engine: any readings, aggregates, statuses', runsShare: 0.5, property: () => asRaw(fc.property(rulesInputsArb, rulesCase)) },
 ];
 

@@ -115,6 +115,14 @@ export interface Driven {
   openWindows: number;
   checkpointBytes: number;
   metrics: AggregatorMetrics;
+  /** Readings the partitions took as late (their window forgotten): each went through a backfill. */
+  late: number;
+}
+
+/** The aggregator's two allowances (WindowAggregatorOptions); 2 h each by default. */
+export interface Lateness {
+  allowedLatenessMs: number;
+  partitionLatenessMs?: number;
 }
 
 /**
@@ -123,12 +131,13 @@ export interface Driven {
  * keys them; a partition without readings of a batch is idle, so the
  * watermark is the newest partition's (as the runtime's idle rule makes it).
  */
-export async function drive(store: TimeSeriesStore, registry: RegistryIndex, steps: readonly ReadingBatchEvent[][], partitions = 1): Promise<Driven> {
+export async function drive(store: TimeSeriesStore, registry: RegistryIndex, steps: readonly ReadingBatchEvent[][], partitions = 1, lateness: Lateness = { allowedLatenessMs: 2 * H }): Promise<Driven> {
   const metrics = createAggregatorMetrics(createMetricsRegistry('late-data'));
   const ctx = { store, metrics, backfillMaxAgeMs: 29 * D };
-  const L = 2 * H;
-  const aggs = Array.from({ length: partitions }, () => new WindowAggregator({ registry, allowedLatenessMs: L, outOfOrdernessMs: 5_000, idleSeriesMs: MIN }));
-  const combiner = new RollupCombiner({ allowedLatenessMs: L, idleSourceMs: MIN });
+  const aggs = Array.from({ length: partitions }, () => new WindowAggregator({ registry, ...lateness, outOfOrdernessMs: 5_000, idleSeriesMs: MIN }));
+  // The roll-up stage holds its windows for the longer allowance, as the runtime configures it.
+  const combiner = new RollupCombiner({ allowedLatenessMs: Math.max(lateness.allowedLatenessMs, lateness.partitionLatenessMs ?? 0), idleSourceMs: MIN });
+  let late = 0;
   const latest = new Map<string, AggregateEvent>();
   const keep = async (events: readonly AggregateEvent[]): Promise<void> => {
     if (events.length === 0) return;
@@ -143,7 +152,7 @@ export async function drive(store: TimeSeriesStore, registry: RegistryIndex, ste
     // Ingest writes the store before the bus.
     const points: ReadingPoint[] = step.flatMap((e) => e.readings.map((r) => ({ park: e.park, tenant: e.tenant, meter: e.meter, metric: r.metric, unit: r.unit, value: r.value, ts: r.ts })));
     await store.writeReadings(points);
-    for (const e of step) aggs[partitionForKey(e.meter, partitions)]!.record(e);
+    for (const e of step) late += aggs[partitionForKey(e.meter, partitions)]!.record(e).late;
     for (const e of step) for (const r of e.readings) if (r.ts > now) now = r.ts;
     const newest = Math.max(...aggs.map((a) => a.maxEventTime ?? -Infinity));
     for (const [source, agg] of aggs.entries()) {
@@ -157,7 +166,7 @@ export async function drive(store: TimeSeriesStore, registry: RegistryIndex, ste
     }
     await keep(combiner.flush(now));
   }
-  return { latest, openWindows: aggs.reduce((n, a) => n + a.openWindows, 0), checkpointBytes: packCheckpoint({ aggregator: aggs[0]!.snapshot() }).length, metrics };
+  return { latest, openWindows: aggs.reduce((n, a) => n + a.openWindows, 0), checkpointBytes: packCheckpoint({ aggregator: aggs[0]!.snapshot() }).length, metrics, late };
 }
 
 /** What a consumer compares: the content of each window, not how many revisions it took. */

@@ -102,7 +102,7 @@ describe('late data of any age through the aggregator on real Kafka and InfluxDB
       return got !== undefined && JSON.stringify({ ...(content(got) as object), windowId: id }) === JSON.stringify(e);
     });
     await waitFor(matches, 120_000, 'every hour and day as on time', 500).catch(() => {});
-    const actual = windowsBy({ latest, openWindows: 0, checkpointBytes: 0, metrics: onTime.metrics }, sizes, until, park);
+    const actual = windowsBy({ latest, openWindows: 0, checkpointBytes: 0, metrics: onTime.metrics, late: 0 }, sizes, until, park);
     assert.ok(expected.size > 100, `${expected.size} windows compared`);
     for (const [id, e] of expected) assert.deepEqual(actual.get(id), e, id);
     assert.ok((await metricValue(svc.opsUrl, 'eip_aggregator_backfills_total')) > 0, 'the resend went through backfills');

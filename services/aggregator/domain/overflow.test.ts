@@ -6,6 +6,7 @@ import { loadParkRegistry, demoParkPath } from '../../../shared/contracts/park-r
 import { maxStorableEpochMs } from '../../../shared/contracts/ids.ts';
 import { classifyStep, profileOf } from '../../../shared/domain/register.ts';
 import { summariseSamples } from './summary.ts';
+import { SampleRun } from './samples.ts';
 import { RollupCombiner, WindowAggregator } from './window-aggregator.ts';
 
 const MAX = Number.MAX_VALUE;
@@ -14,7 +15,10 @@ const t0 = Date.UTC(2026, 10, 27, 10);
 
 describe('aggregator arithmetic at the edge of a double', () => {
   it('saturates a window sum and keeps the mean finite', () => {
-    const { summary } = summariseSamples(new Map([[t0, { value: 1e308, simulated: false }], [t0 + 1, { value: 1e308, simulated: false }]]), undefined);
+    const samples = new SampleRun(t0);
+    samples.set(t0, 1e308, false);
+    samples.set(t0 + 1, 1e308, false);
+    const { summary } = summariseSamples(samples, undefined);
     assert.equal(summary.sum, MAX);
     assert.ok(Number.isFinite(summary.sum / summary.count));
   });

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReadingBatchEvent } from '../../../shared/contracts/events.ts';
 import { H, lateRegistry, lateStart as T0, MIN } from '../../../test/helpers/late-data.ts';
-import { WindowAggregator, parseAggregatorState, type WindowAggregatorOptions } from './window-aggregator.ts';
-import { windowStart } from './windows.ts';
+import { WindowAggregator, parseAggregatorState, windowIdOf, type AggregatorState, type WindowAggregatorOptions } from './window-aggregator.ts';
+import { windowBounds, windowStart } from './windows.ts';
 
 const park = 'p-progress';
 const registry = lateRegistry(park);
@@ -86,5 +86,66 @@ describe('WindowAggregator: event-time progress per series', () => {
     const restored = WindowAggregator.restore(parseAggregatorState(JSON.parse(JSON.stringify(agg.snapshot()))), options());
     assert.deepEqual(restored.snapshot(), agg.snapshot());
     assert.equal(restored.record(power('live-a', T0 + 3 * 24 * H - 3 * H)).late, 1, 'forgotten before the checkpoint, forgotten after');
+  });
+
+  it('a checkpoint made with one long allowance restores under the short own-progress one, which forgets more at the next sweep', () => {
+    const old = new WindowAggregator(options());
+    for (let t = T0; t < T0 + 4 * H; t += 2 * MIN) {
+      old.record(power('live-a', t));
+      old.flush(t - 5_000);
+    }
+    const split = options({ allowedLatenessMs: 5 * MIN, partitionLatenessMs: L });
+    const restored = WindowAggregator.restore(parseAggregatorState(JSON.parse(JSON.stringify(old.snapshot()))), split);
+    assert.equal(restored.openWindows, old.openWindows, 'nothing lost at restore');
+    const last = T0 + 4 * H;
+    restored.record(power('live-a', last));
+    restored.flush(last - 5_000);
+    // The 1-minute windows ending within 5 minutes and 5 s of the newest reading (2-minute cadence), the hours and the day around them.
+    assert.ok(old.openWindows > 60 && restored.openWindows <= 4 + 2 + 1, `${old.openWindows} windows held before, ${restored.openWindows} after`);
+    assert.deepEqual([restored.record(power('live-a', last - 10 * MIN)).late, restored.record(power('live-a', last - 4 * MIN)).late], [1, 0]);
+  });
+
+  it('the partition allowance is never shorter than the own-progress one', () => {
+    const agg = new WindowAggregator(options({ allowedLatenessMs: L, partitionLatenessMs: 0 }));
+    agg.record(power('logger', T0 + 10 * MIN));
+    agg.record(power('live-a', T0 + H + 30 * MIN));
+    agg.flush(T0 + H + 30 * MIN - 5_000);
+    assert.equal(agg.record(power('logger', T0 + 12 * MIN)).late, 0);
+  });
+
+  it('the final summaries the roll-ups hold go to the checkpoint once per series, and the earlier per-roll-up form restores the same', () => {
+    const split = options({ allowedLatenessMs: 5 * MIN, partitionLatenessMs: L });
+    const agg = new WindowAggregator(split);
+    agg.record(power('logger', T0 + MIN));
+    for (let t = T0; t < T0 + 40 * MIN; t += 2 * MIN) {
+      agg.record(power('live-a', t));
+      agg.record(power('live-b', t));
+      agg.flush(t - 5_000);
+    }
+    const snap = parseAggregatorState(JSON.parse(JSON.stringify(agg.snapshot())));
+    const finals = snap.series.flatMap((st) => (st.z ?? []).map(([w, start, sum]) => ({ st, w, start, sum })));
+    assert.ok(finals.length > 10 && snap.frozen === undefined, `${finals.length} final summaries, per series`);
+    // The same state as an earlier version wrote it: per tenant and park window, the members' summaries.
+    const frozen = new Map<string, NonNullable<AggregatorState['frozen']>[number]>();
+    for (const { st, w, start, sum } of finals) {
+      const tenant = st.meter === 'live-b' ? 't2' : 't1';
+      for (const [scope, id] of [['tenant', tenant], ['park', park]] as const) {
+        const key = windowIdOf(scope, id, st.metric, w, start);
+        const f = frozen.get(key) ?? { id: key, scope, park, ...(scope === 'tenant' ? { tenant } : {}), metric: st.metric, unit: 'kW', cumulative: false, window: w, start, end: windowBounds(start, w, 'Asia/Makassar').end, m: [] };
+        f.m.push([st.meter, sum]);
+        frozen.set(key, f);
+      }
+    }
+    const old = parseAggregatorState(JSON.parse(JSON.stringify({ ...snap, series: snap.series.map(({ z: _z, ...st }) => st), frozen: [...frozen.values()] })));
+    const restored = [snap, old].map((from) => WindowAggregator.restore(from, split));
+    for (const back of restored) assert.deepEqual(parseAggregatorState(JSON.parse(JSON.stringify(back.snapshot()))), snap);
+    // The silent logger's reading then revises its tenant and park windows (their other members long forgotten) as it does without the restart.
+    agg.record(power('logger', T0 + 20 * MIN));
+    const expected = agg.flush(T0 + 40 * MIN);
+    assert.ok(expected.partials.some((p) => p.scope === 'park' && p.start === T0 + 20 * MIN && p.s[0] === 3), 'the park minute folds the logger with the two live meters');
+    for (const back of restored) {
+      back.record(power('logger', T0 + 20 * MIN));
+      assert.deepEqual(back.flush(T0 + 40 * MIN), expected);
+    }
   });
 });

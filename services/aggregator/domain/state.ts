@@ -36,6 +36,8 @@ export const aggregatorStateSchema = z.object({
       fine: z.array(z.object({ s: num, x: z.array(sampleSchema).min(1), d: z.literal(1).optional(), e: emittedSchema.optional() })),
       /** Larger windows: a: the summary of their smaller windows already forgotten. */
       coarse: z.array(z.object({ w: windowSizeSchema, s: num, a: summarySchema.optional(), d: z.literal(1).optional(), e: emittedSchema.optional() })),
+      /** Final summaries of windows it already forgot that its tenant and park windows still hold: [size, start, summary]. */
+      z: z.array(z.tuple([windowSizeSchema, num, summarySchema])).optional(),
     }),
   ),
   /**
@@ -45,7 +47,7 @@ export const aggregatorStateSchema = z.object({
   rollups: z.array(z.tuple([z.string().min(1), count, count])),
   /** Every series forgot its windows ending at or before this (absent: watermark - allowed lateness). */
   forgotten: num.optional(),
-  /** Tenant and park windows still held with the final summaries of members already forgotten (m: [meter, summary]). */
+  /** Tenant and park windows still held with the final summaries of members already forgotten (m: [meter, summary]); written by earlier versions, now per series (`z`). */
   frozen: z.array(rollupPartialSchema.pick({ id: true, scope: true, park: true, tenant: true, metric: true, unit: true, cumulative: true, window: true, start: true, end: true }).extend({
     m: z.array(z.tuple([z.string().min(1), summarySchema])).min(1),
   })).optional(),

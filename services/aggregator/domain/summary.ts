@@ -6,6 +6,7 @@
 import { eventBit } from './register.ts';
 import { classifyStep, type RegisterProfile, type RegisterReading } from '../../../shared/domain/register.ts';
 import { satAdd } from '../../../shared/saturating.ts';
+import type { SampleRun } from './samples.ts';
 
 export interface Summary {
   count: number;
@@ -54,28 +55,27 @@ export function mergeInto(acc: Summary, next: Summary): Summary {
 }
 
 /**
- * Summarises one window's samples in event-time order, whatever order they
- * arrived in. For a register, `prev` is the last reading before the window (or
+ * Summarises one window's samples (held in event-time order, whatever order
+ * they arrived in). For a register, `prev` is the last reading before the window (or
  * undefined when none is known, so the first reading only sets the baseline);
  * the result's `lastReading` is the `prev` of the next window.
  */
 export function summariseSamples(
-  samples: ReadonlyMap<number, Sample>,
+  samples: SampleRun,
   register: { prev: RegisterReading | undefined; rating: RegisterProfile } | undefined,
 ): { summary: Summary; lastReading: RegisterReading | undefined } {
   const s = emptySummary();
   let prev = register?.prev;
-  const times = [...samples.keys()].sort((a, b) => a - b);
-  for (const ts of times) {
-    const sample = samples.get(ts)!;
-    const v = sample.value;
+  for (let i = 0; i < samples.size; i++) {
+    const ts = samples.timeAt(i);
+    const v = samples.valueAt(i);
     s.count += 1;
     s.sum = satAdd(s.sum, v);
     if (v < s.min) s.min = v;
     if (v > s.max) s.max = v;
     s.lastTs = ts;
     s.last = v;
-    if (!sample.simulated) s.real += 1;
+    if (!samples.simulatedAt(i)) s.real += 1;
     if (register) {
       const cur = { ts, value: v };
       if (prev) {

@@ -9,7 +9,8 @@
  *
  * How state is kept (and why):
  * - Windows of the smallest configured size ("fine", 1 min by default) hold their
- *   samples keyed by event time. That makes a redelivered reading idempotent (same
+ *   samples by event time (samples.ts: times and values in one array of numbers,
+ *   in event-time order). That makes a redelivered reading idempotent (same
  *   (meter, metric, ts) keeps one sample, the later value), lets register
  *   differences be taken in event-time order however readings arrive, and keeps
  *   memory at about one sample per meter-metric-minute that can still change.
@@ -21,8 +22,13 @@
  *   resending an outage is judged by its own clock, not by the meters that moved
  *   on. A silent series must not hold back its roll-ups: its windows also close
  *   once the flush watermark (the partition's progress) has passed them by
- *   `idleSeriesMs`. A series forgets a window once that point passed it by
- *   `allowedLatenessMs`: state is O(series x allowance).
+ *   `idleSeriesMs`. A series forgets a window once its own progress less
+ *   `outOfOrdernessMs` has passed it by `allowedLatenessMs` (short: in-order
+ *   data never comes back to a closed window, only the series' own
+ *   out-of-order readings do), or the watermark less `idleSeriesMs` by
+ *   `partitionLatenessMs` (long: a logger resending its buffer, a meter gone
+ *   quiet, is judged by its own clock until then). State is O(series x
+ *   allowance) for live series.
  * - A reading whose fine window the series has forgotten is not dropped: it is
  *   counted `late` and queued for a backfill (`takeBackfills`): the runtime reads
  *   the affected span back from the time-series store (which holds every reading
@@ -40,6 +46,7 @@ import { byWindow, type RollupPartial } from './rollups.ts';
 import type { BackfillData, BackfillRequest, StoredWindow } from './backfill.ts';
 import type { AggregatorState, CoarseState, FineState, SampleState, SeriesState } from './state.ts';
 import { decodeSummary, emptySummary, encodeSummary, mergeInto, summariseSamples, type Sample, type Summary } from './summary.ts';
+import { SampleRun } from './samples.ts';
 import { assertZone, windowBounds, windowIdOf, windowStart } from './windows.ts';
 import { contentHash, numberAllAfterStore, type NumberingOutcome, type StoredRevisions } from './revisions.ts';
 
@@ -47,8 +54,18 @@ export interface WindowAggregatorOptions {
   registry: RegistryIndex;
   /** Window sizes to produce; all four by default. */
   windows?: readonly WindowSize[];
-  /** How long after a series' windows close its late readings still revise them in memory (older ones: `fill`). */
+  /**
+   * How far behind a series' own progress (its newest reading less
+   * `outOfOrdernessMs`) its out-of-order readings still revise its windows in
+   * memory; older ones go through `fill`.
+   */
   allowedLatenessMs: number;
+  /**
+   * How far behind the flush watermark less `idleSeriesMs` a series behind the
+   * partition, or silent, still has its windows held: what every series forgets
+   * at the least. Never less than `allowedLatenessMs`; undefined: the same.
+   */
+  partitionLatenessMs?: number;
   /**
    * A series' windows close once its own newest reading is this far past their
    * end. Undefined: per-series progress is off and windows close by the flush
@@ -122,7 +139,7 @@ interface WindowBase {
 
 interface FineWindow extends WindowBase {
   kind: 'fine';
-  samples: Map<number, Sample>;
+  samples: SampleRun;
   /** Its summary from these samples after the register baseline `prev`: kept across flushes until either changes. */
   summarised?: { prev: RegisterReading | undefined; summary: Summary; lastReading: RegisterReading | undefined } | undefined;
 }
@@ -184,7 +201,9 @@ const sameReading = (a: RegisterReading | undefined, b: RegisterReading | undefi
 type StateWith<F> = Omit<AggregatorState, 'series'> & { series: (Omit<SeriesState, 'fine'> & { fine: F[] })[] };
 
 function fineState(w: FineWindow): FineState {
-  const x: SampleState[] = [...w.samples.entries()].sort(([a], [b]) => a - b).map(([ts, v]) => (v.simulated ? [ts - w.start, v.value, 1] : [ts - w.start, v.value]));
+  const x: SampleState[] = [];
+  const run = w.samples;
+  for (let i = 0; i < run.size; i++) x.push(run.simulatedAt(i) ? [run.timeAt(i) - w.start, run.valueAt(i), 1] : [run.timeAt(i) - w.start, run.valueAt(i)]);
   const f: FineState = { s: w.start, x };
   if (w.dirty) f.d = 1;
   if (w.emitted) f.e = [w.emitted.revision, w.emitted.hash];
@@ -194,6 +213,7 @@ function fineState(w: FineWindow): FineState {
 export class WindowAggregator {
   private readonly registry: RegistryIndex;
   private readonly allowedLatenessMs: number;
+  private readonly partitionLatenessMs: number;
   /** Configured sizes, shortest first. */
   private readonly sizes: readonly WindowSize[];
   private readonly fineSize: WindowSize;
@@ -235,11 +255,12 @@ export class WindowAggregator {
       throw new RangeError(`allowedLatenessMs must be a finite number >= 0, got ${options.allowedLatenessMs}`);
     }
     for (const p of options.registry.registry.parks) assertZone(p.timezone);
-    for (const [name, v] of [['outOfOrdernessMs', options.outOfOrdernessMs ?? 0], ['idleSeriesMs', options.idleSeriesMs ?? 0]] as const) {
+    for (const [name, v] of [['outOfOrdernessMs', options.outOfOrdernessMs ?? 0], ['idleSeriesMs', options.idleSeriesMs ?? 0], ['partitionLatenessMs', options.partitionLatenessMs ?? 0]] as const) {
       if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number >= 0, got ${v}`);
     }
     this.registry = options.registry;
     this.allowedLatenessMs = options.allowedLatenessMs;
+    this.partitionLatenessMs = Math.max(options.allowedLatenessMs, options.partitionLatenessMs ?? 0);
     this.outOfOrdernessMs = options.outOfOrdernessMs ?? Infinity;
     this.idleSeriesMs = options.idleSeriesMs ?? 0;
     // Sizes nest (windows.ts: local hours and days are whole 15-minute windows), so every fine window lies in exactly one window of each larger size.
@@ -317,12 +338,10 @@ export class WindowAggregator {
       if (r.ts > this.maxTs) this.maxTs = r.ts;
       if (r.ts > series.maxTs) series.maxTs = r.ts;
       const window = series.fine.get(start) ?? this.openFine(series, start);
-      const held = window.samples.get(r.ts);
-      if (held && held.value === r.value && held.simulated === simulated) {
+      if (window.samples.set(r.ts, r.value, simulated) === 'same') {
         result.duplicates++;
         continue;
       }
-      window.samples.set(r.ts, { value: r.value, simulated });
       window.summarised = undefined;
       this.touch(window);
       result.accepted++;
@@ -378,9 +397,10 @@ export class WindowAggregator {
     events.sort(byWindow);
     partials.sort(byPartial);
     const globalClose = wm - this.idleSeriesMs;
-    if (this.nextEnd + this.allowedLatenessMs <= Math.max(globalClose, this.maxTs - this.outOfOrdernessMs)) this.sweep(cache);
+    // No series forgets past the newest progress of any less its allowance, or the partition's less its own.
+    if (this.nextEnd <= Math.max(globalClose - this.partitionLatenessMs, this.maxTs - this.outOfOrdernessMs - this.allowedLatenessMs)) this.sweep(cache);
     // After the sweep: every window ending at or before it is gone from every series.
-    const boundary = windowStart(globalClose - this.allowedLatenessMs, this.fineSize);
+    const boundary = windowStart(globalClose - this.partitionLatenessMs, this.fineSize);
     if (boundary > this.forgotten) this.forgotten = boundary;
     for (const s of this.series.values()) if (s.forgotten < this.forgotten) s.forgotten = this.forgotten;
     return { events, partials, unverified };
@@ -420,6 +440,11 @@ export class WindowAggregator {
   /** Where a series' windows close: its own progress, or the flush watermark less the idle allowance. */
   private closeAt(s: Series): number {
     return Math.max(s.maxTs - this.outOfOrdernessMs, this.wm - this.idleSeriesMs);
+  }
+
+  /** Where a series' windows are forgotten: the short allowance behind its own progress, the long one behind the partition's. */
+  private forgetAt(s: Series): number {
+    return Math.max(s.maxTs - this.outOfOrdernessMs - this.allowedLatenessMs, this.wm - this.idleSeriesMs - this.partitionLatenessMs);
   }
 
   private queueBackfill(series: Series, ts: number, sample: Sample): void {
@@ -473,13 +498,13 @@ export class WindowAggregator {
     const series = this.series.get(data.key);
     if (!series) return [];
     const to = Math.min(data.to, series.forgotten);
-    const samples = new Map<number, Map<number, Sample>>();
+    const samples = new Map<number, SampleRun>();
     const put = (ts: number, s: Sample): void => {
       if (ts < data.from || ts >= to) return;
       const start = windowStart(ts, this.fineSize);
       let m = samples.get(start);
-      if (!m) samples.set(start, (m = new Map<number, Sample>()));
-      m.set(ts, s);
+      if (!m) samples.set(start, (m = new SampleRun(start)));
+      m.set(ts, s.value, s.simulated);
     };
     for (const r of data.readings) if (Number.isFinite(r.value) && storableTime(r.ts)) put(r.ts, { value: r.value, simulated: r.simulated });
     for (const r of data.late) put(r.ts, { value: r.value, simulated: r.simulated });
@@ -568,10 +593,23 @@ export class WindowAggregator {
 
   /** The checkpoint, with each fine window's part as `fineOf` gives it. */
   private stateWith<F>(fineOf: (w: FineWindow) => F): StateWith<F> {
+    // The final summaries the roll-ups hold of forgotten windows, once per series and window. The park window holds every one its
+    // tenant window does (the same summary: freeze and fill set both, and a tenant window is dropped no later than its park's).
+    const finals = new Map<string, NonNullable<SeriesState['z']>>();
+    for (const r of this.rollups.values()) {
+      if (r.scope !== 'park') continue;
+      for (const [meter, sum] of r.frozen) {
+        const key = `${meter}/${r.metric}`;
+        const z = finals.get(key);
+        if (z) z.push([r.size, r.start, encodeSummary(sum)]);
+        else finals.set(key, [[r.size, r.start, encodeSummary(sum)]]);
+      }
+    }
     const series: StateWith<F>['series'] = [];
-    for (const s of this.series.values()) {
+    for (const [key, s] of this.series) {
+      const z = finals.get(key);
       // A series with nothing held and no progress of its own beyond the shared boundary restores as a new one would.
-      if (s.fine.size === 0 && s.coarse.size === 0 && !s.carry && s.forgotten <= this.forgotten) continue;
+      if (s.fine.size === 0 && s.coarse.size === 0 && !s.carry && !z && s.forgotten <= this.forgotten) continue;
       const fine = [...s.fine.values()].sort((a, b) => a.start - b.start).map(fineOf);
       const coarse: CoarseState[] = [...s.coarse.values()].sort((a, b) => windowMs[a.size] - windowMs[b.size] || a.start - b.start).map((w) => {
         const c: CoarseState = { w: w.size, s: w.start };
@@ -584,23 +622,12 @@ export class WindowAggregator {
       if (s.carry) st.carry = [s.carry.ts, s.carry.value];
       if (Number.isFinite(s.maxTs)) st.p = s.maxTs;
       if (s.forgotten > this.forgotten) st.f = s.forgotten;
+      if (z) st.z = z.sort((a, b) => windowMs[a[0]] - windowMs[b[0]] || a[1] - b[1]);
       series.push(st);
     }
     const rollups: AggregatorState['rollups'] = [];
-    const frozen: NonNullable<AggregatorState['frozen']> = [];
-    for (const r of this.rollups.values()) {
-      if (r.emitted) rollups.push([r.id, r.emitted.revision, r.emitted.hash]);
-      if (r.frozen.size > 0) {
-        const f: NonNullable<AggregatorState['frozen']>[number] = {
-          id: r.id, scope: r.scope, park: r.park, metric: r.metric, unit: r.unit, cumulative: r.cumulative, window: r.size, start: r.start, end: r.end,
-          m: [...r.frozen].sort(([a], [b]) => (a < b ? -1 : 1)).map(([meter, sum]) => [meter, encodeSummary(sum)]),
-        };
-        if (r.tenant !== undefined) f.tenant = r.tenant;
-        frozen.push(f);
-      }
-    }
+    for (const r of this.rollups.values()) if (r.emitted) rollups.push([r.id, r.emitted.revision, r.emitted.hash]);
     rollups.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); // restore rebuilds them in another order
-    frozen.sort((a, b) => (a.id < b.id ? -1 : 1));
     const state: StateWith<F> = {
       v: 1,
       windows: [...this.sizes],
@@ -611,7 +638,6 @@ export class WindowAggregator {
       rollups,
     };
     if (Number.isFinite(this.forgotten)) state.forgotten = this.forgotten;
-    if (frozen.length > 0) state.frozen = frozen;
     return state;
   }
 
@@ -632,7 +658,8 @@ export class WindowAggregator {
     agg.maxTs = state.maxEventTime ?? -Infinity;
     agg.lateTotal = state.late;
     // A checkpoint from before per-series progress forgot by the watermark alone.
-    agg.forgotten = state.forgotten ?? (state.watermark === null ? -Infinity : windowStart(state.watermark - agg.allowedLatenessMs, agg.fineSize));
+    agg.forgotten = state.forgotten ?? (state.watermark === null ? -Infinity : windowStart(state.watermark - agg.partitionLatenessMs, agg.fineSize));
+    // A checkpoint from before the final summaries were kept per series (`z`) listed them per roll-up.
     for (const f of state.frozen ?? []) {
       if (!isMetricName(f.metric)) continue;
       const r: RollupWindow = {
@@ -673,10 +700,15 @@ export class WindowAggregator {
           throw new Error(`aggregator checkpoint: ${agg.fineSize} window of ${st.meter}/${st.metric} at ${f.s} is misaligned or holds samples outside it`);
         }
         const w = agg.openFine(series, f.s);
-        for (const x of f.x) w.samples.set(f.s + x[0], { value: x[1], simulated: x.length === 3 });
+        for (const x of f.x) w.samples.set(f.s + x[0], x[1], x.length === 3);
         if (f.e) w.emitted = { revision: f.e[0], hash: f.e[1] };
         if (f.d) agg.markDirty(w);
         if (rebuilt) for (const c of agg.parentsOf(w)) agg.markDirty(c);
+      }
+      for (const [size, start, sum] of st.z ?? []) {
+        if (!agg.sizes.includes(size)) continue;
+        const summary = decodeSummary(sum);
+        for (const r of agg.rollupsOf(series.info, size, start, windowBounds(start, size, series.info.zone).end)) r.frozen.set(series.info.meter, summary);
       }
     }
     agg.replaying = false;
@@ -709,7 +741,7 @@ export class WindowAggregator {
   }
 
   private openFine(series: Series, start: number): FineWindow {
-    const w: FineWindow = { kind: 'fine', series, start, end: start + this.fineMs, samples: new Map(), dirty: false, emitted: undefined, rollups: [] };
+    const w: FineWindow = { kind: 'fine', series, start, end: start + this.fineMs, samples: new SampleRun(start), dirty: false, emitted: undefined, rollups: [] };
     this.join(w, this.fineSize);
     series.fine.set(start, w);
     if (start > series.maxFineStart) series.maxFineStart = start;
@@ -733,16 +765,23 @@ export class WindowAggregator {
   /** Makes a meter window a member of its tenant and park roll-ups. */
   private join(w: MeterWindow, size: WindowSize): void {
     const i = w.series.info;
-    for (const [scope, scopeId] of [['tenant', i.tenant], ['park', i.park]] as const) {
-      const id = windowIdOf(scope, scopeId, i.metric, size, w.start);
-      let r = this.rollups.get(id);
-      if (!r) {
-        r = { id, scope, park: i.park, tenant: scope === 'tenant' ? i.tenant : undefined, metric: i.metric, unit: i.unit, cumulative: i.register !== undefined, size, start: w.start, end: w.end, members: new Map(), frozen: new Map(), emitted: undefined };
-        this.rollups.set(id, r);
-      }
+    for (const r of this.rollupsOf(i, size, w.start, w.end)) {
       r.members.set(i.meter, w);
       w.rollups.push(r);
     }
+  }
+
+  /** The series' tenant and park windows of this size and start, opened when not held. */
+  private rollupsOf(i: SeriesInfo, size: WindowSize, start: number, end: number): RollupWindow[] {
+    return (([['tenant', i.tenant], ['park', i.park]] as const).map(([scope, scopeId]) => {
+      const id = windowIdOf(scope, scopeId, i.metric, size, start);
+      let r = this.rollups.get(id);
+      if (!r) {
+        r = { id, scope, park: i.park, tenant: scope === 'tenant' ? i.tenant : undefined, metric: i.metric, unit: i.unit, cumulative: i.register !== undefined, size, start, end, members: new Map(), frozen: new Map(), emitted: undefined };
+        this.rollups.set(id, r);
+      }
+      return r;
+    }));
   }
 
   private parentsOf(w: FineWindow): CoarseWindow[] {
@@ -894,17 +933,17 @@ export class WindowAggregator {
   }
 
   /**
-   * Forgets windows whose allowance has passed, per series (its own progress, or
-   * the flush watermark less the idle allowance). A fine window's final summary
+   * Forgets windows whose allowance has passed, per series (`forgetAt`: its own
+   * progress less the short allowance, or the flush watermark less the idle and
+   * the partition allowance). A fine window's final summary
    * is folded into its larger windows and its last register reading becomes the
    * series' carry; a forgotten window's final summary stays with the roll-ups
    * still held that it belongs to. None of it changes what is emitted.
    */
   private sweep(cache: Map<Series, Chain>): void {
-    const L = this.allowedLatenessMs;
     let nextEnd = Infinity;
     for (const series of this.series.values()) {
-      const limit = this.closeAt(series) - L;
+      const limit = this.forgetAt(series);
       const boundary = windowStart(limit, this.fineSize);
       let expiring = false;
       for (const f of series.fine.values()) {
@@ -936,7 +975,8 @@ export class WindowAggregator {
       }
       if (boundary > series.forgotten) series.forgotten = boundary;
     }
-    const shared = this.wm - this.idleSeriesMs - L;
+    // A roll-up window outlives its members' windows: a series not heard from may still join it until the partition forgets it.
+    const shared = this.wm - this.idleSeriesMs - this.partitionLatenessMs;
     for (const [id, r] of this.rollups) if (r.members.size === 0 && r.end <= shared) this.rollups.delete(id);
     this.nextEnd = nextEnd;
   }

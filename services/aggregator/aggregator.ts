@@ -314,7 +314,7 @@ export class AggregatorRuntime {
     const reports: OutgoingMessage[] = [];
     for (const [partition, p] of this.held) {
       const r = watermark === undefined ? { events: [], partials: [] as RollupPartial[], unverified: [] } : p.agg.flush(watermark);
-      if (r.unverified.length > 0) await confirmReplayRevisions(p.agg, r.unverified, this.o);
+      if (r.unverified.length > 0) await confirmReplayRevisions('meters', p.agg, r.unverified, this.o);
       events.push(...r.events);
       // What the roll-up stage may rely on: every series has flushed its windows ending there.
       const wm = p.agg.flushedTo;

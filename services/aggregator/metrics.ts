@@ -25,7 +25,7 @@ export function createAggregatorMetrics(registry: Registry) {
     backfills: new Counter({ name: 'eip_aggregator_backfills_total', help: 'series spans recomputed from the time-series store for readings of windows already forgotten', ...r }),
     backfillReadings: new Counter({ name: 'eip_aggregator_backfill_readings_total', help: 'stored readings read back for backfills', ...r }),
     backfillWindows: new Counter({ name: 'eip_aggregator_backfill_windows_total', help: 'forgotten meter windows a backfill revised (or emitted first)', ...r }),
-    replayWindows: new Counter({ name: 'eip_aggregator_replay_windows_total', help: 'meter windows a replay after a restore changed, numbered after the store: outcome kept (its number stood), repeat (the store held the same content), renumbered (the store held a later revision)', labelNames: ['outcome'], ...r }),
+    replayWindows: new Counter({ name: 'eip_aggregator_replay_windows_total', help: 'windows a replay after a restore changed, numbered after the store, by stage (meters: the readings partitions; rollups: tenant and park windows): outcome kept (its number stood), repeat (the store held the same content), renumbered (the store held a later revision)', labelNames: ['stage', 'outcome'], ...r }),
     rollupRecomputes: new Counter({ name: 'eip_aggregator_rollup_recomputes_total', help: 'tenant and park windows (or one partition\'s share of one) recomputed from stored meter windows', ...r }),
     batchSeconds: new Histogram({ name: 'eip_aggregator_batch_seconds', help: 'time to handle one batch: record, flush, write, checkpoint', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ...r }),
   };

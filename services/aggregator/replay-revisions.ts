@@ -20,7 +20,7 @@ const idOf = (p: AggregatePoint): string | undefined => {
   return scopeId === undefined ? undefined : windowIdOf(p.scope, scopeId, p.metric, p.window, p.start);
 };
 
-export async function confirmReplayRevisions(target: ReplayNumbering, events: readonly AggregateEvent[], o: { store: TimeSeriesStore; metrics: AggregatorMetrics }): Promise<void> {
+export async function confirmReplayRevisions(stage: 'meters' | 'rollups', target: ReplayNumbering, events: readonly AggregateEvent[], o: { store: TimeSeriesStore; metrics: AggregatorMetrics }): Promise<void> {
   const groups = new Map<string, AggregateEvent[]>();
   for (const e of events) {
     const key = `${e.scope}|${e.park}|${e.metric}|${e.window}`;
@@ -47,5 +47,5 @@ export async function confirmReplayRevisions(target: ReplayNumbering, events: re
     }
   }
   const n = target.confirmRevisions(events, stored);
-  for (const [outcome, count] of Object.entries(n)) if (count > 0) o.metrics.replayWindows.inc({ outcome }, count);
+  for (const [outcome, count] of Object.entries(n)) if (count > 0) o.metrics.replayWindows.inc({ stage, outcome }, count);
 }

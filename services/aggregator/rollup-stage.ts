@@ -132,7 +132,7 @@ export class RollupStage {
     this.lastWatermark = combiner.watermarkAt(now);
     const events: AggregateEvent[] = [...recomputed, ...combiner.flush(now)];
     const unverified = combiner.takeUnverified();
-    if (unverified.length > 0) await confirmReplayRevisions(combiner, unverified, this.o);
+    if (unverified.length > 0) await confirmReplayRevisions('rollups', combiner, unverified, this.o);
     const checkpoint = packCheckpoint(combiner.snapshot());
     let written: AggregateEvent[] = [];
     const landed = await this.owner.guarded(async ({ publish, signal }) => {

@@ -137,7 +137,9 @@ describe('WindowAggregator: event-time progress per series', () => {
       }
     }
     const old = parseAggregatorState(JSON.parse(JSON.stringify({ ...snap, series: snap.series.map(({ z: _z, ...st }) => st), frozen: [...frozen.values()] })));
+    // As after a graceful stop: the windows the checkpoint held unemitted are not numbered after the store (revisions.test.ts).
     const restored = [snap, old].map((from) => WindowAggregator.restore(from, split));
+    for (const back of restored) back.trustRestored();
     for (const back of restored) assert.deepEqual(parseAggregatorState(JSON.parse(JSON.stringify(back.snapshot()))), snap);
     // The silent logger's reading then revises its tenant and park windows (their other members long forgotten) as it does without the restart.
     agg.record(power('logger', T0 + 20 * MIN));

@@ -92,8 +92,9 @@ interface PartitionState {
    * Records below this offset may have been recorded, and windows emitted from
    * them, by the partition's earlier owner after its checkpoint: the windows
    * they change are numbered after the store (replay-revisions.ts). Undefined
-   * until the first batch tells the partition's end; null once past it, or
-   * when the checkpoint was written at a graceful stop (nothing came after it).
+   * until the first batch tells the partition's end; null once past it, when
+   * the checkpoint was written at a graceful stop (nothing came after it), or
+   * when there was none (every owner writes one before its first output).
    */
   replayEnd: bigint | null | undefined;
   /** The watermark last reported to the roll-up stage. */
@@ -185,6 +186,7 @@ export class AggregatorRuntime {
     const saved = await this.o.bus.readCompacted(topics.aggregatorState.name);
     const options = { registry: this.o.registry, allowedLatenessMs: this.o.allowedLatenessMs, ...(this.o.partitionLatenessMs !== undefined ? { partitionLatenessMs: this.o.partitionLatenessMs } : {}), outOfOrdernessMs: this.o.outOfOrdernessMs, idleSeriesMs: this.o.idleSeriesMs };
     const restored: Record<number, string> = {};
+    const fresh: OutgoingMessage[] = [];
     for (const partition of mine.partitions) {
       const own = saved.get(partitionCheckpointKey(this.o.group, partition));
       let state: PartitionState;
@@ -197,10 +199,20 @@ export class AggregatorRuntime {
         if (state.replayEnd === null) state.agg.trustRestored();
         restored[partition] = `${own.length} bytes`;
       } else {
-        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false, through: undefined, skipThrough: undefined, skipBefore: 0, replayEnd: undefined };
+        // No owner before has emitted anything from it: each writes this empty checkpoint before its first output, so nothing needs numbering after the store.
+        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false, through: undefined, skipThrough: undefined, skipBefore: 0, replayEnd: null };
+        fresh.push({ topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value: packCheckpointJson(`{"aggregator":${state.agg.snapshotJson()},"max":null}`) });
       }
       this.held.set(partition, state);
       this.o.metrics.partitions.set({ partition: String(partition) }, 1);
+    }
+    if (fresh.length > 0) {
+      try {
+        await this.o.bus.publish(fresh);
+      } catch (err) {
+        // Without it a later owner could not tell that this one emitted: no output before it.
+        throw new EipError('UNAVAILABLE', `could not write the first checkpoint of readings partitions ${fresh.map((m) => m.key).join(', ')} to ${topics.aggregatorState.name}: ${errorMessage(err)}`, { cause: err });
+      }
     }
     this.assignedAt = this.now();
     this.lastWatermark = undefined;
@@ -230,7 +242,8 @@ export class AggregatorRuntime {
     if (state.replayEnd === undefined) {
       const first = batch.messages[0];
       // Both adapters report the end; without it, this batch is all that is taken for a replay.
-      state.replayEnd = batch.highWatermark !== undefined ? BigInt(batch.highWatermark) : first ? BigInt(batch.messages.at(-1)!.offset) + 1n : null;
+      const end = batch.highWatermark !== undefined ? BigInt(batch.highWatermark) : first ? BigInt(batch.messages.at(-1)!.offset) + 1n : null;
+      state.replayEnd = end;
     }
     const replayEnd = state.replayEnd;
     let replayed = false;

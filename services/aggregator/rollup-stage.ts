@@ -12,7 +12,7 @@ import { topics } from '../../shared/contracts/kafka-topics.ts';
 import type { AggregateEvent } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, parseRecord, recordSource } from '../../shared/dead-letters.ts';
 import type { ConsumedBatch, OutgoingMessage } from '../../shared/ports/event-bus.ts';
-import { EipError } from '../../shared/errors.ts';
+import { EipError, errorMessage } from '../../shared/errors.ts';
 import { deadLetterItem, publishIsolating, type WriteContext } from '../../shared/write-isolating.ts';
 import { PartitionOwner } from '../../shared/runtime/partition-owner.ts';
 import { partialsMessageSchema, parseRollupState, RollupCombiner, type RollupCombinerOptions } from './domain/window-aggregator.ts';
@@ -32,7 +32,8 @@ export class RollupStage {
    * Partials below this offset may have been taken, and windows emitted from
    * them, by the partition's earlier owner after its checkpoint: the windows
    * they change are numbered after the store (replay-revisions.ts). Undefined
-   * until the first batch tells the partition's end, null once past it.
+   * until the first batch tells the partition's end, null once past it or when
+   * there was no checkpoint (every owner writes one before its first output).
    */
   private replayEnd: bigint | null | undefined;
   private readonly owner: PartitionOwner;
@@ -70,14 +71,21 @@ export class RollupStage {
   private async assigned(): Promise<void> {
     const saved = await this.o.bus.readCompacted(topics.aggregatorState.name);
     const own = saved.get(rollupCheckpointKey(this.o.group));
+    this.replayEnd = undefined;
     if (own) {
       this.combiner = RollupCombiner.restore(parseRollupState(unpackCheckpoint(own)), this.options, this.now());
       this.o.logger.info({ group: this.o.group, openWindows: this.combiner.openWindows, bytes: own.length }, 'roll-up stage: restored checkpoint');
     } else {
+      // No owner before has emitted anything: each writes this empty checkpoint before its first output, so nothing needs numbering after the store.
       this.combiner = new RollupCombiner(this.options);
+      try {
+        await this.o.bus.publish([{ topic: topics.aggregatorState.name, key: rollupCheckpointKey(this.o.group), value: packCheckpoint(this.combiner.snapshot()) }]);
+      } catch (err) {
+        throw new EipError('UNAVAILABLE', `could not write the roll-up stage's first checkpoint to ${topics.aggregatorState.name}: ${errorMessage(err)}`, { cause: err });
+      }
+      this.replayEnd = null;
     }
     this.lastWatermark = undefined;
-    this.replayEnd = undefined;
     this.o.metrics.rollupStage.set(1);
   }
 

@@ -120,6 +120,13 @@ function checkpointsRefused(bus: SqliteEventBus): EventBus {
   };
 }
 
+/** One power reading of live-a `dt` ms into the scenario's first minute and after, as a one-event batch. */
+const T = lateStart;
+const at = (dt: number, value: number): ReadingBatchEvent[] => [{ v: 1, park, tenant: 't1', meter: 'live-a', seq: 0, receivedAt: T + dt, simulated: false, readings: [{ metric: 'active_power', unit: 'kW', value, ts: T + dt }] }];
+
+/** The meter windows of a consumer's view (`windows`) ending by the first minute's end, as [count, sum]. */
+const firstMinute = (w: Map<string, unknown>): number[][] => [...w].filter(([id]) => id.startsWith('meter:')).map(([, v]) => [(v as { count: number }).count, (v as { sum: number }).sum]);
+
 const sameWindows = (actual: Map<string, unknown>, expected: Map<string, unknown>): void => {
   assert.ok(expected.size > 500, `${expected.size} windows compared`);
   assert.deepEqual([...actual.keys()].filter((k) => !expected.has(k)), [], 'no window the uninterrupted run lacks');
@@ -210,8 +217,6 @@ describe('held commits: a checkpoint every interval, offsets committed through i
     const store = track(createSqliteStore({ path: ':memory:', logger }));
     const bus1 = track(createSqliteBus({ path, logger, leaseMs: 300 }));
     const b1 = await start(bus1, store, group, 3_600_000);
-    const T = lateStart;
-    const at = (dt: number, value: number): ReadingBatchEvent[] => [{ v: 1, park, tenant: 't1', meter: 'live-a', seq: 0, receivedAt: T + dt, simulated: false, readings: [{ metric: 'active_power', unit: 'kW', value, ts: T + dt }] }];
     // The first batch is checkpointed (its minute open); the second closes the minute (revision 0), the third revises it in memory (revision 1).
     let n = 0;
     for (const batch of [at(0, 10), at(90_000, 11), at(30_000, 12)]) await feed(bus1, store, b1, batch, ++n);
@@ -225,8 +230,7 @@ describe('held commits: a checkpoint every interval, offsets committed through i
     await waitFor(async () => (await records(b2.metrics)) >= 2, 15_000, 'the replay of the held batches');
     await feed(bus2, store, b2, at(45_000, 13), 3);
     await b2.runtime.stop();
-    const minute = [...(await windows(bus2, T + 60_000))].filter(([id]) => id.startsWith('meter:')).map(([, w]) => w) as Array<{ count: number; sum: number }>;
-    assert.deepEqual(minute.map((w) => [w.count, w.sum]), [[3, 10 + 12 + 13]], 'the minute with every reading, the one after the restore included');
+    assert.deepEqual(firstMinute(await windows(bus2, T + 60_000)), [[3, 10 + 12 + 13]], 'the minute with every reading, the one after the restore included');
     const outcomes = new Map((await b2.metrics.replayWindows.get()).values.map((v) => [v.labels.outcome, v.value]));
     assert.ok((outcomes.get('repeat') ?? 0) + (outcomes.get('renumbered') ?? 0) >= 1, `the replayed minute numbered after the store: ${JSON.stringify([...outcomes])}`);
   });
@@ -237,8 +241,6 @@ describe('held commits: a checkpoint every interval, offsets committed through i
     const store = track(createSqliteStore({ path: ':memory:', logger }));
     const bus1 = track(createSqliteBus({ path, logger, leaseMs: 300 }));
     const b1 = await start(bus1, store, group, 3_600_000);
-    const T = lateStart;
-    const at = (dt: number, value: number): ReadingBatchEvent[] => [{ v: 1, park, tenant: 't1', meter: 'live-a', seq: 0, receivedAt: T + dt, simulated: false, readings: [{ metric: 'active_power', unit: 'kW', value, ts: T + dt }] }];
     let n = 0;
     for (const batch of [at(0, 10), at(90_000, 11), at(30_000, 12)]) await feed(bus1, store, b1, batch, ++n);
     await b1.runtime.stop();
@@ -252,8 +254,7 @@ describe('held commits: a checkpoint every interval, offsets committed through i
     await b2.runtime.stop();
     // The roll-up stage has no such mark (it may replay the stop's last partials): the readings partitions' meter windows.
     assert.deepEqual((await b2.metrics.replayWindows.get()).values.filter((v) => v.labels.stage === 'meters' && v.value > 0), [], 'no meter window checked');
-    const minute = [...(await windows(bus2, T + 60_000))].filter(([id]) => id.startsWith('meter:')).map(([, w]) => w) as Array<{ count: number; sum: number }>;
-    assert.deepEqual(minute.map((w) => [w.count, w.sum]), [[3, 10 + 12 + 13]]);
+    assert.deepEqual(firstMinute(await windows(bus2, T + 60_000)), [[3, 10 + 12 + 13]]);
   });
 
   it('a kill between a checkpoint and its commit: the replayed records the checkpoint holds are skipped, none taken for late, the windows as uninterrupted', { timeout: 120_000 }, async () => {

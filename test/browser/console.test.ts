@@ -138,8 +138,9 @@ describe('operator console in Chromium', { timeout: 240_000 }, () => {
       await page.getByTestId('range-1h').click();
       const phChart = '[data-testid="metric-chart"][data-metric="ph"]';
       await waitFor(async () => Number(await page.locator(phChart).getAttribute('data-points')) >= history.length + 4, liveTimeout, 'pH points on the chart', 100);
-      // The line itself was drawn: pixels in the first series' colour on the chart's canvas.
-      const linePixels = await page.evaluate<number>(countPixels(`${phChart} canvas`, [0x58, 0xa6, 0xff]));
+      // The line itself was drawn: pixels in the first series' colour on the chart's canvas (painted on a later frame than the points arrive).
+      let linePixels = 0;
+      await waitFor(async () => (linePixels = await page.evaluate<number>(countPixels(`${phChart} canvas`, [0x58, 0xa6, 0xff]))) > 50, liveTimeout, 'the pH line drawn', 100).catch(() => {});
       assert.ok(linePixels > 50, `the pH line is drawn (${linePixels} pixels)`);
       assert.equal(await page.locator('[data-testid="meter-row"][data-meter="wwtp-sparing-outlet"] [data-testid="meter-status"]').count(), 1);
       await page.getByTestId('tenant-alerts').waitFor();

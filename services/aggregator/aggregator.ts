@@ -31,7 +31,7 @@ import { PartitionOwner } from '../../shared/runtime/partition-owner.ts';
 import type { Supervisor } from '../../shared/runtime/supervisor.ts';
 import { WindowAggregator, watermarkFrom, parseAggregatorState, type PartialsMessage, type RollupPartial } from './domain/window-aggregator.ts';
 import { fetchBackfills } from './backfill-io.ts';
-import { confirmReplayRevisions } from './replay-revisions.ts';
+import { confirmReplayRevisions, ReplaySpan } from './replay-revisions.ts';
 import { slowestActive } from './domain/progress.ts';
 import { RollupStage } from './rollup-stage.ts';
 import { outputItem, packCheckpointJson, unpackCheckpoint, writeAggregateOutput } from './output.ts';
@@ -89,14 +89,12 @@ interface PartitionState {
   skipThrough: bigint | undefined;
   skipBefore: number;
   /**
-   * Records below this offset may have been recorded, and windows emitted from
-   * them, by the partition's earlier owner after its checkpoint: the windows
-   * they change are numbered after the store (replay-revisions.ts). Undefined
-   * until the first batch tells the partition's end; null once past it, when
-   * the checkpoint was written at a graceful stop (nothing came after it), or
-   * when there was none (every owner writes one before its first output).
+   * The records its earlier owner may have recorded, and emitted windows from,
+   * after the checkpoint: the windows they change are numbered after the store.
+   * None after a checkpoint written at a graceful stop, or when there was none
+   * (every owner writes one before its first output).
    */
-  replayEnd: bigint | null | undefined;
+  replay: ReplaySpan;
   /** The watermark last reported to the roll-up stage. */
   reported: number | undefined;
   /**
@@ -195,12 +193,12 @@ export class AggregatorRuntime {
         const through = typeof c.through === 'string' && /^\d{1,20}$/.test(c.through) && typeof c.at === 'number' && Number.isFinite(c.at) ? c.through : undefined;
         // The partition holds the watermark where it was until it delivers again or goes idle.
         const max = typeof c.max === 'number' && Number.isFinite(c.max) ? c.max : -Infinity;
-        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false, through, skipThrough: through === undefined ? undefined : BigInt(through), skipBefore: typeof c.at === 'number' ? c.at : 0, replayEnd: c.final === true && through !== undefined ? null : undefined };
-        if (state.replayEnd === null) state.agg.trustRestored();
+        state = { agg: WindowAggregator.restore(parseAggregatorState(c.aggregator), options), max, seenAt: Number.isFinite(max) ? this.now() : 0, reported: undefined, behind: false, through, skipThrough: through === undefined ? undefined : BigInt(through), skipBefore: typeof c.at === 'number' ? c.at : 0, replay: new ReplaySpan(c.final === true && through !== undefined ? 'none' : 'unknown') };
+        if (!state.replay.active) state.agg.trustRestored();
         restored[partition] = `${own.length} bytes`;
       } else {
         // No owner before has emitted anything from it: each writes this empty checkpoint before its first output, so nothing needs numbering after the store.
-        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false, through: undefined, skipThrough: undefined, skipBefore: 0, replayEnd: null };
+        state = { agg: new WindowAggregator(options), max: -Infinity, seenAt: 0, reported: undefined, behind: false, through: undefined, skipThrough: undefined, skipBefore: 0, replay: new ReplaySpan('none') };
         fresh.push({ topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value: packCheckpointJson(`{"aggregator":${state.agg.snapshotJson()},"max":null}`) });
       }
       this.held.set(partition, state);
@@ -239,18 +237,13 @@ export class AggregatorRuntime {
     if (!state) throw new EipError('CLOSED', `readings partition ${batch.partition} is not held`);
     const done = this.o.metrics.batchSeconds.startTimer();
     const deadLetters: OutgoingMessage[] = [];
-    if (state.replayEnd === undefined) {
-      const first = batch.messages[0];
-      // Both adapters report the end; without it, this batch is all that is taken for a replay.
-      const end = batch.highWatermark !== undefined ? BigInt(batch.highWatermark) : first ? BigInt(batch.messages.at(-1)!.offset) + 1n : null;
-      state.replayEnd = end;
-    }
-    const replayEnd = state.replayEnd;
+    state.replay.begin(batch);
+    const replaying = state.replay.active;
     let replayed = false;
     for (const m of batch.messages) {
       this.o.metrics.records.inc();
-      if (replayEnd !== null) {
-        state.agg.replaying = BigInt(m.offset) < replayEnd;
+      if (replaying) {
+        state.agg.replaying = state.replay.replayed(m.offset);
         if (state.agg.replaying) replayed = true;
       }
       if (state.skipThrough !== undefined) {
@@ -277,7 +270,7 @@ export class AggregatorRuntime {
     }
     const last = batch.messages.at(-1);
     state.behind = batch.highWatermark !== undefined && last !== undefined && BigInt(batch.highWatermark) > BigInt(last.offset) + 1n;
-    if (replayEnd !== null && last !== undefined && BigInt(last.offset) + 1n >= replayEnd) state.replayEnd = null;
+    state.replay.finish(batch);
     // Readings of windows already forgotten: recomputed from the store before the flush (a replayed one's too, as replayed).
     state.agg.replaying = replayed;
     const backfilled = await fetchBackfills(state.agg, this.o);

@@ -7,6 +7,7 @@
  */
 import type { AggregateEvent } from '../../shared/contracts/events.ts';
 import type { AggregatePoint, TimeSeriesStore } from '../../shared/ports/time-series.ts';
+import type { ConsumedBatch } from '../../shared/ports/event-bus.ts';
 import { storedWindowOf, windowIdOf, type NumberingOutcome, type StoredRevisions } from './domain/window-aggregator.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 
@@ -48,4 +49,41 @@ export async function confirmReplayRevisions(stage: 'meters' | 'rollups', target
   }
   const n = target.confirmRevisions(events, stored);
   for (const [outcome, count] of Object.entries(n)) if (count > 0) o.metrics.replayWindows.inc({ stage, outcome }, count);
+}
+
+/**
+ * Which records of a partition an earlier owner may have taken after its
+ * checkpoint: those below the partition's end when this owner's first batch
+ * came (both adapters report it; without it, that batch alone).
+ */
+export class ReplaySpan {
+  /** Undefined until the first batch; null once past it, or when nothing can have been taken. */
+  private end: bigint | null | undefined;
+
+  /** `none`: the checkpoint says no output followed it (a graceful stop), or there was none. */
+  constructor(from: 'unknown' | 'none') {
+    this.end = from === 'none' ? null : undefined;
+  }
+
+  /** Still replaying (false once the consumer passed the end). */
+  get active(): boolean {
+    return this.end !== null;
+  }
+
+  /** With each batch, before its records: the first fixes the end. */
+  begin(batch: ConsumedBatch): void {
+    if (this.end !== undefined) return;
+    const last = batch.messages.at(-1);
+    this.end = batch.highWatermark !== undefined ? BigInt(batch.highWatermark) : last ? BigInt(last.offset) + 1n : null;
+  }
+
+  replayed(offset: string): boolean {
+    return this.end !== null && this.end !== undefined && BigInt(offset) < this.end;
+  }
+
+  /** After the batch's records: past the end, nothing more is replayed. */
+  finish(batch: ConsumedBatch): void {
+    const last = batch.messages.at(-1);
+    if (this.end !== null && this.end !== undefined && last !== undefined && BigInt(last.offset) + 1n >= this.end) this.end = null;
+  }
 }

@@ -19,7 +19,7 @@ import { partialsMessageSchema, parseRollupState, RollupCombiner, type RollupCom
 import { outputItem, packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
 import type { AggregatorRuntimeOptions } from './aggregator.ts';
 import { recomputeRollups } from './backfill-io.ts';
-import { confirmReplayRevisions } from './replay-revisions.ts';
+import { confirmReplayRevisions, ReplaySpan } from './replay-revisions.ts';
 import type { RecomputeRequest } from './domain/window-aggregator.ts';
 
 export const rollupCheckpointKey = (group: string): string => `${group}/rollups`;
@@ -28,14 +28,8 @@ export const rollupGroup = (group: string): string => `${group}.rollups`;
 export class RollupStage {
   private combiner: RollupCombiner | undefined;
   private lastWatermark: number | undefined;
-  /**
-   * Partials below this offset may have been taken, and windows emitted from
-   * them, by the partition's earlier owner after its checkpoint: the windows
-   * they change are numbered after the store (replay-revisions.ts). Undefined
-   * until the first batch tells the partition's end, null once past it or when
-   * there was no checkpoint (every owner writes one before its first output).
-   */
-  private replayEnd: bigint | null | undefined;
+  /** The partials its earlier owner may have taken after the checkpoint: the windows they change are numbered after the store. */
+  private replay = new ReplaySpan('unknown');
   private readonly owner: PartitionOwner;
   private readonly now: () => number;
   private readonly options: RollupCombinerOptions;
@@ -71,7 +65,7 @@ export class RollupStage {
   private async assigned(): Promise<void> {
     const saved = await this.o.bus.readCompacted(topics.aggregatorState.name);
     const own = saved.get(rollupCheckpointKey(this.o.group));
-    this.replayEnd = undefined;
+    this.replay = new ReplaySpan('unknown');
     if (own) {
       this.combiner = RollupCombiner.restore(parseRollupState(unpackCheckpoint(own)), this.options, this.now());
       this.o.logger.info({ group: this.o.group, openWindows: this.combiner.openWindows, bytes: own.length }, 'roll-up stage: restored checkpoint');
@@ -83,7 +77,7 @@ export class RollupStage {
       } catch (err) {
         throw new EipError('UNAVAILABLE', `could not write the roll-up stage's first checkpoint to ${topics.aggregatorState.name}: ${errorMessage(err)}`, { cause: err });
       }
-      this.replayEnd = null;
+      this.replay = new ReplaySpan('none');
     }
     this.lastWatermark = undefined;
     this.o.metrics.rollupStage.set(1);
@@ -99,17 +93,14 @@ export class RollupStage {
     if (!combiner) throw new EipError('CLOSED', 'the partials partition is not held');
     const deadLetters: OutgoingMessage[] = [];
     const recompute: RecomputeRequest[] = [];
-    if (this.replayEnd === undefined) {
-      const last = batch.messages.at(-1);
-      this.replayEnd = batch.highWatermark !== undefined ? BigInt(batch.highWatermark) : last ? BigInt(last.offset) + 1n : null;
-    }
-    const replayEnd = this.replayEnd;
+    this.replay.begin(batch);
+    const replaying = this.replay.active;
     let replayed = false;
     for (const m of batch.messages) {
       // The topic is shared by every aggregator group: the key says whose a record is.
       if (m.key !== this.o.group) continue;
-      if (replayEnd !== null) {
-        combiner.replaying = BigInt(m.offset) < replayEnd;
+      if (replaying) {
+        combiner.replaying = this.replay.replayed(m.offset);
         if (combiner.replaying) replayed = true;
       }
       const report = parseRecord(m.value, partialsMessageSchema, 'aggregator partials v1');
@@ -123,8 +114,7 @@ export class RollupStage {
       if (r.late) this.o.metrics.partials.inc({ outcome: 'late' }, r.late);
       recompute.push(...r.recompute);
     }
-    const last = batch.messages.at(-1);
-    if (replayEnd !== null && last !== undefined && BigInt(last.offset) + 1n >= replayEnd) this.replayEnd = null;
+    this.replay.finish(batch);
     // Windows forgotten here (or a partition's share it no longer holds): from the stored meter windows, written before these partials.
     combiner.replaying = replayed;
     const recomputed = await recomputeRollups(combiner, recompute, this.o);

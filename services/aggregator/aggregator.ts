@@ -17,6 +17,7 @@
  * (rollup-stage.ts, its own consumer group on the partials topic) combines the
  * partials of every partition into the tenant and park windows.
  */
+import { performance } from 'node:perf_hooks';
 import { topics } from '../../shared/contracts/kafka-topics.ts';
 import type { AggregateEvent } from '../../shared/contracts/events.ts';
 import { deadLetterMessage, recordSource } from '../../shared/dead-letters.ts';
@@ -33,6 +34,7 @@ import { WindowAggregator, watermarkFrom, parseAggregatorState, type PartialsMes
 import { fetchBackfills } from './backfill-io.ts';
 import { confirmReplayRevisions, ReplaySpan } from './replay-revisions.ts';
 import { slowestActive } from './domain/progress.ts';
+import { checkpointWaitMs } from './domain/checkpoint-pacing.ts';
 import { RollupStage } from './rollup-stage.ts';
 import { outputItem, packCheckpointJson, unpackCheckpoint, writeAggregateOutput } from './output.ts';
 
@@ -116,7 +118,9 @@ export class AggregatorRuntime {
   private lastWatermark: number | undefined;
   /** Held partitions whose state changed since their last checkpoint: their batches' offsets are held. */
   private readonly unsaved = new Set<number>();
+  /** When the last checkpoint was written or refused, and what encoding it took (ms). */
   private checkpointedAt = -Infinity;
+  private checkpointCostMs = 0;
   private readonly checkpointIntervalMs: number;
   private readonly now: () => number;
 
@@ -284,8 +288,9 @@ export class AggregatorRuntime {
     return undefined;
   }
 
+  /** Due once the interval has passed, later when the last one was costly (domain/checkpoint-pacing.ts). */
   private checkpointDue(): boolean {
-    return this.unsaved.size > 0 && this.now() - this.checkpointedAt >= this.checkpointIntervalMs;
+    return this.unsaved.size > 0 && this.now() - this.checkpointedAt >= checkpointWaitMs(this.checkpointIntervalMs, this.checkpointCostMs);
   }
 
   /** A timer (or stop) turn: flushes, and commits the held batches when it checkpointed. */
@@ -337,6 +342,7 @@ export class AggregatorRuntime {
       if (recorded.has(partition) || r.events.length > 0 || r.partials.length > 0) this.unsaved.add(partition);
     }
     const due = this.unsaved.size > 0 && (checkpoint || this.checkpointDue());
+    const encodingFrom = performance.now();
     const checkpoints = (due ? [...this.unsaved] : []).map((partition): OutgoingMessage => {
       const p = this.held.get(partition)!;
       const encoded = this.o.metrics.checkpointSeconds.startTimer();
@@ -346,6 +352,7 @@ export class AggregatorRuntime {
       encoded();
       return { topic: topics.aggregatorState.name, key: partitionCheckpointKey(this.o.group, partition), value };
     });
+    if (due) this.checkpointCostMs = performance.now() - encodingFrom;
     let written: AggregateEvent[] = [];
     let saved = 0;
     // Until both have them the batch is not done: the windows were marked emitted, so giving up here would lose them.
@@ -366,10 +373,16 @@ export class AggregatorRuntime {
     }
     this.o.metrics.openWindows.set(this.openWindows);
     if (watermark !== undefined) this.o.metrics.watermark.set(watermark);
-    // A checkpoint the bus refused (dead-lettered): nothing commits past the previous one, so a restart loses nothing.
-    if (!due || saved < checkpoints.length) return 'written';
-    this.unsaved.clear();
+    if (!due) return 'written';
+    // A refused one is tried again after the same wait, not with every batch: encoding it again at once would change nothing.
     this.checkpointedAt = this.now();
+    if (saved < checkpoints.length) {
+      // Dead-lettered: nothing commits past the previous checkpoint, so a restart loses nothing.
+      this.o.logger.error({ partitions: [...this.unsaved], bytes: checkpoints.map((c) => (c.value as Buffer).length), refused: checkpoints.length - saved },
+        'the bus refused a readings partition checkpoint: offsets stay uncommitted (a restart replays from the last checkpoint written) until one is accepted');
+      return 'written';
+    }
+    this.unsaved.clear();
     return 'checkpointed';
   }
 }

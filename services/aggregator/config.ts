@@ -17,7 +17,7 @@ export const aggregatorConfigSchema = z.object({
   OUT_OF_ORDERNESS_MS: envInt('the watermark trails the newest event time by this much before windows close', { default: 5_000, min: 0, max: 86_400_000 }),
   IDLE_PARTITION_MS: envInt('a readings partition silent for this long stops holding the watermark back', { default: 10_000, min: 100, max: 86_400_000 }),
   AGGREGATOR_BATCH_MAX: envInt('largest batch of reading records handled at once', { default: 5_000, min: 1, max: 100_000 }),
-  AGGREGATOR_CHECKPOINT_INTERVAL_MS: envInt('a readings partition\'s window state is checkpointed at most this often (0: after every batch); its offsets are committed only through its last checkpoint, so a restart replays at most about this much', { default: 2_000, min: 0, max: 600_000 }),
+  AGGREGATOR_CHECKPOINT_INTERVAL_MS: envInt('a readings partition\'s window state is checkpointed at most this often (0: after every batch), and less often when encoding the last one took over a tenth of the time since (a large state); its offsets are committed only through its last checkpoint, so a restart replays about this much', { default: 2_000, min: 0, max: 600_000 }),
 });
 
 export type AggregatorConfig = z.infer<typeof aggregatorConfigSchema>;

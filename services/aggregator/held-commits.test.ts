@@ -211,6 +211,21 @@ describe('held commits: a checkpoint every interval, offsets committed through i
     sameWindows(await windows(bus2, until), expected);
   });
 
+  it('a refused checkpoint is encoded again only after the interval, not with every batch that follows', { timeout: 60_000 }, async () => {
+    const path = join(dir, 'd2.sqlite');
+    const store = track(createSqliteStore({ path: ':memory:', logger }));
+    const bus = track(createSqliteBus({ path, logger, leaseMs: 300 }));
+    const b = await start(checkpointsRefused(bus), store, randomGroup('agg'), 60_000);
+    const refused = async (): Promise<number> => (await b.metrics.sinks.refused.get()).values.reduce((k, v) => k + v.value, 0);
+    let n = 0;
+    let i = 0;
+    while ((await refused()) === 0) await feed(bus, store, b, steps[i]!, (n += steps[i++]!.length));
+    const encoded = await checkpoints(b.metrics);
+    for (const batch of steps.slice(i, i + 8)) await feed(bus, store, b, batch, (n += batch.length));
+    assert.equal(await checkpoints(b.metrics), encoded, 'no checkpoint encoded in the interval after the refused one');
+    assert.equal(await refused(), 1, 'refused once');
+  });
+
   it('a window revised after the checkpoint, then replayed in one batch: its numbers continue those emitted before the crash, so a consumer dropping revisions it has seen misses nothing', { timeout: 60_000 }, async () => {
     const path = join(dir, 'e.sqlite');
     const group = randomGroup('agg');

@@ -10,7 +10,8 @@ import { createMetricsRegistry } from '../../shared/observability/metrics.ts';
 import { createSinkMetrics } from '../../shared/observability/sink-metrics.ts';
 import { deadLetterItem } from '../../shared/write-isolating.ts';
 import { randomGroup, waitFor } from '../../test/helpers/bus.ts';
-import { writeAggregateOutput } from './output.ts';
+import { gzipSync } from 'node:zlib';
+import { packCheckpoint, unpackCheckpoint, writeAggregateOutput } from './output.ts';
 
 const logger = quietLogger('aggregator-output-test');
 const start = Date.UTC(2026, 10, 27, 10);
@@ -53,5 +54,23 @@ describe('writeAggregateOutput', () => {
       await bus.close();
       await store.close();
     }
+  });
+});
+
+describe('checkpoint packing', () => {
+  const state = { aggregator: { v: 1, series: [{ meter: 'm1', fine: [{ s: start, x: [[0, 7.25], [1000, 7.5]] }] }] }, max: start, through: '41' };
+
+  it('writes zstd and reads it back', () => {
+    const packed = packCheckpoint(state);
+    assert.equal(packed.subarray(0, 4).toString('hex'), '28b52ffd');
+    assert.deepEqual(unpackCheckpoint(packed), state);
+  });
+
+  it('still reads a gzip checkpoint, as written before', () => {
+    assert.deepEqual(unpackCheckpoint(gzipSync(JSON.stringify(state))), state);
+  });
+
+  it('refuses bytes of neither format, naming how they start', () => {
+    assert.throws(() => unpackCheckpoint(Buffer.from(JSON.stringify(state))), /checkpoint of \d+ bytes is neither zstd nor gzip \(it starts 7b226167\)/);
   });
 });

@@ -12,6 +12,7 @@
  *   npm run bench:soak -- --minutes 60 [--rate 5000 --png docs/soak.png]
  */
 import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -47,6 +48,9 @@ const log = (msg: string): void => logAs('soak', msg);
 const spikeEvery = 2_500;
 
 async function main(b: Bench): Promise<void> {
+  // The plot's browser, before the run rather than after it: a fresh machine may need Debian's package.
+  const browser = spawnSync('bash', [resolve(repoRoot, 'infra/chromium/install.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (browser.status !== 0) throw new Error(`infra/chromium/install.sh exited ${browser.status ?? browser.signal}: the plot needs Chromium (set EIP_CHROMIUM to one)`);
   for (const s of allServices) await b.start(s);
   const lags = new GroupLags(b.stack.kafkaBrokers);
   await lags.connect();
@@ -90,7 +94,10 @@ async function main(b: Bench): Promise<void> {
     const title = `bench:soak, ${rate} readings/s for ${minutes} min, ${meters} meters, ${cpus().length} cores shared (warm-up ${+warmupMinutes.toFixed(1)} min)`;
     for (const f of [samplesPath, pngPath]) mkdirSync(dirname(f), { recursive: true });
     writeFileSync(samplesPath, `${JSON.stringify({ title, warmupMinutes, samples })}\n`);
-    await renderSoakPlot(samples, title, pngPath);
+    const plotted = await renderSoakPlot(samples, title, pngPath).then(() => true, (err: unknown) => {
+      log(`the plot failed (the samples are in ${values.samples}): ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    });
     const groups = Object.fromEntries([...groupLag].map(([g, s]) => [g, judgeLag(s.filter((x) => x.atMs >= warmupMinutes * 60_000), lagBound)]));
     const ingestBacklog = judgeLag(backlog.filter((x) => x.atMs >= warmupMinutes * 60_000), lagBound);
     process.stdout.write(`${JSON.stringify({
@@ -99,7 +106,7 @@ async function main(b: Bench): Promise<void> {
       kept: ingestBacklog.bounded && Object.values(groups).every((v) => v.bounded),
       services: perService, ingestBacklog, groups,
       publishToAlertMs: { alerts: alertDelays.length, p50: percentile(alertDelays, 50), p99: percentile(alertDelays, 99) },
-      png: values.png, samples: values.samples, elapsedSeconds: Math.round((Date.now() - t0) / 1000),
+      png: plotted ? values.png : null, samples: values.samples, elapsedSeconds: Math.round((Date.now() - t0) / 1000),
     })}\n`);
   } finally {
     stream.close();

@@ -13,7 +13,7 @@ export interface SoakSample { atS: number; service: string; rssMiB: number; heap
 
 const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 
-export async function renderSoakPlot(samples: readonly SoakSample[], title: string, pngPath: string, chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'): Promise<void> {
+export async function renderSoakPlot(samples: readonly SoakSample[], title: string, pngPath: string, chromiumPath = process.env.EIP_CHROMIUM ?? '/usr/bin/chromium'): Promise<void> {
   const services = [...new Set(samples.map((s) => s.service))];
   const times = [...new Set(samples.map((s) => s.atS))].sort((a, b) => a - b);
   const column = (service: string, key: 'rssMiB' | 'heapUsedMiB' | 'loopLagP99Ms'): Array<number | null> => {

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReadingBatchEvent } from '../../../shared/contracts/events.ts';
 import { H, lateRegistry, lateStart as T0, MIN } from '../../../test/helpers/late-data.ts';
-import { WindowAggregator, parseAggregatorState, windowIdOf, type AggregatorState, type WindowAggregatorOptions } from './window-aggregator.ts';
-import { windowBounds, windowStart } from './windows.ts';
+import { WindowAggregator, parseAggregatorState, type WindowAggregatorOptions } from './window-aggregator.ts';
+import { windowStart } from './windows.ts';
 
 const park = 'p-progress';
 const registry = lateRegistry(park);
@@ -113,7 +113,7 @@ describe('WindowAggregator: event-time progress per series', () => {
     assert.equal(agg.record(power('logger', T0 + 12 * MIN)).late, 0);
   });
 
-  it('the final summaries the roll-ups hold go to the checkpoint once per series, and the earlier per-roll-up form restores the same', () => {
+  it('the final summaries the roll-ups hold go to the checkpoint once per series and restore the same', () => {
     const split = options({ allowedLatenessMs: 5 * MIN, partitionLatenessMs: L });
     const agg = new WindowAggregator(split);
     agg.record(power('logger', T0 + MIN));
@@ -124,21 +124,9 @@ describe('WindowAggregator: event-time progress per series', () => {
     }
     const snap = parseAggregatorState(JSON.parse(JSON.stringify(agg.snapshot())));
     const finals = snap.series.flatMap((st) => (st.z ?? []).map(([w, start, sum]) => ({ st, w, start, sum })));
-    assert.ok(finals.length > 10 && snap.frozen === undefined, `${finals.length} final summaries, per series`);
-    // The same state as an earlier version wrote it: per tenant and park window, the members' summaries.
-    const frozen = new Map<string, NonNullable<AggregatorState['frozen']>[number]>();
-    for (const { st, w, start, sum } of finals) {
-      const tenant = st.meter === 'live-b' ? 't2' : 't1';
-      for (const [scope, id] of [['tenant', tenant], ['park', park]] as const) {
-        const key = windowIdOf(scope, id, st.metric, w, start);
-        const f = frozen.get(key) ?? { id: key, scope, park, ...(scope === 'tenant' ? { tenant } : {}), metric: st.metric, unit: 'kW', cumulative: false, window: w, start, end: windowBounds(start, w, 'Asia/Makassar').end, m: [] };
-        f.m.push([st.meter, sum]);
-        frozen.set(key, f);
-      }
-    }
-    const old = parseAggregatorState(JSON.parse(JSON.stringify({ ...snap, series: snap.series.map(({ z: _z, ...st }) => st), frozen: [...frozen.values()] })));
+    assert.ok(finals.length > 10, `${finals.length} final summaries, per series`);
     // As after a graceful stop: the windows the checkpoint held unemitted are not numbered after the store (revisions.test.ts).
-    const restored = [snap, old].map((from) => WindowAggregator.restore(from, split));
+    const restored = [WindowAggregator.restore(snap, split)];
     for (const back of restored) back.trustRestored();
     for (const back of restored) assert.deepEqual(parseAggregatorState(JSON.parse(JSON.stringify(back.snapshot()))), snap);
     // The silent logger's reading then revises its tenant and park windows (their other members long forgotten) as it does without the restart.

@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { windowSizeSchema } from '../../../shared/contracts/events.ts';
-import { rollupPartialSchema } from './rollups.ts';
 
 const num = z.number().finite();
 const count = z.number().int().nonnegative();
@@ -47,10 +46,6 @@ export const aggregatorStateSchema = z.object({
   rollups: z.array(z.tuple([z.string().min(1), count, count])),
   /** Every series forgot its windows ending at or before this (absent: watermark - allowed lateness). */
   forgotten: num.optional(),
-  /** Tenant and park windows still held with the final summaries of members already forgotten (m: [meter, summary]); written by earlier versions, now per series (`z`). */
-  frozen: z.array(rollupPartialSchema.pick({ id: true, scope: true, park: true, tenant: true, metric: true, unit: true, cumulative: true, window: true, start: true, end: true }).extend({
-    m: z.array(z.tuple([z.string().min(1), summarySchema])).min(1),
-  })).optional(),
 });
 
 export type AggregatorState = z.infer<typeof aggregatorStateSchema>;

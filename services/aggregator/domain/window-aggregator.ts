@@ -659,15 +659,6 @@ export class WindowAggregator {
     agg.lateTotal = state.late;
     // A checkpoint from before per-series progress forgot by the watermark alone.
     agg.forgotten = state.forgotten ?? (state.watermark === null ? -Infinity : windowStart(state.watermark - agg.partitionLatenessMs, agg.fineSize));
-    // A checkpoint from before the final summaries were kept per series (`z`) listed them per roll-up.
-    for (const f of state.frozen ?? []) {
-      if (!isMetricName(f.metric)) continue;
-      const r: RollupWindow = {
-        id: f.id, scope: f.scope, park: f.park, tenant: f.tenant, metric: f.metric, unit: f.unit, cumulative: f.cumulative, size: f.window, start: f.start, end: f.end ?? windowBounds(f.start, f.window, agg.registry.park(f.park)?.timezone ?? 'UTC').end,
-        members: new Map(), frozen: new Map(f.m.map(([meter, sum]) => [meter, decodeSummary(sum)])), emitted: undefined,
-      };
-      agg.rollups.set(r.id, r);
-    }
     // Windows not emitted when the checkpoint was written may have been emitted by its writer since.
     agg.replaying = true;
     for (const st of state.series) {

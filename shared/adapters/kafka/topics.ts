@@ -7,7 +7,7 @@ import { createKafkaClient, type KafkaConnectionOptions } from './client.ts';
 import { kafkaError } from './errors.ts';
 
 /** What topic creation needs from a TopicSpec. */
-export type TopicSettings = Pick<TopicSpec, 'name' | 'partitions' | 'retentionMs' | 'compacted'>;
+export type TopicSettings = Pick<TopicSpec, 'name' | 'partitions' | 'retentionMs' | 'compacted' | 'maxMessageBytes'>;
 
 export interface EnsureTopicsOptions {
   /** Default 1 (the local single-node broker). */
@@ -15,10 +15,11 @@ export interface EnsureTopicsOptions {
 }
 
 /**
- * Creates the topics that do not exist, with their partitions, retention and
- * cleanup policy; idempotent. Existing topics are left alone (changing the
- * partition count would move keys to other partitions and break their order),
- * but a mismatch with the spec is logged.
+ * Creates the topics that do not exist, with their partitions, retention,
+ * cleanup policy and record size limit; idempotent. Existing topics are left
+ * alone (changing the partition count would move keys to other partitions and
+ * break their order), but a mismatch with the spec is logged; only a size limit
+ * below the spec's is raised, which takes nothing away from anyone.
  */
 export async function ensureTopicsWith(admin: Admin, specs: readonly TopicSettings[], logger: Logger, options: EnsureTopicsOptions = {}): Promise<string[]> {
   const replicationFactor = options.replicationFactor ?? 1;
@@ -39,6 +40,7 @@ export async function ensureTopicsWith(admin: Admin, specs: readonly TopicSettin
             { name: 'cleanup.policy', value: spec.compacted ? 'compact' : 'delete' },
             // Kafka never compacts the active segment: roll it hourly so state topics read on start stay small.
             ...(spec.compacted ? [{ name: 'segment.ms', value: '3600000' }, { name: 'min.cleanable.dirty.ratio', value: '0.1' }] : []),
+            ...(spec.maxMessageBytes !== undefined ? [{ name: 'max.message.bytes', value: String(spec.maxMessageBytes) }] : []),
           ],
         }],
       });
@@ -57,8 +59,9 @@ async function checkExisting(admin: Admin, specs: readonly TopicSettings[], logg
   const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) });
   const configs = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: specs.map((s) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: s.name, configNames: ['cleanup.policy', 'retention.ms'] })),
+    resources: specs.map((s) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: s.name, configNames: ['cleanup.policy', 'retention.ms', 'max.message.bytes'] })),
   });
+  const raise: { name: string; from: string | undefined; to: number }[] = [];
   for (const spec of specs) {
     const partitions = topics.find((t) => t.name === spec.name)?.partitions.length;
     const entries = configs.resources.find((r) => r.resourceName === spec.name)?.configEntries ?? [];
@@ -68,7 +71,22 @@ async function checkExisting(admin: Admin, specs: readonly TopicSettings[], logg
     if (partitions !== spec.partitions || compacted !== spec.compacted || retention !== String(spec.retentionMs)) {
       logger.warn({ topic: spec.name, partitions, policy, retention, expected: { partitions: spec.partitions, compacted: spec.compacted, retentionMs: spec.retentionMs } }, 'existing Kafka topic differs from its spec; left unchanged');
     }
+    const limit = entries.find((e) => e.configName === 'max.message.bytes')?.configValue;
+    if (spec.maxMessageBytes !== undefined && !(Number(limit) >= spec.maxMessageBytes)) raise.push({ name: spec.name, from: limit, to: spec.maxMessageBytes });
   }
+  if (raise.length === 0) return;
+  // kafkajs speaks the older AlterConfigs, which replaces a topic's whole set of overrides: the ones it has go with the new limit.
+  const current = await admin.describeConfigs({ includeSynonyms: false, resources: raise.map((r) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: r.name })) });
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: raise.map((r) => {
+      const overrides = (current.resources.find((x) => x.resourceName === r.name)?.configEntries ?? [])
+        .filter((e) => e.configSource === kafkajs.ConfigSource.TOPIC_CONFIG && e.configName !== 'max.message.bytes')
+        .map((e) => ({ name: e.configName, value: e.configValue }));
+      return { type: kafkajs.ConfigResourceTypes.TOPIC, name: r.name, configEntries: [...overrides, { name: 'max.message.bytes', value: String(r.to) }] };
+    }),
+  });
+  for (const r of raise) logger.info({ topic: r.name, from: r.from, to: r.to }, 'raised the Kafka topic\'s max.message.bytes to its spec');
 }
 
 /** For a bootstrap script: connects, creates what is missing, disconnects. */

@@ -15,6 +15,7 @@ export function createAggregatorMetrics(registry: Registry) {
     watermark: new Gauge({ name: 'eip_aggregator_watermark_ms', help: 'current event-time watermark, epoch ms', ...r }),
     checkpointBytes: new Gauge({ name: 'eip_aggregator_checkpoint_bytes', help: 'size of the last checkpoint of a readings partition (compressed)', ...r }),
     checkpointSeconds: new Histogram({ name: 'eip_aggregator_checkpoint_seconds', help: 'time to encode one readings partition\'s checkpoint (JSON and zstd)', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], ...r }),
+    checkpointWait: new Gauge({ name: 'eip_aggregator_checkpoint_wait_seconds', help: 'how long after the last checkpoint the next may be written: AGGREGATOR_CHECKPOINT_INTERVAL_MS, or nine times the CPU time the last took to encode when longer; offsets commit with checkpoints', ...r }),
     checkpointWrittenBytes: new Counter({ name: 'eip_aggregator_checkpoint_written_bytes_total', help: 'bytes of the readings partitions\' checkpoints written (compressed)', ...r }),
     partitions: new Gauge({ name: 'eip_aggregator_partitions_held', help: 'readings partitions assigned to this instance (1 while held)', labelNames: ['partition'], ...r }),
     partials: new Counter({ name: 'eip_aggregator_partials_total', help: 'roll-up partials taken by the roll-up stage, by outcome (late: past the allowed lateness)', labelNames: ['outcome'], ...r }),

@@ -1,8 +1,8 @@
 /**
  * How long after one checkpoint the next may be written. The interval is the
  * floor; a state grown large (many meters, fast ones) waits longer, so that
- * encoding checkpoints takes at most `share` of the time and the rest is left
- * for the readings. A longer wait only means a restart replays more: offsets
+ * encoding checkpoints takes at most `share` of the CPU time (the cost is the
+ * CPU time the last one took) and the rest is left for the readings. A longer wait only means a restart replays more: offsets
  * are committed through the last checkpoint written, never past it.
  */
 export const defaultCheckpointShare = 0.1;

@@ -2,17 +2,18 @@
  * The aggregator's window state alone, in process and without servers: one
  * WindowAggregator holding every meter, fed its records in event-time order in
  * batches of 2,000, flushed after each and checkpointed (JSON + zstd, as the
- * runtime does; gzip alongside, as it did before, for the ratio) after every Nth (--checkpoint-every: at saturation, a 2 s
- * checkpoint interval covers many batches). Prints the mean ms per batch of each
+ * runtime does; the same JSON gzipped alongside, as it was before, for the
+ * ratio) after every Nth (--checkpoint-every: at saturation, a 2 s checkpoint
+ * interval covers many batches). Prints the mean ms per batch of each
  * step as JSON, the checkpoint's spread over every batch, and the heap the
  * state holds at the end (heap used after a full collection, less the same
  * before the state was built).
  */
 import { gzipSync } from 'node:zlib';
-import { packCheckpointJson } from '../services/aggregator/output.ts';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
+import { packCheckpointJson } from '../services/aggregator/output.ts';
 import { runInNewContext } from 'node:vm';
 import { parseParkRegistry, RegistryIndex } from '../shared/contracts/park-registry.ts';
 import type { ReadingBatchEvent } from '../shared/contracts/events.ts';

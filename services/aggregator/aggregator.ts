@@ -117,9 +117,9 @@ export class AggregatorRuntime {
   private lastWatermark: number | undefined;
   /** Held partitions whose state changed since their last checkpoint: their batches' offsets are held. */
   private readonly unsaved = new Set<number>();
-  /** When the last checkpoint was written or refused, and the CPU time its encoding took (ms). */
+  /** When the last checkpoint was written or refused, and how long after it the next may be (domain/checkpoint-pacing.ts). */
   private checkpointedAt = -Infinity;
-  private checkpointCostMs = 0;
+  private checkpointPauseMs: number;
   private readonly checkpointIntervalMs: number;
   private readonly now: () => number;
 
@@ -128,6 +128,7 @@ export class AggregatorRuntime {
     this.o = o;
     this.now = o.now ?? Date.now;
     this.checkpointIntervalMs = o.checkpointIntervalMs ?? 0;
+    this.checkpointPauseMs = this.checkpointIntervalMs;
     this.owner = new PartitionOwner({
       bus: o.bus, logger: o.logger, supervisor: o.supervisor,
       subscription: { groupId: o.group, topics: [topics.readings.name], fromBeginning: true, maxBatchSize: o.batchMax },
@@ -287,9 +288,8 @@ export class AggregatorRuntime {
     return undefined;
   }
 
-  /** Due once the interval has passed, later when the last one was costly (domain/checkpoint-pacing.ts). */
   private checkpointDue(): boolean {
-    return this.unsaved.size > 0 && this.now() - this.checkpointedAt >= checkpointWaitMs(this.checkpointIntervalMs, this.checkpointCostMs);
+    return this.unsaved.size > 0 && this.now() - this.checkpointedAt >= this.checkpointPauseMs;
   }
 
   /** A timer (or stop) turn: flushes, and commits the held batches when it checkpointed. */
@@ -354,8 +354,8 @@ export class AggregatorRuntime {
     });
     if (due) {
       const used = process.cpuUsage(encodingFrom);
-      this.checkpointCostMs = (used.user + used.system) / 1000;
-      this.o.metrics.checkpointWait.set(checkpointWaitMs(this.checkpointIntervalMs, this.checkpointCostMs) / 1000);
+      this.checkpointPauseMs = checkpointWaitMs(this.checkpointIntervalMs, (used.user + used.system) / 1000);
+      this.o.metrics.checkpointWait.set(this.checkpointPauseMs / 1000);
     }
     let written: AggregateEvent[] = [];
     let saved = 0;

@@ -15,6 +15,8 @@ import { partitionForKey } from './partitioner.ts';
 export interface ContractTopicOptions {
   compacted?: boolean;
   partitions?: number;
+  /** The topic's record size limit (TopicSpec.maxMessageBytes), where the adapter has one. */
+  maxMessageBytes?: number;
 }
 
 export interface BusFixture {
@@ -490,6 +492,14 @@ export function eventBusContract(name: string, makeBus: () => Promise<BusFixture
       const topic = await fx.topic({ compacted: true, partitions: 3 });
       const state = await fx.bus.readCompacted(topic);
       assert.equal(state.size, 0);
+    });
+
+    void it('a topic declared for large records takes a 2 MB record and reads it back whole from its compacted state', { timeout }, async () => {
+      const topic = await fx.topic({ compacted: true, partitions: 1, maxMessageBytes: 4 * 2 ** 20 });
+      const value = Buffer.alloc(2_000_000, 7);
+      await fx.bus.publish([{ topic, key: 'state', value }]);
+      const state = await fx.bus.readCompacted(topic);
+      assert.ok(state.get('state')?.equals(value), 'the whole record');
     });
 
     void it('a batch over 1 MB in total publishes without TOO_LARGE and is stored in full', { timeout }, async () => {

@@ -44,7 +44,7 @@ eventBusContract('kafka', async () => {
     bus,
     async topic(options = {}) {
       const name = randomTopic('contract');
-      await bus.ensureTopics([{ name, partitions: options.partitions ?? 3, retentionMs: options.compacted ? -1 : 3_600_000, compacted: options.compacted ?? false }]);
+      await bus.ensureTopics([{ name, partitions: options.partitions ?? 3, retentionMs: options.compacted ? -1 : 3_600_000, compacted: options.compacted ?? false, ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }) }]);
       created.push(name);
       return name;
     },
@@ -79,33 +79,27 @@ describe('kafka bus: beyond the contract', () => {
     }
   });
 
-  it('a topic\'s maxMessageBytes: a 2 MB record is taken and read back from the compacted topic; an existing topic below it is raised, its other settings kept', { timeout: 90_000 }, async () => {
-    const big = { name: randomTopic('large-state'), partitions: 1, retentionMs: -1, compacted: true, maxMessageBytes: 4 * 2 ** 20 };
+  it('ensureTopics raises an existing topic\'s max.message.bytes below its spec, keeping its other settings', { timeout: 90_000 }, async () => {
     const old = { name: randomTopic('raised'), partitions: 1, retentionMs: 86_400_000, compacted: true };
     const bus = openBus();
     const { Kafka, ConfigResourceTypes } = (await import('kafkajs')).default;
     const admin = new Kafka({ clientId: 'eip-limit-check', brokers, logLevel: 0 }).admin();
     await admin.connect();
-    const setting = async (topic: string, name: string): Promise<string | undefined> => (await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }] }))
+    const setting = async (name: string): Promise<string | undefined> => (await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: old.name, configNames: [name] }] }))
       .resources[0]?.configEntries.find((e) => e.configName === name)?.configValue;
     try {
-      await bus.ensureTopics([big]);
       const value = Buffer.alloc(2_000_000, 7);
-      await bus.publish([{ topic: big.name, key: 'state', value }]);
-      const back = await bus.readCompacted(big.name);
-      assert.equal(back.get('state')?.length, value.length, 'the whole record, past the consumer\'s 1 MB per partition');
-
       await ensureTopics({ brokers, clientId: 'eip-ensure-test', logger }, [old]);
       await assert.rejects(bus.publish([{ topic: old.name, key: 'k', value }]), (err: unknown) => err instanceof EipError && err.code === 'TOO_LARGE');
       assert.deepEqual(await ensureTopics({ brokers, clientId: 'eip-ensure-test', logger }, [{ ...old, maxMessageBytes: 4 * 2 ** 20 }]), [], 'nothing created');
-      assert.equal(await setting(old.name, 'max.message.bytes'), String(4 * 2 ** 20));
-      assert.equal(await setting(old.name, 'cleanup.policy'), 'compact');
-      assert.equal(await setting(old.name, 'retention.ms'), '86400000');
+      assert.equal(await setting('max.message.bytes'), String(4 * 2 ** 20));
+      assert.equal(await setting('cleanup.policy'), 'compact');
+      assert.equal(await setting('retention.ms'), '86400000');
       await bus.publish([{ topic: old.name, key: 'k', value }]);
     } finally {
       await admin.disconnect();
       await bus.close();
-      await deleteTopics([big.name, old.name]);
+      await deleteTopics([old.name]);
     }
   });
 

@@ -58,6 +58,8 @@ export interface AggregatorRuntimeOptions {
   idleSeriesMs: number;
   /** How far before a backfill span the register baseline is looked for: the raw bucket's retention. */
   backfillMaxAgeMs: number;
+  /** Series read back from the store at once for a backfill (and roll-up groups for a recompute). */
+  backfillConcurrency: number;
   batchMax: number;
   /** A partition's checkpoint is written at most this often (0: after every batch); its offsets commit with it. */
   checkpointIntervalMs?: number;

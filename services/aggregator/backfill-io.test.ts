@@ -127,3 +127,44 @@ describe('the two allowances: behind the partition, and behind the series itself
     same(windowsBy(onTime.d, sizes, until, park), windowsBy(late.d, sizes, until, park));
   });
 });
+
+describe('backfill reads overlap, bounded', () => {
+  it('a shuffled resend over several meters reads a few series at once (never more than the limit) and gives the on-time windows', async () => {
+    const outageStart = lateStart + 10 * H + 17 * MIN;
+    const until = Math.ceil((outageStart + 6 * H) / D) * D;
+    const s = { outageStart, outageMs: 6 * H, end: until + 4 * H, stepsPerBatch: 10 };
+    let inFlight = 0;
+    let most = 0;
+    const go = async (order: Scenario['order']) => {
+      const base = createSqliteStore({ path: ':memory:', logger });
+      // Each read held a moment, so reads that overlap are seen to.
+      const store = new Proxy(base, {
+        get(target, key, receiver) {
+          if (key !== 'queryReadings') return Reflect.get(target, key, receiver) as unknown;
+          return async (...args: Parameters<typeof base.queryReadings>) => {
+            inFlight++;
+            most = Math.max(most, inFlight);
+            try {
+              await new Promise((resolve) => setTimeout(resolve, 1));
+              return await base.queryReadings(...args);
+            } finally {
+              inFlight--;
+            }
+          };
+        },
+      });
+      try {
+        return await drive(store, registry, traffic(park, { ...s, order }));
+      } finally {
+        await base.close();
+      }
+    };
+    const expected = windowsBy(await go('on-time'), ['1m', '15m', '1h', '1d'], until, park);
+    most = 0;
+    const actual = windowsBy(await go('shuffled'), ['1m', '15m', '1h', '1d'], until, park);
+    // drive() reads 4 series at once, one query of each at a time.
+    assert.ok(most > 1 && most <= 4, `${most} reads in flight at most`);
+    const bad = [...expected].filter(([id, e]) => JSON.stringify(actual.get(id)) !== JSON.stringify(e)).map(([id]) => id);
+    assert.deepEqual(bad, []);
+  });
+});

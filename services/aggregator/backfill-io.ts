@@ -3,7 +3,8 @@
  * asks about (readings of windows it already forgot), the series' stored
  * readings over the span, the register baseline before it, and the stored meter
  * windows whose revisions the recomputation continues. One set of queries per
- * series and batch, however many late readings it brought.
+ * series and batch, however many late readings it brought; the series' sets
+ * are read `backfillConcurrency` at a time and applied in the aggregator's order.
  */
 import { windowMs } from '../../shared/contracts/events.ts';
 import type { AggregateEvent } from '../../shared/contracts/events.ts';
@@ -11,6 +12,7 @@ import type { ReadingPoint, TimeSeriesStore } from '../../shared/ports/time-seri
 import { storedWindowOf, type BackfillData, type BackfillRequest, type RecomputeRequest, type RollupCombiner, type StoredMember, type WindowAggregator } from './domain/window-aggregator.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 import { windowBounds } from './domain/windows.ts';
+import { mapBounded } from '../../shared/runtime/map-bounded.ts';
 
 const DAY = 86_400_000;
 
@@ -18,13 +20,16 @@ export interface BackfillContext {
   store: TimeSeriesStore;
   metrics: AggregatorMetrics;
   backfillMaxAgeMs: number;
+  /** Series (or roll-up groups) read from the store at once: their round trips overlap. */
+  backfillConcurrency: number;
 }
 
 /** Takes the aggregator's backfill requests, reads them and fills them in: the recomputed meter windows to write. */
 export async function fetchBackfills(agg: WindowAggregator, o: BackfillContext): Promise<AggregateEvent[]> {
   const out: AggregateEvent[] = [];
-  for (const q of agg.takeBackfills()) {
-    const data = await readBackfill(o.store, q, o.backfillMaxAgeMs);
+  // The reads are independent; the fills go in the requests' order, so the output is the same as read one by one.
+  const read = await mapBounded(agg.takeBackfills(), o.backfillConcurrency, (q) => readBackfill(o.store, q, o.backfillMaxAgeMs));
+  for (const data of read) {
     const events = agg.fill(data);
     o.metrics.backfills.inc();
     o.metrics.backfillReadings.inc(data.readings.length);
@@ -81,7 +86,7 @@ async function lastBefore(store: TimeSeriesStore, q: BackfillRequest, maxAgeMs: 
  * windows of each roll-up's members and the stored roll-up (its revision), one
  * query pair per scope, metric and size over the requests' span.
  */
-export async function recomputeRollups(combiner: RollupCombiner, requests: readonly RecomputeRequest[], o: { store: TimeSeriesStore; metrics: AggregatorMetrics }): Promise<AggregateEvent[]> {
+export async function recomputeRollups(combiner: RollupCombiner, requests: readonly RecomputeRequest[], o: { store: TimeSeriesStore; metrics: AggregatorMetrics; backfillConcurrency: number }): Promise<AggregateEvent[]> {
   const groups = new Map<string, RecomputeRequest[]>();
   for (const q of requests) {
     const p = q.partial;
@@ -91,7 +96,8 @@ export async function recomputeRollups(combiner: RollupCombiner, requests: reado
     else groups.set(key, [q]);
   }
   const out: AggregateEvent[] = [];
-  for (const group of groups.values()) {
+  // Read a few groups at once; recomputed in the groups' order, as read one by one.
+  const read = await mapBounded([...groups.values()], o.backfillConcurrency, async (group) => {
     const first = group[0]!.partial;
     const scope = first.scope === 'tenant' && first.tenant !== undefined ? { park: first.park, tenant: first.tenant } : { park: first.park };
     const from = Math.min(...group.map((q) => q.partial.start));
@@ -101,6 +107,9 @@ export async function recomputeRollups(combiner: RollupCombiner, requests: reado
       o.store.queryStoredAggregates({ ...query, aggregateScope: 'meter' }),
       o.store.queryStoredAggregates({ ...query, aggregateScope: first.scope }),
     ]);
+    return { group, first, members, rollups };
+  });
+  for (const { group, first, members, rollups } of read) {
     const byStart = new Map<number, StoredMember[]>();
     for (const m of members) {
       if (m.meter === undefined || (first.scope === 'tenant' && m.tenant !== first.tenant)) continue;

@@ -42,7 +42,7 @@ async function start(bus: EventBus, store: TimeSeriesStore, group: string, check
   const metrics = createAggregatorMetrics(createMetricsRegistry('held-commits'));
   const runtime = new AggregatorRuntime({
     bus, store, registry, metrics, logger, group, supervisor: recordingSupervisor(), checkpointIntervalMs,
-    allowedLatenessMs: 2 * H, outOfOrdernessMs: 5_000, idlePartitionMs: 1_000, idleSeriesMs: 60_000, backfillMaxAgeMs: 29 * 24 * H, batchMax: 5_000,
+    allowedLatenessMs: 2 * H, outOfOrdernessMs: 5_000, idlePartitionMs: 1_000, idleSeriesMs: 60_000, backfillMaxAgeMs: 29 * 24 * H, backfillConcurrency: 4, batchMax: 5_000,
   });
   await runtime.start();
   started.push(runtime);

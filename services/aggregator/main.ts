@@ -29,7 +29,7 @@ export async function startAggregator(config: AggregatorConfig, logger: Logger, 
   const runtime = new AggregatorRuntime({
     bus, store, registry, logger, supervisor, metrics: createAggregatorMetrics(metricsRegistry), group: config.AGGREGATOR_GROUP,
     allowedLatenessMs: config.ALLOWED_LATENESS_MS, partitionLatenessMs: config.PARTITION_LATENESS_MS, outOfOrdernessMs: config.OUT_OF_ORDERNESS_MS, idlePartitionMs: config.IDLE_PARTITION_MS, idleSeriesMs: config.IDLE_SERIES_MS,
-    backfillMaxAgeMs: config.BACKFILL_MAX_AGE_MS, batchMax: config.AGGREGATOR_BATCH_MAX, checkpointIntervalMs: config.AGGREGATOR_CHECKPOINT_INTERVAL_MS,
+    backfillMaxAgeMs: config.BACKFILL_MAX_AGE_MS, backfillConcurrency: config.BACKFILL_CONCURRENCY, batchMax: config.AGGREGATOR_BATCH_MAX, checkpointIntervalMs: config.AGGREGATOR_CHECKPOINT_INTERVAL_MS,
   });
   let started = false;
   const ops = await startOpsServer({

@@ -103,6 +103,42 @@ describe('kafka bus: beyond the contract', () => {
     }
   });
 
+  it('reads zstd and gzip record batches: another producer\'s, and a topic set to compression.type=zstd', { timeout: 90_000 }, async () => {
+    const bus = openBus();
+    const state = randomTopic('zstd-state');
+    const zstdTopic = randomTopic('zstd-topic');
+    const { Kafka, CompressionTypes } = (await import('kafkajs')).default;
+    const other = new Kafka({ clientId: 'eip-other-producer', brokers, logLevel: 0 });
+    const admin = other.admin();
+    const producer = other.producer();
+    await admin.connect();
+    await producer.connect();
+    let sub: Awaited<ReturnType<KafkaEventBus['subscribe']>> | undefined;
+    try {
+      await bus.ensureTopics([{ name: state, partitions: 1, retentionMs: -1, compacted: true }]);
+      await producer.send({ topic: state, compression: CompressionTypes.ZSTD, messages: [{ key: 'a', value: 'zstd-1' }, { key: 'b', value: 'zstd-2' }] });
+      await producer.send({ topic: state, compression: CompressionTypes.GZIP, messages: [{ key: 'c', value: 'gzip-1' }] });
+      const read = await bus.readCompacted(state);
+      assert.deepEqual([...read].map(([k, v]) => [k, v.toString()]).sort(), [['a', 'zstd-1'], ['b', 'zstd-2'], ['c', 'gzip-1']]);
+
+      // The broker recompresses what the bus writes uncompressed.
+      await admin.createTopics({ topics: [{ topic: zstdTopic, numPartitions: 2, configEntries: [{ name: 'compression.type', value: 'zstd' }] }] });
+      const values = Array.from({ length: 50 }, (_, i) => `reading-${i}`);
+      await bus.publish(values.map((value, i) => ({ topic: zstdTopic, key: `m${i % 7}`, value })));
+      const got: string[] = [];
+      sub = await bus.subscribe({ groupId: randomTopic('zstd-group'), topics: [zstdTopic], fromBeginning: true, handleBatch: (b) => { for (const m of b.messages) got.push(m.value!.toString()); return Promise.resolve(); } });
+      const until = Date.now() + 60_000;
+      while (got.length < values.length && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(got.sort(), [...values].sort());
+    } finally {
+      await sub?.stop();
+      await producer.disconnect();
+      await admin.disconnect();
+      await bus.close();
+      await deleteTopics([state, zstdTopic]);
+    }
+  });
+
   it('publish to a broker that is down rejects with a retriable UNAVAILABLE', { timeout: 60_000 }, async () => {
     const bus = createKafkaBus({ brokers: ['127.0.0.1:1'], clientId: 'eip-down-test', logger, connectionTimeoutMs: 200 });
     try {

@@ -133,7 +133,8 @@ export interface Lateness {
  */
 export async function drive(store: TimeSeriesStore, registry: RegistryIndex, steps: readonly ReadingBatchEvent[][], partitions = 1, lateness: Lateness = { allowedLatenessMs: 2 * H }): Promise<Driven> {
   const metrics = createAggregatorMetrics(createMetricsRegistry('late-data'));
-  const ctx = { store, metrics, backfillMaxAgeMs: 29 * D };
+  // Reads overlapping as the service's default has them: the fills must still come out as read one by one.
+  const ctx = { store, metrics, backfillMaxAgeMs: 29 * D, backfillConcurrency: 4 };
   const aggs = Array.from({ length: partitions }, () => new WindowAggregator({ registry, ...lateness, outOfOrdernessMs: 5_000, idleSeriesMs: MIN }));
   // The roll-up stage holds its windows for the longer allowance, as the runtime configures it.
   const combiner = new RollupCombiner({ allowedLatenessMs: Math.max(lateness.allowedLatenessMs, lateness.partitionLatenessMs ?? 0), idleSourceMs: MIN });

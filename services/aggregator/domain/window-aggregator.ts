@@ -140,6 +140,11 @@ interface WindowBase {
 interface FineWindow extends WindowBase {
   kind: 'fine';
   samples: SampleRun;
+  /**
+   * Its window of each larger size, opened with it. They outlive it: a larger
+   * window is forgotten only with every fine window inside it (sweep).
+   */
+  parents: CoarseWindow[];
   /** Its summary from these samples after the register baseline `prev`: kept across flushes until either changes. */
   summarised?: { prev: RegisterReading | undefined; summary: Summary; lastReading: RegisterReading | undefined } | undefined;
 }
@@ -694,7 +699,7 @@ export class WindowAggregator {
         for (const x of f.x) w.samples.set(f.s + x[0], x[1], x.length === 3);
         if (f.e) w.emitted = { revision: f.e[0], hash: f.e[1] };
         if (f.d) agg.markDirty(w);
-        if (rebuilt) for (const c of agg.parentsOf(w)) agg.markDirty(c);
+        if (rebuilt) for (const c of w.parents) agg.markDirty(c);
       }
       for (const [size, start, sum] of st.z ?? []) {
         if (!agg.sizes.includes(size)) continue;
@@ -732,12 +737,13 @@ export class WindowAggregator {
   }
 
   private openFine(series: Series, start: number): FineWindow {
-    const w: FineWindow = { kind: 'fine', series, start, end: start + this.fineMs, samples: new SampleRun(start), dirty: false, emitted: undefined, rollups: [] };
+    const w: FineWindow = { kind: 'fine', series, start, end: start + this.fineMs, samples: new SampleRun(start), parents: [], dirty: false, emitted: undefined, rollups: [] };
     this.join(w, this.fineSize);
     series.fine.set(start, w);
     if (start > series.maxFineStart) series.maxFineStart = start;
     if (w.end < this.nextEnd) this.nextEnd = w.end;
-    for (const size of this.coarseSizes) this.coarseOf(series, size, windowStart(start, size, series.info.zone));
+    // Found by the zone's bounds once here, not again with every reading.
+    for (const size of this.coarseSizes) w.parents.push(this.coarseOf(series, size, windowStart(start, size, series.info.zone)));
     return w;
   }
 
@@ -775,15 +781,6 @@ export class WindowAggregator {
     }));
   }
 
-  private parentsOf(w: FineWindow): CoarseWindow[] {
-    const out: CoarseWindow[] = [];
-    for (const size of this.coarseSizes) {
-      const c = w.series.coarse.get(coarseKey(size, windowStart(w.start, size, w.series.info.zone)));
-      if (c) out.push(c);
-    }
-    return out;
-  }
-
   private markDirty(w: MeterWindow): void {
     w.json = undefined;
     if (this.replaying) w.unverified = true;
@@ -807,14 +804,14 @@ export class WindowAggregator {
   /** A changed fine window changes its parents and, for a register, the baseline of the next fine window. */
   private touch(w: FineWindow): void {
     this.markDirty(w);
-    for (const c of this.parentsOf(w)) this.markDirty(c);
+    for (const c of w.parents) this.markDirty(c);
     const s = w.series;
     if (!s.info.register || w.start >= s.maxFineStart) return;
     let next: FineWindow | undefined;
     for (const f of s.fine.values()) if (f.start > w.start && (!next || f.start < next.start)) next = f;
     if (!next) return;
     this.markDirty(next);
-    for (const c of this.parentsOf(next)) this.markDirty(c);
+    for (const c of next.parents) this.markDirty(c);
   }
 
   private chain(series: Series, cache: Map<Series, Chain>): Chain {
@@ -948,7 +945,7 @@ export class WindowAggregator {
         for (const f of chain.ordered) {
           if (f.end > limit) break;
           const s = chain.summaries.get(f)!;
-          for (const c of this.parentsOf(f)) c.sealed = mergeInto(c.sealed ?? emptySummary(), s);
+          for (const c of f.parents) c.sealed = mergeInto(c.sealed ?? emptySummary(), s);
           if (series.info.register) series.carry = { ts: s.lastTs, value: s.last };
           this.freeze(f, s);
           series.fine.delete(f.start);

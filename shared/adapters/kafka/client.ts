@@ -1,5 +1,6 @@
 import './partition-grouping.ts';
 import './record-encoding.ts';
+import './codecs.ts';
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../../observability/logger.ts';

@@ -7,7 +7,10 @@
  * Telegraf, ingest), so drift in what else the machine is doing hits both.
  * Completion is judged from outside: InfluxDB holds every point of the run and
  * the Kafka topic's end offsets have grown by every record. Prints a JSON line
- * per run and one with the ratios (ingest / Telegraf, per round).
+ * per run and one with the ratios (ingest / Telegraf, per round). Each run's
+ * line also splits the machine's CPU over the run between the subject, each
+ * server and the rest, and gives the mean number of busy cores: on a machine
+ * whose cores are all busy, the rate is the machine's, not the subject's.
  *
  *   npm run bench:peer [-- --messages 150000 --meters 500 --inflight 5000]
  */
@@ -18,7 +21,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { InfluxDB } from '@influxdata/influxdb-client';
-import { counter, positiveInt, sleep } from './lib.ts';
+import { counter, cpuSeconds, machineBusySeconds, positiveInt, sleep } from './lib.ts';
+import type { ServerName } from './chaos/stack.ts';
 import { influx, log as logAs, runBench, type Bench } from './pipeline/setup.ts';
 import { GroupLags, metricsPage, procStats } from './pipeline/probes.ts';
 import { telegrafBinary, telegrafConfig, telegrafVersion } from './peer/telegraf.ts';
@@ -43,7 +47,34 @@ const log = (msg: string): void => logAs('peer', msg);
 const telegrafTopic = 'bench.telegraf.readings';
 const telegrafMeasurement = 'telegraf_reading';
 
-interface RunResult { bench: 'peer'; subject: string; round: number; readings: number; seconds: number; readingsPerSecond: number; cpuSecondsPerMillionReadings: number; peakRssMiB: number }
+/**
+ * Where the machine's CPU went during a run, per million readings: the subject,
+ * each server, and the rest (the publisher, this bench, anything else running);
+ * busyCores is the machine's mean number of busy cores over the run.
+ */
+interface CpuSplit { servers: Record<ServerName, number>; rest: number; busyCores: number }
+
+interface RunResult { bench: 'peer'; subject: string; round: number; readings: number; seconds: number; readingsPerSecond: number; cpuSecondsPerMillionReadings: number; peakRssMiB: number; machineCpuSecondsPerMillionReadings: CpuSplit }
+
+const serverNames: ServerName[] = ['mosquitto', 'kafka', 'influxdb'];
+
+interface CpuSnapshot { at: number; machine: number; servers: Record<ServerName, number> }
+
+function cpuSnapshot(b: Bench): CpuSnapshot {
+  return { at: Date.now(), machine: machineBusySeconds(), servers: Object.fromEntries(serverNames.map((s) => [s, cpuSeconds(b.stack.pid(s))])) as Record<ServerName, number> };
+}
+
+function cpuSplit(before: CpuSnapshot, after: CpuSnapshot, subjectSeconds: number, readings: number): CpuSplit {
+  const perMillion = (seconds: number): number => Math.round((seconds / readings) * 1e6 * 10) / 10;
+  const servers = Object.fromEntries(serverNames.map((s) => [s, after.servers[s] - before.servers[s]])) as Record<ServerName, number>;
+  const machine = after.machine - before.machine;
+  const rest = machine - subjectSeconds - serverNames.reduce((sum, s) => sum + servers[s], 0);
+  return {
+    servers: Object.fromEntries(serverNames.map((s) => [s, perMillion(servers[s])])) as Record<ServerName, number>,
+    rest: perMillion(Math.max(0, rest)),
+    busyCores: Math.round((machine / ((after.at - before.at) / 1000)) * 100) / 100,
+  };
+}
 
 /** Points of a measurement's `value` field written since fromMs. */
 async function storedPoints(b: Bench, measurement: string, fromMs: number): Promise<number> {
@@ -97,7 +128,9 @@ async function runIngest(b: Bench, lags: GroupLags, round: number): Promise<RunR
   const readings = messages * 2;
   const writtenBefore = counter(await metricsPage(b.opsUrl('ingest')), 'eip_ingest_readings_written_total');
   const cpuBefore = procStats(ingest.child.pid!).cpuSeconds;
+  const machineBefore = cpuSnapshot(b);
   const { seconds } = await runTraffic(b, lags, 'reading', topics.readings.name, readings, messages);
+  const machineAfter = cpuSnapshot(b);
   const stats = procStats(ingest.child.pid!);
   const written = counter(await metricsPage(b.opsUrl('ingest')), 'eip_ingest_readings_written_total') - writtenBefore;
   await ingest.stop('SIGTERM');
@@ -105,7 +138,7 @@ async function runIngest(b: Bench, lags: GroupLags, round: number): Promise<RunR
   // Its persistent session would otherwise queue the next run's traffic in the broker.
   await dropSession(b.stack.mqttUrl, { clientId: `ingest:bench-${b.tag}`, username: 'ingest', password: servicePassword('ingest'), protocolVersion: 5 });
   if (written < readings) log(`ingest reports ${written} of ${readings} readings written`);
-  return result('ingest', round, readings, seconds, stats.cpuSeconds - cpuBefore, stats.peakRssMiB);
+  return result('ingest', round, readings, seconds, stats.cpuSeconds - cpuBefore, stats.peakRssMiB, machineBefore, machineAfter);
 }
 
 async function runTelegraf(b: Bench, lags: GroupLags, bin: string, round: number): Promise<RunResult> {
@@ -125,15 +158,17 @@ async function runTelegraf(b: Bench, lags: GroupLags, bin: string, round: number
   // The SUBACK follows the CONNACK; give it a moment before the traffic starts.
   await sleep(1_000);
   const cpuBefore = procStats(child.pid!).cpuSeconds;
+  const machineBefore = cpuSnapshot(b);
   const readings = messages * 2;
   // One Kafka record per metric, that is per reading.
   const { seconds } = await runTraffic(b, lags, telegrafMeasurement, telegrafTopic, readings, readings).catch((err: unknown) => {
     throw new Error(`${String(err)}\nTelegraf output:\n${out.slice(-3_000)}`);
   });
+  const machineAfter = cpuSnapshot(b);
   const stats = procStats(child.pid!);
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
-  return result(`telegraf ${telegrafVersion}`, round, readings, seconds, stats.cpuSeconds - cpuBefore, stats.peakRssMiB);
+  return result(`telegraf ${telegrafVersion}`, round, readings, seconds, stats.cpuSeconds - cpuBefore, stats.peakRssMiB, machineBefore, machineAfter);
 }
 
 async function waitForOutput(child: ChildProcess, out: () => string, re: RegExp, timeoutMs: number): Promise<void> {
@@ -145,10 +180,11 @@ async function waitForOutput(child: ChildProcess, out: () => string, re: RegExp,
   }
 }
 
-function result(subject: string, round: number, readings: number, seconds: number, cpuSeconds: number, peakRssMiB: number): RunResult {
+function result(subject: string, round: number, readings: number, seconds: number, subjectCpu: number, peakRssMiB: number, before: CpuSnapshot, after: CpuSnapshot): RunResult {
   const r: RunResult = {
     bench: 'peer', subject, round, readings, seconds: Math.round(seconds * 100) / 100, readingsPerSecond: Math.round(readings / seconds),
-    cpuSecondsPerMillionReadings: Math.round((cpuSeconds / readings) * 1e6 * 10) / 10, peakRssMiB,
+    cpuSecondsPerMillionReadings: Math.round((subjectCpu / readings) * 1e6 * 10) / 10, peakRssMiB,
+    machineCpuSecondsPerMillionReadings: cpuSplit(before, after, subjectCpu, readings),
   };
   process.stdout.write(`${JSON.stringify(r)}\n`);
   return r;

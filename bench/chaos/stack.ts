@@ -17,6 +17,8 @@ export interface PrivateStack {
   influxUrl: string;
   up(server?: ServerName): Promise<void>;
   down(server?: ServerName): Promise<void>;
+  /** The server's process id, from its pid file. */
+  pid(server: ServerName): number;
   /** SIGKILL, as a crash would. */
   kill(server: ServerName): void;
   /** SIGSTOP for ms, then SIGCONT: the process holds its sockets and answers nothing. */
@@ -48,6 +50,7 @@ export function privateStack(runDir: string, registry: string, basePort: number)
     influxUrl: `http://127.0.0.1:${basePort + 3}`,
     up: async (server) => { for (const s of server ? [server] : all) await script(s, 'up'); },
     down: async (server) => { for (const s of server ? [server] : [...all].reverse()) await script(s, 'down'); },
+    pid,
     kill: (server) => { process.kill(pid(server), 'SIGKILL'); },
     pause: async (server, ms) => {
       const p = pid(server);

@@ -21,10 +21,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { InfluxDB } from '@influxdata/influxdb-client';
-import { counter, cpuSeconds, machineBusySeconds, positiveInt, sleep } from './lib.ts';
-import type { ServerName } from './chaos/stack.ts';
+import { counter, positiveInt, sleep } from './lib.ts';
 import { influx, log as logAs, runBench, type Bench } from './pipeline/setup.ts';
-import { GroupLags, metricsPage, procStats } from './pipeline/probes.ts';
+import { cpuSnapshot, GroupLags, machineCpu, metricsPage, procStats, type CpuSnapshot, type MachineCpu } from './pipeline/probes.ts';
 import { telegrafBinary, telegrafConfig, telegrafVersion } from './peer/telegraf.ts';
 import { topics } from '../shared/contracts/kafka-topics.ts';
 import { servicePassword } from '../test/helpers/servers.ts';
@@ -47,34 +46,7 @@ const log = (msg: string): void => logAs('peer', msg);
 const telegrafTopic = 'bench.telegraf.readings';
 const telegrafMeasurement = 'telegraf_reading';
 
-/**
- * Where the machine's CPU went during a run, per million readings: the subject,
- * each server, and the rest (the publisher, this bench, anything else running);
- * busyCores is the machine's mean number of busy cores over the run.
- */
-interface CpuSplit { servers: Record<ServerName, number>; rest: number; busyCores: number }
-
-interface RunResult { bench: 'peer'; subject: string; round: number; readings: number; seconds: number; readingsPerSecond: number; cpuSecondsPerMillionReadings: number; peakRssMiB: number; machineCpuSecondsPerMillionReadings: CpuSplit }
-
-const serverNames: ServerName[] = ['mosquitto', 'kafka', 'influxdb'];
-
-interface CpuSnapshot { at: number; machine: number; servers: Record<ServerName, number> }
-
-function cpuSnapshot(b: Bench): CpuSnapshot {
-  return { at: Date.now(), machine: machineBusySeconds(), servers: Object.fromEntries(serverNames.map((s) => [s, cpuSeconds(b.stack.pid(s))])) as Record<ServerName, number> };
-}
-
-function cpuSplit(before: CpuSnapshot, after: CpuSnapshot, subjectSeconds: number, readings: number): CpuSplit {
-  const perMillion = (seconds: number): number => Math.round((seconds / readings) * 1e6 * 10) / 10;
-  const servers = Object.fromEntries(serverNames.map((s) => [s, after.servers[s] - before.servers[s]])) as Record<ServerName, number>;
-  const machine = after.machine - before.machine;
-  const rest = machine - subjectSeconds - serverNames.reduce((sum, s) => sum + servers[s], 0);
-  return {
-    servers: Object.fromEntries(serverNames.map((s) => [s, perMillion(servers[s])])) as Record<ServerName, number>,
-    rest: perMillion(Math.max(0, rest)),
-    busyCores: Math.round((machine / ((after.at - before.at) / 1000)) * 100) / 100,
-  };
-}
+interface RunResult { bench: 'peer'; subject: string; round: number; readings: number; seconds: number; readingsPerSecond: number; cpuSecondsPerMillionReadings: number; peakRssMiB: number; machineCpuSecondsPerMillionReadings: MachineCpu }
 
 /** Points of a measurement's `value` field written since fromMs. */
 async function storedPoints(b: Bench, measurement: string, fromMs: number): Promise<number> {
@@ -128,9 +100,9 @@ async function runIngest(b: Bench, lags: GroupLags, round: number): Promise<RunR
   const readings = messages * 2;
   const writtenBefore = counter(await metricsPage(b.opsUrl('ingest')), 'eip_ingest_readings_written_total');
   const cpuBefore = procStats(ingest.child.pid!).cpuSeconds;
-  const machineBefore = cpuSnapshot(b);
+  const machineBefore = cpuSnapshot(b.stack);
   const { seconds } = await runTraffic(b, lags, 'reading', topics.readings.name, readings, messages);
-  const machineAfter = cpuSnapshot(b);
+  const machineAfter = cpuSnapshot(b.stack);
   const stats = procStats(ingest.child.pid!);
   const written = counter(await metricsPage(b.opsUrl('ingest')), 'eip_ingest_readings_written_total') - writtenBefore;
   await ingest.stop('SIGTERM');
@@ -158,13 +130,13 @@ async function runTelegraf(b: Bench, lags: GroupLags, bin: string, round: number
   // The SUBACK follows the CONNACK; give it a moment before the traffic starts.
   await sleep(1_000);
   const cpuBefore = procStats(child.pid!).cpuSeconds;
-  const machineBefore = cpuSnapshot(b);
+  const machineBefore = cpuSnapshot(b.stack);
   const readings = messages * 2;
   // One Kafka record per metric, that is per reading.
   const { seconds } = await runTraffic(b, lags, telegrafMeasurement, telegrafTopic, readings, readings).catch((err: unknown) => {
     throw new Error(`${String(err)}\nTelegraf output:\n${out.slice(-3_000)}`);
   });
-  const machineAfter = cpuSnapshot(b);
+  const machineAfter = cpuSnapshot(b.stack);
   const stats = procStats(child.pid!);
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
@@ -184,7 +156,7 @@ function result(subject: string, round: number, readings: number, seconds: numbe
   const r: RunResult = {
     bench: 'peer', subject, round, readings, seconds: Math.round(seconds * 100) / 100, readingsPerSecond: Math.round(readings / seconds),
     cpuSecondsPerMillionReadings: Math.round((subjectCpu / readings) * 1e6 * 10) / 10, peakRssMiB,
-    machineCpuSecondsPerMillionReadings: cpuSplit(before, after, subjectCpu, readings),
+    machineCpuSecondsPerMillionReadings: machineCpu(before, after, subjectCpu, readings),
   };
   process.stdout.write(`${JSON.stringify(r)}\n`);
   return r;

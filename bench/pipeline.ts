@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { bucketsDelta, bucketsQuantile, counter, histogramBuckets, positiveInt, sleep } from './lib.ts';
 import { allServices, consoleToken, log as logAs, runBench, type Bench, type ServiceName } from './pipeline/setup.ts';
-import { followAlerts, GroupLags, metricsPage, procStats, type StreamedAlert } from './pipeline/probes.ts';
+import { cpuSnapshot, followAlerts, GroupLags, machineCpu, metricsPage, procStats, type MachineCpu, type StreamedAlert } from './pipeline/probes.ts';
 import { judgeLag, percentile, type LagSample, type LagVerdict } from './pipeline/judge.ts';
 
 const usage = 'usage: npm run bench:pipeline [-- --minutes N (5) --from READINGS_PER_S (10000) --step N (5000) --to N (60000) --latency-rate N (10000) --latency-minutes N (2) --lag-bound RECORDS (20000) --meters N (500) --base-port P (22083) --keep]\n';
@@ -59,7 +59,7 @@ const written = async (b: Bench): Promise<number> => {
 const cpuOf = (b: Bench): Record<ServiceName, number> => Object.fromEntries(allServices.map((s) => [s, procStats(b.services.get(s)!.child.pid!).cpuSeconds])) as Record<ServiceName, number>;
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
-interface StepResult { readingsPerSecond: number; sustained: boolean; publisherMessagesPerSecond: number; ingestBacklog: LagVerdict; groups: Record<string, LagVerdict>; cpuSecondsPerMillionReadings: Record<ServiceName, number> }
+interface StepResult { readingsPerSecond: number; sustained: boolean; publisherMessagesPerSecond: number; ingestBacklog: LagVerdict; groups: Record<string, LagVerdict>; cpuSecondsPerMillionReadings: Record<ServiceName, number>; machineCpuSecondsPerMillionReadings: MachineCpu }
 
 /** Publishes at `rate` readings/s for `ms`, sampling ingest's backlog and every group's lag. */
 async function paced(b: Bench, lags: GroupLags, rate: number, ms: number, spikes: number): Promise<StepResult> {
@@ -67,6 +67,7 @@ async function paced(b: Bench, lags: GroupLags, rate: number, ms: number, spikes
   let writtenBefore = await written(b);
   for (let i = 0; !Number.isFinite(writtenBefore) && i < 10; i++) writtenBefore = await written(b);
   const cpuBefore = cpuOf(b);
+  const machineBefore = cpuSnapshot(b.stack);
   const t0 = Date.now();
   const publishing = b.publish({ messages, rate: rate / 2, spikeEvery: spikes });
   const backlog: LagSample[] = [];
@@ -85,6 +86,7 @@ async function paced(b: Bench, lags: GroupLags, rate: number, ms: number, spikes
   }
   const pub = await publishing;
   const cpuAfter = cpuOf(b);
+  const machineAfter = cpuSnapshot(b.stack);
   const ingestBacklog = judgeLag(backlog, lagBound);
   const verdicts = Object.fromEntries([...groups].map(([g, s]) => [g, judgeLag(s, lagBound)]));
   // The backlog is counted against the schedule, so a publisher that falls behind it (it shares the cores) fails the step too.
@@ -92,6 +94,7 @@ async function paced(b: Bench, lags: GroupLags, rate: number, ms: number, spikes
     readingsPerSecond: rate, sustained: ingestBacklog.bounded && Object.values(verdicts).every((v) => v.bounded),
     publisherMessagesPerSecond: pub.messagesPerSecond, ingestBacklog, groups: verdicts,
     cpuSecondsPerMillionReadings: Object.fromEntries(allServices.map((s) => [s, round(((cpuAfter[s] - cpuBefore[s]) / (messages * 2)) * 1e6)])) as Record<ServiceName, number>,
+    machineCpuSecondsPerMillionReadings: machineCpu(machineBefore, machineAfter, allServices.reduce((sum, s) => sum + cpuAfter[s] - cpuBefore[s], 0), messages * 2),
   };
 }
 
@@ -134,7 +137,7 @@ async function main(b: Bench): Promise<void> {
         bench: 'pipeline-latency', readingsPerSecond: latencyRate, minutes: latencyMinutes, sustained: r.sustained,
         publishToStoredMs: { p50: Math.round(bucketsQuantile(stored, 0.5) * 1000), p99: Math.round(bucketsQuantile(stored, 0.99) * 1000) },
         publishToAlertMs: { alerts: firing.length, p50: percentile(firing, 50), p99: percentile(firing, 99), max: percentile(firing, 100), targetP99: 250 },
-        cpuSecondsPerMillionReadings: r.cpuSecondsPerMillionReadings,
+        cpuSecondsPerMillionReadings: r.cpuSecondsPerMillionReadings, machineCpuSecondsPerMillionReadings: r.machineCpuSecondsPerMillionReadings,
       })}\n`);
     }
 

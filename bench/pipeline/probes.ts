@@ -4,7 +4,8 @@
  * group's lag from Kafka, and the alerts the console streams to an operator.
  */
 import { readFileSync } from 'node:fs';
-import { cpuSeconds } from '../lib.ts';
+import { cpuSeconds, machineBusySeconds } from '../lib.ts';
+import type { PrivateStack, ServerName } from '../chaos/stack.ts';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 
@@ -20,6 +21,36 @@ export function procStats(pid: number): ProcStats {
   } catch {
     return { cpuSeconds: NaN, rssMiB: NaN, peakRssMiB: NaN };
   }
+}
+
+const serverNames: ServerName[] = ['mosquitto', 'kafka', 'influxdb'];
+
+export interface CpuSnapshot { at: number; machine: number; servers: Record<ServerName, number> }
+
+/** The machine's busy CPU seconds and each private server's, now. */
+export function cpuSnapshot(stack: Pick<PrivateStack, 'pid'>): CpuSnapshot {
+  return { at: Date.now(), machine: machineBusySeconds(), servers: Object.fromEntries(serverNames.map((s) => [s, cpuSeconds(stack.pid(s))])) as Record<ServerName, number> };
+}
+
+/**
+ * Where the machine's CPU went between two snapshots, per million readings: each
+ * server, and the rest (the publisher, the bench, anything else running) once the
+ * `accounted` seconds (the services measured) are taken out; busyCores is the
+ * machine's mean number of busy cores. With every core busy, the rate is the
+ * machine's, not one process's.
+ */
+export interface MachineCpu { servers: Record<ServerName, number>; rest: number; busyCores: number }
+
+export function machineCpu(before: CpuSnapshot, after: CpuSnapshot, accounted: number, readings: number): MachineCpu {
+  const perMillion = (seconds: number): number => Math.round((seconds / readings) * 1e6 * 10) / 10;
+  const servers = Object.fromEntries(serverNames.map((s) => [s, after.servers[s] - before.servers[s]])) as Record<ServerName, number>;
+  const machine = after.machine - before.machine;
+  const rest = machine - accounted - serverNames.reduce((sum, s) => sum + servers[s], 0);
+  return {
+    servers: Object.fromEntries(serverNames.map((s) => [s, perMillion(servers[s])])) as Record<ServerName, number>,
+    rest: perMillion(Math.max(0, rest)),
+    busyCores: Math.round((machine / ((after.at - before.at) / 1000)) * 100) / 100,
+  };
 }
 
 /** One gauge (summed over labels) from a Prometheus text page, NaN when absent. */

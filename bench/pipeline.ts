@@ -87,14 +87,15 @@ async function paced(b: Bench, lags: GroupLags, rate: number, ms: number, spikes
   const pub = await publishing;
   const cpuAfter = cpuOf(b);
   const machineAfter = cpuSnapshot(b.stack);
+  const spent = Object.fromEntries(allServices.map((s) => [s, cpuAfter[s] - cpuBefore[s]])) as Record<ServiceName, number>;
   const ingestBacklog = judgeLag(backlog, lagBound);
   const verdicts = Object.fromEntries([...groups].map(([g, s]) => [g, judgeLag(s, lagBound)]));
   // The backlog is counted against the schedule, so a publisher that falls behind it (it shares the cores) fails the step too.
   return {
     readingsPerSecond: rate, sustained: ingestBacklog.bounded && Object.values(verdicts).every((v) => v.bounded),
     publisherMessagesPerSecond: pub.messagesPerSecond, ingestBacklog, groups: verdicts,
-    cpuSecondsPerMillionReadings: Object.fromEntries(allServices.map((s) => [s, round(((cpuAfter[s] - cpuBefore[s]) / (messages * 2)) * 1e6)])) as Record<ServiceName, number>,
-    machineCpuSecondsPerMillionReadings: machineCpu(machineBefore, machineAfter, allServices.reduce((sum, s) => sum + cpuAfter[s] - cpuBefore[s], 0), messages * 2),
+    cpuSecondsPerMillionReadings: Object.fromEntries(allServices.map((s) => [s, round((spent[s] / (messages * 2)) * 1e6)])) as Record<ServiceName, number>,
+    machineCpuSecondsPerMillionReadings: machineCpu(machineBefore, machineAfter, allServices.reduce((sum, s) => sum + spent[s], 0), messages * 2),
   };
 }
 

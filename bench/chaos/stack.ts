@@ -11,6 +11,9 @@ import { repoRoot, sleep } from '../lib.ts';
 
 export type ServerName = 'mosquitto' | 'kafka' | 'influxdb';
 
+/** Every server, in start order. */
+export const serverNames: readonly ServerName[] = ['mosquitto', 'kafka', 'influxdb'];
+
 export interface PrivateStack {
   mqttUrl: string;
   kafkaBrokers: string;
@@ -42,14 +45,13 @@ export function privateStack(runDir: string, registry: string, basePort: number)
     child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000); });
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`infra/${server}/${server}.sh ${cmd} failed (${code}): ${err}`))));
   });
-  const all: ServerName[] = ['mosquitto', 'kafka', 'influxdb'];
   const pid = (server: ServerName): number => Number(readFileSync(join(runDir, server, `${server}.pid`), 'utf8').trim());
   return {
     mqttUrl: `mqtt://127.0.0.1:${basePort}`,
     kafkaBrokers: `127.0.0.1:${basePort + 1}`,
     influxUrl: `http://127.0.0.1:${basePort + 3}`,
-    up: async (server) => { for (const s of server ? [server] : all) await script(s, 'up'); },
-    down: async (server) => { for (const s of server ? [server] : [...all].reverse()) await script(s, 'down'); },
+    up: async (server) => { for (const s of server ? [server] : serverNames) await script(s, 'up'); },
+    down: async (server) => { for (const s of server ? [server] : [...serverNames].reverse()) await script(s, 'down'); },
     pid,
     kill: (server) => { process.kill(pid(server), 'SIGKILL'); },
     pause: async (server, ms) => {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpuSeconds, machineBusySeconds } from '../lib.ts';
-import type { PrivateStack, ServerName } from '../chaos/stack.ts';
+import { serverNames, type PrivateStack, type ServerName } from '../chaos/stack.ts';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 
@@ -22,8 +22,6 @@ export function procStats(pid: number): ProcStats {
     return { cpuSeconds: NaN, rssMiB: NaN, peakRssMiB: NaN };
   }
 }
-
-const serverNames: ServerName[] = ['mosquitto', 'kafka', 'influxdb'];
 
 export interface CpuSnapshot { at: number; machine: number; servers: Record<ServerName, number> }
 
